@@ -1,0 +1,381 @@
+import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
+import { codeFromNumber, RpcError } from './errors.js';
+import {
+  decodeErrorBody,
+  decodeFrame,
+  encodeFrame,
+  encodeRequestFrame,
+  Flag,
+  FrameType,
+  type Frame,
+} from './frame.js';
+import { MessageIds, randomSession } from './message-ids.js';
+import { RetryBudget, type RetryBudgetState } from './retry-budget.js';
+import {
+  defaultRetryBudget,
+  defaultRetryPolicy,
+  defaultSizes,
+  type RetryBudgetPolicy,
+  type RetryPolicy,
+} from './retry-policy.js';
+import { RttEstimator } from './rtt-estimator.js';
+import { TimerHeap, type Timed } from './timer-heap.js';
+import { peerKey, type PeerAddress } from './transport.js';
+
+/** How a call ended, as the engine sees it (payloads are still encoded). */
+export type CallOutcome =
+  | { ok: true; payload: Uint8Array }
+  | { ok: false; error: RpcError; detailsBytes?: Uint8Array };
+
+/** What the client engine reports as it works; all optional. */
+export interface ClientEngineHooks {
+  onRetry?(info: { id: number; peer: PeerAddress; attempt: number; rtoMs: number }): void;
+  onTimeout?(info: { id: number; peer: PeerAddress; attempts: number }): void;
+  onDrop?(reason: DropReason, from: PeerAddress): void;
+}
+
+/** Configuration of a {@link ClientEngine}. */
+export interface ClientEngineOptions {
+  /** Sends one datagram; must not throw. */
+  send(bytes: Uint8Array, to: PeerAddress): void;
+  /** Uniform [0, 1) source for ids, session and jitter; inject a seeded one in tests. */
+  random?: () => number;
+  retry?: Partial<RetryPolicy>;
+  retryBudget?: Partial<RetryBudgetPolicy>;
+  maxDatagramBytes?: number;
+  hooks?: ClientEngineHooks;
+  /** Most peers whose RTT state is remembered (least recently used go first). */
+  maxPeers?: number;
+}
+
+/** One outgoing request. */
+export interface CallRequest {
+  peer: PeerAddress;
+  /** UTF-8 wire name, encoded once per method by the caller. */
+  method: Uint8Array;
+  payload: Uint8Array;
+  /** Absolute deadline on the engine's clock. */
+  deadlineAt: number;
+}
+
+/** Counters of a client engine. */
+export interface ClientEngineStats {
+  calls: number;
+  responses: number;
+  errors: number;
+  timeouts: number;
+  cancelled: number;
+  retransmits: number;
+  notifications: number;
+  inFlight: number;
+  drops: DropCounts;
+  retryBudget: RetryBudgetState;
+}
+
+interface PendingCall extends Timed {
+  readonly id: number;
+  readonly peer: PeerAddress;
+  readonly peerKey: string;
+  readonly rtt: RttEstimator;
+  readonly method: Uint8Array;
+  readonly payload: Uint8Array;
+  readonly deadlineAt: number;
+  readonly settle: (outcome: CallOutcome) => void;
+  /** Transmissions so far (0 before the first). */
+  attempt: number;
+  /** Transmissions not yet acknowledged by an ACK. */
+  unacked: number;
+  lastSentAt: number;
+  /** Delay before the next retransmission, before jitter. */
+  backoffMs: number;
+  nextSendAt: number;
+  acked: boolean;
+}
+
+/**
+ * The client half of the protocol, free of I/O: requests and datagrams in,
+ * datagrams and one timer deadline out. It owns message ids, retransmission
+ * with per-peer adaptive RTO and backoff, the retry budget and deadlines.
+ */
+export class ClientEngine {
+  readonly session: number;
+  private readonly pending = new Map<number, PendingCall>();
+  private readonly timers = new TimerHeap<PendingCall>();
+  private readonly ids: MessageIds;
+  private readonly peers = new Map<string, RttEstimator>();
+  private readonly policy: RetryPolicy;
+  private readonly budget: RetryBudget;
+  private readonly random: () => number;
+  private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
+  private readonly hooks: ClientEngineHooks;
+  private readonly maxPeers: number;
+  readonly maxDatagramBytes: number;
+  private readonly counters = {
+    calls: 0,
+    responses: 0,
+    errors: 0,
+    timeouts: 0,
+    cancelled: 0,
+    retransmits: 0,
+    notifications: 0,
+  };
+  private readonly drops: DropCounts = {};
+  private lastNow = 0;
+
+  constructor(options: ClientEngineOptions) {
+    this.random = options.random ?? Math.random;
+    this.session = randomSession(this.random);
+    this.ids = new MessageIds(this.random);
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
+    this.budget = new RetryBudget({ ...defaultRetryBudget, ...options.retryBudget });
+    this.send = options.send;
+    this.hooks = options.hooks ?? {};
+    this.maxPeers = options.maxPeers ?? 4096;
+    this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
+  }
+
+  /**
+   * Starts a call. Returns its id, or an error (without calling `settle`) when
+   * the request cannot be sent at all. `settle` is called exactly once.
+   */
+  call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void): number | RpcError {
+    this.lastNow = now;
+    const size = 14 + 5 + req.method.length + req.payload.length;
+    if (size > this.maxDatagramBytes) {
+      return new RpcError(
+        'RESOURCE_EXHAUSTED',
+        `request is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`,
+      );
+    }
+    if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
+    const key = peerKey(req.peer);
+    const id = this.ids.allocate((candidate) => this.pending.has(candidate));
+    const rtt = this.rttFor(key);
+    const call: PendingCall = {
+      id,
+      peer: req.peer,
+      peerKey: key,
+      rtt,
+      method: req.method,
+      payload: req.payload,
+      deadlineAt: req.deadlineAt,
+      settle,
+      attempt: 0,
+      unacked: 0,
+      lastSentAt: now,
+      backoffMs: rtt.rtoMs,
+      nextSendAt: now,
+      acked: false,
+      timerAt: 0,
+      heapIndex: -1,
+    };
+    this.pending.set(id, call);
+    this.counters.calls++;
+    this.budget.onCall();
+    this.transmit(call, now);
+    return id;
+  }
+
+  /** Sends a one-way request (no reply, no retransmission: at most once, maybe never). */
+  notify(req: Omit<CallRequest, 'deadlineAt'> & { deadlineAt?: number }, now: number): RpcError | undefined {
+    this.lastNow = now;
+    const size = 14 + 5 + req.method.length + req.payload.length;
+    if (size > this.maxDatagramBytes) {
+      return new RpcError('RESOURCE_EXHAUSTED', `notification is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`);
+    }
+    const id = this.ids.allocate((candidate) => this.pending.has(candidate));
+    const remaining = req.deadlineAt === undefined ? 0xffffffff : Math.max(1, Math.ceil(req.deadlineAt - now));
+    const frame = encodeRequestFrame(
+      { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: this.session, id },
+      remaining,
+      req.method,
+      req.payload,
+    );
+    this.counters.notifications++;
+    this.send(frame, req.peer);
+    return undefined;
+  }
+
+  /**
+   * Ends a call locally (abort signal, client close). Sends a best-effort
+   * CANCEL so the server can stop the handler. No-op for settled calls.
+   */
+  cancel(id: number, now: number, error: RpcError = new RpcError('CANCELLED', 'call cancelled')): void {
+    this.lastNow = now;
+    const call = this.pending.get(id);
+    if (call === undefined) return;
+    this.counters.cancelled++;
+    this.sendCancel(call);
+    this.finish(call, { ok: false, error });
+  }
+
+  /** Feeds one received datagram. Never throws. */
+  receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
+    this.lastNow = now;
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) return this.drop(decoded.error, from);
+    const frame = decoded.value;
+    switch (frame.type) {
+      case FrameType.RESPONSE:
+      case FrameType.ERROR:
+      case FrameType.ACK:
+        return this.onReply(frame, from, now);
+      default:
+        return this.drop('unexpected-frame', from);
+    }
+  }
+
+  /** Runs every timer due at `now`: retransmissions and deadlines. */
+  onTimer(now: number): void {
+    this.lastNow = now;
+    for (let call = this.timers.popDue(now); call !== undefined; call = this.timers.popDue(now)) {
+      if (now >= call.deadlineAt) {
+        this.counters.timeouts++;
+        this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+        this.sendCancel(call);
+        this.finish(call, {
+          ok: false,
+          error: new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`),
+        });
+      } else if (!call.acked && call.unacked >= this.policy.maxAttempts) {
+        this.counters.timeouts++;
+        this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+        this.finish(call, {
+          ok: false,
+          error: new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`),
+        });
+      } else if (this.budget.tryRetry(now)) {
+        this.counters.retransmits++;
+        this.hooks.onRetry?.({ id: call.id, peer: call.peer, attempt: call.attempt, rtoMs: call.backoffMs });
+        this.transmit(call, now);
+      } else {
+        // No token: skip this turn, as if it had been sent and lost.
+        this.schedule(call, now);
+      }
+    }
+  }
+
+  /** When `onTimer` next needs to run, or undefined when nothing is pending. */
+  nextTimerAt(): number | undefined {
+    return this.timers.peek()?.timerAt;
+  }
+
+  /** Number of calls awaiting their outcome. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): ClientEngineStats {
+    return {
+      ...this.counters,
+      inFlight: this.pending.size,
+      drops: { ...this.drops },
+      retryBudget: this.budget.state(this.lastNow),
+    };
+  }
+
+  /** Smoothed RTT and RTO known for a peer, if any. */
+  peerTiming(peer: PeerAddress): { srttMs: number | undefined; rtoMs: number } | undefined {
+    const rtt = this.peers.get(peerKey(peer));
+    return rtt === undefined ? undefined : { srttMs: rtt.srttMs, rtoMs: rtt.rtoMs };
+  }
+
+  private transmit(call: PendingCall, now: number): void {
+    call.attempt++;
+    call.unacked++;
+    call.lastSentAt = now;
+    const frame = encodeRequestFrame(
+      { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id },
+      Math.max(1, Math.ceil(call.deadlineAt - now)),
+      call.method,
+      call.payload,
+    );
+    this.send(frame, call.peer);
+    this.schedule(call, now);
+  }
+
+  // Next retransmission: exponential backoff (capped) with jitter; after an
+  // ACK, slow probing only to recover a lost reply. Never past the deadline.
+  private schedule(call: PendingCall, now: number): void {
+    const rto = call.rtt.rtoMs;
+    let delay: number;
+    if (call.acked) {
+      delay = Math.max(this.policy.ackedProbeIntervalMs, rto);
+    } else {
+      delay = call.backoffMs;
+      const cap = Math.max(this.policy.maxBackoffMs, rto);
+      call.backoffMs = Math.min(cap, call.backoffMs * this.policy.backoffMultiplier);
+    }
+    const j = this.policy.jitterRatio;
+    delay *= 1 - j + 2 * j * this.random();
+    call.nextSendAt = now + delay;
+    this.timers.set(call, Math.min(call.nextSendAt, call.deadlineAt));
+  }
+
+  private onReply(frame: Frame, from: PeerAddress, now: number): void {
+    const call = frame.session === this.session ? this.pending.get(frame.id) : undefined;
+    if (call === undefined) return this.drop('unknown-call', from);
+    if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
+    // Karn's rule, made exact by the echoed attempt number: only a reply to
+    // the latest transmission times that transmission.
+    if (frame.attempt === call.attempt - 1 && frame.attempt < 255) call.rtt.sample(now - call.lastSentAt);
+    if (frame.type === FrameType.ACK) {
+      call.unacked = 0;
+      if (!call.acked) {
+        call.acked = true;
+        this.schedule(call, now);
+      }
+      return;
+    }
+    if (frame.fragment !== undefined) return this.drop('malformed', from);
+    if (frame.type === FrameType.RESPONSE) {
+      this.counters.responses++;
+      return this.finish(call, { ok: true, payload: frame.body });
+    }
+    const body = decodeErrorBody(frame.body);
+    if (!body.ok) return this.drop(body.error, from);
+    this.counters.errors++;
+    const e = body.value;
+    const error = new RpcError(codeFromNumber(e.code), e.message, {
+      remote: true,
+      ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
+    });
+    this.finish(call, { ok: false, error, detailsBytes: e.details });
+  }
+
+  private finish(call: PendingCall, outcome: CallOutcome): void {
+    this.pending.delete(call.id);
+    this.timers.delete(call);
+    call.settle(outcome);
+  }
+
+  private sendCancel(call: PendingCall): void {
+    if (call.attempt === 0) return;
+    this.send(
+      encodeFrame(
+        { type: FrameType.CANCEL, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id },
+        new Uint8Array(0),
+      ),
+      call.peer,
+    );
+  }
+
+  private rttFor(key: string): RttEstimator {
+    let rtt = this.peers.get(key);
+    if (rtt !== undefined) {
+      // Map order doubles as recency order for the LRU bound.
+      this.peers.delete(key);
+    } else {
+      rtt = new RttEstimator(this.policy);
+      if (this.peers.size >= this.maxPeers) this.peers.delete(this.peers.keys().next().value!);
+    }
+    this.peers.set(key, rtt);
+    return rtt;
+  }
+
+  private drop(reason: DropReason, from: PeerAddress): void {
+    countDrop(this.drops, reason);
+    this.hooks.onDrop?.(reason, from);
+  }
+}

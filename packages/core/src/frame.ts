@@ -1,0 +1,291 @@
+import { err, ok, type Result } from './result.js';
+
+// Frame v1, specified byte by byte in docs/protocol.md §3. All integers are
+// big-endian. Encoders allocate exactly one buffer per frame; decoders never
+// throw and return subarray views into the datagram (no copies).
+
+/** First two bytes of every frame: ASCII "ur". */
+export const MAGIC = 0x7572;
+/** The frame format version this code speaks (protocol.md §3.1). */
+export const VERSION = 1;
+/** Size of the fixed header that starts every frame. */
+export const HEADER_BYTES = 14;
+/** Size of the fragment extension present when {@link Flag.FRAGMENT} is set. */
+export const FRAGMENT_EXT_BYTES = 10;
+/** Largest UDP payload over IPv4 (65535 − 8 byte UDP header − 20 byte IP header). */
+export const MAX_UDP_PAYLOAD = 65_507;
+
+/** Frame types (protocol.md §4). */
+export const FrameType = {
+  REQUEST: 1,
+  RESPONSE: 2,
+  ERROR: 3,
+  ACK: 4,
+  CANCEL: 5,
+  PING: 6,
+  PONG: 7,
+  FRAGMENT_ACK: 8,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Flag bits of header byte 4 (protocol.md §3.2). Unknown bits are ignored. */
+export const Flag = {
+  /** A fragment extension follows the header; the body is one slice of a larger message. */
+  FRAGMENT: 0x01,
+  /** A request that wants no reply (a notification). */
+  NO_REPLY: 0x02,
+} as const;
+
+/** The fixed header fields of a frame. */
+export interface FrameHeader {
+  type: FrameType;
+  flags: number;
+  /** Transmission number of the request this frame is or answers; saturates at 255. */
+  attempt: number;
+  /** Random per-client-instance number; with `id` it names one call. */
+  session: number;
+  /** Message id, unique among the session's calls in flight. */
+  id: number;
+}
+
+/** Where a fragment's body sits inside the whole message body (protocol.md §3.3). */
+export interface FragmentInfo {
+  /** Length of the whole message body, in bytes. */
+  totalBytes: number;
+  /** Zero-based fragment index. */
+  index: number;
+  /** Body bytes carried by every fragment but the last. */
+  fragmentBytes: number;
+}
+
+/** A decoded frame. `body` is a view into the datagram it came from. */
+export interface Frame extends FrameHeader {
+  fragment: FragmentInfo | undefined;
+  body: Uint8Array;
+}
+
+/** Why a datagram could not be decoded as a frame. */
+export type FrameError = 'truncated' | 'bad-magic' | 'unsupported-version' | 'unknown-type' | 'malformed';
+
+const MAX_FRAME_TYPE = FrameType.FRAGMENT_ACK;
+
+function writeU32(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = v >>> 24;
+  buf[off + 1] = (v >>> 16) & 0xff;
+  buf[off + 2] = (v >>> 8) & 0xff;
+  buf[off + 3] = v & 0xff;
+}
+
+function readU32(buf: Uint8Array, off: number): number {
+  return ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0;
+}
+
+function writeU16(buf: Uint8Array, off: number, v: number): void {
+  buf[off] = (v >>> 8) & 0xff;
+  buf[off + 1] = v & 0xff;
+}
+
+function readU16(buf: Uint8Array, off: number): number {
+  return (buf[off]! << 8) | buf[off + 1]!;
+}
+
+/** Writes the fixed header at `buf[0..14)`; returns the offset after it. */
+export function writeHeader(buf: Uint8Array, h: FrameHeader): number {
+  buf[0] = MAGIC >>> 8;
+  buf[1] = MAGIC & 0xff;
+  buf[2] = VERSION;
+  buf[3] = h.type;
+  buf[4] = h.flags & 0xff;
+  buf[5] = h.attempt > 255 ? 255 : h.attempt;
+  writeU32(buf, 6, h.session);
+  writeU32(buf, 10, h.id);
+  return HEADER_BYTES;
+}
+
+/** Overwrites the attempt byte of an encoded frame (used when resending a cached reply). */
+export function setAttempt(frame: Uint8Array, attempt: number): void {
+  frame[5] = attempt > 255 ? 255 : attempt;
+}
+
+/** Encodes a whole frame: header, optional fragment extension, then `body`. */
+export function encodeFrame(h: FrameHeader, body: Uint8Array, fragment?: FragmentInfo): Uint8Array {
+  const ext = fragment === undefined ? 0 : FRAGMENT_EXT_BYTES;
+  const buf = new Uint8Array(HEADER_BYTES + ext + body.length);
+  writeHeader(buf, fragment === undefined ? h : { ...h, flags: h.flags | Flag.FRAGMENT });
+  if (fragment !== undefined) {
+    writeU32(buf, HEADER_BYTES, fragment.totalBytes);
+    writeU32(buf, HEADER_BYTES + 4, fragment.index);
+    writeU16(buf, HEADER_BYTES + 8, fragment.fragmentBytes);
+  } else {
+    buf[4] = buf[4]! & ~Flag.FRAGMENT;
+  }
+  buf.set(body, HEADER_BYTES + ext);
+  return buf;
+}
+
+/**
+ * Decodes one frame. Never throws: anything that is not a well-formed v1
+ * frame yields an error naming why, for the caller to drop and count.
+ */
+export function decodeFrame(bytes: Uint8Array): Result<Frame, FrameError> {
+  if (bytes.length < HEADER_BYTES) return err('truncated');
+  if (((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return err('bad-magic');
+  if (bytes[2] !== VERSION) return err('unsupported-version');
+  const type = bytes[3]!;
+  if (type < 1 || type > MAX_FRAME_TYPE) return err('unknown-type');
+  const flags = bytes[4]!;
+  let offset = HEADER_BYTES;
+  let fragment: FragmentInfo | undefined;
+  if ((flags & Flag.FRAGMENT) !== 0) {
+    if (bytes.length < HEADER_BYTES + FRAGMENT_EXT_BYTES) return err('truncated');
+    fragment = {
+      totalBytes: readU32(bytes, offset),
+      index: readU32(bytes, offset + 4),
+      fragmentBytes: readU16(bytes, offset + 8),
+    };
+    offset += FRAGMENT_EXT_BYTES;
+    if (!isConsistentFragment(fragment, bytes.length - offset)) return err('malformed');
+  }
+  return ok({
+    type: type as FrameType,
+    flags,
+    attempt: bytes[5]!,
+    session: readU32(bytes, 6),
+    id: readU32(bytes, 10),
+    fragment,
+    body: bytes.subarray(offset),
+  });
+}
+
+function isConsistentFragment(f: FragmentInfo, bodyBytes: number): boolean {
+  if (f.fragmentBytes === 0) return false;
+  const count = Math.ceil(f.totalBytes / f.fragmentBytes);
+  if (f.index >= count) return false;
+  const expected = f.index === count - 1 ? f.totalBytes - f.index * f.fragmentBytes : f.fragmentBytes;
+  return bodyBytes === expected;
+}
+
+// ---------------------------------------------------------------------------
+// Bodies (protocol.md §5)
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Longest method name, in UTF-8 bytes (it is length-prefixed by one byte). */
+export const MAX_METHOD_BYTES = 255;
+/** Longest error message carried on the wire, in UTF-8 bytes. */
+export const MAX_ERROR_MESSAGE_BYTES = 1024;
+/** Remaining-deadline value meaning "the sender set no deadline". */
+export const NO_DEADLINE = 0xffffffff;
+
+/** Encodes a method name once, so each call can reuse the bytes. */
+export function encodeMethodName(name: string): Uint8Array {
+  return utf8Encoder.encode(name);
+}
+
+/** A decoded REQUEST body. */
+export interface RequestBody {
+  /** Milliseconds the caller will still wait, measured when the request was sent. */
+  deadlineMs: number;
+  method: string;
+  payload: Uint8Array;
+}
+
+/** Builds the body of a REQUEST: u32 remaining deadline, u8 method length, method, payload. */
+export function encodeRequestBody(deadlineMs: number, method: Uint8Array, payload: Uint8Array): Uint8Array {
+  const body = new Uint8Array(5 + method.length + payload.length);
+  writeU32(body, 0, clampU32(deadlineMs));
+  body[4] = method.length;
+  body.set(method, 5);
+  body.set(payload, 5 + method.length);
+  return body;
+}
+
+/** Builds an unfragmented REQUEST frame in a single allocation (the hot path). */
+export function encodeRequestFrame(
+  h: FrameHeader,
+  deadlineMs: number,
+  method: Uint8Array,
+  payload: Uint8Array,
+): Uint8Array {
+  const buf = new Uint8Array(HEADER_BYTES + 5 + method.length + payload.length);
+  writeHeader(buf, h);
+  writeU32(buf, HEADER_BYTES, clampU32(deadlineMs));
+  buf[HEADER_BYTES + 4] = method.length;
+  buf.set(method, HEADER_BYTES + 5);
+  buf.set(payload, HEADER_BYTES + 5 + method.length);
+  return buf;
+}
+
+/** Parses a REQUEST body; never throws. */
+export function decodeRequestBody(body: Uint8Array): Result<RequestBody, FrameError> {
+  if (body.length < 5) return err('truncated');
+  const methodLength = body[4]!;
+  if (body.length < 5 + methodLength) return err('truncated');
+  const method = decodeUtf8(body.subarray(5, 5 + methodLength));
+  if (method === undefined) return err('malformed');
+  return ok({ deadlineMs: readU32(body, 0), method, payload: body.subarray(5 + methodLength) });
+}
+
+/** A decoded ERROR body. */
+export interface ErrorBody {
+  /** gRPC status number (see `Code`). */
+  code: number;
+  /** Server pushback in ms; 0 means none. */
+  retryAfterMs: number;
+  message: string;
+  /** Codec-encoded details; empty when there are none. */
+  details: Uint8Array;
+}
+
+/** Builds an ERROR body: u8 code, u32 retry-after, u16 message length, message, details. */
+export function encodeErrorBody(e: {
+  code: number;
+  retryAfterMs: number;
+  message: string;
+  details?: Uint8Array;
+}): Uint8Array {
+  let message: Uint8Array = utf8Encoder.encode(e.message);
+  if (message.length > MAX_ERROR_MESSAGE_BYTES) message = truncateUtf8(message, MAX_ERROR_MESSAGE_BYTES);
+  const details = e.details ?? new Uint8Array(0);
+  const body = new Uint8Array(7 + message.length + details.length);
+  body[0] = e.code & 0xff;
+  writeU32(body, 1, clampU32(e.retryAfterMs));
+  writeU16(body, 5, message.length);
+  body.set(message, 7);
+  body.set(details, 7 + message.length);
+  return body;
+}
+
+/** Parses an ERROR body; never throws. */
+export function decodeErrorBody(body: Uint8Array): Result<ErrorBody, FrameError> {
+  if (body.length < 7) return err('truncated');
+  const messageLength = readU16(body, 5);
+  if (body.length < 7 + messageLength) return err('truncated');
+  const message = decodeUtf8(body.subarray(7, 7 + messageLength));
+  if (message === undefined) return err('malformed');
+  return ok({ code: body[0]!, retryAfterMs: readU32(body, 1), message, details: body.subarray(7 + messageLength) });
+}
+
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8Decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+// Cuts at a character boundary so the result is still valid UTF-8.
+function truncateUtf8(bytes: Uint8Array, max: number): Uint8Array {
+  let end = max;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
+function clampU32(n: number): number {
+  if (!(n > 0)) return 0;
+  return n >= 0xffffffff ? 0xffffffff : Math.floor(n);
+}
+
+/** Exposed for the fragment layer and tests. */
+export const bytesIO = { readU32, writeU32, readU16, writeU16 };

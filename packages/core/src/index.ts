@@ -1,0 +1,81 @@
+/**
+ * @udprpc/core — the protocol engine, free of I/O: frames, message ids,
+ * retransmission and deadlines, duplicate suppression, errors, contracts, and
+ * the Transport / Codec / Clock interfaces the adapters implement.
+ *
+ * @packageDocumentation
+ */
+export { Code, RpcError, codeFromNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
+export { ok, err, type Result } from './result.js';
+export {
+  MAGIC,
+  VERSION,
+  HEADER_BYTES,
+  FRAGMENT_EXT_BYTES,
+  MAX_UDP_PAYLOAD,
+  MAX_METHOD_BYTES,
+  NO_DEADLINE,
+  FrameType,
+  Flag,
+  encodeFrame,
+  decodeFrame,
+  encodeRequestBody,
+  decodeRequestBody,
+  encodeRequestFrame,
+  encodeErrorBody,
+  decodeErrorBody,
+  encodeMethodName,
+  type Frame,
+  type FrameHeader,
+  type FrameError,
+  type FragmentInfo,
+  type RequestBody,
+  type ErrorBody,
+} from './frame.js';
+export { peerKey, formatPeer, type PeerAddress, type Transport, type DatagramHandler } from './transport.js';
+export { jsonCodec, type Codec } from './codec.js';
+export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+export {
+  defineContract,
+  method,
+  wireName,
+  type Contract,
+  type MethodDef,
+  type MethodMap,
+  type MethodOptions,
+  type AnyMethodDef,
+  type InputOf,
+  type OutputOf,
+} from './contract.js';
+export {
+  defaultRetryPolicy,
+  defaultRetryBudget,
+  defaultCallPolicy,
+  defaultDedupPolicy,
+  defaultSizes,
+  type RetryPolicy,
+  type RetryBudgetPolicy,
+  type DedupPolicy,
+} from './retry-policy.js';
+export { RttEstimator } from './rtt-estimator.js';
+export { RetryBudget, type RetryBudgetState } from './retry-budget.js';
+export { TimerHeap, type Timed } from './timer-heap.js';
+export { MessageIds, randomSession } from './message-ids.js';
+export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';
+export {
+  ClientEngine,
+  type ClientEngineOptions,
+  type ClientEngineHooks,
+  type ClientEngineStats,
+  type CallRequest,
+  type CallOutcome,
+} from './client-engine.js';
+export {
+  ServerEngine,
+  type ServerEngineOptions,
+  type ServerEngineHooks,
+  type ServerEngineStats,
+  type IncomingCall,
+  type HandlerOutcome,
+} from './server-engine.js';
+export { TimerDriver, type TimedEngine } from './engine-driver.js';

@@ -1,0 +1,36 @@
+import type { RetryPolicy } from './retry-policy.js';
+
+/**
+ * Smoothed RTT and RTO for one peer, per RFC 6298 §2 (α = 1/8, β = 1/4,
+ * K = 4, G = 1 ms). Samples must follow Karn's rule: the caller only feeds an
+ * RTT measured for a specific transmission (the header's attempt number makes
+ * that unambiguous, protocol.md §3.2).
+ */
+export class RttEstimator {
+  srttMs: number | undefined;
+  rttvarMs = 0;
+  private rto: number;
+
+  constructor(private readonly policy: Pick<RetryPolicy, 'initialRtoMs' | 'minRtoMs' | 'maxRtoMs'>) {
+    this.rto = policy.initialRtoMs;
+  }
+
+  /** The current retransmission timeout, in ms. */
+  get rtoMs(): number {
+    return this.rto;
+  }
+
+  /** Adds one RTT sample (ms). */
+  sample(rttMs: number): void {
+    const r = Math.max(0, rttMs);
+    if (this.srttMs === undefined) {
+      this.srttMs = r;
+      this.rttvarMs = r / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - r);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * r;
+    }
+    const raw = this.srttMs + Math.max(1, 4 * this.rttvarMs);
+    this.rto = Math.min(this.policy.maxRtoMs, Math.max(this.policy.minRtoMs, raw));
+  }
+}

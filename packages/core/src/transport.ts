@@ -1,0 +1,36 @@
+/** A UDP-style peer address. `address` is an IP literal (or a simulated name). */
+export interface PeerAddress {
+  readonly address: string;
+  readonly family: 'IPv4' | 'IPv6' | 'sim';
+  readonly port: number;
+}
+
+/** A stable string key for maps keyed by peer. */
+export function peerKey(peer: PeerAddress): string {
+  return `${peer.address}|${peer.port}`;
+}
+
+/** Formats a peer for messages: `127.0.0.1:4000`, `[::1]:4000`. */
+export function formatPeer(peer: PeerAddress): string {
+  return peer.family === 'IPv6' ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
+}
+
+/** Called for every datagram a transport receives. */
+export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress) => void;
+
+/**
+ * A datagram transport: the only thing the engine needs from the network.
+ * Implementations: real UDP (`@udprpc/transport-udp`), the in-memory pair and
+ * the simulated network (`@udprpc/testkit`). Sends are fire-and-forget, like
+ * UDP itself: failures are reported through `onError`, never thrown.
+ */
+export interface Transport {
+  /** Starts receiving; resolves with the local address once bound. */
+  listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress>;
+  /** Queues one datagram for `to`. Must not throw. */
+  send(bytes: Uint8Array, to: PeerAddress): void;
+  /** Stops receiving and releases the socket. Idempotent. */
+  close(): Promise<void>;
+  /** Largest datagram this transport can carry, if it knows a limit. */
+  readonly maxDatagramBytes?: number;
+}
