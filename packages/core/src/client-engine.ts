@@ -209,6 +209,16 @@ export class ClientEngine {
     this.finish(call, { ok: false, error });
   }
 
+  /** Cancels every call in flight (client shutdown). */
+  cancelAll(now: number, error: RpcError): void {
+    for (const call of [...this.pending.values()]) {
+      this.counters.cancelled++;
+      this.sendCancel(call);
+      this.finish(call, { ok: false, error });
+    }
+    this.lastNow = now;
+  }
+
   /** Feeds one received datagram. Never throws. */
   receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
     this.lastNow = now;

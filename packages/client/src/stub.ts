@@ -1,0 +1,27 @@
+import type { Contract, InputOf, OutputOf } from '@udprpc/core';
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Time budget for this call in ms; defaults to the client's `timeoutMs` (5000). */
+  timeoutMs?: number;
+  /** Aborting it rejects the call with CANCELLED and tells the server to stop. */
+  signal?: AbortSignal;
+}
+
+/** Arguments of a stub method: the input may be left out when it is `void`/`undefined`. */
+export type StubArgs<I> = [I] extends [void] ? [input?: I, options?: CallOptions] : [input: I, options?: CallOptions];
+
+/** One method on a typed stub. */
+export interface StubMethod<I, O> {
+  (...args: StubArgs<I>): Promise<O>;
+  /**
+   * Sends the input as a one-way notification: no reply, no retransmission,
+   * delivered at most once (possibly never). Resolves once handed to the network.
+   */
+  notify(...args: [I] extends [void] ? [input?: I] : [input: I]): Promise<void>;
+}
+
+/** The typed client for a contract: one {@link StubMethod} per method. */
+export type Stub<C extends Contract> = {
+  readonly [K in keyof C['methods'] & string]: StubMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+};

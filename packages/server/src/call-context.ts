@@ -1,0 +1,51 @@
+import { RpcError, type Clock, type PeerAddress } from '@udprpc/core';
+import type { CallContext } from './context.js';
+
+/**
+ * The per-call context. Its AbortController is made only if a handler asks
+ * for `signal`: most handlers never do, and one controller per call is a
+ * measurable share of a small call's cost.
+ */
+export class LazyCallContext implements CallContext {
+  private controller: AbortController | undefined;
+  private abortReason: RpcError | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly deadline: number,
+    readonly peer: PeerAddress,
+    readonly callId: string,
+    readonly service: string,
+    readonly method: string,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.abortReason !== undefined;
+  }
+
+  remainingMs(): number {
+    return this.deadline - this.clock.now();
+  }
+
+  /** Aborts the handler's signal (once). */
+  abort(reason: RpcError): void {
+    if (this.abortReason !== undefined) return;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
+/** The abort reasons handlers see. */
+export const abortReasons = {
+  deadline: () => new RpcError('DEADLINE_EXCEEDED', 'the caller’s deadline passed'),
+  cancelled: () => new RpcError('CANCELLED', 'the caller cancelled the call'),
+  closing: () => new RpcError('CANCELLED', 'the server is closing'),
+};

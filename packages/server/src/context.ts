@@ -1,0 +1,25 @@
+import type { Contract, InputOf, OutputOf, PeerAddress } from '@udprpc/core';
+
+/** What a handler knows about the call it serves. */
+export interface CallContext {
+  /** Aborted when the caller's deadline passes or the caller cancels. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline on the server's clock (ms); compare with {@link CallContext.remainingMs}. */
+  readonly deadline: number;
+  /** Milliseconds left until the deadline (negative once passed). */
+  remainingMs(): number;
+  /** Where the request came from. */
+  readonly peer: PeerAddress;
+  /** Unique name of this call on this server (peer, client session and message id). */
+  readonly callId: string;
+  readonly service: string;
+  readonly method: string;
+}
+
+/** A handler for one method: sync or async. */
+export type Handler<I, O> = (input: I, ctx: CallContext) => O | Promise<O>;
+
+/** Handlers for every method of a contract, with types taken from it. */
+export type Handlers<C extends Contract> = {
+  readonly [K in keyof C['methods'] & string]: Handler<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+};

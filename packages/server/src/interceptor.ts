@@ -1,0 +1,27 @@
+import type { CallContext } from './context.js';
+
+/** A call as server interceptors see it. */
+export interface ServerRequest {
+  readonly service: string;
+  readonly method: string;
+  /** The decoded argument. Interceptors may replace it. */
+  input: unknown;
+  readonly ctx: CallContext;
+}
+
+/** Runs the request further in and resolves with the handler's result. */
+export type ServerNext = (req: ServerRequest) => Promise<unknown>;
+
+/**
+ * Server middleware in the onion style: it may inspect or change the request,
+ * short-circuit (return a value or throw an RpcError), and observe results and
+ * errors.
+ */
+export type ServerInterceptor = (next: ServerNext) => ServerNext;
+
+/** Composes interceptors so that the first in the list is the outermost. */
+export function composeServerInterceptors(interceptors: readonly ServerInterceptor[], last: ServerNext): ServerNext {
+  let next = last;
+  for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i]!(next);
+  return next;
+}

@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import {
+  jsonCodec,
+  RpcError,
+  ServerEngine,
+  systemClock,
+  TimerDriver,
+  type Clock,
+  type Codec,
+  type Contract,
+  type DedupPolicy,
+  type HandlerOutcome,
+  type IncomingCall,
+  type PeerAddress,
+  type ServerEngineStats,
+  type Transport,
+} from '@udprpc/core';
+import type * as TE from 'typed-emitter';
+import { abortReasons, LazyCallContext } from './call-context.js';
+import type { Handler, Handlers } from './context.js';
+import type { ServerEvents } from './events.js';
+import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
+import { describeMethod, type ServiceDescription } from './introspection.js';
+
+/** Options of {@link createServer}. */
+export interface ServerOptions {
+  /** The datagram transport to serve on. */
+  transport: Transport;
+  /** Payload codec; must match the clients'. Default: JSON (the `udprpc` package defaults to msgpack). */
+  codec?: Codec;
+  /** Time source; inject a virtual clock in tests. */
+  clock?: Clock;
+  /** Outermost first; they wrap every handler. */
+  interceptors?: readonly ServerInterceptor[];
+  /** Largest datagram to send (1200 by default). */
+  maxDatagramBytes?: number;
+  /** Duplicate-suppression cache settings. */
+  dedup?: Partial<DedupPolicy>;
+  /** Answer the built-in `udprpc.describe` method (default true). */
+  introspection?: boolean;
+}
+
+/** Counters of a server. */
+export type ServerStats = ServerEngineStats & { handlerErrors: number };
+
+interface Registered {
+  readonly service: string;
+  readonly method: string;
+  readonly idempotent: boolean;
+  /** The handler wrapped in the interceptors; may return a plain value. */
+  readonly invoke: (req: ServerRequest) => unknown;
+}
+
+type ServerEmitter = new () => TE.default<ServerEvents>;
+
+/** A udprpc server: implement contracts, then {@link Server.listen}. */
+export class Server extends (EventEmitter as unknown as ServerEmitter) {
+  private readonly engine: ServerEngine;
+  private readonly timer: TimerDriver;
+  private readonly transport: Transport;
+  private readonly codec: Codec;
+  private readonly clock: Clock;
+  private readonly interceptors: readonly ServerInterceptor[];
+  private readonly registry = new Map<string, Registered>();
+  private readonly services = new Map<string, ServiceDescription>();
+  private readonly running = new Map<string, LazyCallContext>();
+  private address: PeerAddress | undefined;
+  private state: 'new' | 'listening' | 'closed' = 'new';
+  private handlerErrors = 0;
+
+  constructor(options: ServerOptions) {
+    super();
+    this.transport = options.transport;
+    this.codec = options.codec ?? jsonCodec;
+    this.clock = options.clock ?? systemClock;
+    this.interceptors = options.interceptors ?? [];
+    this.engine = new ServerEngine({
+      send: (bytes, to) => this.transport.send(bytes, to),
+      maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
+      ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
+      hooks: {
+        onCall: (call) => this.dispatch(call),
+        onAbort: (key, reason) => this.running.get(key)?.abort(abortReasons[reason]()),
+        isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
+        onDrop: (reason, from) => this.emit('drop', reason, from),
+      },
+    });
+    this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
+    if (options.introspection !== false) {
+      this.register('udprpc', 'describe', true, () => [...this.services.values()]);
+    }
+  }
+
+  /**
+   * Serves `contract` with `handlers`, whose argument and result types come
+   * from the contract. Returns the server for chaining.
+   */
+  implement<C extends Contract>(contract: C, handlers: Handlers<C>): this {
+    if (this.services.has(contract.name)) throw new TypeError(`service ${contract.name} is already implemented`);
+    const description: ServiceDescription = { service: contract.name, methods: [] };
+    for (const [name, def] of Object.entries(contract.methods)) {
+      const handler = (handlers as Record<string, Handler<unknown, unknown> | undefined>)[name];
+      if (typeof handler !== 'function') throw new TypeError(`no handler for ${contract.name}.${name}`);
+      this.register(contract.name, name, def.idempotent, handler);
+      description.methods.push(describeMethod(name, def));
+    }
+    this.services.set(contract.name, description);
+    return this;
+  }
+
+  /** Binds the transport; resolves with the local address. */
+  async listen(): Promise<PeerAddress> {
+    if (this.state !== 'new') throw new RpcError('FAILED_PRECONDITION', `server is ${this.state}`);
+    this.state = 'listening';
+    this.address = await this.transport.listen(
+      (bytes, from) => {
+        this.engine.receive(bytes, from, this.clock.now());
+        this.timer.update();
+      },
+      (error) => this.reportError(error),
+    );
+    this.emit('listening', this.address);
+    return this.address;
+  }
+
+  /** The bound address, once listening. */
+  get localAddress(): PeerAddress | undefined {
+    return this.address;
+  }
+
+  /** A snapshot of the counters. */
+  stats(): ServerStats {
+    return { ...this.engine.stats(), handlerErrors: this.handlerErrors };
+  }
+
+  /** Aborts running handlers, stops timers and closes the transport. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
+    this.running.clear();
+    this.timer.close();
+    await this.transport.close();
+    this.emit('close');
+  }
+
+  private register(service: string, method: string, idempotent: boolean, handler: Handler<unknown, unknown>): void {
+    const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
+    const invoke =
+      this.interceptors.length === 0 ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
+    this.registry.set(`${service}.${method}`, { service, method, idempotent, invoke });
+  }
+
+  private dispatch(call: IncomingCall): void {
+    const registered = this.registry.get(call.method);
+    if (registered === undefined) {
+      return this.finish(call.key, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` });
+    }
+    const input = this.codec.decode(call.payload);
+    if (!input.ok) {
+      return this.finish(call.key, { ok: false, code: 'INVALID_ARGUMENT', message: `could not decode the request: ${input.error.message}` });
+    }
+    const ctx = new LazyCallContext(this.clock, call.deadlineAt, call.peer, call.key, registered.service, registered.method);
+    let result: unknown;
+    try {
+      result = registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
+    } catch (error) {
+      return this.fail(call.key, error);
+    }
+    if (isThenable(result)) {
+      this.running.set(call.key, ctx);
+      result.then(
+        (value) => {
+          this.running.delete(call.key);
+          this.succeed(call.key, value);
+        },
+        (error: unknown) => {
+          this.running.delete(call.key);
+          this.fail(call.key, error);
+        },
+      );
+    } else {
+      this.succeed(call.key, result);
+    }
+  }
+
+  private succeed(key: string, value: unknown): void {
+    let payload: Uint8Array;
+    try {
+      payload = this.codec.encode(value);
+    } catch (error) {
+      return this.fail(key, new RpcError('INTERNAL', 'the handler returned a value the codec cannot encode', { cause: error }));
+    }
+    this.finish(key, { ok: true, payload });
+  }
+
+  private fail(key: string, thrown: unknown): void {
+    if (!RpcError.is(thrown)) {
+      // Never leak a stack or internal message to the peer; tell the owner.
+      this.handlerErrors++;
+      this.reportError(thrown);
+      return this.finish(key, { ok: false, code: 'INTERNAL', message: 'internal error' });
+    }
+    let details: Uint8Array | undefined;
+    if (thrown.details !== undefined) {
+      try {
+        details = this.codec.encode(thrown.details);
+      } catch {
+        details = undefined;
+      }
+    }
+    this.finish(key, {
+      ok: false,
+      code: thrown.code,
+      message: thrown.message,
+      ...(details === undefined ? {} : { details }),
+      ...(thrown.retryAfterMs === undefined ? {} : { retryAfterMs: thrown.retryAfterMs }),
+    });
+  }
+
+  private finish(key: string, outcome: HandlerOutcome): void {
+    if (this.state === 'closed') return;
+    this.engine.respond(key, outcome, this.clock.now());
+    this.timer.update();
+  }
+
+  private reportError(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Creates a server on `options.transport`. */
+export function createServer(options: ServerOptions): Server {
+  return new Server(options);
+}

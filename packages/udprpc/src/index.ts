@@ -1,0 +1,67 @@
+/**
+ * udprpc — typed request/response RPC over UDP for Node.js.
+ *
+ * Define a contract once with {@link defineContract} and {@link method};
+ * implement it on a server from {@link createServer}; call it through the
+ * typed stub of a client from {@link createClient}. UDP and msgpack are the
+ * defaults; every piece (transport, codec, clock, interceptors) can be swapped.
+ *
+ * @packageDocumentation
+ */
+export { createServer, createClient, type UdpServerOptions, type UdpClientOptions } from './defaults.js';
+export { parseEndpoint, type Endpoint } from './url.js';
+export {
+  RpcError,
+  Code,
+  defineContract,
+  method,
+  jsonCodec,
+  systemClock,
+  defaultRetryPolicy,
+  defaultRetryBudget,
+  defaultDedupPolicy,
+  defaultCallPolicy,
+  defaultSizes,
+  formatPeer,
+  type ErrorCode,
+  type Contract,
+  type MethodDef,
+  type MethodOptions,
+  type InputOf,
+  type OutputOf,
+  type PeerAddress,
+  type Transport,
+  type Codec,
+  type Clock,
+  type DropReason,
+  type RetryPolicy,
+  type RetryBudgetPolicy,
+  type DedupPolicy,
+} from '@udprpc/core';
+export {
+  Client,
+  type ClientOptions,
+  type ClientStats,
+  type ClientEvents,
+  type ClientInterceptor,
+  type ClientRequest,
+  type ClientNext,
+  type CallOptions,
+  type Stub,
+  type StubMethod,
+} from '@udprpc/client';
+export {
+  Server,
+  type ServerOptions,
+  type ServerStats,
+  type ServerEvents,
+  type ServerInterceptor,
+  type ServerRequest,
+  type ServerNext,
+  type CallContext,
+  type Handler,
+  type Handlers,
+  type ServiceDescription,
+} from '@udprpc/server';
+export { msgpackCodec } from '@udprpc/codec-msgpack';
+export { createUdpTransport } from '@udprpc/transport-udp';
