@@ -1,14 +1,20 @@
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { codeFromNumber, RpcError } from './errors.js';
+import { decodeFragmentAck, encodeFragmentAck } from './fragment-ack.js';
 import {
   decodeErrorBody,
   decodeFrame,
   encodeFrame,
+  encodeRequestBody,
   encodeRequestFrame,
   Flag,
   FrameType,
+  HEADER_BYTES,
   type Frame,
+  type FrameHeader,
 } from './frame.js';
+import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
 import { MessageIds, randomSession } from './message-ids.js';
 import { RetryBudget, type RetryBudgetState } from './retry-budget.js';
 import {
@@ -43,6 +49,8 @@ export interface ClientEngineOptions {
   retry?: Partial<RetryPolicy>;
   retryBudget?: Partial<RetryBudgetPolicy>;
   maxDatagramBytes?: number;
+  /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
+  maxMessageBytes?: number;
   hooks?: ClientEngineHooks;
   /** Most peers whose RTT state is remembered (least recently used go first). */
   maxPeers?: number;
@@ -90,6 +98,10 @@ interface PendingCall extends Timed {
   backoffMs: number;
   nextSendAt: number;
   acked: boolean;
+  /** The request's fragments, when it does not fit in one datagram. */
+  out: OutgoingTransfer | undefined;
+  /** Set once a fragment of the reply has arrived. */
+  receivingReply: boolean;
 }
 
 /**
@@ -110,6 +122,8 @@ export class ClientEngine {
   private readonly hooks: ClientEngineHooks;
   private readonly maxPeers: number;
   readonly maxDatagramBytes: number;
+  readonly maxMessageBytes: number;
+  private readonly replies: ReassemblyTable;
   private readonly counters = {
     calls: 0,
     responses: 0,
@@ -132,6 +146,14 @@ export class ClientEngine {
     this.hooks = options.hooks ?? {};
     this.maxPeers = options.maxPeers ?? 4096;
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
+    this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
+    this.replies = new ReassemblyTable({
+      ...defaultReassemblyLimits,
+      maxMessageBytes: this.maxMessageBytes,
+      maxPeerBytes: Infinity,
+      maxPeerMessages: Infinity,
+      maxTotalBytes: Math.max(this.maxMessageBytes, defaultReassemblyLimits.maxTotalBytes),
+    });
   }
 
   /**
@@ -140,14 +162,16 @@ export class ClientEngine {
    */
   call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void): number | RpcError {
     this.lastNow = now;
-    const size = 14 + 5 + req.method.length + req.payload.length;
-    if (size > this.maxDatagramBytes) {
-      return new RpcError(
-        'RESOURCE_EXHAUSTED',
-        `request is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`,
-      );
-    }
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
+    let out: OutgoingTransfer | undefined;
+    if (HEADER_BYTES + 5 + req.method.length + req.payload.length > this.maxDatagramBytes) {
+      const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload);
+      if (body.length > this.maxMessageBytes) {
+        return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
+      }
+      const fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
+      out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes));
+    }
     const key = peerKey(req.peer);
     const id = this.ids.allocate((candidate) => this.pending.has(candidate));
     const rtt = this.rttFor(key);
@@ -166,6 +190,8 @@ export class ClientEngine {
       backoffMs: rtt.rtoMs,
       nextSendAt: now,
       acked: false,
+      out,
+      receivingReply: false,
       timerAt: 0,
       heapIndex: -1,
     };
@@ -179,8 +205,9 @@ export class ClientEngine {
   /** Sends a one-way request (no reply, no retransmission: at most once, maybe never). */
   notify(req: Omit<CallRequest, 'deadlineAt'> & { deadlineAt?: number }, now: number): RpcError | undefined {
     this.lastNow = now;
-    const size = 14 + 5 + req.method.length + req.payload.length;
+    const size = HEADER_BYTES + 5 + req.method.length + req.payload.length;
     if (size > this.maxDatagramBytes) {
+      // Notifications are never retransmitted, so they are never fragmented either.
       return new RpcError('RESOURCE_EXHAUSTED', `notification is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`);
     }
     const id = this.ids.allocate((candidate) => this.pending.has(candidate));
@@ -229,6 +256,7 @@ export class ClientEngine {
       case FrameType.RESPONSE:
       case FrameType.ERROR:
       case FrameType.ACK:
+      case FrameType.FRAGMENT_ACK:
         return this.onReply(frame, from, now);
       default:
         return this.drop('unexpected-frame', from);
@@ -295,14 +323,31 @@ export class ClientEngine {
     call.attempt++;
     call.unacked++;
     call.lastSentAt = now;
-    const frame = encodeRequestFrame(
-      { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id },
-      Math.max(1, Math.ceil(call.deadlineAt - now)),
-      call.method,
-      call.payload,
-    );
-    this.send(frame, call.peer);
+    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
+    if (call.receivingReply) {
+      // The reply is arriving in fragments: ask for the missing ones instead.
+      this.ackReply(call, header);
+    } else if (call.out === undefined) {
+      this.send(encodeRequestFrame(header, Math.max(1, Math.ceil(call.deadlineAt - now)), call.method, call.payload), call.peer);
+    } else if (call.out.complete) {
+      // The server holds the whole request; one fragment is enough to ask for the reply.
+      this.send(call.out.frame(header, 0, false), call.peer);
+    } else {
+      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend() : call.out.onTimeout());
+    }
     this.schedule(call, now);
+  }
+
+  private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {
+    for (let i = 0; i < indexes.length; i++) {
+      this.send(call.out!.frame(header, indexes[i]!, i === indexes.length - 1), call.peer);
+    }
+  }
+
+  private ackReply(call: PendingCall, header: FrameHeader): void {
+    const r = this.replies.get(String(call.id));
+    if (r === undefined) return;
+    this.send(encodeFrame({ ...header, type: FrameType.FRAGMENT_ACK }, encodeFragmentAck(r.ack(), this.maxDatagramBytes - HEADER_BYTES)), call.peer);
   }
 
   // Next retransmission: exponential backoff (capped) with jitter; after an
@@ -330,20 +375,76 @@ export class ClientEngine {
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times that transmission.
     if (frame.attempt === call.attempt - 1 && frame.attempt < 255) call.rtt.sample(now - call.lastSentAt);
-    if (frame.type === FrameType.ACK) {
+    if (frame.type === FrameType.ACK) return this.onAcked(call, now);
+    if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
+    if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
+    this.onWholeReply(call, frame.type, frame.body, from);
+  }
+
+  private onAcked(call: PendingCall, now: number): void {
+    call.unacked = 0;
+    if (call.out !== undefined && !call.out.complete) call.out.acknowledgeAll();
+    if (!call.acked) {
+      call.acked = true;
+      this.schedule(call, now);
+    }
+  }
+
+  // The server acknowledges fragments of our request.
+  private onFragmentAck(call: PendingCall, frame: Frame, now: number): void {
+    const ack = decodeFragmentAck(frame.body);
+    if (!ack.ok) return this.drop(ack.error, call.peer);
+    if (call.out === undefined || ack.value.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
+    const progressed = call.out.onAck(ack.value);
+    if (call.out.complete) return this.onAcked(call, now);
+    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
+    this.sendFragments(call, header, call.out.nextToSend());
+    if (progressed) {
       call.unacked = 0;
-      if (!call.acked) {
-        call.acked = true;
-        this.schedule(call, now);
-      }
-      return;
+      call.backoffMs = call.rtt.rtoMs;
+      this.schedule(call, now);
     }
-    if (frame.fragment !== undefined) return this.drop('malformed', from);
-    if (frame.type === FrameType.RESPONSE) {
+  }
+
+  private onReplyFragment(call: PendingCall, frame: Frame, now: number): void {
+    const f = frame.fragment!;
+    const result = this.replies.offer(String(call.id), call.peerKey, frame.type, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
+    const header: FrameHeader = { type: FrameType.FRAGMENT_ACK, flags: 0, attempt: frame.attempt, session: this.session, id: call.id };
+    switch (result.status) {
+      case 'refused':
+        this.counters.errors++;
+        this.sendCancel(call);
+        return this.finish(call, {
+          ok: false,
+          error: new RpcError('RESOURCE_EXHAUSTED', `reply is ${result.totalBytes} bytes, above the ${this.maxMessageBytes}-byte message limit`),
+        });
+      case 'mismatch':
+        return this.drop('malformed', call.peer);
+      case 'duplicate':
+        return this.ackReply(call, header);
+      case 'added':
+        if (!call.receivingReply) {
+          call.receivingReply = true;
+          call.acked = true;
+        }
+        call.unacked = 0;
+        call.backoffMs = call.rtt.rtoMs;
+        if (result.ackNow) this.ackReply(call, header);
+        this.timers.set(call, Math.min(now + call.rtt.rtoMs * 2, call.deadlineAt));
+        return;
+      case 'complete':
+        // Tell the server it may drop its copy of the reply.
+        this.send(encodeFrame(header, encodeFragmentAck(result.reassembly.ack(), 64)), call.peer);
+        return this.onWholeReply(call, frame.type, result.body, call.peer);
+    }
+  }
+
+  private onWholeReply(call: PendingCall, type: number, replyBody: Uint8Array, from: PeerAddress): void {
+    if (type === FrameType.RESPONSE) {
       this.counters.responses++;
-      return this.finish(call, { ok: true, payload: frame.body });
+      return this.finish(call, { ok: true, payload: replyBody });
     }
-    const body = decodeErrorBody(frame.body);
+    const body = decodeErrorBody(replyBody);
     if (!body.ok) return this.drop(body.error, from);
     this.counters.errors++;
     const e = body.value;
@@ -357,6 +458,7 @@ export class ClientEngine {
   private finish(call: PendingCall, outcome: CallOutcome): void {
     this.pending.delete(call.id);
     this.timers.delete(call);
+    if (call.receivingReply) this.replies.discard(String(call.id));
     call.settle(outcome);
   }
 

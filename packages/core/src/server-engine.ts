@@ -8,10 +8,14 @@ import {
   Flag,
   FrameType,
   NO_DEADLINE,
+  HEADER_BYTES,
   setAttempt,
   type Frame,
   type FrameHeader,
 } from './frame.js';
+import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
+import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import { peerKey, type PeerAddress } from './transport.js';
@@ -47,6 +51,8 @@ export interface ServerEngineOptions {
   hooks: ServerEngineHooks;
   dedup?: Partial<DedupPolicy>;
   maxDatagramBytes?: number;
+  /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
+  reassembly?: Partial<ReassemblyLimits>;
 }
 
 /** A handler's outcome, with the result already encoded. */
@@ -72,6 +78,11 @@ export interface ServerEngineStats {
   cacheEntries: number;
   cacheBytes: number;
   cacheEvictions: number;
+  /** Requests refused because reassembly limits were reached. */
+  reassemblyRefused: number;
+  /** Unfinished fragmented requests discarded after the idle timeout. */
+  reassemblyExpired: number;
+  reassemblyBytes: number;
   drops: DropCounts;
 }
 
@@ -93,6 +104,8 @@ interface Entry extends Timed {
   /** Latest attempt number seen; replies echo it. */
   attempt: number;
   reply: Uint8Array | undefined;
+  /** The reply's fragments, when it does not fit in one datagram. */
+  transfer: OutgoingTransfer | undefined;
   bytes: number;
 }
 
@@ -115,6 +128,8 @@ export class ServerEngine {
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
   readonly maxDatagramBytes: number;
+  private readonly requests: ReassemblyTable;
+  private readonly fragmentBytes: number;
   private cacheBytes = 0;
   /** When the byte cap last evicted a reply that forbids re-execution. */
   private lastEvictionAt = -Infinity;
@@ -129,6 +144,7 @@ export class ServerEngine {
     cancelled: 0,
     deadlineAborts: 0,
     cacheEvictions: 0,
+    reassemblyRefused: 0,
   };
   private readonly drops: DropCounts = {};
 
@@ -137,6 +153,8 @@ export class ServerEngine {
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
+    this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
+    this.fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
   }
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
@@ -149,6 +167,8 @@ export class ServerEngine {
         return this.onRequest(frame, from, now);
       case FrameType.CANCEL:
         return this.onCancel(frame, from, now);
+      case FrameType.FRAGMENT_ACK:
+        return this.onFragmentAck(frame, from);
       case FrameType.PING:
         return this.send(encodeFrame({ ...headerOf(frame), type: FrameType.PONG }, new Uint8Array(0)), from);
       default:
@@ -164,22 +184,59 @@ export class ServerEngine {
     const entry = this.entries.get(key);
     if (entry === undefined || entry.state !== State.Running) return;
     if (entry.noReply) return this.complete(entry, undefined, now);
-    let reply = this.encodeReply(entry, outcome);
-    if (reply.length > this.maxDatagramBytes) {
-      reply = this.encodeReply(entry, {
+    if (outcome.ok) this.counters.responses++;
+    else this.counters.errors++;
+    let type: FrameType = outcome.ok ? FrameType.RESPONSE : FrameType.ERROR;
+    let body = replyBody(outcome);
+    if (body.length > this.requests.limits.maxMessageBytes) {
+      type = FrameType.ERROR;
+      body = replyBody({
         ok: false,
         code: 'RESOURCE_EXHAUSTED',
-        message: `reply is ${reply.length} bytes, above the server's ${this.maxDatagramBytes}-byte datagram limit`,
+        message: `reply is ${body.length} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`,
       });
     }
-    if (reply[3] === FrameType.RESPONSE) this.counters.responses++;
-    else this.counters.errors++;
-    this.send(reply, entry.peer);
-    this.complete(entry, reply, now);
+    const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
+    if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
+      const reply = encodeFrame(header, body);
+      this.send(reply, entry.peer);
+      return this.complete(entry, reply, now);
+    }
+    entry.transfer = new OutgoingTransfer(type, body, this.fragmentBytes, windowFor(this.fragmentBytes));
+    this.sendReplyFragments(entry, entry.transfer.nextToSend());
+    this.complete(entry, undefined, now);
+  }
+
+  private sendReplyFragments(entry: Entry, indexes: number[]): void {
+    const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
+    for (let i = 0; i < indexes.length; i++) {
+      this.send(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer);
+    }
+  }
+
+  // A client acknowledges fragments of our reply (or asks for the missing ones).
+  private onFragmentAck(frame: Frame, from: PeerAddress): void {
+    const entry = this.entries.get(`${peerKey(from)}|${frame.session}|${frame.id}`);
+    const transfer = entry?.transfer;
+    if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
+    const ack = decodeFragmentAck(frame.body);
+    if (!ack.ok) return this.drop(ack.error, from);
+    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
+    const progressed = transfer.onAck(ack.value);
+    if (transfer.complete) {
+      // The client has the whole reply: keep the entry (it still blocks
+      // re-execution) but free the reply's bytes.
+      entry.transfer = undefined;
+      this.cacheBytes -= transfer.body.length;
+      entry.bytes -= transfer.body.length;
+      return;
+    }
+    this.sendReplyFragments(entry, progressed ? transfer.nextToSend() : transfer.onTimeout());
   }
 
   /** Expires cache entries and fires handler deadlines due at `now`. */
   onTimer(now: number): void {
+    this.requests.expire(now);
     for (let entry = this.timers.popDue(now); entry !== undefined; entry = this.timers.popDue(now)) {
       if (entry.state === State.Running) {
         // Deadline reached with the handler still running: tell it to stop,
@@ -196,7 +253,9 @@ export class ServerEngine {
 
   /** When `onTimer` next needs to run, or undefined. */
   nextTimerAt(): number | undefined {
-    return this.timers.peek()?.timerAt;
+    const a = this.timers.peek()?.timerAt;
+    const b = this.requests.nextTimerAt();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
   }
 
   /** A snapshot of the counters. */
@@ -208,16 +267,52 @@ export class ServerEngine {
       running,
       cacheEntries: this.entries.size,
       cacheBytes: this.cacheBytes,
+      reassemblyExpired: this.requests.expired,
+      reassemblyBytes: this.requests.bytes,
       drops: { ...this.drops },
     };
   }
 
   private onRequest(frame: Frame, from: PeerAddress, now: number): void {
-    if (frame.fragment !== undefined) return this.drop('malformed', from);
     const key = `${peerKey(from)}|${frame.session}|${frame.id}`;
     const known = this.entries.get(key);
     if (known !== undefined) return this.onDuplicate(known, frame);
-    const body = decodeRequestBody(frame.body);
+    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, now);
+    const f = frame.fragment;
+    const result = this.requests.offer(key, peerKey(from), FrameType.REQUEST, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
+    switch (result.status) {
+      case 'refused':
+        this.counters.reassemblyRefused++;
+        return this.sendError(
+          frame,
+          from,
+          'RESOURCE_EXHAUSTED',
+          result.reason === 'message-too-large'
+            ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
+            : 'the server is reassembling too many large requests; try again later',
+        );
+      case 'mismatch':
+        return this.drop('malformed', from);
+      case 'duplicate':
+        return this.sendRequestAck(frame, from, result.reassembly.ack());
+      case 'added':
+        if (result.ackNow) this.sendRequestAck(frame, from, result.reassembly.ack());
+        return;
+      case 'complete':
+        this.sendRequestAck(frame, from, result.reassembly.ack());
+        return this.startCall(key, frame, result.body, from, now);
+    }
+  }
+
+  private sendRequestAck(frame: Frame, to: PeerAddress, ack: FragmentAck): void {
+    this.send(
+      encodeFrame({ ...headerOf(frame), type: FrameType.FRAGMENT_ACK }, encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES)),
+      to,
+    );
+  }
+
+  private startCall(key: string, frame: Frame, requestBody: Uint8Array, from: PeerAddress, now: number): void {
+    const body = decodeRequestBody(requestBody);
     if (!body.ok) return this.drop(body.error, from);
     const { deadlineMs, method, payload } = body.value;
     if (deadlineMs === 0) return this.drop('expired', from);
@@ -244,6 +339,7 @@ export class ServerEngine {
       state: State.Running,
       attempt: frame.attempt,
       reply: undefined,
+      transfer: undefined,
       bytes: ENTRY_OVERHEAD_BYTES,
       timerAt: 0,
       heapIndex: -1,
@@ -266,9 +362,14 @@ export class ServerEngine {
         return;
       case State.Done: {
         this.counters.duplicatesReplayed++;
-        const reply = entry.reply!.slice();
-        setAttempt(reply, frame.attempt);
-        this.send(reply, entry.peer);
+        if (entry.transfer !== undefined) {
+          // Resend only the fragments of the reply not known to have arrived.
+          this.sendReplyFragments(entry, entry.transfer.onTimeout());
+        } else if (entry.reply !== undefined) {
+          const reply = entry.reply.slice();
+          setAttempt(reply, frame.attempt);
+          this.send(reply, entry.peer);
+        }
         // Touch: a call still being retried stays in the cache.
         this.done.delete(entry);
         this.done.add(entry);
@@ -291,13 +392,13 @@ export class ServerEngine {
   }
 
   private complete(entry: Entry, reply: Uint8Array | undefined, now: number): void {
-    if (reply !== undefined && entry.idempotent) {
+    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
       // Idempotent methods may run again, so their replies are not cached.
       return this.forget(entry);
     }
     entry.state = State.Done;
     entry.reply = reply;
-    const size = reply?.length ?? 0;
+    const size = reply?.length ?? entry.transfer?.body.length ?? 0;
     entry.bytes += size;
     this.cacheBytes += size;
     this.done.add(entry);
@@ -325,20 +426,6 @@ export class ServerEngine {
     this.cacheBytes -= entry.bytes;
   }
 
-  private encodeReply(entry: Entry, outcome: HandlerOutcome): Uint8Array {
-    const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
-    if (outcome.ok) return encodeFrame(header, outcome.payload);
-    return encodeFrame(
-      { ...header, type: FrameType.ERROR },
-      encodeErrorBody({
-        code: Code[outcome.code],
-        retryAfterMs: outcome.retryAfterMs ?? 0,
-        message: outcome.message,
-        ...(outcome.details === undefined ? {} : { details: outcome.details }),
-      }),
-    );
-  }
-
   private sendError(frame: Frame, to: PeerAddress, code: ErrorCode, message: string): void {
     this.counters.errors++;
     this.send(
@@ -351,6 +438,16 @@ export class ServerEngine {
     countDrop(this.drops, reason);
     this.hooks.onDrop?.(reason, from);
   }
+}
+
+function replyBody(outcome: HandlerOutcome): Uint8Array {
+  if (outcome.ok) return outcome.payload;
+  return encodeErrorBody({
+    code: Code[outcome.code],
+    retryAfterMs: outcome.retryAfterMs ?? 0,
+    message: outcome.message,
+    ...(outcome.details === undefined ? {} : { details: outcome.details }),
+  });
 }
 
 function headerOf(frame: Frame): FrameHeader {

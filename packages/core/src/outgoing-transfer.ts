@@ -1,0 +1,153 @@
+import { encodeFrame, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from './frame.js';
+import type { FragmentAck } from './fragment-ack.js';
+
+/** Flag bit asking the receiver to acknowledge at once (protocol.md §3.2). */
+export const ACK_REQUESTED = 0x04;
+
+const UNSENT = 0;
+const IN_FLIGHT = 1;
+const LOST = 2;
+const ACKED = 3;
+
+/** Fragments sent after a missing one before it counts as lost (QUIC's kPacketThreshold). */
+const REORDER_THRESHOLD = 3;
+
+/**
+ * The sending side of one fragmented message (protocol.md §7.3): selective
+ * repeat over a window of fragments. It decides which fragment indexes go out;
+ * the engine encodes and sends them. Loss is detected from acks (a fragment
+ * sent `REORDER_THRESHOLD` sends before an acknowledged one is lost) and from
+ * the engine's retransmission timer.
+ */
+export class OutgoingTransfer {
+  readonly count: number;
+  private readonly state: Uint8Array;
+  private readonly sentSeq: Float64Array;
+  private seq = 0;
+  private nextNew = 0;
+  private inFlight = 0;
+  private ackedCount = 0;
+  /** Lowest index not yet acknowledged. */
+  private lowUnacked = 0;
+
+  constructor(
+    readonly type: FrameType,
+    readonly body: Uint8Array,
+    readonly fragmentBytes: number,
+    readonly window: number,
+  ) {
+    this.count = Math.ceil(body.length / fragmentBytes);
+    this.state = new Uint8Array(this.count);
+    this.sentSeq = new Float64Array(this.count);
+  }
+
+  /** Every fragment has been acknowledged. */
+  get complete(): boolean {
+    return this.ackedCount === this.count;
+  }
+
+  /** Fragments acknowledged so far. */
+  get acked(): number {
+    return this.ackedCount;
+  }
+
+  /** Encodes fragment `index` with `header` (type and FRAGMENT flag are set here). */
+  frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
+    const start = index * this.fragmentBytes;
+    const body = this.body.subarray(start, Math.min(this.body.length, start + this.fragmentBytes));
+    return encodeFrame(
+      { ...header, type: this.type, flags: header.flags | (ackRequested ? ACK_REQUESTED : 0) },
+      body,
+      { totalBytes: this.body.length, index, fragmentBytes: this.fragmentBytes },
+    );
+  }
+
+  /** Indexes to send now: lost fragments first, then new ones while the window has room. */
+  nextToSend(): number[] {
+    const out: number[] = [];
+    for (let i = this.lowUnacked; i < this.nextNew && this.inFlight + out.length < this.window; i++) {
+      if (this.state[i] === LOST) out.push(i);
+    }
+    while (this.nextNew < this.count && this.inFlight + out.length < this.window) out.push(this.nextNew++);
+    for (const i of out) this.markSent(i);
+    return out;
+  }
+
+  /** The receiver has the whole message (it said so another way, e.g. by ACK). */
+  acknowledgeAll(): void {
+    this.state.fill(ACKED);
+    this.ackedCount = this.count;
+    this.inFlight = 0;
+    this.lowUnacked = this.count;
+    this.nextNew = this.count;
+  }
+
+  /** Applies an ack; returns whether it acknowledged anything new. */
+  onAck(ack: FragmentAck): boolean {
+    let progressed = false;
+    let largestAckedSeq = -1;
+    const take = (from: number, to: number): void => {
+      for (let i = Math.max(from, this.lowUnacked); i < Math.min(to, this.count); i++) {
+        const s = this.state[i];
+        if (s === ACKED || s === UNSENT) continue;
+        if (s === IN_FLIGHT) this.inFlight--;
+        this.state[i] = ACKED;
+        this.ackedCount++;
+        progressed = true;
+        if (this.sentSeq[i]! > largestAckedSeq) largestAckedSeq = this.sentSeq[i]!;
+      }
+    };
+    take(0, ack.cumulative);
+    for (const [start, end] of ack.ranges) take(start, end);
+    while (this.lowUnacked < this.count && this.state[this.lowUnacked] === ACKED) this.lowUnacked++;
+    if (largestAckedSeq >= 0) {
+      for (let i = this.lowUnacked; i < this.nextNew; i++) {
+        if (this.state[i] === IN_FLIGHT && this.sentSeq[i]! + REORDER_THRESHOLD <= largestAckedSeq) {
+          this.state[i] = LOST;
+          this.inFlight--;
+        }
+      }
+    }
+    return progressed;
+  }
+
+  /**
+   * The retransmission timer fired with no progress: everything in flight is
+   * presumed lost. Returns what to send; at least the lowest unacked fragment,
+   * so a lost ack is always recovered.
+   */
+  onTimeout(): number[] {
+    for (let i = this.lowUnacked; i < this.nextNew; i++) {
+      if (this.state[i] === IN_FLIGHT) {
+        this.state[i] = LOST;
+        this.inFlight--;
+      }
+    }
+    const out = this.nextToSend();
+    if (out.length === 0 && !this.complete) {
+      this.markSent(this.lowUnacked);
+      out.push(this.lowUnacked);
+    }
+    return out;
+  }
+
+  private markSent(i: number): void {
+    if (this.state[i] !== IN_FLIGHT) this.inFlight++;
+    this.state[i] = IN_FLIGHT;
+    this.sentSeq[i] = this.seq++;
+  }
+}
+
+/** Body bytes one fragment can carry in a datagram of `maxDatagramBytes`. */
+export function fragmentBytesFor(maxDatagramBytes: number): number {
+  return Math.min(0xffff, maxDatagramBytes - HEADER_BYTES - FRAGMENT_EXT_BYTES);
+}
+
+/**
+ * Fragments in flight per transfer: at most 64, and at most ~128 KiB, since
+ * Linux's default socket receive buffer (212,992 bytes of kernel accounting)
+ * overflows beyond that and every excess datagram would be lost.
+ */
+export function windowFor(fragmentBytes: number, windowBytes = 128 * 1024, maxFragments = 64): number {
+  return Math.max(2, Math.min(maxFragments, Math.floor(windowBytes / fragmentBytes)));
+}

@@ -1,0 +1,48 @@
+import type { PeerAddress } from '@udprpc/core';
+
+/** Default number of peers {@link PeerCache} remembers. */
+export const DEFAULT_PEER_CACHE_SIZE = 4096;
+
+/**
+ * Interns {@link PeerAddress} objects by `address|port` (the same key as
+ * core's `peerKey`), so that a busy socket hands the engine the same frozen
+ * object for every datagram from a peer instead of allocating one each time;
+ * it also makes `===` on peers work for the common case.
+ *
+ * Bounded: when full, the oldest entry is evicted (insertion order, FIFO). An
+ * evicted peer simply gets a fresh, equal object next time.
+ */
+export class PeerCache {
+  private readonly peers = new Map<string, PeerAddress>();
+
+  constructor(readonly maxEntries: number = DEFAULT_PEER_CACHE_SIZE) {
+    if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
+      throw new RangeError(`PeerCache maxEntries must be a non-negative integer, got ${maxEntries}`);
+    }
+  }
+
+  /** Number of cached peers. */
+  get size(): number {
+    return this.peers.size;
+  }
+
+  /** The cached peer for `address|port`, created (and cached) on a miss. */
+  get(address: string, family: 'IPv4' | 'IPv6', port: number): PeerAddress {
+    const key = `${address}|${port}`;
+    const hit = this.peers.get(key);
+    if (hit !== undefined && hit.family === family) return hit;
+    const peer: PeerAddress = Object.freeze({ address, family, port });
+    if (this.maxEntries === 0) return peer;
+    if (hit === undefined && this.peers.size >= this.maxEntries) {
+      const oldest = this.peers.keys().next();
+      if (oldest.done !== true) this.peers.delete(oldest.value);
+    }
+    this.peers.set(key, peer);
+    return peer;
+  }
+
+  /** Forgets every peer. */
+  clear(): void {
+    this.peers.clear();
+  }
+}
