@@ -13,7 +13,7 @@ import {
   type Frame,
   type FrameHeader,
 } from './frame.js';
-import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, STALLED, windowFor } from './outgoing-transfer.js';
 import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
 import { MessageIds, randomSession } from './message-ids.js';
 import { RetryBudget, type RetryBudgetState } from './retry-budget.js';
@@ -170,7 +170,8 @@ export class ClientEngine {
         return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
       }
       const fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
-      out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes));
+      const rtt = this.peers.get(peerKey(req.peer))?.srttMs ?? 0;
+      out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes), rtt);
     }
     const key = peerKey(req.peer);
     const id = this.ids.allocate((candidate) => this.pending.has(candidate));
@@ -325,15 +326,15 @@ export class ClientEngine {
     call.lastSentAt = now;
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
     if (call.receivingReply) {
-      // The reply is arriving in fragments: ask for the missing ones instead.
-      this.ackReply(call, header);
+      // The reply is arriving in fragments and stalled: ask for the missing ones.
+      this.ackReply(call, { ...header, flags: STALLED });
     } else if (call.out === undefined) {
       this.send(encodeRequestFrame(header, Math.max(1, Math.ceil(call.deadlineAt - now)), call.method, call.payload), call.peer);
     } else if (call.out.complete) {
-      // The server holds the whole request; one fragment is enough to ask for the reply.
-      this.send(call.out.frame(header, 0, false), call.peer);
+      // The server holds the whole request; one fragment, flagged, asks for the reply.
+      this.send(call.out.frame(header, 0, true), call.peer);
     } else {
-      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend() : call.out.onTimeout());
+      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend(now) : call.out.onTimeout(now));
     }
     this.schedule(call, now);
   }
@@ -395,10 +396,16 @@ export class ClientEngine {
     const ack = decodeFragmentAck(frame.body);
     if (!ack.ok) return this.drop(ack.error, call.peer);
     if (call.out === undefined || ack.value.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
-    const progressed = call.out.onAck(ack.value);
-    if (call.out.complete) return this.onAcked(call, now);
+    const progressed = call.out.onAck(ack.value, now);
+    if (call.out.complete) {
+      // Delivered, not "in progress": keep the normal backoff so a lost reply
+      // is asked for again after one RTO, not after the slow probe interval.
+      call.unacked = 0;
+      call.backoffMs = call.rtt.rtoMs;
+      return this.schedule(call, now);
+    }
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
-    this.sendFragments(call, header, call.out.nextToSend());
+    this.sendFragments(call, header, call.out.nextToSend(now));
     if (progressed) {
       call.unacked = 0;
       call.backoffMs = call.rtt.rtoMs;
@@ -421,16 +428,15 @@ export class ClientEngine {
       case 'mismatch':
         return this.drop('malformed', call.peer);
       case 'duplicate':
-        return this.ackReply(call, header);
+        if (result.ackNow) this.ackReply(call, header);
+        return;
       case 'added':
-        if (!call.receivingReply) {
-          call.receivingReply = true;
-          call.acked = true;
-        }
+        // Progress: the next stall probe is one RTO away again.
+        call.receivingReply = true;
         call.unacked = 0;
         call.backoffMs = call.rtt.rtoMs;
         if (result.ackNow) this.ackReply(call, header);
-        this.timers.set(call, Math.min(now + call.rtt.rtoMs * 2, call.deadlineAt));
+        this.schedule(call, now);
         return;
       case 'complete':
         // Tell the server it may drop its copy of the reply.

@@ -16,6 +16,8 @@ export type DropReason =
   | 'expired'
   /** A retransmission of a call the server has cancelled. */
   | 'cancelled-call'
+  /** A copy of something already received (a repeated fragment, a repeated notification). */
+  | 'duplicate'
   /** A payload the codec could not decode. */
   | 'undecodable-payload'
   /** A datagram above the receiver's size limit. */

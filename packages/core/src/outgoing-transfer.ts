@@ -1,8 +1,14 @@
 import { encodeFrame, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from './frame.js';
 import type { FragmentAck } from './fragment-ack.js';
 
-/** Flag bit asking the receiver to acknowledge at once (protocol.md §3.2). */
+/**
+ * Flag bit 0x04 (protocol.md §3.2). On a fragment: "acknowledge at once" (the
+ * sender's window is full). On a FRAGMENT_ACK: "I am stalled, resend what I
+ * lack" (the receiver's retransmission timer fired).
+ */
 export const ACK_REQUESTED = 0x04;
+/** The same bit on a FRAGMENT_ACK. */
+export const STALLED = ACK_REQUESTED;
 
 const UNSENT = 0;
 const IN_FLIGHT = 1;
@@ -11,6 +17,8 @@ const ACKED = 3;
 
 /** Fragments sent after a missing one before it counts as lost (QUIC's kPacketThreshold). */
 const REORDER_THRESHOLD = 3;
+/** ...and it must also be older than this many smoothed RTTs (QUIC's kTimeThreshold). */
+const TIME_THRESHOLD = 9 / 8;
 
 /**
  * The sending side of one fragmented message (protocol.md §7.3): selective
@@ -23,7 +31,12 @@ export class OutgoingTransfer {
   readonly count: number;
   private readonly state: Uint8Array;
   private readonly sentSeq: Float64Array;
+  private readonly sentAt: Float64Array;
+  /** Fragments sent more than once: their acks are ambiguous RTT samples (Karn). */
+  private readonly resent: Uint8Array;
   private seq = 0;
+  /** Smoothed RTT of this transfer, for the time threshold. */
+  private srttMs: number;
   private nextNew = 0;
   private inFlight = 0;
   private ackedCount = 0;
@@ -35,10 +48,14 @@ export class OutgoingTransfer {
     readonly body: Uint8Array,
     readonly fragmentBytes: number,
     readonly window: number,
+    initialRttMs = 0,
   ) {
     this.count = Math.ceil(body.length / fragmentBytes);
     this.state = new Uint8Array(this.count);
     this.sentSeq = new Float64Array(this.count);
+    this.sentAt = new Float64Array(this.count);
+    this.resent = new Uint8Array(this.count);
+    this.srttMs = initialRttMs;
   }
 
   /** Every fragment has been acknowledged. */
@@ -63,13 +80,13 @@ export class OutgoingTransfer {
   }
 
   /** Indexes to send now: lost fragments first, then new ones while the window has room. */
-  nextToSend(): number[] {
+  nextToSend(now: number): number[] {
     const out: number[] = [];
     for (let i = this.lowUnacked; i < this.nextNew && this.inFlight + out.length < this.window; i++) {
       if (this.state[i] === LOST) out.push(i);
     }
     while (this.nextNew < this.count && this.inFlight + out.length < this.window) out.push(this.nextNew++);
-    for (const i of out) this.markSent(i);
+    for (const i of out) this.markSent(i, now);
     return out;
   }
 
@@ -83,9 +100,10 @@ export class OutgoingTransfer {
   }
 
   /** Applies an ack; returns whether it acknowledged anything new. */
-  onAck(ack: FragmentAck): boolean {
+  onAck(ack: FragmentAck, now: number): boolean {
     let progressed = false;
     let largestAckedSeq = -1;
+    let largestAcked = -1;
     const take = (from: number, to: number): void => {
       for (let i = Math.max(from, this.lowUnacked); i < Math.min(to, this.count); i++) {
         const s = this.state[i];
@@ -94,15 +112,29 @@ export class OutgoingTransfer {
         this.state[i] = ACKED;
         this.ackedCount++;
         progressed = true;
-        if (this.sentSeq[i]! > largestAckedSeq) largestAckedSeq = this.sentSeq[i]!;
+        if (this.sentSeq[i]! > largestAckedSeq) {
+          largestAckedSeq = this.sentSeq[i]!;
+          largestAcked = i;
+        }
       }
     };
     take(0, ack.cumulative);
     for (const [start, end] of ack.ranges) take(start, end);
     while (this.lowUnacked < this.count && this.state[this.lowUnacked] === ACKED) this.lowUnacked++;
     if (largestAckedSeq >= 0) {
+      if (this.resent[largestAcked] === 0) {
+        const sample = now - this.sentAt[largestAcked]!;
+        this.srttMs = this.srttMs === 0 ? sample : 0.875 * this.srttMs + 0.125 * sample;
+      }
+      const sentBefore = now - TIME_THRESHOLD * this.srttMs;
       for (let i = this.lowUnacked; i < this.nextNew; i++) {
-        if (this.state[i] === IN_FLIGHT && this.sentSeq[i]! + REORDER_THRESHOLD <= largestAckedSeq) {
+        // QUIC's rule (RFC 9002 §6.1): lost once enough later fragments were
+        // acknowledged, or once it is older than the time threshold.
+        if (
+          this.state[i] === IN_FLIGHT &&
+          this.sentSeq[i]! < largestAckedSeq &&
+          (this.sentSeq[i]! + REORDER_THRESHOLD <= largestAckedSeq || (this.srttMs > 0 && this.sentAt[i]! <= sentBefore))
+        ) {
           this.state[i] = LOST;
           this.inFlight--;
         }
@@ -116,25 +148,28 @@ export class OutgoingTransfer {
    * presumed lost. Returns what to send; at least the lowest unacked fragment,
    * so a lost ack is always recovered.
    */
-  onTimeout(): number[] {
+  onTimeout(now: number): number[] {
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
       if (this.state[i] === IN_FLIGHT) {
         this.state[i] = LOST;
         this.inFlight--;
       }
     }
-    const out = this.nextToSend();
+    const out = this.nextToSend(now);
     if (out.length === 0 && !this.complete) {
-      this.markSent(this.lowUnacked);
+      this.markSent(this.lowUnacked, now);
       out.push(this.lowUnacked);
     }
     return out;
   }
 
-  private markSent(i: number): void {
-    if (this.state[i] !== IN_FLIGHT) this.inFlight++;
+  private markSent(i: number, now: number): void {
+    const s = this.state[i];
+    if (s !== IN_FLIGHT) this.inFlight++;
+    if (s !== UNSENT) this.resent[i] = 1;
     this.state[i] = IN_FLIGHT;
     this.sentSeq[i] = this.seq++;
+    this.sentAt[i] = now;
   }
 }
 

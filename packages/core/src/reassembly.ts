@@ -126,7 +126,7 @@ export type ReassemblyRefusal = 'message-too-large' | 'peer-limit' | 'total-limi
 export type FragmentResult =
   | { status: 'added'; reassembly: Reassembly; ackNow: boolean }
   | { status: 'complete'; reassembly: Reassembly; body: Uint8Array }
-  | { status: 'duplicate'; reassembly: Reassembly }
+  | { status: 'duplicate'; reassembly: Reassembly; ackNow: boolean }
   | { status: 'mismatch' }
   | { status: 'refused'; reason: ReassemblyRefusal; totalBytes: number };
 
@@ -180,7 +180,9 @@ export class ReassemblyTable {
     } else if (!r.matches(type, f)) {
       return { status: 'mismatch' };
     }
-    if (r.has(f.index)) return { status: 'duplicate', reassembly: r };
+    // A duplicate is acknowledged only when its sender asks: acking every
+    // duplicate lets each resend trigger an ack and each ack a resend.
+    if (r.has(f.index)) return { status: 'duplicate', reassembly: r, ackNow: ackRequested };
     const cost = body.length + FRAGMENT_OVERHEAD_BYTES;
     if (!this.affordable(peer, cost)) return { status: 'refused', reason: this.refusal(peer, cost), totalBytes: f.totalBytes };
     const before = r.charged;

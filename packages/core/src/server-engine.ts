@@ -14,7 +14,7 @@ import {
   type FrameHeader,
 } from './frame.js';
 import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
-import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, STALLED, windowFor } from './outgoing-transfer.js';
 import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
@@ -168,7 +168,7 @@ export class ServerEngine {
       case FrameType.CANCEL:
         return this.onCancel(frame, from, now);
       case FrameType.FRAGMENT_ACK:
-        return this.onFragmentAck(frame, from);
+        return this.onFragmentAck(frame, from, now);
       case FrameType.PING:
         return this.send(encodeFrame({ ...headerOf(frame), type: FrameType.PONG }, new Uint8Array(0)), from);
       default:
@@ -203,7 +203,7 @@ export class ServerEngine {
       return this.complete(entry, reply, now);
     }
     entry.transfer = new OutgoingTransfer(type, body, this.fragmentBytes, windowFor(this.fragmentBytes));
-    this.sendReplyFragments(entry, entry.transfer.nextToSend());
+    this.sendReplyFragments(entry, entry.transfer.nextToSend(now));
     this.complete(entry, undefined, now);
   }
 
@@ -215,14 +215,14 @@ export class ServerEngine {
   }
 
   // A client acknowledges fragments of our reply (or asks for the missing ones).
-  private onFragmentAck(frame: Frame, from: PeerAddress): void {
+  private onFragmentAck(frame: Frame, from: PeerAddress, now: number): void {
     const entry = this.entries.get(`${peerKey(from)}|${frame.session}|${frame.id}`);
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     const ack = decodeFragmentAck(frame.body);
     if (!ack.ok) return this.drop(ack.error, from);
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    const progressed = transfer.onAck(ack.value);
+    transfer.onAck(ack.value, now);
     if (transfer.complete) {
       // The client has the whole reply: keep the entry (it still blocks
       // re-execution) but free the reply's bytes.
@@ -231,7 +231,8 @@ export class ServerEngine {
       entry.bytes -= transfer.body.length;
       return;
     }
-    this.sendReplyFragments(entry, progressed ? transfer.nextToSend() : transfer.onTimeout());
+    const stalled = (frame.flags & STALLED) !== 0;
+    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now) : transfer.nextToSend(now));
   }
 
   /** Expires cache entries and fires handler deadlines due at `now`. */
@@ -276,7 +277,7 @@ export class ServerEngine {
   private onRequest(frame: Frame, from: PeerAddress, now: number): void {
     const key = `${peerKey(from)}|${frame.session}|${frame.id}`;
     const known = this.entries.get(key);
-    if (known !== undefined) return this.onDuplicate(known, frame);
+    if (known !== undefined) return this.onDuplicate(known, frame, now);
     if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, now);
     const f = frame.fragment;
     const result = this.requests.offer(key, peerKey(from), FrameType.REQUEST, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
@@ -294,7 +295,8 @@ export class ServerEngine {
       case 'mismatch':
         return this.drop('malformed', from);
       case 'duplicate':
-        return this.sendRequestAck(frame, from, result.reassembly.ack());
+        if (result.ackNow) this.sendRequestAck(frame, from, result.reassembly.ack());
+        return;
       case 'added':
         if (result.ackNow) this.sendRequestAck(frame, from, result.reassembly.ack());
         return;
@@ -352,8 +354,11 @@ export class ServerEngine {
     this.hooks.onCall({ key, peer: from, session: frame.session, id: frame.id, method, payload, deadlineAt: entry.deadlineAt, noReply });
   }
 
-  private onDuplicate(entry: Entry, frame: Frame): void {
+  private onDuplicate(entry: Entry, frame: Frame, now: number): void {
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
+    // A stray copy of a request fragment is not a retransmission; only a
+    // flagged one (the sender's probe) asks for a reply.
+    if (frame.fragment !== undefined && (frame.flags & ACK_REQUESTED) === 0) return this.drop('duplicate', entry.peer);
     if (entry.noReply) return this.drop('cancelled-call', entry.peer);
     switch (entry.state) {
       case State.Running:
@@ -364,7 +369,7 @@ export class ServerEngine {
         this.counters.duplicatesReplayed++;
         if (entry.transfer !== undefined) {
           // Resend only the fragments of the reply not known to have arrived.
-          this.sendReplyFragments(entry, entry.transfer.onTimeout());
+          this.sendReplyFragments(entry, entry.transfer.onTimeout(now));
         } else if (entry.reply !== undefined) {
           const reply = entry.reply.slice();
           setAttempt(reply, frame.attempt);
