@@ -4,6 +4,7 @@ import {
   defaultCallPolicy,
   encodeMethodName,
   jsonCodec,
+  MAX_METHOD_BYTES,
   RpcError,
   systemClock,
   TimerDriver,
@@ -97,7 +98,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** Binds the transport and resolves the server address; calls do this on their own. */
   connect(): Promise<void> {
-    this.ready ??= this.start();
+    // A failed attempt (bind error, DNS failure) is not cached: the next call tries again.
+    this.ready ??= this.start().catch((error: unknown) => {
+      this.ready = undefined;
+      throw RpcError.from(error, 'UNAVAILABLE');
+    });
     return this.ready;
   }
 
@@ -144,22 +149,28 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const path = `${service}.${method}`;
     let info = this.methods.get(path);
     if (info === undefined) {
-      info = { service, method, wire: encodeMethodName(path), idempotent };
+      const wire = encodeMethodName(path);
+      if (wire.length > MAX_METHOD_BYTES) {
+        throw new RpcError('INVALID_ARGUMENT', `method name ${path.slice(0, 40)}… is ${wire.length} bytes, above ${MAX_METHOD_BYTES}`);
+      }
+      info = { service, method, wire, idempotent };
       this.methods.set(path, info);
     }
     return info;
   }
 
   private async callMethod(info: MethodInfo, input: unknown, options: CallOptions | undefined): Promise<unknown> {
-    if (this.peer === undefined) await this.connect();
-    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (!(timeoutMs > 0)) throw new RpcError('INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${timeoutMs}`);
+    // The deadline is fixed at entry, so connecting counts against it.
+    const deadline = this.clock.now() + timeoutMs;
+    if (this.peer === undefined) await this.connect();
+    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
     const req: ClientRequest = {
       service: info.service,
       method: info.method,
       input,
-      deadline: this.clock.now() + timeoutMs,
+      deadline,
       signal: options?.signal,
       peer: this.peer!,
       idempotent: info.idempotent,
@@ -172,7 +183,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private async notifyMethod(info: MethodInfo, input: unknown): Promise<void> {
     if (this.peer === undefined) await this.connect();
     if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
-    const error = this.engine.notify({ peer: this.peer!, method: info.wire, payload: this.encode(input) }, this.clock.now());
+    const now = this.clock.now();
+    const error = this.engine.notify(
+      { peer: this.peer!, method: info.wire, payload: this.encode(input), deadlineAt: now + this.defaultTimeoutMs },
+      now,
+    );
     if (error !== undefined) throw error;
   }
 

@@ -102,6 +102,8 @@ interface PendingCall extends Timed {
   out: OutgoingTransfer | undefined;
   /** Set once a fragment of the reply has arrived. */
   receivingReply: boolean;
+  /** The transmission whose RTT was last sampled. */
+  sampledAttempt: number;
 }
 
 /**
@@ -193,6 +195,7 @@ export class ClientEngine {
       acked: false,
       out,
       receivingReply: false,
+      sampledAttempt: 0,
       timerAt: 0,
       heapIndex: -1,
     };
@@ -276,9 +279,10 @@ export class ClientEngine {
           ok: false,
           error: new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`),
         });
-      } else if (!call.acked && call.unacked >= this.policy.maxAttempts) {
+      } else if (call.unacked >= this.policy.maxAttempts) {
         this.counters.timeouts++;
         this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+        this.sendCancel(call);
         this.finish(call, {
           ok: false,
           error: new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`),
@@ -375,7 +379,12 @@ export class ClientEngine {
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times that transmission.
-    if (frame.attempt === call.attempt - 1 && frame.attempt < 255) call.rtt.sample(now - call.lastSentAt);
+    // Once per transmission: the reply that follows an ACK echoes the same
+    // attempt but also contains the handler's run time.
+    if (frame.attempt === call.attempt - 1 && frame.attempt < 255 && call.sampledAttempt !== call.attempt) {
+      call.sampledAttempt = call.attempt;
+      call.rtt.sample(now - call.lastSentAt);
+    }
     if (frame.type === FrameType.ACK) return this.onAcked(call, now);
     if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);

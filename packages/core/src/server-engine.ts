@@ -100,6 +100,8 @@ interface Entry extends Timed {
   readonly deadlineAt: number;
   readonly noReply: boolean;
   readonly idempotent: boolean;
+  /** The client's deadline was beyond `maxDeadlineMs`: it will still be waiting when ours passes. */
+  readonly clamped: boolean;
   state: State;
   /** Latest attempt number seen; replies echo it. */
   attempt: number;
@@ -240,12 +242,17 @@ export class ServerEngine {
     this.requests.expire(now);
     for (let entry = this.timers.popDue(now); entry !== undefined; entry = this.timers.popDue(now)) {
       if (entry.state === State.Running) {
-        // Deadline reached with the handler still running: tell it to stop,
-        // but keep the entry so retransmissions still cannot run it again.
+        // Deadline reached with the handler still running: tell it to stop.
         this.counters.deadlineAborts++;
         this.hooks.onAbort?.(entry.key, 'deadline');
-        this.timers.set(entry, this.expiryOf(entry, now));
-        entry.state = State.Cancelled;
+        if (entry.clamped) {
+          // The client waits longer than we allow: answer, so it stops asking.
+          this.respond(entry.key, { ok: false, code: 'DEADLINE_EXCEEDED', message: `the server allows at most ${this.policy.maxDeadlineMs} ms per call` }, now);
+        } else {
+          // Keep the entry so retransmissions still cannot run it again.
+          this.timers.set(entry, this.expiryOf(entry, now));
+          entry.state = State.Cancelled;
+        }
       } else {
         this.forget(entry);
       }
@@ -320,7 +327,7 @@ export class ServerEngine {
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
-    if (frame.attempt > 0 && !idempotent && now - this.lastEvictionAt < this.policy.maxDeadlineMs + this.policy.graceMs) {
+    if (frame.attempt > 0 && !idempotent && !noReply && now - this.lastEvictionAt < this.policy.maxDeadlineMs + this.policy.graceMs) {
       // A retransmission we have no entry for: either its first copy was lost
       // (never ran) or the byte cap evicted its reply (did run). Since the cap
       // evicted recently we cannot tell, so refuse rather than risk a second
@@ -329,7 +336,8 @@ export class ServerEngine {
       this.sendError(frame, from, 'ABORTED', 'the server could not tell whether this call already ran (its reply cache was full); not running it again');
       return;
     }
-    const budgetMs = deadlineMs === NO_DEADLINE ? this.policy.maxDeadlineMs : Math.min(deadlineMs, this.policy.maxDeadlineMs);
+    const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
+    const budgetMs = clamped ? this.policy.maxDeadlineMs : deadlineMs;
     const entry: Entry = {
       key,
       peer: from,
@@ -338,6 +346,7 @@ export class ServerEngine {
       deadlineAt: now + budgetMs,
       noReply,
       idempotent,
+      clamped,
       state: State.Running,
       attempt: frame.attempt,
       reply: undefined,
@@ -356,10 +365,12 @@ export class ServerEngine {
 
   private onDuplicate(entry: Entry, frame: Frame, now: number): void {
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
+    // The client is still asking: keep the entry at least one grace period more.
+    if (entry.state !== State.Running) this.timers.set(entry, Math.max(entry.timerAt, now + this.policy.graceMs));
     // A stray copy of a request fragment is not a retransmission; only a
     // flagged one (the sender's probe) asks for a reply.
     if (frame.fragment !== undefined && (frame.flags & ACK_REQUESTED) === 0) return this.drop('duplicate', entry.peer);
-    if (entry.noReply) return this.drop('cancelled-call', entry.peer);
+    if (entry.noReply) return this.drop('duplicate', entry.peer);
     switch (entry.state) {
       case State.Running:
         this.counters.duplicatesInProgress++;
@@ -412,6 +423,8 @@ export class ServerEngine {
   }
 
   private expiryOf(entry: Entry, now: number): number {
+    // Notifications are never retransmitted: only network duplicates can follow.
+    if (entry.noReply) return now + this.policy.graceMs;
     return Math.max(now, entry.deadlineAt) + this.policy.graceMs;
   }
 
