@@ -26,8 +26,18 @@ export interface MethodDef<I, O> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyMethodDef = MethodDef<any, any>;
 
+/**
+ * What every method definition has at run time. Contracts are constrained by
+ * this rather than by `MethodDef<any, any>`: a contextual `any` would leak into
+ * a bare `method()` inside `defineContract` instead of its `void` defaults.
+ */
+export interface MethodBase {
+  readonly kind: 'method';
+  readonly idempotent: boolean;
+}
+
 /** The methods of a contract, by name. */
-export type MethodMap = Record<string, AnyMethodDef>;
+export type MethodMap = Record<string, MethodBase>;
 
 /** A named service and its methods. */
 export interface Contract<Name extends string = string, M extends MethodMap = MethodMap> {

@@ -97,7 +97,16 @@ export class RpcError extends Error {
     if (value instanceof Error && value.name === 'TimeoutError') {
       return new RpcError('DEADLINE_EXCEEDED', value.message || 'operation timed out', { cause: value });
     }
-    const message = value instanceof Error ? value.message : String(value);
+    const message = value instanceof Error ? value.message : describe(value);
     return new RpcError(fallback, message, { cause: value });
+  }
+}
+
+// String() throws for objects without a prototype or with a hostile toString.
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }

@@ -169,7 +169,7 @@ function isConsistentFragment(f: FragmentInfo, bodyBytes: number): boolean {
 // Bodies (protocol.md §5)
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Longest method name, in UTF-8 bytes (it is length-prefixed by one byte). */
 export const MAX_METHOD_BYTES = 255;
@@ -193,6 +193,7 @@ export interface RequestBody {
 
 /** Builds the body of a REQUEST: u32 remaining deadline, u8 method length, method, payload. */
 export function encodeRequestBody(deadlineMs: number, method: Uint8Array, payload: Uint8Array): Uint8Array {
+  checkMethodLength(method);
   const body = new Uint8Array(5 + method.length + payload.length);
   writeU32(body, 0, clampU32(deadlineMs));
   body[4] = method.length;
@@ -208,8 +209,10 @@ export function encodeRequestFrame(
   method: Uint8Array,
   payload: Uint8Array,
 ): Uint8Array {
+  checkMethodLength(method);
   const buf = new Uint8Array(HEADER_BYTES + 5 + method.length + payload.length);
   writeHeader(buf, h);
+  buf[4] = buf[4]! & ~Flag.FRAGMENT;
   writeU32(buf, HEADER_BYTES, clampU32(deadlineMs));
   buf[HEADER_BYTES + 4] = method.length;
   buf.set(method, HEADER_BYTES + 5);
@@ -265,6 +268,12 @@ export function decodeErrorBody(body: Uint8Array): Result<ErrorBody, FrameError>
   const message = decodeUtf8(body.subarray(7, 7 + messageLength));
   if (message === undefined) return err('malformed');
   return ok({ code: body[0]!, retryAfterMs: readU32(body, 1), message, details: body.subarray(7 + messageLength) });
+}
+
+function checkMethodLength(method: Uint8Array): void {
+  if (method.length > MAX_METHOD_BYTES) {
+    throw new RangeError(`method name is ${method.length} bytes; the wire allows ${MAX_METHOD_BYTES}`);
+  }
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {

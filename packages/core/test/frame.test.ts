@@ -463,7 +463,7 @@ describe('known bugs', () => {
   // it does not clear Flag.FRAGMENT, so a header with flags & 0x01 yields a
   // "fragmented" frame with no fragment extension: decodeFrame then reads the
   // deadline/method bytes as the extension (usually 'malformed').
-  it.fails('encodeRequestFrame equals encodeFrame(h, encodeRequestBody(...)) for every flags byte', () => {
+  it('encodeRequestFrame equals encodeFrame(h, encodeRequestBody(...)) for every flags byte', () => {
     fc.assert(
       fc.property(header, u32, methodName, body, (h, deadlineMs, method, payload) => {
         const m = encodeMethodName(method);
@@ -476,7 +476,7 @@ describe('known bugs', () => {
   // BUG frame.ts encodeRequestBody / encodeRequestFrame (`body[4] = method.length`):
   // a method name over 255 bytes is not rejected; its length is stored mod 256,
   // so the peer decodes a different method and a corrupted payload.
-  it.fails('encodeRequestBody never yields a body that decodes to another method (throws instead)', () => {
+  it('encodeRequestBody never yields a body that decodes to another method (throws instead)', () => {
     const method = encodeMethodName('m'.repeat(256));
     let bytes: Uint8Array;
     try {
@@ -490,7 +490,7 @@ describe('known bugs', () => {
   // BUG frame.ts utf8Decoder (`new TextDecoder('utf-8', { fatal: true })`):
   // without `ignoreBOM: true` the decoder strips a leading U+FEFF, so a method
   // name or error message starting with it does not round-trip.
-  it.fails('round-trips an error message that starts with U+FEFF', () => {
+  it('round-trips an error message that starts with U+FEFF', () => {
     const r = decodeErrorBody(encodeErrorBody({ code: 2, retryAfterMs: 0, message: '\ufeffhello' }));
     expect(r).toMatchObject({ ok: true, value: { message: '\ufeffhello' } });
   });
