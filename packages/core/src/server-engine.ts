@@ -18,7 +18,7 @@ import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, STALLED, windowFor }
 import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
-import { peerKey, type PeerAddress } from './transport.js';
+import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 
 /** A request the server should run. `key` names it in later engine calls. */
 export interface IncomingCall {
@@ -32,6 +32,8 @@ export interface IncomingCall {
   readonly deadlineAt: number;
   /** True for a notification: the handler runs but nothing is sent back. */
   readonly noReply: boolean;
+  /** Identity the transport authenticated the (completing) datagram as, if any. */
+  readonly authenticatedAs: string | undefined;
 }
 
 /** What the server engine asks of the layer that runs handlers. */
@@ -160,13 +162,13 @@ export class ServerEngine {
   }
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
-  receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
+  receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.drop(decoded.error, from);
     const frame = decoded.value;
     switch (frame.type) {
       case FrameType.REQUEST:
-        return this.onRequest(frame, from, now);
+        return this.onRequest(frame, from, now, meta);
       case FrameType.CANCEL:
         return this.onCancel(frame, from, now);
       case FrameType.FRAGMENT_ACK:
@@ -281,11 +283,11 @@ export class ServerEngine {
     };
   }
 
-  private onRequest(frame: Frame, from: PeerAddress, now: number): void {
+  private onRequest(frame: Frame, from: PeerAddress, now: number, meta: DatagramMeta | undefined): void {
     const key = `${peerKey(from)}|${frame.session}|${frame.id}`;
     const known = this.entries.get(key);
     if (known !== undefined) return this.onDuplicate(known, frame, now);
-    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, now);
+    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, now, meta);
     const f = frame.fragment;
     const result = this.requests.offer(key, peerKey(from), FrameType.REQUEST, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
     switch (result.status) {
@@ -309,7 +311,7 @@ export class ServerEngine {
         return;
       case 'complete':
         this.sendRequestAck(frame, from, result.reassembly.ack());
-        return this.startCall(key, frame, result.body, from, now);
+        return this.startCall(key, frame, result.body, from, now, meta);
     }
   }
 
@@ -320,7 +322,14 @@ export class ServerEngine {
     );
   }
 
-  private startCall(key: string, frame: Frame, requestBody: Uint8Array, from: PeerAddress, now: number): void {
+  private startCall(
+    key: string,
+    frame: Frame,
+    requestBody: Uint8Array,
+    from: PeerAddress,
+    now: number,
+    meta: DatagramMeta | undefined,
+  ): void {
     const body = decodeRequestBody(requestBody);
     if (!body.ok) return this.drop(body.error, from);
     const { deadlineMs, method, payload } = body.value;
@@ -360,7 +369,17 @@ export class ServerEngine {
     this.timers.set(entry, entry.deadlineAt);
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
-    this.hooks.onCall({ key, peer: from, session: frame.session, id: frame.id, method, payload, deadlineAt: entry.deadlineAt, noReply });
+    this.hooks.onCall({
+      key,
+      peer: from,
+      session: frame.session,
+      id: frame.id,
+      method,
+      payload,
+      deadlineAt: entry.deadlineAt,
+      noReply,
+      authenticatedAs: meta?.authenticatedAs,
+    });
   }
 
   private onDuplicate(entry: Entry, frame: Frame, now: number): void {

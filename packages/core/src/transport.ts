@@ -15,8 +15,17 @@ export function formatPeer(peer: PeerAddress): string {
   return peer.family === 'IPv6' ? `[${peer.address}]:${peer.port}` : `${peer.address}:${peer.port}`;
 }
 
+/** What a transport knows about a datagram beyond its bytes and source. */
+export interface DatagramMeta {
+  /**
+   * Set by an authenticating transport (e.g. a pre-shared-key AEAD layer)
+   * when the datagram was verified: the identity of the key that sealed it.
+   */
+  readonly authenticatedAs?: string;
+}
+
 /** Called for every datagram a transport receives. */
-export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress) => void;
+export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress, meta?: DatagramMeta) => void;
 
 /**
  * A datagram transport: the only thing the engine needs from the network.

@@ -17,6 +17,7 @@ export class LazyCallContext implements CallContext {
     readonly callId: string,
     readonly service: string,
     readonly method: string,
+    readonly authenticatedAs: string | undefined,
   ) {}
 
   get signal(): AbortSignal {

@@ -14,6 +14,11 @@ export interface CallContext {
   readonly callId: string;
   readonly service: string;
   readonly method: string;
+  /**
+   * The identity (key id) an authenticating transport verified this request
+   * under, or undefined for an unauthenticated request.
+   */
+  readonly authenticatedAs: string | undefined;
 }
 
 /** A handler for one method: sync or async. */

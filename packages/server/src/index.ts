@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { Server, createServer, type ServerOptions, type ServerStats } from './server.js';
+export { Server, createServer, type ServerOptions, type ServerStats, type ImplementOptions } from './server.js';
 export type { CallContext, Handler, Handlers } from './context.js';
 export {
   composeServerInterceptors,

@@ -38,6 +38,17 @@ export interface ServerOptions {
   dedup?: Partial<DedupPolicy>;
   /** Answer the built-in `udprpc.describe` method (default true). */
   introspection?: boolean;
+  /**
+   * Refuse (UNAUTHENTICATED) every request the transport did not
+   * authenticate; see `implement(..., { requireAuth })` to do it per contract.
+   */
+  requireAuth?: boolean;
+}
+
+/** Options of {@link Server.implement}. */
+export interface ImplementOptions {
+  /** Refuse (UNAUTHENTICATED) requests to this contract that the transport did not authenticate. */
+  requireAuth?: boolean;
 }
 
 /** Counters of a server. */
@@ -47,6 +58,7 @@ interface Registered {
   readonly service: string;
   readonly method: string;
   readonly idempotent: boolean;
+  readonly requireAuth: boolean;
   /** The handler wrapped in the interceptors; may return a plain value. */
   readonly invoke: (req: ServerRequest) => unknown;
 }
@@ -67,6 +79,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private address: PeerAddress | undefined;
   private state: 'new' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
+  private readonly requireAuth: boolean;
 
   constructor(options: ServerOptions) {
     super();
@@ -74,6 +87,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.codec = options.codec ?? jsonCodec;
     this.clock = options.clock ?? systemClock;
     this.interceptors = options.interceptors ?? [];
+    this.requireAuth = options.requireAuth ?? false;
     this.engine = new ServerEngine({
       send: (bytes, to) => this.transport.send(bytes, to),
       maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
@@ -87,7 +101,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     });
     this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
     if (options.introspection !== false) {
-      this.register('udprpc', 'describe', true, () => [...this.services.values()]);
+      this.register('udprpc', 'describe', true, () => [...this.services.values()], this.requireAuth);
     }
   }
 
@@ -95,13 +109,13 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
    * Serves `contract` with `handlers`, whose argument and result types come
    * from the contract. Returns the server for chaining.
    */
-  implement<C extends Contract>(contract: C, handlers: Handlers<C>): this {
+  implement<C extends Contract>(contract: C, handlers: Handlers<C>, options: ImplementOptions = {}): this {
     if (this.services.has(contract.name)) throw new TypeError(`service ${contract.name} is already implemented`);
     const description: ServiceDescription = { service: contract.name, methods: [] };
     for (const [name, def] of Object.entries(contract.methods)) {
       const handler = (handlers as Record<string, Handler<unknown, unknown> | undefined>)[name];
       if (typeof handler !== 'function') throw new TypeError(`no handler for ${contract.name}.${name}`);
-      this.register(contract.name, name, def.idempotent, handler);
+      this.register(contract.name, name, def.idempotent, handler, options.requireAuth ?? this.requireAuth);
       description.methods.push(describeMethod(name, def));
     }
     this.services.set(contract.name, description);
@@ -113,8 +127,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (this.state !== 'new') throw new RpcError('FAILED_PRECONDITION', `server is ${this.state}`);
     this.state = 'listening';
     this.address = await this.transport.listen(
-      (bytes, from) => {
-        this.engine.receive(bytes, from, this.clock.now());
+      (bytes, from, meta) => {
+        this.engine.receive(bytes, from, this.clock.now(), meta);
         this.timer.update();
       },
       (error) => this.reportError(error),
@@ -144,11 +158,17 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.emit('close');
   }
 
-  private register(service: string, method: string, idempotent: boolean, handler: Handler<unknown, unknown>): void {
+  private register(
+    service: string,
+    method: string,
+    idempotent: boolean,
+    handler: Handler<unknown, unknown>,
+    requireAuth: boolean,
+  ): void {
     const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
     const invoke =
       this.interceptors.length === 0 ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
-    this.registry.set(`${service}.${method}`, { service, method, idempotent, invoke });
+    this.registry.set(`${service}.${method}`, { service, method, idempotent, requireAuth, invoke });
   }
 
   private dispatch(call: IncomingCall): void {
@@ -160,7 +180,18 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (!input.ok) {
       return this.finish(call.key, { ok: false, code: 'INVALID_ARGUMENT', message: `could not decode the request: ${input.error.message}` });
     }
-    const ctx = new LazyCallContext(this.clock, call.deadlineAt, call.peer, call.key, registered.service, registered.method);
+    if (registered.requireAuth && call.authenticatedAs === undefined) {
+      return this.finish(call.key, { ok: false, code: 'UNAUTHENTICATED', message: `${call.method} requires an authenticated peer` });
+    }
+    const ctx = new LazyCallContext(
+      this.clock,
+      call.deadlineAt,
+      call.peer,
+      call.key,
+      registered.service,
+      registered.method,
+      call.authenticatedAs,
+    );
     let result: unknown;
     try {
       result = registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
