@@ -24,7 +24,8 @@ import {
   type RetryBudgetPolicy,
   type RetryPolicy,
 } from './retry-policy.js';
-import { RttEstimator } from './rtt-estimator.js';
+import { defaultFlowLimits, PeerState, type FlowLimits } from './peer-state.js';
+import type { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import { peerKey, type PeerAddress } from './transport.js';
 
@@ -52,8 +53,10 @@ export interface ClientEngineOptions {
   /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
   maxMessageBytes?: number;
   hooks?: ClientEngineHooks;
-  /** Most peers whose RTT state is remembered (least recently used go first). */
+  /** Most peers whose RTT state is remembered (least recently used idle ones go first). */
   maxPeers?: number;
+  /** Per-peer in-flight window and queue. */
+  flow?: Partial<FlowLimits>;
 }
 
 /** One outgoing request. */
@@ -75,16 +78,26 @@ export interface ClientEngineStats {
   cancelled: number;
   retransmits: number;
   notifications: number;
+  /** Calls waiting for a slot in a peer's window (or for its pushback to end). */
+  queued: number;
+  /** Calls the server refused before running, sent again after its retry-after hint. */
+  pushbacks: number;
+  /** Address-validation challenges answered. */
+  validations: number;
   inFlight: number;
   drops: DropCounts;
   retryBudget: RetryBudgetState;
 }
 
 interface PendingCall extends Timed {
-  readonly id: number;
+  /** Changes only when the server pushed the call back unrun (a new id is a new call to it). */
+  id: number;
   readonly peer: PeerAddress;
   readonly peerKey: string;
+  readonly peerState: PeerState<PendingCall>;
   readonly rtt: RttEstimator;
+  /** Waiting in the peer's queue, not yet sent. */
+  queued: boolean;
   readonly method: Uint8Array;
   readonly payload: Uint8Array;
   readonly deadlineAt: number;
@@ -116,7 +129,8 @@ export class ClientEngine {
   private readonly pending = new Map<number, PendingCall>();
   private readonly timers = new TimerHeap<PendingCall>();
   private readonly ids: MessageIds;
-  private readonly peers = new Map<string, RttEstimator>();
+  private readonly peers = new Map<string, PeerState<PendingCall>>();
+  private readonly flow: FlowLimits;
   private readonly policy: RetryPolicy;
   private readonly budget: RetryBudget;
   private readonly random: () => number;
@@ -134,9 +148,13 @@ export class ClientEngine {
     cancelled: 0,
     retransmits: 0,
     notifications: 0,
+    pushbacks: 0,
+    validations: 0,
   };
   private readonly drops: DropCounts = {};
   private lastNow = 0;
+  /** Set by cancelAll: queued calls are failed, not started. */
+  private closing = false;
 
   constructor(options: ClientEngineOptions) {
     this.random = options.random ?? Math.random;
@@ -147,6 +165,7 @@ export class ClientEngine {
     this.send = options.send;
     this.hooks = options.hooks ?? {};
     this.maxPeers = options.maxPeers ?? 4096;
+    this.flow = { ...defaultFlowLimits, ...options.flow };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
     this.replies = new ReassemblyTable({
@@ -172,16 +191,28 @@ export class ClientEngine {
         return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
       }
       const fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
-      const rtt = this.peers.get(peerKey(req.peer))?.srttMs ?? 0;
+      const rtt = this.peers.get(peerKey(req.peer))?.rtt.srttMs ?? 0;
       out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes), rtt);
     }
     const key = peerKey(req.peer);
+    const peer = this.peerFor(key);
+    const sendNow = peer.queued === 0 && peer.canSend(this.flow, now);
+    if (!sendNow && (this.flow.whenFull === 'fail' || peer.queued >= this.flow.maxQueuedPerPeer)) {
+      return new RpcError(
+        'RESOURCE_EXHAUSTED',
+        now < peer.pausedUntil
+          ? `the server asked for a pause of ${Math.ceil(peer.pausedUntil - now)} ms`
+          : `${peer.inFlight} calls in flight and ${peer.queued} queued to this server; the limits are ${this.flow.maxInFlightPerPeer} and ${this.flow.whenFull === 'fail' ? 0 : this.flow.maxQueuedPerPeer}`,
+      );
+    }
     const id = this.ids.allocate((candidate) => this.pending.has(candidate));
-    const rtt = this.rttFor(key);
+    const rtt = peer.rtt;
     const call: PendingCall = {
       id,
       peer: req.peer,
       peerKey: key,
+      peerState: peer,
+      queued: false,
       rtt,
       method: req.method,
       payload: req.payload,
@@ -202,7 +233,14 @@ export class ClientEngine {
     this.pending.set(id, call);
     this.counters.calls++;
     this.budget.onCall();
-    this.transmit(call, now);
+    if (sendNow) {
+      peer.inFlight++;
+      this.transmit(call, now);
+    } else {
+      call.queued = true;
+      peer.enqueue(call);
+      this.timers.set(call, now < peer.pausedUntil ? Math.min(call.deadlineAt, peer.pausedUntil) : call.deadlineAt);
+    }
     return id;
   }
 
@@ -242,6 +280,7 @@ export class ClientEngine {
 
   /** Cancels every call in flight (client shutdown). */
   cancelAll(now: number, error: RpcError): void {
+    this.closing = true;
     for (const call of [...this.pending.values()]) {
       this.counters.cancelled++;
       this.sendCancel(call);
@@ -261,6 +300,7 @@ export class ClientEngine {
       case FrameType.ERROR:
       case FrameType.ACK:
       case FrameType.FRAGMENT_ACK:
+      case FrameType.VALIDATE:
         return this.onReply(frame, from, now);
       default:
         return this.drop('unexpected-frame', from);
@@ -271,7 +311,11 @@ export class ClientEngine {
   onTimer(now: number): void {
     this.lastNow = now;
     for (let call = this.timers.popDue(now); call !== undefined; call = this.timers.popDue(now)) {
-      if (now >= call.deadlineAt) {
+      if (call.queued && now < call.deadlineAt) {
+        // A pause ended: let the queue move. Until it does, the deadline rules.
+        this.timers.set(call, call.deadlineAt);
+        this.drain(call.peerState, now);
+      } else if (now >= call.deadlineAt) {
         this.counters.timeouts++;
         this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
         this.sendCancel(call);
@@ -310,9 +354,12 @@ export class ClientEngine {
 
   /** A snapshot of the counters. */
   stats(): ClientEngineStats {
+    let queued = 0;
+    for (const call of this.pending.values()) if (call.queued) queued++;
     return {
       ...this.counters,
-      inFlight: this.pending.size,
+      inFlight: this.pending.size - queued,
+      queued,
       drops: { ...this.drops },
       retryBudget: this.budget.state(this.lastNow),
     };
@@ -320,7 +367,7 @@ export class ClientEngine {
 
   /** Smoothed RTT and RTO known for a peer, if any. */
   peerTiming(peer: PeerAddress): { srttMs: number | undefined; rtoMs: number } | undefined {
-    const rtt = this.peers.get(peerKey(peer));
+    const rtt = this.peers.get(peerKey(peer))?.rtt;
     return rtt === undefined ? undefined : { srttMs: rtt.srttMs, rtoMs: rtt.rtoMs };
   }
 
@@ -386,9 +433,16 @@ export class ClientEngine {
       call.rtt.sample(now - call.lastSentAt);
     }
     if (frame.type === FrameType.ACK) return this.onAcked(call, now);
+    if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
     if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
-    this.onWholeReply(call, frame.type, frame.body, from);
+    this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
+  }
+
+  // The server proves we own our address by having us echo its token (protocol.md §8.3).
+  private onValidate(call: PendingCall, frame: Frame): void {
+    this.counters.validations++;
+    this.send(encodeFrame({ ...frame, flags: 0, type: FrameType.VALIDATE_ECHO }, frame.body), call.peer);
   }
 
   private onAcked(call: PendingCall, now: number): void {
@@ -450,19 +504,20 @@ export class ClientEngine {
       case 'complete':
         // Tell the server it may drop its copy of the reply.
         this.send(encodeFrame(header, encodeFragmentAck(result.reassembly.ack(), 64)), call.peer);
-        return this.onWholeReply(call, frame.type, result.body, call.peer);
+        return this.onWholeReply(call, frame.type, 0, result.body, call.peer, now);
     }
   }
 
-  private onWholeReply(call: PendingCall, type: number, replyBody: Uint8Array, from: PeerAddress): void {
+  private onWholeReply(call: PendingCall, type: number, flags: number, replyBody: Uint8Array, from: PeerAddress, now: number): void {
     if (type === FrameType.RESPONSE) {
       this.counters.responses++;
       return this.finish(call, { ok: true, payload: replyBody });
     }
     const body = decodeErrorBody(replyBody);
     if (!body.ok) return this.drop(body.error, from);
-    this.counters.errors++;
     const e = body.value;
+    if ((flags & Flag.REJECTED) !== 0 && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
+    this.counters.errors++;
     const error = new RpcError(codeFromNumber(e.code), e.message, {
       remote: true,
       ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
@@ -474,7 +529,56 @@ export class ClientEngine {
     this.pending.delete(call.id);
     this.timers.delete(call);
     if (call.receivingReply) this.replies.discard(String(call.id));
+    if (!call.queued) {
+      call.peerState.inFlight--;
+      this.drain(call.peerState, this.lastNow);
+    }
     call.settle(outcome);
+  }
+
+  // Starts queued calls while the peer's window has room and no pause holds.
+  private drain(peer: PeerState<PendingCall>, now: number): void {
+    if (this.closing) return;
+    const live = (c: PendingCall): boolean => this.pending.get(c.id) === c && c.queued;
+    for (let next = peer.peek(live); next !== undefined; next = peer.peek(live)) {
+      if (!peer.canSend(this.flow, now)) {
+        // Wake up when the pause ends (or at the call's deadline).
+        if (now < peer.pausedUntil) this.timers.set(next, Math.min(next.deadlineAt, peer.pausedUntil));
+        return;
+      }
+      peer.shift();
+      next.queued = false;
+      peer.inFlight++;
+      this.transmit(next, now);
+    }
+  }
+
+  /**
+   * The server refused the call before running it and asked us to wait
+   * (protocol.md §8.1). If the deadline allows, the call goes back to the
+   * front of the queue under a new id; the whole peer pauses meanwhile.
+   */
+  private pushBack(call: PendingCall, retryAfterMs: number, now: number): boolean {
+    const peer = call.peerState;
+    peer.pausedUntil = Math.max(peer.pausedUntil, now + retryAfterMs);
+    if (peer.pausedUntil >= call.deadlineAt) return false;
+    this.counters.pushbacks++;
+    if (call.receivingReply) this.replies.discard(String(call.id));
+    this.pending.delete(call.id);
+    call.id = this.ids.allocate((candidate) => this.pending.has(candidate));
+    this.pending.set(call.id, call);
+    call.attempt = 0;
+    call.unacked = 0;
+    call.acked = false;
+    call.receivingReply = false;
+    call.sampledAttempt = 0;
+    call.backoffMs = call.rtt.rtoMs;
+    if (call.out !== undefined) call.out = new OutgoingTransfer(FrameType.REQUEST, call.out.body, call.out.fragmentBytes, call.out.window);
+    peer.inFlight--;
+    call.queued = true;
+    peer.requeueFront(call);
+    this.drain(peer, now);
+    return true;
   }
 
   private sendCancel(call: PendingCall): void {
@@ -488,17 +592,27 @@ export class ClientEngine {
     );
   }
 
-  private rttFor(key: string): RttEstimator {
-    let rtt = this.peers.get(key);
-    if (rtt !== undefined) {
-      // Map order doubles as recency order for the LRU bound.
-      this.peers.delete(key);
-    } else {
-      rtt = new RttEstimator(this.policy);
-      if (this.peers.size >= this.maxPeers) this.peers.delete(this.peers.keys().next().value!);
+  private peerFor(key: string): PeerState<PendingCall> {
+    let peer = this.peers.get(key);
+    if (peer === undefined) {
+      if (this.peers.size >= this.maxPeers) this.evictIdlePeer();
+      peer = new PeerState(this.policy);
+      this.peers.set(key, peer);
     }
-    this.peers.set(key, rtt);
-    return rtt;
+    return peer;
+  }
+
+  // Forgets the least recently created peer with nothing in flight; a peer
+  // with calls in flight is never forgotten (those calls bound the table).
+  private evictIdlePeer(): void {
+    let scanned = 0;
+    for (const [key, peer] of this.peers) {
+      if (peer.idle) {
+        this.peers.delete(key);
+        return;
+      }
+      if (++scanned >= 64) return;
+    }
   }
 
   private drop(reason: DropReason, from: PeerAddress): void {

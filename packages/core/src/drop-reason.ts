@@ -21,7 +21,13 @@ export type DropReason =
   /** A payload the codec could not decode. */
   | 'undecodable-payload'
   /** A datagram above the receiver's size limit. */
-  | 'oversize';
+  | 'oversize'
+  /** The source address sent more datagrams than its rate limit allows. */
+  | 'rate-limited'
+  /** A notification that arrived while handlers and queue were full. */
+  | 'overloaded'
+  /** An address-validation echo whose token did not verify. */
+  | 'bad-token';
 
 /** Counters of drops, by reason. */
 export type DropCounts = Partial<Record<DropReason, number>>;

@@ -25,6 +25,8 @@ export const FrameType = {
   PING: 6,
   PONG: 7,
   FRAGMENT_ACK: 8,
+  VALIDATE: 9,
+  VALIDATE_ECHO: 10,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -34,6 +36,13 @@ export const Flag = {
   FRAGMENT: 0x01,
   /** A request that wants no reply (a notification). */
   NO_REPLY: 0x02,
+  /**
+   * On a fragment: acknowledge at once (the sender's window is full). On a
+   * FRAGMENT_ACK: the receiver is stalled, resend what it lacks.
+   */
+  ACK_REQUESTED: 0x04,
+  /** On an ERROR: the server refused the call before running it; it is safe to send again. */
+  REJECTED: 0x08,
 } as const;
 
 /** The fixed header fields of a frame. */
@@ -67,7 +76,7 @@ export interface Frame extends FrameHeader {
 /** Why a datagram could not be decoded as a frame. */
 export type FrameError = 'truncated' | 'bad-magic' | 'unsupported-version' | 'unknown-type' | 'malformed';
 
-const MAX_FRAME_TYPE = FrameType.FRAGMENT_ACK;
+const MAX_FRAME_TYPE = FrameType.VALIDATE_ECHO;
 
 function writeU32(buf: Uint8Array, off: number, v: number): void {
   buf[off] = v >>> 24;

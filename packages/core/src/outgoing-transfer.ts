@@ -1,14 +1,10 @@
-import { encodeFrame, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from './frame.js';
+import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from './frame.js';
 import type { FragmentAck } from './fragment-ack.js';
 
-/**
- * Flag bit 0x04 (protocol.md §3.2). On a fragment: "acknowledge at once" (the
- * sender's window is full). On a FRAGMENT_ACK: "I am stalled, resend what I
- * lack" (the receiver's retransmission timer fired).
- */
-export const ACK_REQUESTED = 0x04;
-/** The same bit on a FRAGMENT_ACK. */
-export const STALLED = ACK_REQUESTED;
+/** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
+export const ACK_REQUESTED = Flag.ACK_REQUESTED;
+/** The same bit on a FRAGMENT_ACK: the receiver is stalled, resend what it lacks. */
+export const STALLED = Flag.ACK_REQUESTED;
 
 const UNSENT = 0;
 const IN_FLIGHT = 1;

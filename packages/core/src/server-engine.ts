@@ -1,5 +1,7 @@
+import { CallState, DedupCache, ENTRY_OVERHEAD_BYTES, type CallEntry } from './dedup-cache.js';
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { Code, type ErrorCode } from './errors.js';
+import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import {
   decodeFrame,
   decodeRequestBody,
@@ -7,17 +9,17 @@ import {
   encodeFrame,
   Flag,
   FrameType,
-  NO_DEADLINE,
   HEADER_BYTES,
+  NO_DEADLINE,
   setAttempt,
   type Frame,
   type FrameHeader,
 } from './frame.js';
-import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
-import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, STALLED, windowFor } from './outgoing-transfer.js';
+import { fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
 import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
-import { TimerHeap, type Timed } from './timer-heap.js';
+import { AdmissionQueue, defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
+import { defaultSourceLimits, SourceTable, type AddressValidator, type SourceLimits } from './source-table.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 
 /** A request the server should run. `key` names it in later engine calls. */
@@ -38,7 +40,7 @@ export interface IncomingCall {
 
 /** What the server engine asks of the layer that runs handlers. */
 export interface ServerEngineHooks {
-  /** A new call arrived: run its handler, then call `respond` with its key. */
+  /** A new call may run: run its handler, then call `respond` with its key. */
   onCall(call: IncomingCall): void;
   /** The call's deadline passed or the client cancelled it: abort its handler. */
   onAbort?(key: string, reason: 'deadline' | 'cancelled'): void;
@@ -55,6 +57,12 @@ export interface ServerEngineOptions {
   maxDatagramBytes?: number;
   /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
   reassembly?: Partial<ReassemblyLimits>;
+  /** Concurrency limit and queue for handlers. */
+  admission?: Partial<AdmissionLimits>;
+  /** Per-source rate limit and anti-amplification. */
+  sources?: Partial<SourceLimits>;
+  /** Mints and checks address-validation tokens; without it, anti-amplification is off. */
+  validator?: AddressValidator;
 }
 
 /** A handler's outcome, with the result already encoded. */
@@ -72,11 +80,16 @@ export interface ServerEngineStats {
   duplicatesInProgress: number;
   /** Retransmissions answered from the reply cache. */
   duplicatesReplayed: number;
-  /** Retransmissions refused because the reply had been evicted (see protocol.md §6.3). */
+  /** Retransmissions refused because the reply may have been evicted (protocol.md §6.3). */
   duplicatesRefused: number;
   cancelled: number;
   deadlineAborts: number;
+  /** Handlers running now. */
   running: number;
+  /** Calls admitted and waiting for a handler slot. */
+  queued: number;
+  /** Calls refused with pushback because handlers and queue were full. */
+  rejected: number;
   cacheEntries: number;
   cacheBytes: number;
   cacheEvictions: number;
@@ -85,58 +98,34 @@ export interface ServerEngineStats {
   /** Unfinished fragmented requests discarded after the idle timeout. */
   reassemblyExpired: number;
   reassemblyBytes: number;
+  /** Sends held back by the anti-amplification limit. */
+  amplificationBlocked: number;
+  /** Source addresses validated by a token round trip. */
+  validations: number;
+  /** Source addresses currently remembered. */
+  sources: number;
   drops: DropCounts;
 }
-
-const enum State {
-  Running,
-  Done,
-  Cancelled,
-}
-
-interface Entry extends Timed {
-  readonly key: string;
-  readonly peer: PeerAddress;
-  readonly session: number;
-  readonly id: number;
-  readonly deadlineAt: number;
-  readonly noReply: boolean;
-  readonly idempotent: boolean;
-  /** The client's deadline was beyond `maxDeadlineMs`: it will still be waiting when ours passes. */
-  readonly clamped: boolean;
-  state: State;
-  /** Latest attempt number seen; replies echo it. */
-  attempt: number;
-  reply: Uint8Array | undefined;
-  /** The reply's fragments, when it does not fit in one datagram. */
-  transfer: OutgoingTransfer | undefined;
-  bytes: number;
-}
-
-/** Bookkeeping bytes charged per cache entry on top of its reply. */
-const ENTRY_OVERHEAD_BYTES = 160;
 
 /**
  * The server half of the protocol, free of I/O. It turns requests into
  * `onCall`s at most once per (peer, session, id) — a retransmission of a
  * running call is answered with ACK, one of a finished call with the cached
- * reply — and keeps each entry for as long as the client may still
- * retransmit (protocol.md §6).
+ * reply — keeps each entry for as long as the client may still retransmit
+ * (protocol.md §6), bounds concurrency (§8.1), rate-limits sources and never
+ * sends an unvalidated address more than 3× what it sent (§8.2–8.3).
  */
 export class ServerEngine {
-  private readonly entries = new Map<string, Entry>();
-  /** Finished entries in completion order: the eviction order under the byte cap. */
-  private readonly done = new Set<Entry>();
-  private readonly timers = new TimerHeap<Entry>();
+  private readonly cache: DedupCache;
+  private readonly requests: ReassemblyTable;
+  private readonly admission: AdmissionQueue<{ entry: CallEntry; call: IncomingCall }>;
+  private readonly sources: SourceTable;
   private readonly policy: DedupPolicy;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
-  readonly maxDatagramBytes: number;
-  private readonly requests: ReassemblyTable;
+  private readonly validator: AddressValidator | undefined;
   private readonly fragmentBytes: number;
-  private cacheBytes = 0;
-  /** When the byte cap last evicted a reply that forbids re-execution. */
-  private lastEvictionAt = -Infinity;
+  readonly maxDatagramBytes: number;
   private readonly counters = {
     requests: 0,
     responses: 0,
@@ -147,8 +136,10 @@ export class ServerEngine {
     duplicatesRefused: 0,
     cancelled: 0,
     deadlineAborts: 0,
-    cacheEvictions: 0,
+    rejected: 0,
     reassemblyRefused: 0,
+    amplificationBlocked: 0,
+    validations: 0,
   };
   private readonly drops: DropCounts = {};
 
@@ -156,37 +147,238 @@ export class ServerEngine {
     this.send = options.send;
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
+    this.cache = new DedupCache(this.policy);
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
+    this.admission = new AdmissionQueue({ ...defaultAdmissionLimits, ...options.admission }, ({ entry, call }) => {
+      if (entry.state !== CallState.Queued) return false;
+      entry.state = CallState.Running;
+      this.hooks.onCall(call);
+      return true;
+    });
+    this.validator = options.validator;
+    this.sources = new SourceTable({
+      ...defaultSourceLimits,
+      ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
+      ...options.sources,
+    });
     this.fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
   }
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
+    const pk = peerKey(from);
+    if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.drop(decoded.error, from);
     const frame = decoded.value;
     switch (frame.type) {
       case FrameType.REQUEST:
-        return this.onRequest(frame, from, now, meta);
+        return this.onRequest(frame, from, pk, now, meta);
       case FrameType.CANCEL:
-        return this.onCancel(frame, from, now);
+        return this.onCancel(frame, pk, now);
       case FrameType.FRAGMENT_ACK:
-        return this.onFragmentAck(frame, from, now);
+        return this.onFragmentAck(frame, from, pk, now);
+      case FrameType.VALIDATE_ECHO:
+        return this.onValidateEcho(frame, from, pk, now);
       case FrameType.PING:
-        return this.send(encodeFrame({ ...headerOf(frame), type: FrameType.PONG }, new Uint8Array(0)), from);
+        return this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.PONG }, new Uint8Array(0)), from, pk, now, frame);
       default:
         return this.drop('unexpected-frame', from);
     }
   }
 
   /**
-   * Delivers a handler's outcome for the call named `key`. Ignored when the
-   * call was cancelled or is unknown.
+   * Delivers a handler's outcome for the call named `key`. Frees its handler
+   * slot; the reply is dropped when the call was cancelled or forgotten.
    */
   respond(key: string, outcome: HandlerOutcome, now: number): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined || entry.state !== State.Running) return;
+    const entry = this.cache.get(key);
+    if (entry !== undefined && entry.state === CallState.Running) this.reply(entry, outcome, now);
+    this.admission.release(key);
+  }
+
+  /** Expires cache entries and reassemblies and fires handler deadlines due at `now`. */
+  onTimer(now: number): void {
+    this.requests.expire(now);
+    for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
+      if (entry.state === CallState.Queued) {
+        this.counters.deadlineAborts++;
+        this.cache.cancel(entry, now);
+      } else if (entry.state === CallState.Running) {
+        // Deadline reached with the handler still running: tell it to stop.
+        this.counters.deadlineAborts++;
+        this.hooks.onAbort?.(entry.key, 'deadline');
+        if (entry.clamped) {
+          // The client waits longer than we allow: answer, so it stops asking.
+          const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
+          this.reply(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
+        } else {
+          // Keep the entry so retransmissions still cannot run it again.
+          this.cache.cancel(entry, now);
+        }
+      } else {
+        this.cache.forget(entry);
+      }
+    }
+  }
+
+  /** When `onTimer` next needs to run, or undefined. */
+  nextTimerAt(): number | undefined {
+    const a = this.cache.nextTimerAt();
+    const b = this.requests.nextTimerAt();
+    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+  }
+
+  /** A snapshot of the counters. */
+  stats(): ServerEngineStats {
+    return {
+      ...this.counters,
+      running: this.admission.running,
+      queued: this.admission.queued,
+      cacheEntries: this.cache.size,
+      cacheBytes: this.cache.bytes,
+      cacheEvictions: this.cache.evictions,
+      reassemblyExpired: this.requests.expired,
+      reassemblyBytes: this.requests.bytes,
+      sources: this.sources.size,
+      drops: { ...this.drops },
+    };
+  }
+
+  private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
+    const key = `${pk}|${frame.session}|${frame.id}`;
+    const known = this.cache.get(key);
+    if (known !== undefined) return this.onDuplicate(known, frame, now);
+    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, pk, now, meta);
+    const ackRequested = (frame.flags & Flag.ACK_REQUESTED) !== 0;
+    const result = this.requests.offer(key, pk, FrameType.REQUEST, frame.fragment, frame.body, ackRequested, now);
+    switch (result.status) {
+      case 'refused':
+        this.counters.reassemblyRefused++;
+        return this.sendError(
+          frame,
+          from,
+          pk,
+          now,
+          'RESOURCE_EXHAUSTED',
+          result.reason === 'message-too-large'
+            ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
+            : 'the server is reassembling too many large requests; try again later',
+          result.reason === 'message-too-large' ? 0 : this.admission.limits.retryAfterMs,
+        );
+      case 'mismatch':
+        return this.drop('malformed', from);
+      case 'duplicate':
+        if (result.ackNow) this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        return;
+      case 'added':
+        if (result.ackNow) this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        return;
+      case 'complete':
+        this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        return this.startCall(key, frame, result.body, from, pk, now, meta);
+    }
+  }
+
+  private startCall(
+    key: string,
+    frame: Frame,
+    requestBody: Uint8Array,
+    from: PeerAddress,
+    pk: string,
+    now: number,
+    meta: DatagramMeta | undefined,
+  ): void {
+    const body = decodeRequestBody(requestBody);
+    if (!body.ok) return this.drop(body.error, from);
+    const { deadlineMs, method, payload } = body.value;
+    if (deadlineMs === 0) return this.drop('expired', from);
+    const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
+    const idempotent = this.hooks.isIdempotent?.(method) ?? false;
+    if (frame.attempt > 0 && !idempotent && !noReply && this.cache.mayHaveEvicted(now)) {
+      // A retransmission we have no entry for: either its first copy was lost
+      // (never ran) or the byte cap evicted its reply (did run). We cannot
+      // tell, so refuse rather than risk a second execution (protocol.md §6.3).
+      this.counters.duplicatesRefused++;
+      const message = 'the server could not tell whether this call already ran (its reply cache was full); not running it again';
+      return this.sendError(frame, from, pk, now, 'ABORTED', message, 0);
+    }
+    if (!this.admission.hasRoom) {
+      // Refused before anything ran or was remembered: the client may send it again later.
+      this.counters.rejected++;
+      if (noReply) return this.drop('overloaded', from);
+      const message = 'the server is at its concurrency limit; try again later';
+      return this.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED);
+    }
+    const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
+    const entry: CallEntry = {
+      key,
+      peer: from,
+      peerKey: pk,
+      session: frame.session,
+      id: frame.id,
+      deadlineAt: now + (clamped ? this.policy.maxDeadlineMs : deadlineMs),
+      noReply,
+      idempotent,
+      clamped,
+      state: CallState.Queued,
+      attempt: frame.attempt,
+      reply: undefined,
+      transfer: undefined,
+      bytes: ENTRY_OVERHEAD_BYTES + payload.length,
+      timerAt: 0,
+      heapIndex: -1,
+    };
+    this.cache.add(entry);
+    if (noReply) this.counters.notifications++;
+    else this.counters.requests++;
+    const call: IncomingCall = {
+      key,
+      peer: from,
+      session: frame.session,
+      id: frame.id,
+      method,
+      payload,
+      deadlineAt: entry.deadlineAt,
+      noReply,
+      authenticatedAs: meta?.authenticatedAs,
+    };
+    this.admission.submit(key, { entry, call });
+  }
+
+  private onDuplicate(entry: CallEntry, frame: Frame, now: number): void {
+    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
+    this.cache.touch(entry, now);
+    // A stray copy of a request fragment is not a retransmission; only a
+    // flagged one (the sender's probe) asks for a reply.
+    if (frame.fragment !== undefined && (frame.flags & Flag.ACK_REQUESTED) === 0) return this.drop('duplicate', entry.peer);
+    if (entry.noReply) return this.drop('duplicate', entry.peer);
+    switch (entry.state) {
+      case CallState.Queued:
+      case CallState.Running:
+        this.counters.duplicatesInProgress++;
+        return this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.ACK }, new Uint8Array(0)), entry.peer, entry.peerKey, now, frame);
+      case CallState.Done:
+        this.counters.duplicatesReplayed++;
+        return this.resendReply(entry, now, frame);
+      case CallState.Cancelled:
+        return this.drop('cancelled-call', entry.peer);
+    }
+  }
+
+  private resendReply(entry: CallEntry, now: number, trigger: Frame): void {
+    if (entry.transfer !== undefined) {
+      // Only the fragments of the reply not known to have arrived.
+      this.sendReplyFragments(entry, entry.transfer.onTimeout(now), now);
+    } else if (entry.reply !== undefined) {
+      const reply = entry.reply.slice();
+      setAttempt(reply, trigger.attempt);
+      this.transmit(reply, entry.peer, entry.peerKey, now, trigger);
+    }
+  }
+
+  private reply(entry: CallEntry, outcome: HandlerOutcome, now: number): void {
     if (entry.noReply) return this.complete(entry, undefined, now);
     if (outcome.ok) this.counters.responses++;
     else this.counters.errors++;
@@ -194,33 +386,42 @@ export class ServerEngine {
     let body = replyBody(outcome);
     if (body.length > this.requests.limits.maxMessageBytes) {
       type = FrameType.ERROR;
-      body = replyBody({
-        ok: false,
-        code: 'RESOURCE_EXHAUSTED',
-        message: `reply is ${body.length} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`,
-      });
+      const message = `reply is ${body.length} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`;
+      body = replyBody({ ok: false, code: 'RESOURCE_EXHAUSTED', message });
     }
     const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
     if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
       const reply = encodeFrame(header, body);
-      this.send(reply, entry.peer);
+      this.transmit(reply, entry.peer, entry.peerKey, now, header);
       return this.complete(entry, reply, now);
     }
     entry.transfer = new OutgoingTransfer(type, body, this.fragmentBytes, windowFor(this.fragmentBytes));
-    this.sendReplyFragments(entry, entry.transfer.nextToSend(now));
+    this.sendReplyFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }
 
-  private sendReplyFragments(entry: Entry, indexes: number[]): void {
+  private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number): void {
+    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
+      // Idempotent methods may run again, so their replies are not cached.
+      return this.cache.forget(entry);
+    }
+    entry.reply = reply;
+    // The request payload is no longer held; the reply is, until it expires.
+    this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
+    this.cache.finish(entry, now);
+    this.cache.enforceCap(now);
+  }
+
+  private sendReplyFragments(entry: CallEntry, indexes: number[], now: number): void {
     const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
     for (let i = 0; i < indexes.length; i++) {
-      this.send(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer);
+      this.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.peerKey, now, header);
     }
   }
 
   // A client acknowledges fragments of our reply (or asks for the missing ones).
-  private onFragmentAck(frame: Frame, from: PeerAddress, now: number): void {
-    const entry = this.entries.get(`${peerKey(from)}|${frame.session}|${frame.id}`);
+  private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     const ack = decodeFragmentAck(frame.body);
@@ -231,244 +432,62 @@ export class ServerEngine {
       // The client has the whole reply: keep the entry (it still blocks
       // re-execution) but free the reply's bytes.
       entry.transfer = undefined;
-      this.cacheBytes -= transfer.body.length;
-      entry.bytes -= transfer.body.length;
+      this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES);
       return;
     }
-    const stalled = (frame.flags & STALLED) !== 0;
-    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now) : transfer.nextToSend(now));
+    const stalled = (frame.flags & Flag.ACK_REQUESTED) !== 0;
+    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now) : transfer.nextToSend(now), now);
   }
 
-  /** Expires cache entries and fires handler deadlines due at `now`. */
-  onTimer(now: number): void {
-    this.requests.expire(now);
-    for (let entry = this.timers.popDue(now); entry !== undefined; entry = this.timers.popDue(now)) {
-      if (entry.state === State.Running) {
-        // Deadline reached with the handler still running: tell it to stop.
-        this.counters.deadlineAborts++;
-        this.hooks.onAbort?.(entry.key, 'deadline');
-        if (entry.clamped) {
-          // The client waits longer than we allow: answer, so it stops asking.
-          this.respond(entry.key, { ok: false, code: 'DEADLINE_EXCEEDED', message: `the server allows at most ${this.policy.maxDeadlineMs} ms per call` }, now);
-        } else {
-          // Keep the entry so retransmissions still cannot run it again.
-          this.timers.set(entry, this.expiryOf(entry, now));
-          entry.state = State.Cancelled;
-        }
-      } else {
-        this.forget(entry);
-      }
-    }
-  }
-
-  /** When `onTimer` next needs to run, or undefined. */
-  nextTimerAt(): number | undefined {
-    const a = this.timers.peek()?.timerAt;
-    const b = this.requests.nextTimerAt();
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
-  }
-
-  /** A snapshot of the counters. */
-  stats(): ServerEngineStats {
-    let running = 0;
-    for (const e of this.entries.values()) if (e.state === State.Running) running++;
-    return {
-      ...this.counters,
-      running,
-      cacheEntries: this.entries.size,
-      cacheBytes: this.cacheBytes,
-      reassemblyExpired: this.requests.expired,
-      reassemblyBytes: this.requests.bytes,
-      drops: { ...this.drops },
-    };
-  }
-
-  private onRequest(frame: Frame, from: PeerAddress, now: number, meta: DatagramMeta | undefined): void {
-    const key = `${peerKey(from)}|${frame.session}|${frame.id}`;
-    const known = this.entries.get(key);
-    if (known !== undefined) return this.onDuplicate(known, frame, now);
-    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, now, meta);
-    const f = frame.fragment;
-    const result = this.requests.offer(key, peerKey(from), FrameType.REQUEST, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
-    switch (result.status) {
-      case 'refused':
-        this.counters.reassemblyRefused++;
-        return this.sendError(
-          frame,
-          from,
-          'RESOURCE_EXHAUSTED',
-          result.reason === 'message-too-large'
-            ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
-            : 'the server is reassembling too many large requests; try again later',
-        );
-      case 'mismatch':
-        return this.drop('malformed', from);
-      case 'duplicate':
-        if (result.ackNow) this.sendRequestAck(frame, from, result.reassembly.ack());
-        return;
-      case 'added':
-        if (result.ackNow) this.sendRequestAck(frame, from, result.reassembly.ack());
-        return;
-      case 'complete':
-        this.sendRequestAck(frame, from, result.reassembly.ack());
-        return this.startCall(key, frame, result.body, from, now, meta);
-    }
-  }
-
-  private sendRequestAck(frame: Frame, to: PeerAddress, ack: FragmentAck): void {
-    this.send(
-      encodeFrame({ ...headerOf(frame), type: FrameType.FRAGMENT_ACK }, encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES)),
-      to,
-    );
-  }
-
-  private startCall(
-    key: string,
-    frame: Frame,
-    requestBody: Uint8Array,
-    from: PeerAddress,
-    now: number,
-    meta: DatagramMeta | undefined,
-  ): void {
-    const body = decodeRequestBody(requestBody);
-    if (!body.ok) return this.drop(body.error, from);
-    const { deadlineMs, method, payload } = body.value;
-    if (deadlineMs === 0) return this.drop('expired', from);
-    const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
-    const idempotent = this.hooks.isIdempotent?.(method) ?? false;
-    if (frame.attempt > 0 && !idempotent && !noReply && now - this.lastEvictionAt < this.policy.maxDeadlineMs + this.policy.graceMs) {
-      // A retransmission we have no entry for: either its first copy was lost
-      // (never ran) or the byte cap evicted its reply (did run). Since the cap
-      // evicted recently we cannot tell, so refuse rather than risk a second
-      // execution (protocol.md §6.3).
-      this.counters.duplicatesRefused++;
-      this.sendError(frame, from, 'ABORTED', 'the server could not tell whether this call already ran (its reply cache was full); not running it again');
-      return;
-    }
-    const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
-    const budgetMs = clamped ? this.policy.maxDeadlineMs : deadlineMs;
-    const entry: Entry = {
-      key,
-      peer: from,
-      session: frame.session,
-      id: frame.id,
-      deadlineAt: now + budgetMs,
-      noReply,
-      idempotent,
-      clamped,
-      state: State.Running,
-      attempt: frame.attempt,
-      reply: undefined,
-      transfer: undefined,
-      bytes: ENTRY_OVERHEAD_BYTES,
-      timerAt: 0,
-      heapIndex: -1,
-    };
-    this.entries.set(key, entry);
-    this.cacheBytes += entry.bytes;
-    this.timers.set(entry, entry.deadlineAt);
-    if (noReply) this.counters.notifications++;
-    else this.counters.requests++;
-    this.hooks.onCall({
-      key,
-      peer: from,
-      session: frame.session,
-      id: frame.id,
-      method,
-      payload,
-      deadlineAt: entry.deadlineAt,
-      noReply,
-      authenticatedAs: meta?.authenticatedAs,
-    });
-  }
-
-  private onDuplicate(entry: Entry, frame: Frame, now: number): void {
-    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    // The client is still asking: keep the entry at least one grace period more.
-    if (entry.state !== State.Running) this.timers.set(entry, Math.max(entry.timerAt, now + this.policy.graceMs));
-    // A stray copy of a request fragment is not a retransmission; only a
-    // flagged one (the sender's probe) asks for a reply.
-    if (frame.fragment !== undefined && (frame.flags & ACK_REQUESTED) === 0) return this.drop('duplicate', entry.peer);
-    if (entry.noReply) return this.drop('duplicate', entry.peer);
-    switch (entry.state) {
-      case State.Running:
-        this.counters.duplicatesInProgress++;
-        this.send(encodeFrame({ ...headerOf(frame), type: FrameType.ACK, flags: 0 }, new Uint8Array(0)), entry.peer);
-        return;
-      case State.Done: {
-        this.counters.duplicatesReplayed++;
-        if (entry.transfer !== undefined) {
-          // Resend only the fragments of the reply not known to have arrived.
-          this.sendReplyFragments(entry, entry.transfer.onTimeout(now));
-        } else if (entry.reply !== undefined) {
-          const reply = entry.reply.slice();
-          setAttempt(reply, frame.attempt);
-          this.send(reply, entry.peer);
-        }
-        // Touch: a call still being retried stays in the cache.
-        this.done.delete(entry);
-        this.done.add(entry);
-        return;
-      }
-      case State.Cancelled:
-        return this.drop('cancelled-call', entry.peer);
-    }
-  }
-
-  private onCancel(frame: Frame, from: PeerAddress, now: number): void {
-    const entry = this.entries.get(`${peerKey(from)}|${frame.session}|${frame.id}`);
-    if (entry === undefined || entry.state !== State.Running) return;
-    entry.state = State.Cancelled;
+  private onCancel(frame: Frame, pk: string, now: number): void {
+    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
+    if (entry === undefined || (entry.state !== CallState.Running && entry.state !== CallState.Queued)) return;
+    const wasRunning = entry.state === CallState.Running;
     // Kept (without a reply) until it expires, so that a retransmission still
     // in the network cannot start the handler again.
-    this.timers.set(entry, this.expiryOf(entry, now));
+    this.cache.cancel(entry, now);
     this.counters.cancelled++;
-    this.hooks.onAbort?.(entry.key, 'cancelled');
+    if (wasRunning) this.hooks.onAbort?.(entry.key, 'cancelled');
   }
 
-  private complete(entry: Entry, reply: Uint8Array | undefined, now: number): void {
-    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
-      // Idempotent methods may run again, so their replies are not cached.
-      return this.forget(entry);
-    }
-    entry.state = State.Done;
-    entry.reply = reply;
-    const size = reply?.length ?? entry.transfer?.body.length ?? 0;
-    entry.bytes += size;
-    this.cacheBytes += size;
-    this.done.add(entry);
-    this.timers.set(entry, this.expiryOf(entry, now));
-    this.enforceCap(now);
+  private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+    const source = this.sources.get(pk, now);
+    if (this.validator === undefined || !this.validator.verify(frame.body, pk, now)) return this.drop('bad-token', from);
+    if (!source.validated) this.counters.validations++;
+    source.validated = true;
+    // Send what the limit held back for this call.
+    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
+    if (entry?.state === CallState.Done) this.resendReply(entry, now, frame);
   }
 
-  private expiryOf(entry: Entry, now: number): number {
-    // Notifications are never retransmitted: only network duplicates can follow.
-    if (entry.noReply) return now + this.policy.graceMs;
-    return Math.max(now, entry.deadlineAt) + this.policy.graceMs;
+  // Every datagram to a peer goes through here: the anti-amplification gate.
+  private transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): void {
+    const source = this.sources.get(pk, now);
+    if (this.sources.allowSend(source, bytes.length)) return this.send(bytes, to);
+    this.counters.amplificationBlocked++;
+    if (this.validator === undefined) return;
+    const challenge = encodeFrame({ ...headerOf(about), type: FrameType.VALIDATE }, this.validator.mint(pk, now));
+    if (this.sources.allowSend(source, challenge.length)) this.send(challenge, to);
   }
 
-  private enforceCap(now: number): void {
-    for (const victim of this.done) {
-      if (this.cacheBytes <= this.policy.maxBytes) break;
-      this.counters.cacheEvictions++;
-      this.lastEvictionAt = now;
-      this.forget(victim);
-    }
+  private sendRequestAck(frame: Frame, to: PeerAddress, pk: string, now: number, ack: FragmentAck): void {
+    const body = encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES);
+    this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.FRAGMENT_ACK }, body), to, pk, now, frame);
   }
 
-  private forget(entry: Entry): void {
-    this.entries.delete(entry.key);
-    this.done.delete(entry);
-    this.timers.delete(entry);
-    this.cacheBytes -= entry.bytes;
-  }
-
-  private sendError(frame: Frame, to: PeerAddress, code: ErrorCode, message: string): void {
+  private sendError(
+    frame: Frame,
+    to: PeerAddress,
+    pk: string,
+    now: number,
+    code: ErrorCode,
+    message: string,
+    retryAfterMs: number,
+    flags = 0,
+  ): void {
     this.counters.errors++;
-    this.send(
-      encodeFrame({ ...headerOf(frame), type: FrameType.ERROR, flags: 0 }, encodeErrorBody({ code: Code[code], retryAfterMs: 0, message })),
-      to,
-    );
+    const body = encodeErrorBody({ code: Code[code], retryAfterMs, message });
+    this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.ERROR, flags }, body), to, pk, now, frame);
   }
 
   private drop(reason: DropReason, from: PeerAddress): void {
@@ -487,6 +506,6 @@ function replyBody(outcome: HandlerOutcome): Uint8Array {
   });
 }
 
-function headerOf(frame: Frame): FrameHeader {
+function headerOf(frame: FrameHeader): FrameHeader {
   return { type: frame.type, flags: 0, attempt: frame.attempt, session: frame.session, id: frame.id };
 }

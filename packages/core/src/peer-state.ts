@@ -1,0 +1,85 @@
+import type { RetryPolicy } from './retry-policy.js';
+import { RttEstimator } from './rtt-estimator.js';
+
+/** Per-peer flow control of a client (protocol.md §8.1). */
+export interface FlowLimits {
+  /** Calls in flight to one peer before new ones wait. 1024. */
+  maxInFlightPerPeer: number;
+  /** Calls waiting for a slot, per peer. 4096. */
+  maxQueuedPerPeer: number;
+  /** When the window is full: queue the call (until its deadline) or fail it at once. */
+  whenFull: 'queue' | 'fail';
+}
+
+/** Defaults; see each field. */
+export const defaultFlowLimits: Readonly<FlowLimits> = Object.freeze({
+  maxInFlightPerPeer: 1024,
+  maxQueuedPerPeer: 4096,
+  whenFull: 'queue',
+});
+
+/**
+ * What a client knows about one server address: its RTT estimate, how many
+ * calls are in flight to it, the calls waiting for a slot, and until when the
+ * server asked us to hold off (pushback).
+ */
+export class PeerState<C> {
+  readonly rtt: RttEstimator;
+  inFlight = 0;
+  pausedUntil = -Infinity;
+  private queue: C[] = [];
+  private head = 0;
+
+  constructor(policy: RetryPolicy) {
+    this.rtt = new RttEstimator(policy);
+  }
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Whether a new call may be sent now. */
+  canSend(limits: FlowLimits, now: number): boolean {
+    return this.inFlight < limits.maxInFlightPerPeer && now >= this.pausedUntil;
+  }
+
+  enqueue(call: C): void {
+    this.queue.push(call);
+  }
+
+  /** Puts a call back at the front (it was pushed back by the server). */
+  requeueFront(call: C): void {
+    if (this.head > 0) this.queue[--this.head] = call;
+    else this.queue.unshift(call);
+  }
+
+  /** The first queued call for which `live` holds, skipping (and dropping) stale ones. */
+  peek(live: (call: C) => boolean): C | undefined {
+    while (this.head < this.queue.length) {
+      const call = this.queue[this.head]!;
+      if (live(call)) return call;
+      this.head++;
+    }
+    this.compact();
+    return undefined;
+  }
+
+  shift(): void {
+    this.head++;
+    this.compact();
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0 && this.queued === 0;
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Per-source state a server keeps about the addresses that send to it
+ * (protocol.md §8.2–8.3): a token bucket for rate limiting and the byte
+ * counts behind anti-amplification. The table is bounded; the least recently
+ * seen source is forgotten first, and a forgotten source simply starts over
+ * (unvalidated, with a full bucket).
+ */
+
+/** Limits on what one source address may make the server do. */
+export interface SourceLimits {
+  /** Datagrams per second accepted from one address. 100,000. */
+  ratePerSecond: number;
+  /** Bucket size: datagrams accepted in a burst. 100,000. */
+  rateBurst: number;
+  /**
+   * Until an address is validated, bytes sent to it stay below this multiple
+   * of the bytes received from it (QUIC's factor, RFC 9000 §8.1). 3. Set to
+   * Infinity to disable anti-amplification.
+   */
+  amplificationFactor: number;
+  /** Addresses remembered. 65,536 (about 6 MiB). */
+  maxSources: number;
+}
+
+/** Defaults; see each field. */
+export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
+  ratePerSecond: 100_000,
+  rateBurst: 100_000,
+  amplificationFactor: 3,
+  maxSources: 65_536,
+});
+
+/** What is known about one source address. */
+export interface SourceState {
+  tokens: number;
+  refilledAt: number;
+  bytesIn: number;
+  bytesOut: number;
+  validated: boolean;
+  touchedAt: number;
+}
+
+export class SourceTable {
+  private readonly sources = new Map<string, SourceState>();
+
+  constructor(private readonly limits: SourceLimits) {}
+
+  get size(): number {
+    return this.sources.size;
+  }
+
+  /** The state of `key`, created (and the oldest forgotten) if new. */
+  get(key: string, now: number): SourceState {
+    let s = this.sources.get(key);
+    if (s === undefined) {
+      if (this.sources.size >= this.limits.maxSources) this.sources.delete(this.sources.keys().next().value!);
+      s = { tokens: this.limits.rateBurst, refilledAt: now, bytesIn: 0, bytesOut: 0, validated: false, touchedAt: now };
+      this.sources.set(key, s);
+    } else if (now - s.touchedAt > 1000) {
+      // Re-inserting moves it to the recent end; once a second is enough for LRU.
+      s.touchedAt = now;
+      this.sources.delete(key);
+      this.sources.set(key, s);
+    }
+    return s;
+  }
+
+  /** Charges one received datagram; false when the source is over its rate. */
+  admit(s: SourceState, bytes: number, now: number): boolean {
+    if (now > s.refilledAt) {
+      s.tokens = Math.min(this.limits.rateBurst, s.tokens + ((now - s.refilledAt) / 1000) * this.limits.ratePerSecond);
+      s.refilledAt = now;
+    }
+    if (s.tokens < 1) return false;
+    s.tokens -= 1;
+    s.bytesIn += bytes;
+    return true;
+  }
+
+  /** Whether `bytes` more may be sent to the source now; charges them if so. */
+  allowSend(s: SourceState, bytes: number): boolean {
+    if (!s.validated && s.bytesOut + bytes > this.limits.amplificationFactor * s.bytesIn) return false;
+    s.bytesOut += bytes;
+    return true;
+  }
+
+}
+
+/**
+ * Mints and checks the stateless address-validation tokens of protocol.md
+ * §8.3. The server package implements it with HMAC-SHA256 and a rotating
+ * secret; the engine stays free of crypto.
+ */
+export interface AddressValidator {
+  mint(peerKey: string, now: number): Uint8Array;
+  verify(token: Uint8Array, peerKey: string, now: number): boolean;
+}
