@@ -13,6 +13,7 @@ import {
   type Clock,
   type Codec,
   type Contract,
+  type FlowLimits,
   type PeerAddress,
   type RetryBudgetPolicy,
   type RetryPolicy,
@@ -39,8 +40,12 @@ export interface ClientOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   retryBudget?: Partial<RetryBudgetPolicy>;
-  /** Largest datagram to send (1200 by default). */
+  /** Largest datagram to send (1200 by default); larger messages are fragmented. */
   maxDatagramBytes?: number;
+  /** Largest request or reply, in bytes (16 MiB). */
+  maxMessageBytes?: number;
+  /** Calls in flight to the server before new ones queue (1024), the queue's size (4096), and whether a full window queues or fails. */
+  flow?: Partial<FlowLimits>;
   /** Outermost first. */
   interceptors?: readonly ClientInterceptor[];
 }
@@ -85,6 +90,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
+      ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
       hooks: {
         onRetry: (info) => this.emit('retry', info),

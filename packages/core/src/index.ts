@@ -79,3 +79,7 @@ export {
   type HandlerOutcome,
 } from './server-engine.js';
 export { TimerDriver, type TimedEngine } from './engine-driver.js';
+export { defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
+export { defaultSourceLimits, type SourceLimits, type AddressValidator } from './source-table.js';
+export { defaultFlowLimits, type FlowLimits } from './peer-state.js';
+export { defaultReassemblyLimits, type ReassemblyLimits } from './reassembly.js';

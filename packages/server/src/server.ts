@@ -8,7 +8,10 @@ import {
   type Clock,
   type Codec,
   type Contract,
+  type AdmissionLimits,
   type DedupPolicy,
+  type ReassemblyLimits,
+  type SourceLimits,
   type HandlerOutcome,
   type IncomingCall,
   type PeerAddress,
@@ -16,6 +19,7 @@ import {
   type Transport,
 } from '@udprpc/core';
 import type * as TE from 'typed-emitter';
+import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
 import type { ServerEvents } from './events.js';
@@ -36,6 +40,17 @@ export interface ServerOptions {
   maxDatagramBytes?: number;
   /** Duplicate-suppression cache settings. */
   dedup?: Partial<DedupPolicy>;
+  /** Handlers running at once, the queue behind them, and the retry-after hint beyond it. */
+  admission?: Partial<AdmissionLimits>;
+  /** Limits on requests arriving in fragments (size, per peer, total, idle timeout). */
+  reassembly?: Partial<ReassemblyLimits>;
+  /** Per-source rate limit and the anti-amplification factor. */
+  sources?: Partial<SourceLimits>;
+  /**
+   * Never send an unvalidated address more than 3× the bytes received from it
+   * (protocol.md §8.2). Default true; turn off only behind a trusted network.
+   */
+  antiAmplification?: boolean;
   /** Answer the built-in `udprpc.describe` method (default true). */
   introspection?: boolean;
   /**
@@ -92,6 +107,10 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       send: (bytes, to) => this.transport.send(bytes, to),
       maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
+      ...(options.admission === undefined ? {} : { admission: options.admission }),
+      ...(options.reassembly === undefined ? {} : { reassembly: options.reassembly }),
+      ...(options.sources === undefined ? {} : { sources: options.sources }),
+      ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
       hooks: {
         onCall: (call) => this.dispatch(call),
         onAbort: (key, reason) => this.running.get(key)?.abort(abortReasons[reason]()),
