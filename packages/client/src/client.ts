@@ -22,6 +22,7 @@ import {
 import type * as TE from 'typed-emitter';
 import type { ClientEvents } from './events.js';
 import { composeClientInterceptors, type ClientInterceptor, type ClientNext, type ClientRequest } from './interceptor.js';
+import { ReplyStream, type GroupCallOptions, type GroupMethod, type GroupReply, type GroupStub } from './group.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 
 /** Options of {@link createClient}. */
@@ -122,6 +123,26 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       stub[name] = Object.assign(call, { notify: (input?: unknown) => this.notifyMethod(info, input) });
     }
     return Object.freeze(stub) as Stub<C>;
+  }
+
+  /**
+   * A typed stub whose calls go to every server listening on the client's
+   * address — a multicast group or a broadcast address — and yield each
+   * server's reply as it arrives, until `collectMs` or `maxReplies`.
+   * Group requests and replies must each fit in one datagram.
+   */
+  group<C extends Contract>(contract: C): GroupStub<C> {
+    const stub: Record<string, GroupMethod<unknown, unknown>> = {};
+    for (const [name, def] of Object.entries(contract.methods)) {
+      const info = this.methodInfo(contract.name, name, def.idempotent);
+      stub[name] = (input?: unknown, options?: GroupCallOptions) => this.groupCall(info, input, options);
+    }
+    return Object.freeze(stub) as GroupStub<C>;
+  }
+
+  /** Calls `service.method` on every server of a group, untyped (for tools such as the CLI). */
+  callGroup(service: string, method: string, input: unknown, options?: GroupCallOptions): AsyncIterable<GroupReply<unknown>> {
+    return this.groupCall(this.methodInfo(service, method, false), input, options);
   }
 
   /** Calls `service.method` by name, untyped (for tools such as the CLI). */
@@ -226,6 +247,48 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       }
       this.timer.update();
     });
+  }
+
+  private groupCall(info: MethodInfo, input: unknown, options: GroupCallOptions | undefined): ReplyStream<GroupReply<unknown>> {
+    const stream = new ReplyStream<GroupReply<unknown>>();
+    const collectMs = options?.collectMs ?? 1000;
+    const deadline = this.clock.now() + collectMs;
+    const start = async (): Promise<void> => {
+      if (this.peer === undefined) await this.connect();
+      if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
+      const signal = options?.signal;
+      if (signal?.aborted) throw abortError(signal);
+      const payload = this.encode(input);
+      const id = this.engine.call(
+        { peer: this.peer!, method: info.wire, payload, deadlineAt: deadline },
+        this.clock.now(),
+        (outcome) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (outcome.ok) stream.end();
+          else if (outcome.error.code === 'CANCELLED') stream.end();
+          else stream.end(outcome.error);
+        },
+        {
+          maxReplies: options?.maxReplies ?? 256,
+          onReply: (peer, outcome) => {
+            if (outcome.ok) {
+              const decoded = this.codec.decode(outcome.payload);
+              if (decoded.ok) stream.push({ peer, ok: true, result: decoded.value });
+              else stream.push({ peer, ok: false, error: new RpcError('INTERNAL', `could not decode the reply: ${decoded.error.message}`) });
+            } else {
+              stream.push({ peer, ok: false, error: this.withDetails(outcome) });
+            }
+          },
+        },
+      );
+      if (typeof id !== 'number') throw id;
+      const onAbort = (): void => this.engine.cancel(id, this.clock.now());
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.onReturn = onAbort;
+      this.timer.update();
+    };
+    start().catch((error: unknown) => stream.end(RpcError.from(error)));
+    return stream;
   }
 
   private encode(input: unknown): Uint8Array {

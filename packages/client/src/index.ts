@@ -12,3 +12,4 @@ export {
   type ClientRequest,
 } from './interceptor.js';
 export type { ClientEvents } from './events.js';
+export type { GroupReply, GroupCallOptions, GroupMethod, GroupStub } from './group.js';

@@ -34,6 +34,17 @@ export type CallOutcome =
   | { ok: true; payload: Uint8Array }
   | { ok: false; error: RpcError; detailsBytes?: Uint8Array };
 
+/**
+ * Collects the replies of a group call (a request sent to a multicast or
+ * broadcast address): one per responding server, at most `maxReplies`.
+ */
+export interface GroupCollector {
+  readonly maxReplies: number;
+  onReply(from: PeerAddress, outcome: CallOutcome): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** What the client engine reports as it works; all optional. */
 export interface ClientEngineHooks {
   onRetry?(info: { id: number; peer: PeerAddress; attempt: number; rtoMs: number }): void;
@@ -117,6 +128,8 @@ interface PendingCall extends Timed {
   receivingReply: boolean;
   /** The transmission whose RTT was last sampled. */
   sampledAttempt: number;
+  /** Set for group calls: who answered, and where answers go. */
+  group: { collector: GroupCollector; seen: Set<string> } | undefined;
 }
 
 /**
@@ -181,11 +194,14 @@ export class ClientEngine {
    * Starts a call. Returns its id, or an error (without calling `settle`) when
    * the request cannot be sent at all. `settle` is called exactly once.
    */
-  call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void): number | RpcError {
+  call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void, group?: GroupCollector): number | RpcError {
     this.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
     let out: OutgoingTransfer | undefined;
     if (HEADER_BYTES + 5 + req.method.length + req.payload.length > this.maxDatagramBytes) {
+      if (group !== undefined) {
+        return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
+      }
       const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload);
       if (body.length > this.maxMessageBytes) {
         return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
@@ -227,6 +243,7 @@ export class ClientEngine {
       out,
       receivingReply: false,
       sampledAttempt: 0,
+      group: group === undefined ? undefined : { collector: group, seen: new Set() },
       timerAt: 0,
       heapIndex: -1,
     };
@@ -315,6 +332,9 @@ export class ClientEngine {
         // A pause ended: let the queue move. Until it does, the deadline rules.
         this.timers.set(call, call.deadlineAt);
         this.drain(call.peerState, now);
+      } else if (now >= call.deadlineAt && call.group !== undefined) {
+        // The collection window closed: a normal end for a group call.
+        this.finish(call, { ok: true, payload: EMPTY });
       } else if (now >= call.deadlineAt) {
         this.counters.timeouts++;
         this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
@@ -423,6 +443,7 @@ export class ClientEngine {
   private onReply(frame: Frame, from: PeerAddress, now: number): void {
     const call = frame.session === this.session ? this.pending.get(frame.id) : undefined;
     if (call === undefined) return this.drop('unknown-call', from);
+    if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times that transmission.
@@ -437,6 +458,31 @@ export class ClientEngine {
     if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
     this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
+  }
+
+  // Any server may answer a group call, each once; replies must fit one datagram.
+  private onGroupReply(call: PendingCall, frame: Frame, from: PeerAddress): void {
+    const group = call.group!;
+    if (frame.type === FrameType.VALIDATE) {
+      this.counters.validations++;
+      return this.send(encodeFrame({ ...frame, flags: 0, type: FrameType.VALIDATE_ECHO }, frame.body), from);
+    }
+    if (frame.type !== FrameType.RESPONSE && frame.type !== FrameType.ERROR) return;
+    if (frame.fragment !== undefined) return this.drop('malformed', from);
+    const key = peerKey(from);
+    if (group.seen.has(key)) return this.drop('duplicate', from);
+    let outcome: CallOutcome;
+    if (frame.type === FrameType.RESPONSE) {
+      outcome = { ok: true, payload: frame.body };
+    } else {
+      const body = decodeErrorBody(frame.body);
+      if (!body.ok) return this.drop(body.error, from);
+      outcome = { ok: false, error: new RpcError(codeFromNumber(body.value.code), body.value.message, { remote: true }), detailsBytes: body.value.details };
+    }
+    group.seen.add(key);
+    this.counters.responses++;
+    group.collector.onReply(from, outcome);
+    if (group.seen.size >= group.collector.maxReplies) this.finish(call, { ok: true, payload: EMPTY });
   }
 
   // The server proves we own our address by having us echo its token (protocol.md §8.3).

@@ -49,6 +49,10 @@ export {
   type CallOptions,
   type Stub,
   type StubMethod,
+  type GroupReply,
+  type GroupCallOptions,
+  type GroupMethod,
+  type GroupStub,
 } from '@udprpc/client';
 export {
   Server,
