@@ -1,0 +1,46 @@
+import { Code, type ErrorCode } from '@udprpc/core';
+
+/**
+ * Exit codes of the `udprpc` command. The sysexits(3) numbers are used for
+ * usage and input errors so that scripts can tell "you called me wrong" from
+ * "the call failed".
+ */
+export const ExitCode = {
+  /** Success. */
+  OK: 0,
+  /** The command ran but did not succeed as a whole: `ping` got no reply, `bench` no successful call. */
+  FAILURE: 1,
+  /** Bad usage: unknown command or flag, missing or malformed argument (EX_USAGE). */
+  USAGE: 64,
+  /** The JSON input could not be parsed (EX_DATAERR). */
+  DATA: 65,
+  /** A bug in the tool itself (EX_SOFTWARE). */
+  SOFTWARE: 70,
+} as const;
+
+/** An RpcError exits with this number plus the gRPC number of its code: CANCELLED → 3 … UNAUTHENTICATED → 18. */
+export const RPC_EXIT_BASE = 2;
+
+/** The exit code for a call that failed with `code`. */
+export function exitCodeForRpcError(code: ErrorCode): number {
+  return RPC_EXIT_BASE + Code[code];
+}
+
+/** The help text's table of exit codes, one `code  meaning` line each. */
+export function exitCodeTable(): string {
+  const lines = [
+    `  ${pad(ExitCode.OK)}success`,
+    `  ${pad(ExitCode.FAILURE)}ping: no reply at all; bench: no call succeeded`,
+  ];
+  for (const name of Object.keys(Code) as ErrorCode[]) lines.push(`  ${pad(exitCodeForRpcError(name))}${name}`);
+  lines.push(
+    `  ${pad(ExitCode.USAGE)}usage error (unknown command or flag, bad argument)`,
+    `  ${pad(ExitCode.DATA)}the JSON input does not parse`,
+    `  ${pad(ExitCode.SOFTWARE)}internal error of the tool`,
+  );
+  return lines.join('\n');
+}
+
+function pad(n: number): string {
+  return String(n).padEnd(5);
+}

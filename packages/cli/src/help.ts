@@ -1,0 +1,131 @@
+import { exitCodeTable } from './exit-codes.js';
+
+/** The help of one command: a one-line summary, usage lines and details. */
+export interface CommandHelp {
+  readonly summary: string;
+  readonly usage: string;
+  readonly details: string;
+}
+
+const timeoutLine = '  --timeout <ms>        time budget of each call in ms (default 5000)';
+
+/** Help of every command, by name. */
+export const commandHelp = {
+  call: {
+    summary: 'call one method and print its result as JSON',
+    usage: "udprpc call <udp://host:port> <service.method> ['<json>' | -] [options]",
+    details: `Calls service.method with the JSON input (omitted: no argument; "-": read
+it from stdin) and prints the result as JSON on stdout. When the call fails,
+prints "CODE: message" (and the error details as JSON, if any) on stderr and
+exits with 2 + the code's gRPC number (see "udprpc help").
+
+Options:
+${timeoutLine}
+  --idempotent          the method may run more than once: the server skips its
+                        reply cache (use only for methods declared idempotent)
+  -h, --help            show this help
+
+Example:
+  udprpc call udp://127.0.0.1:4000 calc.add '{"a":1,"b":2}'
+  echo '{"a":1,"b":2}' | udprpc call udp://127.0.0.1:4000 calc.add -`,
+  },
+  describe: {
+    summary: 'list the services and methods a server offers',
+    usage: 'udprpc describe <udp://host:port> [--json] [options]',
+    details: `Asks the server's built-in udprpc.describe method for its services and
+methods, and whether each method is idempotent (may run more than once) or
+at-most-once. Servers created with { introspection: false } answer NOT_FOUND.
+
+Options:
+  --json                print the description as JSON:
+                        [{"service", "methods": [{"name", "idempotent"}]}]
+${timeoutLine}
+  -h, --help            show this help`,
+  },
+  ping: {
+    summary: 'measure round-trip time with protocol PING frames',
+    usage: 'udprpc ping <udp://host:port> [-c <count>] [-i <ms>] [--timeout <ms>]',
+    details: `Sends PING frames and times the server's PONG replies, like ping(8). A PING
+is answered by the server's protocol engine without running any handler, so
+this measures the network and the event loops, not the methods. Ctrl-C stops
+early and prints the summary. Exits 1 when no reply arrived at all.
+
+Options:
+  -c, --count <n>       probes to send, 1 to 100000 (default 5)
+  -i, --interval <ms>   wait between probes in ms, 0 to 60000 (default 1000)
+  --timeout <ms>        how long to wait for each reply in ms (default 1000)
+  -h, --help            show this help`,
+  },
+  bench: {
+    summary: 'load-test one method and report latency percentiles',
+    usage: "udprpc bench <udp://host:port> <service.method> ['<json>' | -] [options]",
+    details: `Calls service.method from --concurrency callers in a closed loop for
+--duration, showing progress on stderr, then prints calls/s, a latency
+histogram of the successful calls (log-spaced buckets), the p50, p90, p99,
+p99.9 and max latency, and the failed calls by error code. Ctrl-C stops early
+and still reports. Exits 1 when no call succeeded.
+
+Options:
+  --concurrency <n>     calls in flight at once, 1 to 4096 (default 64)
+  --duration <time>     how long to run: 500ms, 10s, 2m; at most 1h (default 10s)
+${timeoutLine}
+  --idempotent          call the method as idempotent (see "udprpc help call")
+  -h, --help            show this help
+
+Example:
+  udprpc bench udp://127.0.0.1:4000 calc.add '{"a":1,"b":2}' --concurrency 64 --duration 10s`,
+  },
+} as const satisfies Record<string, CommandHelp>;
+
+/** A command name. */
+export type CommandName = keyof typeof commandHelp;
+
+/** Whether `name` is a command. */
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(commandHelp, name);
+}
+
+/** The full help of the tool: commands, common behaviour, exit codes. */
+export function toolHelp(): string {
+  const commands = (Object.keys(commandHelp) as CommandName[])
+    .map((name) => `  ${name.padEnd(10)}${commandHelp[name].summary}`)
+    .join('\n');
+  return `udprpc — command-line client for udprpc servers (typed RPC over UDP)
+
+Usage:
+  udprpc <command> <udp://host:port> [arguments] [options]
+  udprpc help [command]
+  udprpc <command> --help
+
+Commands:
+${commands}
+  help      show this help, or a command's
+
+URLs are udp://host:port, IPv6 literals in brackets (udp://[::1]:4000).
+Inputs and results are JSON; the wire codec is msgpack.
+
+Exit codes:
+${exitCodeTable()}
+`;
+}
+
+/** The full help of one command. */
+export function commandHelpText(name: CommandName): string {
+  const h = commandHelp[name];
+  return `udprpc ${name} — ${h.summary}
+
+Usage:
+  ${h.usage}
+
+${h.details}
+`;
+}
+
+/** The short usage printed on stderr after a usage error. */
+export function usageText(name: CommandName | undefined): string {
+  if (name === undefined) {
+    const lines = (Object.keys(commandHelp) as CommandName[]).map((n) => `  ${commandHelp[n].usage}`);
+    return `Usage:\n${lines.join('\n')}\n\nRun "udprpc --help" for details.\n`;
+  }
+  return `Usage:\n  ${commandHelp[name].usage}\n\nRun "udprpc help ${name}" for details.\n`;
+}
