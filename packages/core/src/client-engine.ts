@@ -10,6 +10,7 @@ import {
   Flag,
   FrameType,
   HEADER_BYTES,
+  REQUEST_FIXED_BYTES,
   type Frame,
   type FrameHeader,
 } from './frame.js';
@@ -166,6 +167,8 @@ export class ClientEngine {
   };
   private readonly drops: DropCounts = {};
   private lastNow = 0;
+  /** Oldest id that may still be in flight; every id before it is finished. */
+  private oldestId: number;
   /** Set by cancelAll: queued calls are failed, not started. */
   private closing = false;
 
@@ -173,6 +176,7 @@ export class ClientEngine {
     this.random = options.random ?? Math.random;
     this.session = randomSession(this.random);
     this.ids = new MessageIds(this.random);
+    this.oldestId = this.ids.peek();
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     this.budget = new RetryBudget({ ...defaultRetryBudget, ...options.retryBudget });
     this.send = options.send;
@@ -198,11 +202,11 @@ export class ClientEngine {
     this.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
     let out: OutgoingTransfer | undefined;
-    if (HEADER_BYTES + 5 + req.method.length + req.payload.length > this.maxDatagramBytes) {
+    if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > this.maxDatagramBytes) {
       if (group !== undefined) {
         return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
       }
-      const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload);
+      const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, this.spanFor(this.ids.peek()));
       if (body.length > this.maxMessageBytes) {
         return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
       }
@@ -264,7 +268,7 @@ export class ClientEngine {
   /** Sends a one-way request (no reply, no retransmission: at most once, maybe never). */
   notify(req: Omit<CallRequest, 'deadlineAt'> & { deadlineAt?: number }, now: number): RpcError | undefined {
     this.lastNow = now;
-    const size = HEADER_BYTES + 5 + req.method.length + req.payload.length;
+    const size = HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length;
     if (size > this.maxDatagramBytes) {
       // Notifications are never retransmitted, so they are never fragmented either.
       return new RpcError('RESOURCE_EXHAUSTED', `notification is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`);
@@ -276,6 +280,7 @@ export class ClientEngine {
       remaining,
       req.method,
       req.payload,
+      this.spanFor(id),
     );
     this.counters.notifications++;
     this.send(frame, req.peer);
@@ -400,7 +405,8 @@ export class ClientEngine {
       // The reply is arriving in fragments and stalled: ask for the missing ones.
       this.ackReply(call, { ...header, flags: STALLED });
     } else if (call.out === undefined) {
-      this.send(encodeRequestFrame(header, Math.max(1, Math.ceil(call.deadlineAt - now)), call.method, call.payload), call.peer);
+      const remaining = Math.max(1, Math.ceil(call.deadlineAt - now));
+      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id)), call.peer);
     } else if (call.out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.
       this.send(call.out.frame(header, 0, true), call.peer);
@@ -408,6 +414,17 @@ export class ClientEngine {
       this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend(now) : call.out.onTimeout(now));
     }
     this.schedule(call, now);
+  }
+
+  /**
+   * How far back from `id` the oldest call still in flight is (protocol.md
+   * §6.3): the server forgets every call before it. Ids are allocated in
+   * order, so the oldest only moves forward, past ids no longer pending.
+   */
+  private spanFor(id: number): number {
+    const next = this.ids.peek();
+    while (this.oldestId !== next && !this.pending.has(this.oldestId)) this.oldestId = (this.oldestId + 1) >>> 0;
+    return (id - this.oldestId) >>> 0;
   }
 
   private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {

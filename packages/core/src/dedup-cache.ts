@@ -2,6 +2,7 @@ import type { OutgoingTransfer } from './outgoing-transfer.js';
 import type { DedupPolicy } from './retry-policy.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
+import type { SessionState } from './session-table.js';
 
 /** Life cycle of a call on the server (protocol.md §6.2). */
 export const enum CallState {
@@ -32,6 +33,8 @@ export interface CallEntry extends Timed {
   transfer: OutgoingTransfer | undefined;
   /** Bytes charged against the cache cap. */
   bytes: number;
+  /** The client session this call belongs to (for low-water release). */
+  readonly owner: SessionState;
 }
 
 /** Bookkeeping bytes charged per entry on top of its reply. */
@@ -80,17 +83,19 @@ export class DedupCache {
     entry.bytes = bytes;
   }
 
-  /** Marks an entry finished and keeps it until it expires or is evicted. */
+  /** Marks an entry finished and keeps it until it expires, is evicted or released. */
   finish(entry: CallEntry, now: number): void {
     entry.state = CallState.Done;
     this.done.add(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
+    entry.owner.noteDone(entry);
   }
 
   /** Keeps an entry without a reply until it expires (cancelled calls). */
   cancel(entry: CallEntry, now: number): void {
     entry.state = CallState.Cancelled;
     this.timers.set(entry, this.expiryOf(entry, now));
+    entry.owner.noteDone(entry);
   }
 
   /** A retransmission arrived: the client still waits, so keep the entry a while longer. */
@@ -141,6 +146,14 @@ export class DedupCache {
     this.done.delete(entry);
     this.timers.delete(entry);
     this.totalBytes -= entry.bytes;
+    // Its session may still point at it; let the reply's bytes go now.
+    entry.reply = undefined;
+    entry.transfer = undefined;
+  }
+
+  /** Per-session state was lost while it may still have mattered: be conservative. */
+  noteLostState(now: number): void {
+    this.lastEvictionAt = now;
   }
 
   /** Counts entries per state, for stats. */

@@ -192,22 +192,40 @@ export function encodeMethodName(name: string): Uint8Array {
   return utf8Encoder.encode(name);
 }
 
+/** Fixed part of a REQUEST body: u32 deadline, u32 in-flight span, u8 method length. */
+export const REQUEST_FIXED_BYTES = 9;
+/** In-flight span value meaning "no information: release nothing" (protocol.md §6.3). */
+export const NO_SPAN = 0xffffffff;
+
 /** A decoded REQUEST body. */
 export interface RequestBody {
   /** Milliseconds the caller will still wait, measured when the request was sent. */
   deadlineMs: number;
+  /**
+   * `id − oldest id the client still has in flight` (mod 2^32): every call of
+   * this session with an id before that oldest one is finished at the client,
+   * so the server may forget it and drop any late copy (protocol.md §6.3).
+   * {@link NO_SPAN} when the sender does not say.
+   */
+  inFlightSpan: number;
   method: string;
   payload: Uint8Array;
 }
 
-/** Builds the body of a REQUEST: u32 remaining deadline, u8 method length, method, payload. */
-export function encodeRequestBody(deadlineMs: number, method: Uint8Array, payload: Uint8Array): Uint8Array {
+function writeRequestBody(buf: Uint8Array, at: number, deadlineMs: number, span: number, method: Uint8Array, payload: Uint8Array): void {
   checkMethodLength(method);
-  const body = new Uint8Array(5 + method.length + payload.length);
-  writeU32(body, 0, clampU32(deadlineMs));
-  body[4] = method.length;
-  body.set(method, 5);
-  body.set(payload, 5 + method.length);
+  writeU32(buf, at, clampU32(deadlineMs));
+  writeU32(buf, at + 4, span >>> 0);
+  buf[at + 8] = method.length;
+  buf.set(method, at + REQUEST_FIXED_BYTES);
+  buf.set(payload, at + REQUEST_FIXED_BYTES + method.length);
+}
+
+/** Builds the body of a REQUEST (protocol.md §5.1). */
+export function encodeRequestBody(deadlineMs: number, method: Uint8Array, payload: Uint8Array, inFlightSpan = NO_SPAN): Uint8Array {
+  checkMethodLength(method);
+  const body = new Uint8Array(REQUEST_FIXED_BYTES + method.length + payload.length);
+  writeRequestBody(body, 0, deadlineMs, inFlightSpan, method, payload);
   return body;
 }
 
@@ -217,26 +235,29 @@ export function encodeRequestFrame(
   deadlineMs: number,
   method: Uint8Array,
   payload: Uint8Array,
+  inFlightSpan = NO_SPAN,
 ): Uint8Array {
   checkMethodLength(method);
-  const buf = new Uint8Array(HEADER_BYTES + 5 + method.length + payload.length);
+  const buf = new Uint8Array(HEADER_BYTES + REQUEST_FIXED_BYTES + method.length + payload.length);
   writeHeader(buf, h);
   buf[4] = buf[4]! & ~Flag.FRAGMENT;
-  writeU32(buf, HEADER_BYTES, clampU32(deadlineMs));
-  buf[HEADER_BYTES + 4] = method.length;
-  buf.set(method, HEADER_BYTES + 5);
-  buf.set(payload, HEADER_BYTES + 5 + method.length);
+  writeRequestBody(buf, HEADER_BYTES, deadlineMs, inFlightSpan, method, payload);
   return buf;
 }
 
 /** Parses a REQUEST body; never throws. */
 export function decodeRequestBody(body: Uint8Array): Result<RequestBody, FrameError> {
-  if (body.length < 5) return err('truncated');
-  const methodLength = body[4]!;
-  if (body.length < 5 + methodLength) return err('truncated');
-  const method = decodeUtf8(body.subarray(5, 5 + methodLength));
+  if (body.length < REQUEST_FIXED_BYTES) return err('truncated');
+  const methodLength = body[8]!;
+  if (body.length < REQUEST_FIXED_BYTES + methodLength) return err('truncated');
+  const method = decodeUtf8(body.subarray(REQUEST_FIXED_BYTES, REQUEST_FIXED_BYTES + methodLength));
   if (method === undefined) return err('malformed');
-  return ok({ deadlineMs: readU32(body, 0), method, payload: body.subarray(5 + methodLength) });
+  return ok({
+    deadlineMs: readU32(body, 0),
+    inFlightSpan: readU32(body, 4),
+    method,
+    payload: body.subarray(REQUEST_FIXED_BYTES + methodLength),
+  });
 }
 
 /** A decoded ERROR body. */

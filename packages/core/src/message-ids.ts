@@ -12,6 +12,11 @@ export class MessageIds {
     this.next = Math.floor(random() * 0x1_0000_0000) >>> 0;
   }
 
+  /** The id `allocate` will try next. */
+  peek(): number {
+    return this.next;
+  }
+
   /** The next id for which `inUse(id)` is false. */
   allocate(inUse: (id: number) => boolean): number {
     for (;;) {

@@ -11,7 +11,9 @@ import {
   FrameType,
   HEADER_BYTES,
   NO_DEADLINE,
+  NO_SPAN,
   setAttempt,
+  bytesIO,
   type Frame,
   type FrameHeader,
 } from './frame.js';
@@ -20,6 +22,7 @@ import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from 
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
 import { defaultSourceLimits, SourceTable, type AddressValidator, type SourceLimits } from './source-table.js';
+import { SessionTable, type SessionState } from './session-table.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 
 /** A request the server should run. `key` names it in later engine calls. */
@@ -104,6 +107,8 @@ export interface ServerEngineStats {
   validations: number;
   /** Source addresses currently remembered. */
   sources: number;
+  /** Client sessions currently remembered (low-water marks). */
+  sessions: number;
   drops: DropCounts;
 }
 
@@ -120,6 +125,7 @@ export class ServerEngine {
   private readonly requests: ReassemblyTable;
   private readonly admission: AdmissionQueue<{ entry: CallEntry; call: IncomingCall }>;
   private readonly sources: SourceTable;
+  private readonly sessions: SessionTable;
   private readonly policy: DedupPolicy;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
@@ -148,6 +154,10 @@ export class ServerEngine {
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     this.cache = new DedupCache(this.policy);
+    const maxSessions = options.sources?.maxSources ?? defaultSourceLimits.maxSources;
+    this.sessions = new SessionTable(maxSessions, this.policy.maxDeadlineMs + this.policy.graceMs, (lost) => {
+      if (lost.lowWater !== undefined) this.cache.noteLostState(lost.lastSeenAt);
+    });
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
     this.admission = new AdmissionQueue({ ...defaultAdmissionLimits, ...options.admission }, ({ entry, call }) => {
@@ -242,15 +252,23 @@ export class ServerEngine {
       reassemblyExpired: this.requests.expired,
       reassemblyBytes: this.requests.bytes,
       sources: this.sources.size,
+      sessions: this.sessions.size,
       drops: { ...this.drops },
     };
   }
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
+    const session = this.sessions.get(`${pk}|${frame.session}`, now);
+    if (frame.fragment === undefined && frame.body.length >= 8) {
+      // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
+      const span = bytesIO.readU32(frame.body, 4);
+      if (span !== NO_SPAN) session.advance((frame.id - span) >>> 0, this.release);
+    }
     const key = `${pk}|${frame.session}|${frame.id}`;
     const known = this.cache.get(key);
     if (known !== undefined) return this.onDuplicate(known, frame, now);
-    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, pk, now, meta);
+    if (session.isStale(frame.id)) return this.drop('duplicate', from);
+    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, pk, now, meta, session);
     const ackRequested = (frame.flags & Flag.ACK_REQUESTED) !== 0;
     const result = this.requests.offer(key, pk, FrameType.REQUEST, frame.fragment, frame.body, ackRequested, now);
     switch (result.status) {
@@ -277,7 +295,7 @@ export class ServerEngine {
         return;
       case 'complete':
         this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
-        return this.startCall(key, frame, result.body, from, pk, now, meta);
+        return this.startCall(key, frame, result.body, from, pk, now, meta, session);
     }
   }
 
@@ -289,6 +307,7 @@ export class ServerEngine {
     pk: string,
     now: number,
     meta: DatagramMeta | undefined,
+    owner: SessionState,
   ): void {
     const body = decodeRequestBody(requestBody);
     if (!body.ok) return this.drop(body.error, from);
@@ -327,6 +346,7 @@ export class ServerEngine {
       reply: undefined,
       transfer: undefined,
       bytes: ENTRY_OVERHEAD_BYTES + payload.length,
+      owner,
       timerAt: 0,
       heapIndex: -1,
     };
@@ -346,6 +366,12 @@ export class ServerEngine {
     };
     this.admission.submit(key, { entry, call });
   }
+
+  // A finished call the client no longer needs: its entry goes; the session's
+  // low-water mark keeps any late copy from running it again.
+  private readonly release = (entry: CallEntry): void => {
+    if (entry.state === CallState.Done || entry.state === CallState.Cancelled) this.cache.forget(entry);
+  };
 
   private onDuplicate(entry: CallEntry, frame: Frame, now: number): void {
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;

@@ -328,14 +328,14 @@ describe('decodeFrame errors', () => {
 });
 
 describe('REQUEST body', () => {
-  it('round-trips deadline, method names up to 255 UTF-8 bytes (any script) and payload', () => {
+  it('round-trips deadline, in-flight span, method names up to 255 UTF-8 bytes (any script) and payload', () => {
     fc.assert(
-      fc.property(u32, methodName, body, (deadlineMs, method, payload) => {
+      fc.property(u32, u32, methodName, body, (deadlineMs, inFlightSpan, method, payload) => {
         const encoded = encodeMethodName(method);
         expect(encoded.length).toBeLessThanOrEqual(MAX_METHOD_BYTES);
-        const bytes = encodeRequestBody(deadlineMs, encoded, payload);
-        expect(bytes.length).toBe(5 + encoded.length + payload.length);
-        expect(decodeRequestBody(bytes)).toEqual({ ok: true, value: { deadlineMs, method, payload } });
+        const bytes = encodeRequestBody(deadlineMs, encoded, payload, inFlightSpan);
+        expect(bytes.length).toBe(9 + encoded.length + payload.length);
+        expect(decodeRequestBody(bytes)).toEqual({ ok: true, value: { deadlineMs, inFlightSpan, method, payload } });
       }),
       runs,
     );
@@ -363,11 +363,11 @@ describe('REQUEST body', () => {
       }),
       fuzzRuns,
     );
-    expect(decodeRequestBody(new Uint8Array(4))).toEqual({ ok: false, error: 'truncated' });
+    expect(decodeRequestBody(new Uint8Array(8))).toEqual({ ok: false, error: 'truncated' });
     // Says 3 method bytes, has 2.
-    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 3, 0x61, 0x62))).toEqual({ ok: false, error: 'truncated' });
+    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 3, 0x61, 0x62))).toEqual({ ok: false, error: 'truncated' });
     // Method bytes that are not UTF-8.
-    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 2, 0xc3, 0x28))).toEqual({ ok: false, error: 'malformed' });
+    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 2, 0xc3, 0x28))).toEqual({ ok: false, error: 'malformed' });
   });
 
   it('reports truncated for every strict prefix that cuts into the method name', () => {
@@ -375,7 +375,7 @@ describe('REQUEST body', () => {
       fc.property(u32, methodName, body, fc.nat(), (deadlineMs, method, payload, n) => {
         const encoded = encodeMethodName(method);
         const bytes = encodeRequestBody(deadlineMs, encoded, payload);
-        const cut = n % (5 + encoded.length);
+        const cut = n % (9 + encoded.length);
         expect(decodeRequestBody(bytes.subarray(0, cut))).toEqual({ ok: false, error: 'truncated' });
       }),
       runs,
