@@ -6,6 +6,7 @@ import {
   jsonCodec,
   MAX_METHOD_BYTES,
   RpcError,
+  sendVia,
   systemClock,
   TimerDriver,
   type CallOutcome,
@@ -49,6 +50,12 @@ export interface ClientOptions {
   flow?: Partial<FlowLimits>;
   /** Outermost first. */
   interceptors?: readonly ClientInterceptor[];
+  /**
+   * Pack frames bound for the same peer in one event-loop turn into one
+   * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
+   * it costs nothing when there is nothing to pack.
+   */
+  coalesce?: boolean;
 }
 
 /** Counters of a client. */
@@ -87,7 +94,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     this.clock = options.clock ?? systemClock;
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
     this.engine = new ClientEngine({
-      send: (bytes, to) => this.transport.send(bytes, to),
+      send: sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
       ...(options.random === undefined ? {} : { random: options.random }),
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),

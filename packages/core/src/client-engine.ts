@@ -11,6 +11,7 @@ import {
   FrameType,
   HEADER_BYTES,
   REQUEST_FIXED_BYTES,
+  splitBatch,
   type Frame,
   type FrameHeader,
 } from './frame.js';
@@ -316,7 +317,17 @@ export class ClientEngine {
     this.lastNow = now;
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.drop(decoded.error, from);
-    const frame = decoded.value;
+    if (decoded.value.type !== FrameType.BATCH) return this.handle(decoded.value, from, now);
+    const frames = splitBatch(decoded.value.body);
+    if (!frames.ok) return this.drop(frames.error, from);
+    for (const bytesOfOne of frames.value) {
+      const one = decodeFrame(bytesOfOne);
+      if (one.ok) this.handle(one.value, from, now);
+      else this.drop(one.error, from);
+    }
+  }
+
+  private handle(frame: Frame, from: PeerAddress, now: number): void {
     switch (frame.type) {
       case FrameType.RESPONSE:
       case FrameType.ERROR:

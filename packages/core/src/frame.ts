@@ -27,6 +27,7 @@ export const FrameType = {
   FRAGMENT_ACK: 8,
   VALIDATE: 9,
   VALIDATE_ECHO: 10,
+  BATCH: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -76,7 +77,7 @@ export interface Frame extends FrameHeader {
 /** Why a datagram could not be decoded as a frame. */
 export type FrameError = 'truncated' | 'bad-magic' | 'unsupported-version' | 'unknown-type' | 'malformed';
 
-const MAX_FRAME_TYPE = FrameType.VALIDATE_ECHO;
+const MAX_FRAME_TYPE = FrameType.BATCH;
 
 function writeU32(buf: Uint8Array, off: number, v: number): void {
   buf[off] = v >>> 24;
@@ -328,3 +329,53 @@ function clampU32(n: number): number {
 
 /** Exposed for the fragment layer and tests. */
 export const bytesIO = { readU32, writeU32, readU16, writeU16 };
+
+// ---------------------------------------------------------------------------
+// Batches (protocol.md §3.4): several frames for one peer in one datagram.
+
+/** Bytes a batch adds: its own header, then a u16 length before each frame. */
+export const BATCH_OVERHEAD_BYTES = HEADER_BYTES;
+/** Length prefix before each frame in a batch. */
+export const BATCH_ENTRY_BYTES = 2;
+/** Most frames a receiver unpacks from one batch; the rest are dropped. */
+export const MAX_BATCH_FRAMES = 512;
+
+const BATCH_HEADER: FrameHeader = { type: FrameType.BATCH, flags: 0, attempt: 0, session: 0, id: 0 };
+
+/** Packs `frames` (each a complete frame, none a batch) into one BATCH frame. */
+export function encodeBatch(frames: readonly Uint8Array[]): Uint8Array {
+  let size = HEADER_BYTES;
+  for (const f of frames) size += BATCH_ENTRY_BYTES + f.length;
+  const buf = new Uint8Array(size);
+  writeHeader(buf, BATCH_HEADER);
+  let at = HEADER_BYTES;
+  for (const f of frames) {
+    writeU16(buf, at, f.length);
+    buf.set(f, at + BATCH_ENTRY_BYTES);
+    at += BATCH_ENTRY_BYTES + f.length;
+  }
+  return buf;
+}
+
+/**
+ * Splits a BATCH frame's body into its frames (views, no copies). Never
+ * throws: a length that overruns the datagram, an empty entry, a nested
+ * batch or more than {@link MAX_BATCH_FRAMES} entries make the whole batch
+ * malformed.
+ */
+export function splitBatch(body: Uint8Array): Result<Uint8Array[], FrameError> {
+  const frames: Uint8Array[] = [];
+  let at = 0;
+  while (at < body.length) {
+    if (at + BATCH_ENTRY_BYTES > body.length || frames.length >= MAX_BATCH_FRAMES) return err('malformed');
+    const length = readU16(body, at);
+    const end = at + BATCH_ENTRY_BYTES + length;
+    if (length < HEADER_BYTES || end > body.length) return err('malformed');
+    const frame = body.subarray(at + BATCH_ENTRY_BYTES, end);
+    if (frame[3] === FrameType.BATCH) return err('malformed');
+    frames.push(frame);
+    at = end;
+  }
+  if (frames.length === 0) return err('malformed');
+  return ok(frames);
+}

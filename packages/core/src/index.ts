@@ -25,6 +25,9 @@ export {
   encodeErrorBody,
   decodeErrorBody,
   encodeMethodName,
+  encodeBatch,
+  splitBatch,
+  MAX_BATCH_FRAMES,
   type Frame,
   type FrameHeader,
   type FrameError,
@@ -34,7 +37,8 @@ export {
 } from './frame.js';
 export { peerKey, formatPeer, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta } from './transport.js';
 export { jsonCodec, type Codec } from './codec.js';
-export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, deferOn, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+export { Coalescer, sendVia } from './coalescer.js';
 export {
   defineContract,
   method,

@@ -13,6 +13,7 @@ import {
   NO_DEADLINE,
   NO_SPAN,
   setAttempt,
+  splitBatch,
   bytesIO,
   type Frame,
   type FrameHeader,
@@ -181,7 +182,17 @@ export class ServerEngine {
     if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
     const decoded = decodeFrame(bytes);
     if (!decoded.ok) return this.drop(decoded.error, from);
-    const frame = decoded.value;
+    if (decoded.value.type !== FrameType.BATCH) return this.handle(decoded.value, from, pk, now, meta);
+    const frames = splitBatch(decoded.value.body);
+    if (!frames.ok) return this.drop(frames.error, from);
+    for (const bytesOfOne of frames.value) {
+      const one = decodeFrame(bytesOfOne);
+      if (one.ok) this.handle(one.value, from, pk, now, meta);
+      else this.drop(one.error, from);
+    }
+  }
+
+  private handle(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
     switch (frame.type) {
       case FrameType.REQUEST:
         return this.onRequest(frame, from, pk, now, meta);

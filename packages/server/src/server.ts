@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   jsonCodec,
   RpcError,
+  sendVia,
   ServerEngine,
   systemClock,
   TimerDriver,
@@ -36,6 +37,12 @@ export interface ServerOptions {
   clock?: Clock;
   /** Outermost first; they wrap every handler. */
   interceptors?: readonly ServerInterceptor[];
+  /**
+   * Pack frames bound for the same peer in one event-loop turn into one
+   * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
+   * it costs nothing when there is nothing to pack.
+   */
+  coalesce?: boolean;
   /** Largest datagram to send (1200 by default). */
   maxDatagramBytes?: number;
   /** Duplicate-suppression cache settings. */
@@ -104,7 +111,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
     this.engine = new ServerEngine({
-      send: (bytes, to) => this.transport.send(bytes, to),
+      send: sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
       maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),

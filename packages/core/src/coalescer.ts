@@ -1,0 +1,90 @@
+import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES } from './frame.js';
+import { deferOn, type Clock } from './clock.js';
+import type { PeerAddress } from './transport.js';
+
+interface Pending {
+  readonly peer: PeerAddress;
+  frames: Uint8Array[];
+}
+
+/**
+ * Frame coalescing (protocol.md §3.4). Frames sent to the same peer during
+ * one event-loop turn are held until the turn ends, then go out as few
+ * datagrams as the size limit allows: a lone frame unchanged (no added bytes,
+ * and no added delay beyond the end of the current turn), several as BATCH
+ * frames. Peers are matched by object identity — engines and transports reuse
+ * one PeerAddress object per address, and a miss only costs a missed batch.
+ */
+export class Coalescer {
+  private readonly pending = new Map<PeerAddress, Pending>();
+  private scheduled = false;
+
+  constructor(
+    private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
+    private readonly maxDatagramBytes: number,
+    /** Runs a callback once the current turn's work is done (setImmediate, or the virtual clock's equivalent). */
+    private readonly defer: (callback: () => void) => void,
+  ) {}
+
+  /** Queues one frame for `to`. */
+  push(frame: Uint8Array, to: PeerAddress): void {
+    let p = this.pending.get(to);
+    if (p === undefined) {
+      p = { peer: to, frames: [] };
+      this.pending.set(to, p);
+    }
+    p.frames.push(frame);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.defer(this.flush);
+    }
+  }
+
+  /** Sends everything queued now. */
+  readonly flush = (): void => {
+    this.scheduled = false;
+    for (const p of this.pending.values()) this.sendAll(p.peer, p.frames);
+    this.pending.clear();
+  };
+
+  private sendAll(peer: PeerAddress, frames: Uint8Array[]): void {
+    const limit = this.maxDatagramBytes - HEADER_BYTES;
+    let batch: Uint8Array[] = [];
+    let size = 0;
+    const emit = (): void => {
+      if (batch.length === 1) this.send(batch[0]!, peer);
+      else if (batch.length > 1) this.send(encodeBatch(batch), peer);
+      batch = [];
+      size = 0;
+    };
+    for (const frame of frames) {
+      const cost = BATCH_ENTRY_BYTES + frame.length;
+      if (cost > limit) {
+        // Too big to share a datagram (a full fragment): it goes alone.
+        emit();
+        this.send(frame, peer);
+        continue;
+      }
+      if (size + cost > limit) emit();
+      batch.push(frame);
+      size += cost;
+    }
+    emit();
+  }
+}
+
+/**
+ * The send function an engine should use on `transport`: through a
+ * {@link Coalescer} when `coalesce` is on, straight to the transport otherwise.
+ */
+export function sendVia(
+  transport: { send(bytes: Uint8Array, to: PeerAddress): void },
+  coalesce: boolean,
+  maxDatagramBytes: number,
+  clock: Clock,
+): (bytes: Uint8Array, to: PeerAddress) => void {
+  const direct = (bytes: Uint8Array, to: PeerAddress): void => transport.send(bytes, to);
+  if (!coalesce) return direct;
+  const coalescer = new Coalescer(direct, maxDatagramBytes, (cb) => deferOn(clock, cb));
+  return (bytes, to) => coalescer.push(bytes, to);
+}
