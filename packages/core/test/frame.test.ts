@@ -30,7 +30,7 @@ const fuzzRuns = { numRuns: 2000 };
 const frameErrors: readonly FrameError[] = ['truncated', 'bad-magic', 'unsupported-version', 'unknown-type', 'malformed'];
 
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
-const frameType = fc.integer({ min: 1, max: 10 }).map((t) => t as FrameType);
+const frameType = fc.integer({ min: 1, max: 11 }).map((t) => t as FrameType);
 const header: fc.Arbitrary<FrameHeader> = fc.record({
   type: frameType,
   flags: fc.integer({ min: 0, max: 255 }),
@@ -185,7 +185,7 @@ describe('encodeFrame / decodeFrame', () => {
         copy[at % copy.length]! ^= 1 << bit;
         return copy;
       }),
-      fc.tuple(fc.integer({ min: 1, max: 10 }), fc.uint8Array({ minLength: 10, maxLength: 60 })).map(([type, rest]) =>
+      fc.tuple(fc.integer({ min: 1, max: 11 }), fc.uint8Array({ minLength: 10, maxLength: 60 })).map(([type, rest]) =>
         concat(Uint8Array.of(0x75, 0x72, 1, type), rest),
       ),
     );
@@ -265,7 +265,7 @@ describe('decodeFrame errors', () => {
         validFrame,
         fc.integer({ min: 0, max: 0xffff }).filter((m) => m !== MAGIC),
         fc.integer({ min: 0, max: 255 }).filter((v) => v !== VERSION),
-        fc.oneof(fc.constant(0), fc.integer({ min: 11, max: 255 })),
+        fc.oneof(fc.constant(0), fc.integer({ min: 12, max: 255 })),
         (frame, magic, version, type) => {
           const bytes = frame.slice();
           bytes[3] = type;
@@ -286,7 +286,7 @@ describe('decodeFrame errors', () => {
     for (let type = 0; type <= 255; type++) {
       const bytes = encodeFrame({ ...h, type: 1 }, new Uint8Array(0));
       bytes[3] = type;
-      expect(decodeFrame(bytes).ok, `type ${type}`).toBe(type >= FrameType.REQUEST && type <= FrameType.VALIDATE_ECHO);
+      expect(decodeFrame(bytes).ok, `type ${type}`).toBe(type >= FrameType.REQUEST && type <= FrameType.BATCH);
     }
   });
 
