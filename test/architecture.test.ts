@@ -70,6 +70,8 @@ const externalImports = (p: Package): Import[] => p.imports.filter((i) => !isRel
 const allowed: Record<string, (specifier: string) => boolean> = {
   core: () => false,
   client: (s) => ['@udprpc/core', 'node:events', 'typed-emitter'].includes(s),
+  // node:crypto: the AEAD seal/open and key derivation (docs/security.md).
+  'auth-psk': (s) => s === '@udprpc/core' || s === 'node:crypto',
   // node:crypto: HMAC address-validation tokens (protocol.md §8.3).
   server: (s) => ['@udprpc/core', 'node:events', 'node:crypto', 'typed-emitter'].includes(s),
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),
