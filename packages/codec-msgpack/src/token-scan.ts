@@ -35,8 +35,12 @@ export function isWholeTokenRun(bytes: Uint8Array): boolean {
     let lengthBytes = 0;
     let data = 0;
     let typeAt = -1;
-    if (t <= 0x9f || t >= 0xe0 || (t >= 0xc0 && t <= 0xc3)) {
-      // fixint, fixmap, fixarray, negative fixint, nil, (never used), false, true
+    if (t === 0xc1) {
+      // "never used" in the MessagePack spec; msgpackr would hand back an
+      // internal sentinel object as if it were a value.
+      return false;
+    } else if (t <= 0x9f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) {
+      // fixint, fixmap, fixarray, negative fixint, nil, false, true
     } else if (t <= 0xbf) {
       data = t & 0x1f; // fixstr
     } else if (t >= 0xd4 && t <= 0xd8) {
