@@ -8,7 +8,7 @@ import type { CallContext } from './context.js';
  */
 export class LazyCallContext implements CallContext {
   private controller: AbortController | undefined;
-  private abortReason: RpcError | undefined;
+  private reason: RpcError | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -23,13 +23,18 @@ export class LazyCallContext implements CallContext {
   get signal(): AbortSignal {
     if (this.controller === undefined) {
       this.controller = new AbortController();
-      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+      if (this.reason !== undefined) this.controller.abort(this.reason);
     }
     return this.controller.signal;
   }
 
   get aborted(): boolean {
-    return this.abortReason !== undefined;
+    return this.reason !== undefined;
+  }
+
+  /** Why the call was aborted, once it was. */
+  get abortReason(): RpcError | undefined {
+    return this.reason;
   }
 
   remainingMs(): number {
@@ -38,8 +43,8 @@ export class LazyCallContext implements CallContext {
 
   /** Aborts the handler's signal (once). */
   abort(reason: RpcError): void {
-    if (this.abortReason !== undefined) return;
-    this.abortReason = reason;
+    if (this.reason !== undefined) return;
+    this.reason = reason;
     this.controller?.abort(reason);
   }
 }

@@ -233,7 +233,10 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         },
         (error: unknown) => {
           this.running.delete(call.key);
-          this.fail(call.key, error);
+          // A handler that honours ctx.signal rejects with whatever its API
+          // throws on abort (often a DOMException AbortError): that is the
+          // abort doing its job, not a handler bug.
+          this.fail(call.key, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error);
         },
       );
     } else {
