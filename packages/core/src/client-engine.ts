@@ -103,8 +103,7 @@ export interface ClientEngineStats {
 }
 
 interface PendingCall extends Timed {
-  /** Changes only when the server pushed the call back unrun (a new id is a new call to it). */
-  id: number;
+  readonly id: number;
   readonly peer: PeerAddress;
   readonly peerKey: string;
   readonly peerState: PeerState<PendingCall>;
@@ -630,7 +629,7 @@ export class ClientEngine {
   /**
    * The server refused the call before running it and asked us to wait
    * (protocol.md §8.1). If the deadline allows, the call goes back to the
-   * front of the queue under a new id; the whole peer pauses meanwhile.
+   * front of the queue (same id); the whole peer pauses meanwhile.
    */
   private pushBack(call: PendingCall, retryAfterMs: number, now: number): boolean {
     const peer = call.peerState;
@@ -638,9 +637,9 @@ export class ClientEngine {
     if (peer.pausedUntil >= call.deadlineAt) return false;
     this.counters.pushbacks++;
     if (call.receivingReply) this.replies.discard(String(call.id));
-    this.pending.delete(call.id);
-    call.id = this.ids.allocate((candidate) => this.pending.has(candidate));
-    this.pending.set(call.id, call);
+    // Same id: should a delayed copy of the refused request still reach the
+    // server and run, the resend is then a duplicate it answers from cache.
+    // The attempt count starts over: the server kept nothing of this call.
     call.attempt = 0;
     call.unacked = 0;
     call.acked = false;

@@ -2,7 +2,7 @@ import type { OutgoingTransfer } from './outgoing-transfer.js';
 import type { DedupPolicy } from './retry-policy.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
-import type { SessionState } from './session-table.js';
+import type { SessionState } from './session-state.js';
 
 /** Life cycle of a call on the server (protocol.md §6.2). */
 export const enum CallState {
@@ -52,11 +52,13 @@ export class DedupCache {
   private readonly done = new Set<CallEntry>();
   private readonly timers = new TimerHeap<CallEntry>();
   private totalBytes = 0;
-  /** When the byte cap last evicted a reply (-Infinity: never). */
-  lastEvictionAt = -Infinity;
   evictions = 0;
 
-  constructor(private readonly policy: DedupPolicy) {}
+  constructor(
+    private readonly policy: DedupPolicy,
+    /** Hears of each non-idempotent entry the byte cap evicts: its source must then be treated conservatively. */
+    private readonly onEvict: (entry: CallEntry) => void,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -89,13 +91,17 @@ export class DedupCache {
     this.done.add(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);
+    this.enforceCap();
   }
 
-  /** Keeps an entry without a reply until it expires (cancelled calls). */
+  /** Keeps an entry without a reply until it expires (cancelled calls); it holds only its overhead. */
   cancel(entry: CallEntry, now: number): void {
     entry.state = CallState.Cancelled;
+    this.setBytes(entry, ENTRY_OVERHEAD_BYTES);
+    this.done.add(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);
+    this.enforceCap();
   }
 
   /** A retransmission arrived: the client still waits, so keep the entry a while longer. */
@@ -108,22 +114,14 @@ export class DedupCache {
     }
   }
 
-  /** Evicts finished entries, oldest first, while over the byte cap. */
-  enforceCap(now: number): void {
+  /** Evicts finished (and cancelled) entries, oldest first, while over the byte cap. */
+  private enforceCap(): void {
     for (const victim of this.done) {
       if (this.totalBytes <= this.policy.maxBytes) break;
       this.evictions++;
-      if (!victim.idempotent) this.lastEvictionAt = now;
+      if (!victim.idempotent) this.onEvict(victim);
       this.forget(victim);
     }
-  }
-
-  /**
-   * Whether a retransmission with no entry must be refused: the cap evicted
-   * a reply recently enough that this call might be one of them.
-   */
-  mayHaveEvicted(now: number): boolean {
-    return now - this.lastEvictionAt < this.policy.maxDeadlineMs + this.policy.graceMs;
   }
 
   /** Removes and returns the next entry whose timer is due. */
@@ -151,10 +149,6 @@ export class DedupCache {
     entry.transfer = undefined;
   }
 
-  /** Per-session state was lost while it may still have mattered: be conservative. */
-  noteLostState(now: number): void {
-    this.lastEvictionAt = now;
-  }
 
   /** Counts entries per state, for stats. */
   countByState(): Record<CallState, number> {

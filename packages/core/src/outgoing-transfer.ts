@@ -144,9 +144,10 @@ export class OutgoingTransfer {
    * presumed lost. Returns what to send; at least the lowest unacked fragment,
    * so a lost ack is always recovered.
    */
-  onTimeout(now: number): number[] {
+  onTimeout(now: number, minAgeMs = 0): number[] {
+    const sentBefore = now - Math.max(minAgeMs, this.srttMs);
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
-      if (this.state[i] === IN_FLIGHT) {
+      if (this.state[i] === IN_FLIGHT && (minAgeMs === 0 || this.sentAt[i]! <= sentBefore)) {
         this.state[i] = LOST;
         this.inFlight--;
       }

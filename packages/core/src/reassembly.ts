@@ -168,7 +168,10 @@ export class ReassemblyTable {
       if (Math.ceil(f.totalBytes / f.fragmentBytes) > MAX_FRAGMENTS) return { status: 'mismatch' };
       if ((peer?.messages ?? 0) >= this.limits.maxPeerMessages) return { status: 'refused', reason: 'peer-limit', totalBytes: f.totalBytes };
       r = new Reassembly(key, peerKey, type, f.totalBytes, f.fragmentBytes);
-      if (!this.affordable(peer, r.charged)) return { status: 'refused', reason: this.refusal(peer, r.charged), totalBytes: f.totalBytes };
+      // A new message must afford its bookkeeping and its first fragment, or
+      // it is not created at all (nothing to leak).
+      const firstCost = r.charged + body.length + FRAGMENT_OVERHEAD_BYTES;
+      if (!this.affordable(peer, firstCost)) return { status: 'refused', reason: this.refusal(peer, firstCost), totalBytes: f.totalBytes };
       if (peer === undefined) {
         peer = { bytes: 0, messages: 0 };
         this.perPeer.set(peerKey, peer);

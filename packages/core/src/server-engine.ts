@@ -23,7 +23,7 @@ import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from 
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
 import { defaultSourceLimits, SourceTable, type AddressValidator, type SourceLimits } from './source-table.js';
-import { SessionTable, type SessionState } from './session-table.js';
+import { sessionOf, type SessionState } from './session-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 
 /** A request the server should run. `key` names it in later engine calls. */
@@ -108,7 +108,7 @@ export interface ServerEngineStats {
   validations: number;
   /** Source addresses currently remembered. */
   sources: number;
-  /** Client sessions currently remembered (low-water marks). */
+  /** Client sessions currently remembered (their low-water marks), at most 16 per source. */
   sessions: number;
   drops: DropCounts;
 }
@@ -126,7 +126,6 @@ export class ServerEngine {
   private readonly requests: ReassemblyTable;
   private readonly admission: AdmissionQueue<{ entry: CallEntry; call: IncomingCall }>;
   private readonly sources: SourceTable;
-  private readonly sessions: SessionTable;
   private readonly policy: DedupPolicy;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
@@ -149,16 +148,13 @@ export class ServerEngine {
     validations: 0,
   };
   private readonly drops: DropCounts = {};
+  private lastNow = 0;
 
   constructor(options: ServerEngineOptions) {
     this.send = options.send;
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
-    this.cache = new DedupCache(this.policy);
-    const maxSessions = options.sources?.maxSources ?? defaultSourceLimits.maxSources;
-    this.sessions = new SessionTable(maxSessions, this.policy.maxDeadlineMs + this.policy.graceMs, (lost) => {
-      if (lost.lowWater !== undefined) this.cache.noteLostState(lost.lastSeenAt);
-    });
+    this.cache = new DedupCache(this.policy, this.onEvict);
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
     this.admission = new AdmissionQueue({ ...defaultAdmissionLimits, ...options.admission }, ({ entry, call }) => {
@@ -178,6 +174,7 @@ export class ServerEngine {
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
+    this.lastNow = now;
     const pk = peerKey(from);
     if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
     const decoded = decodeFrame(bytes);
@@ -263,13 +260,16 @@ export class ServerEngine {
       reassemblyExpired: this.requests.expired,
       reassemblyBytes: this.requests.bytes,
       sources: this.sources.size,
-      sessions: this.sessions.size,
+      sessions: this.sources.sessionCount(),
       drops: { ...this.drops },
     };
   }
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
-    const session = this.sessions.get(`${pk}|${frame.session}`, now);
+    const source = this.sources.get(pk, now);
+    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, () => {
+      source.lostStateAt = now;
+    });
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
       const span = bytesIO.readU32(frame.body, 4);
@@ -326,7 +326,7 @@ export class ServerEngine {
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
-    if (frame.attempt > 0 && !idempotent && !noReply && this.cache.mayHaveEvicted(now)) {
+    if (frame.attempt > 0 && !idempotent && !noReply && now - owner.source.lostStateAt < this.policy.maxDeadlineMs + this.policy.graceMs) {
       // A retransmission we have no entry for: either its first copy was lost
       // (never ran) or the byte cap evicted its reply (did run). We cannot
       // tell, so refuse rather than risk a second execution (protocol.md §6.3).
@@ -378,6 +378,11 @@ export class ServerEngine {
     this.admission.submit(key, { entry, call });
   }
 
+  // The byte cap pushed out a reply: its source's retransmissions are now ambiguous.
+  private readonly onEvict = (entry: CallEntry): void => {
+    entry.owner.source.lostStateAt = this.lastNow;
+  };
+
   // A finished call the client no longer needs: its entry goes; the session's
   // low-water mark keeps any late copy from running it again.
   private readonly release = (entry: CallEntry): void => {
@@ -407,7 +412,9 @@ export class ServerEngine {
   private resendReply(entry: CallEntry, now: number, trigger: Frame): void {
     if (entry.transfer !== undefined) {
       // Only the fragments of the reply not known to have arrived.
-      this.sendReplyFragments(entry, entry.transfer.onTimeout(now), now);
+      // Only fragments not sent within the last RTT or so: a retransmitted
+      // request and a validation echo arriving together must not both resend everything.
+      this.sendReplyFragments(entry, entry.transfer.onTimeout(now, RESEND_MIN_AGE_MS), now);
     } else if (entry.reply !== undefined) {
       const reply = entry.reply.slice();
       setAttempt(reply, trigger.attempt);
@@ -446,7 +453,6 @@ export class ServerEngine {
     // The request payload is no longer held; the reply is, until it expires.
     this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
     this.cache.finish(entry, now);
-    this.cache.enforceCap(now);
   }
 
   private sendReplyFragments(entry: CallEntry, indexes: number[], now: number): void {
@@ -502,7 +508,9 @@ export class ServerEngine {
     const source = this.sources.get(pk, now);
     if (this.sources.allowSend(source, bytes.length)) return this.send(bytes, to);
     this.counters.amplificationBlocked++;
-    if (this.validator === undefined) return;
+    // One challenge per datagram received, so a request never earns several.
+    if (this.validator === undefined || !source.mayChallenge) return;
+    source.mayChallenge = false;
     const challenge = encodeFrame({ ...headerOf(about), type: FrameType.VALIDATE }, this.validator.mint(pk, now));
     if (this.sources.allowSend(source, challenge.length)) this.send(challenge, to);
   }
@@ -532,6 +540,9 @@ export class ServerEngine {
     this.hooks.onDrop?.(reason, from);
   }
 }
+
+/** A reply fragment sent more recently than this is not resent on a client's request. */
+const RESEND_MIN_AGE_MS = 10;
 
 function replyBody(outcome: HandlerOutcome): Uint8Array {
   if (outcome.ok) return outcome.payload;

@@ -1,3 +1,6 @@
+import { BATCH_ENTRY_BYTES, HEADER_BYTES } from './frame.js';
+import type { SessionState } from './session-state.js';
+
 /**
  * Per-source state a server keeps about the addresses that send to it
  * (protocol.md §8.2–8.3): a token bucket for rate limiting and the byte
@@ -38,7 +41,20 @@ export interface SourceState {
   bytesOut: number;
   validated: boolean;
   touchedAt: number;
+  /** A datagram arrived since the last address-validation challenge: one more may go. */
+  mayChallenge: boolean;
+  /**
+   * When the server last lost dedup state for this address (a reply evicted by
+   * the byte cap, a session pushed out): retransmissions from it are refused
+   * for a while rather than risk running a call twice (protocol.md §6.3).
+   */
+  lostStateAt: number;
+  /** Client sessions seen from this address, by session number. */
+  readonly sessions: Map<number, SessionState>;
 }
+
+/** A BATCH header plus one length prefix (protocol.md §3.4). */
+const FRAMING_ALLOWANCE = HEADER_BYTES + BATCH_ENTRY_BYTES;
 
 export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
@@ -49,12 +65,29 @@ export class SourceTable {
     return this.sources.size;
   }
 
+  /** Client sessions remembered across all sources (for stats; walks the table). */
+  sessionCount(): number {
+    let n = 0;
+    for (const s of this.sources.values()) n += s.sessions.size;
+    return n;
+  }
+
   /** The state of `key`, created (and the oldest forgotten) if new. */
   get(key: string, now: number): SourceState {
     let s = this.sources.get(key);
     if (s === undefined) {
       if (this.sources.size >= this.limits.maxSources) this.sources.delete(this.sources.keys().next().value!);
-      s = { tokens: this.limits.rateBurst, refilledAt: now, bytesIn: 0, bytesOut: 0, validated: false, touchedAt: now };
+      s = {
+        tokens: this.limits.rateBurst,
+        refilledAt: now,
+        bytesIn: 0,
+        bytesOut: 0,
+        validated: false,
+        touchedAt: now,
+        mayChallenge: false,
+        lostStateAt: -Infinity,
+        sessions: new Map(),
+      };
       this.sources.set(key, s);
     } else if (now - s.touchedAt > 1000) {
       // Re-inserting moves it to the recent end; once a second is enough for LRU.
@@ -74,13 +107,19 @@ export class SourceTable {
     if (s.tokens < 1) return false;
     s.tokens -= 1;
     s.bytesIn += bytes;
+    s.mayChallenge = true;
     return true;
   }
 
-  /** Whether `bytes` more may be sent to the source now; charges them if so. */
+  /**
+   * Whether a frame of `bytes` may be sent to the source now; charges it if
+   * so. Each frame is charged {@link FRAMING_ALLOWANCE} more than its size,
+   * since coalescing may wrap it in a batch (header and length prefix).
+   */
   allowSend(s: SourceState, bytes: number): boolean {
-    if (!s.validated && s.bytesOut + bytes > this.limits.amplificationFactor * s.bytesIn) return false;
-    s.bytesOut += bytes;
+    const cost = bytes + FRAMING_ALLOWANCE;
+    if (!s.validated && s.bytesOut + cost > this.limits.amplificationFactor * s.bytesIn) return false;
+    s.bytesOut += cost;
     return true;
   }
 

@@ -1,4 +1,5 @@
 import type { CallEntry } from './dedup-cache.js';
+import type { SourceState } from './source-table.js';
 
 /**
  * True when serial number `a` comes before `b` (RFC 1982 arithmetic on u32):
@@ -20,7 +21,11 @@ export class SessionState {
   private done: CallEntry[] = [];
   private head = 0;
 
-  constructor(now: number) {
+  constructor(
+    now: number,
+    /** The source address's state, where lost dedup state is recorded. */
+    readonly source: SourceState,
+  ) {
     this.lastSeenAt = now;
   }
 
@@ -59,49 +64,38 @@ export class SessionState {
 const MAX_DONE_PER_SESSION = 4096;
 
 /**
- * All sessions a server has seen recently, bounded (least recently seen
- * first out). A session idle for longer than `idleMs` can no longer receive
- * a late copy of anything and is dropped; one dropped early for room is
- * reported through `onLost` so the engine can be conservative about it.
+ * Sessions remembered per source address. A client instance is one session,
+ * so a handful per address is plenty; a source inventing more only pushes out
+ * its own older ones (and is then treated conservatively, protocol.md §6.3).
  */
-export class SessionTable {
-  private readonly sessions = new Map<string, SessionState>();
+export const MAX_SESSIONS_PER_SOURCE = 16;
 
-  constructor(
-    private readonly maxSessions: number,
-    private readonly idleMs: number,
-    private readonly onLost: (state: SessionState) => void,
-  ) {}
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  get(key: string, now: number): SessionState {
-    let s = this.sessions.get(key);
-    if (s === undefined) {
-      this.expire(now);
-      if (this.sessions.size >= this.maxSessions) {
-        const [oldestKey, oldest] = this.sessions.entries().next().value!;
-        this.sessions.delete(oldestKey);
-        this.onLost(oldest);
-      }
-      s = new SessionState(now);
-      this.sessions.set(key, s);
-    } else if (now - s.lastSeenAt > 1000) {
-      // Re-inserting moves it to the recent end; once a second is enough for LRU.
-      this.sessions.delete(key);
-      this.sessions.set(key, s);
-      s.lastSeenAt = now;
-    }
+/**
+ * The state of session `id` in a source's `sessions` map, created if new.
+ * Sessions idle for `idleMs` are dropped (no late copy can reach them any
+ * more); if the map is full the oldest goes, and `onLost` hears of it when it
+ * still held a low-water mark.
+ */
+export function sessionOf(
+  source: SourceState,
+  id: number,
+  now: number,
+  idleMs: number,
+  onLost: () => void,
+): SessionState {
+  const sessions = source.sessions;
+  let s = sessions.get(id);
+  if (s !== undefined) {
+    s.lastSeenAt = now;
     return s;
   }
-
-  /** Drops sessions idle for longer than `idleMs`. */
-  expire(now: number): void {
-    for (const [key, s] of this.sessions) {
-      if (now - s.lastSeenAt <= this.idleMs) return;
-      this.sessions.delete(key);
-    }
+  for (const [key, old] of sessions) if (now - old.lastSeenAt > idleMs) sessions.delete(key);
+  if (sessions.size >= MAX_SESSIONS_PER_SOURCE) {
+    const [key, oldest] = sessions.entries().next().value!;
+    sessions.delete(key);
+    if (oldest.lowWater !== undefined) onLost();
   }
+  s = new SessionState(now, source);
+  sessions.set(id, s);
+  return s;
 }

@@ -1,0 +1,71 @@
+// Per-session state a peer can make the server hold (the low-water marks of
+// protocol.md §6.3): bounded, and what happens when the bound is reached must
+// not hurt other peers. Found by the datagram fuzzer's long run (fuzz.test.ts
+// with UDPRPC_LONG=1), where the well-behaved client's retransmissions were
+// refused with ABORTED once the fuzzer had created enough random sessions.
+import { describe, expect, it } from 'vitest';
+import { FrameType, encodeMethodName, encodeRequestFrame } from '@udprpc/core';
+import { RpcError, msgpackCodec } from 'udprpc';
+import { settleAll } from '@udprpc/testkit';
+import { useHardSim } from './harness.js';
+
+const start = useHardSim();
+
+/** A REQUEST from a fresh session that also sets a low-water mark (span 0). */
+function sessionRequest(session: number): Uint8Array {
+  const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session, id: 1 } as const;
+  return encodeRequestFrame(header, 5000, encodeMethodName('hard.add'), msgpackCodec.encode({ a: 1, b: 1 }), 0);
+}
+
+describe('session table', () => {
+  it('stays bounded when one source invents many sessions', async () => {
+    const sim = await start({ server: { sources: { maxSources: 64 } } });
+    const attacker = await sim.raw('attacker');
+    for (let s = 1; s <= 1000; s++) {
+      attacker.send(sessionRequest(s));
+      if (s % 50 === 0) await sim.clock.runFor(1);
+    }
+    await sim.clock.runFor(10);
+    expect(sim.server.stats().sessions).toBeLessThanOrEqual(64);
+    expect(sim.server.stats().responses).toBe(1000);
+  });
+
+  it('a retransmission whose first copy was lost runs normally when nothing was evicted', async () => {
+    const sim = await start({ server: { sources: { maxSources: 64 } } });
+    const { stub } = await sim.client();
+    let lost = 0;
+    sim.meter.hold = (f) => f.type === FrameType.REQUEST && f.attempt === 0 && lost++ === 0;
+    const [r] = await settleAll(sim.clock, [stub.slow({ tag: 1, ms: 1 })]);
+    expect(r).toMatchObject({ status: 'fulfilled', value: 1 });
+    expect(sim.probe.of(1)).toBe(1);
+  });
+});
+
+describe('regressions (found by these tests, fixed)', () => {
+  // BUG (packages/core/src/server-engine.ts constructor, the SessionTable's
+  // onLost callback -> DedupCache.noteLostState(); session-table.ts get()):
+  // the session table is bounded by sources.maxSources for ALL sources
+  // together, and any source can create sessions at will (a new random session
+  // number per datagram, with a span so it has a low-water mark). Each session
+  // pushed out for room sets the cache's GLOBAL lastEvictionAt, so for the
+  // next maxDeadlineMs + graceMs (10 min 2 s) the server refuses every
+  // retransmission (attempt > 0) of every non-idempotent call from EVERY
+  // client with ABORTED. One source, ~65k datagrams (inside the default
+  // per-source burst of 100k): any client whose first copy is lost then fails.
+  // Suggested fix: remember "state lost / evicted" per source address (the
+  // refusal only needs to cover keys of the address whose state was lost),
+  // and bound sessions per source as well as overall.
+  it("another source's flood of sessions does not make an honest client's retransmission fail with ABORTED", async () => {
+    const sim = await start({ server: { sources: { maxSources: 64 } } });
+    const { stub } = await sim.client();
+    const attacker = await sim.raw('attacker');
+    let lost = 0;
+    sim.meter.hold = (f) => f.type === FrameType.REQUEST && f.attempt === 0 && lost++ === 0;
+    const call = stub.slow({ tag: 1, ms: 1 }); // its first copy is lost on the way
+    await sim.clock.runFor(2);
+    for (let s = 1; s <= 100; s++) attacker.send(sessionRequest(s)); // pushes sessions out of the table
+    const [r] = await settleAll(sim.clock, [call]);
+    const code = r.status === 'rejected' && RpcError.is(r.reason) ? r.reason.code : r.status;
+    expect(code).toBe('fulfilled'); // fails: 'ABORTED'
+  });
+});
