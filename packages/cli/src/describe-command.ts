@@ -1,14 +1,22 @@
 import { parseArgs } from 'node:util';
-import { createClient, RpcError, type ServiceDescription } from 'udprpc';
-import { checkPositionals, parseIntOption, parseOrUsage, parseTarget } from './args.js';
+import { createClient, RpcError } from 'udprpc';
+import { checkPositionals, parseIntOption, parseOrUsage, parseTarget, UsageError } from './args.js';
 import { MAX_TIMEOUT_MS } from './call-command.js';
+import { DEFAULT_COLLECT_MS, describeGroup, MAX_COLLECT_MS } from './describe-group.js';
 import { ExitCode, exitCodeForRpcError } from './exit-codes.js';
 import { commandHelpText } from './help.js';
 import type { CliIo } from './io.js';
 import { formatJson } from './json-output.js';
 import { reportRpcError } from './rpc-errors.js';
+import { asDescription, formatDescription } from './service-description.js';
 
-/** `udprpc describe <url> [--json]`: what `udprpc.describe` reports. Returns the exit code. */
+export { formatDescription } from './service-description.js';
+
+/**
+ * `udprpc describe <url> [--json]`: what `udprpc.describe` reports; with
+ * `--group`, what every server on a multicast group or broadcast address
+ * reports. Returns the exit code.
+ */
 export async function describeCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseOrUsage('describe', () =>
     parseArgs({
@@ -17,7 +25,11 @@ export async function describeCommand(argv: readonly string[], io: CliIo): Promi
       strict: true,
       options: {
         json: { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '5000' },
+        timeout: { type: 'string' },
+        group: { type: 'boolean', default: false },
+        collect: { type: 'string' },
+        interface: { type: 'string' },
+        ttl: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -28,7 +40,22 @@ export async function describeCommand(argv: readonly string[], io: CliIo): Promi
   }
   checkPositionals('describe', positionals, 1);
   const url = parseTarget('describe', positionals[0]);
-  const timeoutMs = parseIntOption('describe', '--timeout', values.timeout, 1, MAX_TIMEOUT_MS);
+  if (values.group) {
+    if (values.timeout !== undefined) throw new UsageError('describe', '--timeout does not apply to --group: use --collect <ms>');
+    return describeGroup(
+      {
+        url,
+        collectMs: parseIntOption('describe', '--collect', values.collect ?? String(DEFAULT_COLLECT_MS), 1, MAX_COLLECT_MS),
+        iface: values.interface,
+        ttl: values.ttl === undefined ? undefined : parseIntOption('describe', '--ttl', values.ttl, 0, 255),
+        json: values.json,
+      },
+      io,
+    );
+  }
+  const groupOnly = (['collect', 'interface', 'ttl'] as const).find((flag) => values[flag] !== undefined);
+  if (groupOnly !== undefined) throw new UsageError('describe', `--${groupOnly} needs --group`);
+  const timeoutMs = parseIntOption('describe', '--timeout', values.timeout ?? '5000', 1, MAX_TIMEOUT_MS);
 
   const client = createClient({ url, timeoutMs });
   let reply: unknown;
@@ -50,37 +77,4 @@ export async function describeCommand(argv: readonly string[], io: CliIo): Promi
   }
   io.stdout(values.json ? formatJson(services) : formatDescription(url, services));
   return ExitCode.OK;
-}
-
-/** Formats a description as text: one block per service, one line per method with its delivery semantics. */
-export function formatDescription(url: string, services: readonly ServiceDescription[]): string {
-  if (services.length === 0) return `${url} serves no services\n`;
-  const width = Math.max(...services.flatMap((s) => s.methods.map((m) => s.service.length + 1 + m.name.length)));
-  const blocks = services.map((s) => {
-    const count = `${s.methods.length} method${s.methods.length === 1 ? '' : 's'}`;
-    const lines = s.methods.map(
-      (m) => `  ${`${s.service}.${m.name}`.padEnd(width)}  ${m.idempotent ? 'idempotent' : 'at-most-once'}`,
-    );
-    return [`${s.service} (${count})`, ...lines].join('\n');
-  });
-  return `${blocks.join('\n\n')}\n`;
-}
-
-// Checks the reply's shape rather than trusting the peer.
-function asDescription(value: unknown): ServiceDescription[] | undefined {
-  if (!Array.isArray(value)) return undefined;
-  const services: ServiceDescription[] = [];
-  for (const s of value as unknown[]) {
-    if (typeof s !== 'object' || s === null) return undefined;
-    const { service, methods } = s as { service?: unknown; methods?: unknown };
-    if (typeof service !== 'string' || !Array.isArray(methods)) return undefined;
-    const list: ServiceDescription['methods'] = [];
-    for (const m of methods as unknown[]) {
-      const { name, idempotent } = (m ?? {}) as { name?: unknown; idempotent?: unknown };
-      if (typeof name !== 'string') return undefined;
-      list.push({ name, idempotent: idempotent === true });
-    }
-    services.push({ service, methods: list });
-  }
-  return services;
 }

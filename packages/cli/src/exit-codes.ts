@@ -8,7 +8,7 @@ import { Code, type ErrorCode } from '@udprpc/core';
 export const ExitCode = {
   /** Success. */
   OK: 0,
-  /** The command ran but did not succeed as a whole: `ping` got no reply, `bench` no successful call. */
+  /** The command ran but did not succeed as a whole: `ping` got no reply, `bench` no successful call, `describe --group` no description. */
   FAILURE: 1,
   /** Bad usage: unknown command or flag, missing or malformed argument (EX_USAGE). */
   USAGE: 64,
@@ -30,7 +30,7 @@ export function exitCodeForRpcError(code: ErrorCode): number {
 export function exitCodeTable(): string {
   const lines = [
     `  ${pad(ExitCode.OK)}success`,
-    `  ${pad(ExitCode.FAILURE)}ping: no reply at all; bench: no call succeeded`,
+    `  ${pad(ExitCode.FAILURE)}ping: no reply at all; bench: no call succeeded; describe --group: no server described itself`,
   ];
   for (const name of Object.keys(Code) as ErrorCode[]) lines.push(`  ${pad(exitCodeForRpcError(name))}${name}`);
   lines.push(

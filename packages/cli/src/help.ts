@@ -30,17 +30,35 @@ Example:
   echo '{"a":1,"b":2}' | udprpc call udp://127.0.0.1:4000 calc.add -`,
   },
   describe: {
-    summary: 'list the services and methods a server offers',
-    usage: 'udprpc describe <udp://host:port> [--json] [options]',
+    summary: 'list the services and methods of a server, or of every server on a group',
+    usage: 'udprpc describe <udp://host:port> [--json] [--group [--collect <ms>] [--interface <ip>] [--ttl <n>]] [options]',
     details: `Asks the server's built-in udprpc.describe method for its services and
 methods, and whether each method is idempotent (may run more than once) or
 at-most-once. Servers created with { introspection: false } answer NOT_FOUND.
 
+With --group, the URL is a multicast group (udp://239.255.0.1:4000,
+udp://[ff15::1]:4000) or an IPv4 broadcast address: the request goes to every
+server listening there, and each one that answers within --collect is listed
+under its own address (call it directly with that URL). Exits 1 when no server
+described itself.
+
 Options:
   --json                print the description as JSON:
-                        [{"service", "methods": [{"name", "idempotent"}]}]
+                        [{"service", "methods": [{"name", "idempotent"}]}];
+                        with --group: [{"url", "address", "port", "services"}]
+                        (or "error": {"code", "message"} instead of "services")
 ${timeoutLine}
-  -h, --help            show this help`,
+  --group               discover every server on a multicast/broadcast address
+  --collect <ms>        --group: how long to collect answers, 1 to 10000
+                        (default 1000)
+  --interface <ip>      --group: outgoing multicast interface, an IPv4 address
+                        (127.0.0.1) or an IPv6 scope (::%eth0); default: the OS's
+  --ttl <n>             --group: multicast TTL, 0 to 255; 0 stays on this host
+                        (default: the OS's, usually 1)
+  -h, --help            show this help
+
+Example:
+  udprpc describe udp://239.255.0.1:4000 --group --interface 127.0.0.1 --ttl 0`,
   },
   ping: {
     summary: 'measure round-trip time with protocol PING frames',

@@ -358,7 +358,7 @@ export class ClientEngine {
           ok: false,
           error: new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`),
         });
-      } else if (call.unacked >= this.policy.maxAttempts) {
+      } else if (call.group === undefined && call.unacked >= this.policy.maxAttempts) {
         this.counters.timeouts++;
         this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
         this.sendCancel(call);
@@ -508,6 +508,10 @@ export class ClientEngine {
     }
     group.seen.add(key);
     this.counters.responses++;
+    // Someone answered, so the request got out: from now on only probe
+    // slowly for members whose reply was lost (each probe makes every member
+    // resend its cached reply).
+    call.acked = true;
     group.collector.onReply(from, outcome);
     if (group.seen.size >= group.collector.maxReplies) this.finish(call, { ok: true, payload: EMPTY });
   }

@@ -18,6 +18,13 @@
  * @packageDocumentation
  */
 export { createUdpTransport } from './udp-transport.js';
+export {
+  createGroupTransport,
+  isMulticastAddress,
+  type GroupTransport,
+  type GroupTransportOptions,
+  type GroupTransportStats,
+} from './group-transport.js';
 export type { UdpTransport } from './udp-transport-api.js';
 export {
   MAX_UDP4_PAYLOAD_BYTES,
