@@ -10,6 +10,7 @@ import {
   Flag,
   FrameType,
   HEADER_BYTES,
+  NO_SPAN,
   REQUEST_FIXED_BYTES,
   splitBatch,
   type Frame,
@@ -280,7 +281,7 @@ export class ClientEngine {
       remaining,
       req.method,
       req.payload,
-      this.spanFor(id),
+      NO_SPAN,
     );
     this.counters.notifications++;
     this.send(frame, req.peer);
@@ -563,7 +564,12 @@ export class ClientEngine {
         this.sendCancel(call);
         return this.finish(call, {
           ok: false,
-          error: new RpcError('RESOURCE_EXHAUSTED', `reply is ${result.totalBytes} bytes, above the ${this.maxMessageBytes}-byte message limit`),
+          error: new RpcError(
+            'RESOURCE_EXHAUSTED',
+            result.reason === 'message-too-large'
+              ? `reply is ${result.totalBytes} bytes, above the ${this.maxMessageBytes}-byte message limit`
+              : `reply of ${result.totalBytes} bytes does not fit in the client's reassembly memory`,
+          ),
         });
       case 'mismatch':
         return this.drop('malformed', call.peer);

@@ -1,4 +1,4 @@
-import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES } from './frame.js';
+import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES, MAX_BATCH_FRAMES } from './frame.js';
 import { deferOn, type Clock } from './clock.js';
 import type { PeerAddress } from './transport.js';
 
@@ -65,7 +65,7 @@ export class Coalescer {
         this.send(frame, peer);
         continue;
       }
-      if (size + cost > limit) emit();
+      if (size + cost > limit || batch.length === MAX_BATCH_FRAMES) emit();
       batch.push(frame);
       size += cost;
     }

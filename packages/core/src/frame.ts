@@ -337,7 +337,7 @@ export const bytesIO = { readU32, writeU32, readU16, writeU16 };
 export const BATCH_OVERHEAD_BYTES = HEADER_BYTES;
 /** Length prefix before each frame in a batch. */
 export const BATCH_ENTRY_BYTES = 2;
-/** Most frames a receiver unpacks from one batch; the rest are dropped. */
+/** Most frames in one batch; a batch with more is malformed and dropped whole. */
 export const MAX_BATCH_FRAMES = 512;
 
 const BATCH_HEADER: FrameHeader = { type: FrameType.BATCH, flags: 0, attempt: 0, session: 0, id: 0 };

@@ -164,11 +164,14 @@ export class ServerEngine {
       return true;
     });
     this.validator = options.validator;
-    this.sources = new SourceTable({
-      ...defaultSourceLimits,
-      ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
-      ...options.sources,
-    });
+    this.sources = new SourceTable(
+      {
+        ...defaultSourceLimits,
+        ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
+        ...options.sources,
+      },
+      this.policy.maxDeadlineMs + this.policy.graceMs,
+    );
     this.fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
   }
 
@@ -222,7 +225,12 @@ export class ServerEngine {
     for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
       if (entry.state === CallState.Queued) {
         this.counters.deadlineAborts++;
-        this.cache.cancel(entry, now);
+        if (entry.clamped) {
+          const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
+          this.reply(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
+        } else {
+          this.cache.cancel(entry, now);
+        }
       } else if (entry.state === CallState.Running) {
         // Deadline reached with the handler still running: tell it to stop.
         this.counters.deadlineAborts++;
@@ -295,6 +303,8 @@ export class ServerEngine {
             ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
             : 'the server is reassembling too many large requests; try again later',
           result.reason === 'message-too-large' ? 0 : this.admission.limits.retryAfterMs,
+          // Over a shared limit, nothing ran: the client may send it again later.
+          result.reason === 'message-too-large' ? 0 : Flag.REJECTED,
         );
       case 'mismatch':
         return this.drop('malformed', from);
@@ -380,7 +390,7 @@ export class ServerEngine {
 
   // The byte cap pushed out a reply: its source's retransmissions are now ambiguous.
   private readonly onEvict = (entry: CallEntry): void => {
-    entry.owner.source.lostStateAt = this.lastNow;
+    this.sources.get(entry.peerKey, this.lastNow).lostStateAt = this.lastNow;
   };
 
   // A finished call the client no longer needs: its entry goes; the session's

@@ -58,8 +58,18 @@ const FRAMING_ALLOWANCE = HEADER_BYTES + BATCH_ENTRY_BYTES;
 
 export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
+  /**
+   * When a source whose dedup state still mattered was forgotten for room.
+   * Every source (re)created after that starts with it as `lostStateAt`: its
+   * old state may be among what was lost (protocol.md §6.3).
+   */
+  private forgottenAt = -Infinity;
 
-  constructor(private readonly limits: SourceLimits) {}
+  constructor(
+    private readonly limits: SourceLimits,
+    /** How long lost dedup state stays relevant (max deadline + grace). */
+    private readonly stateLifetimeMs = Infinity,
+  ) {}
 
   get size(): number {
     return this.sources.size;
@@ -76,7 +86,7 @@ export class SourceTable {
   get(key: string, now: number): SourceState {
     let s = this.sources.get(key);
     if (s === undefined) {
-      if (this.sources.size >= this.limits.maxSources) this.sources.delete(this.sources.keys().next().value!);
+      if (this.sources.size >= this.limits.maxSources) this.forgetOldest(now);
       s = {
         tokens: this.limits.rateBurst,
         refilledAt: now,
@@ -85,7 +95,7 @@ export class SourceTable {
         validated: false,
         touchedAt: now,
         mayChallenge: false,
-        lostStateAt: -Infinity,
+        lostStateAt: this.forgottenAt,
         sessions: new Map(),
       };
       this.sources.set(key, s);
@@ -96,6 +106,15 @@ export class SourceTable {
       this.sources.set(key, s);
     }
     return s;
+  }
+
+  private forgetOldest(now: number): void {
+    const [key, oldest] = this.sources.entries().next().value!;
+    this.sources.delete(key);
+    const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
+    let mattered = recent(oldest.lostStateAt);
+    for (const session of oldest.sessions.values()) if (session.lowWater !== undefined && recent(session.lastSeenAt)) mattered = true;
+    if (mattered) this.forgottenAt = now;
   }
 
   /** Charges one received datagram; false when the source is over its rate. */
