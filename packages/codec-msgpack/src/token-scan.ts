@@ -23,9 +23,6 @@ const refusedExtTypes = new Set([0x62, 0x69, 0x70, 0x72]);
  */
 export function isWholeTokenRun(bytes: Uint8Array): boolean {
   const n = bytes.length;
-  const u8 = (i: number): number => bytes[i]!;
-  const u16 = (i: number): number => (bytes[i]! << 8) | bytes[i + 1]!;
-  const u32 = (i: number): number => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
   let i = 0;
   while (i < n) {
     const t = bytes[i]!;
@@ -63,12 +60,25 @@ export function isWholeTokenRun(bytes: Uint8Array): boolean {
       header += lengthBytes + (typeAt >= 0 ? 1 : 0);
     }
     if (i + header > n) return false;
-    if (lengthBytes === 1) data = u8(i + 1);
-    else if (lengthBytes === 2) data = u16(i + 1);
-    else if (lengthBytes === 4) data = u32(i + 1);
-    if (typeAt >= 0 && refusedExtTypes.has(u8(i + typeAt))) return false;
+    if (lengthBytes === 1) data = u8(bytes, i + 1);
+    else if (lengthBytes === 2) data = u16(bytes, i + 1);
+    else if (lengthBytes === 4) data = u32(bytes, i + 1);
+    if (typeAt >= 0 && refusedExtTypes.has(u8(bytes, i + typeAt))) return false;
     if (data > n - i - header) return false;
     i += header + data;
   }
   return true;
+}
+
+// Module-level readers: closures made per call showed up in profiles.
+function u8(bytes: Uint8Array, i: number): number {
+  return bytes[i]!;
+}
+
+function u16(bytes: Uint8Array, i: number): number {
+  return (bytes[i]! << 8) | bytes[i + 1]!;
+}
+
+function u32(bytes: Uint8Array, i: number): number {
+  return ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
 }

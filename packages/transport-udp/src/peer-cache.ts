@@ -22,12 +22,23 @@ export class PeerCache {
   }
 
   /** Number of cached peers. */
+  private last: PeerAddress | undefined;
+
   get size(): number {
     return this.peers.size;
   }
 
   /** The cached peer for `address|port`, created (and cached) on a miss. */
   get(address: string, family: 'IPv4' | 'IPv6', port: number): PeerAddress {
+    // Most datagrams come from the peer the previous one came from.
+    const last = this.last;
+    if (last !== undefined && last.port === port && last.address === address && last.family === family) return last;
+    const peer = this.lookup(address, family, port);
+    this.last = peer;
+    return peer;
+  }
+
+  private lookup(address: string, family: 'IPv4' | 'IPv6', port: number): PeerAddress {
     const key = `${address}|${port}`;
     const hit = this.peers.get(key);
     if (hit !== undefined && hit.family === family) return hit;
@@ -44,5 +55,6 @@ export class PeerCache {
   /** Forgets every peer. */
   clear(): void {
     this.peers.clear();
+    this.last = undefined;
   }
 }
