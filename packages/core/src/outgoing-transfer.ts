@@ -38,13 +38,21 @@ export class OutgoingTransfer {
   private ackedCount = 0;
   /** Lowest index not yet acknowledged. */
   private lowUnacked = 0;
+  /** Congestion window in fragments (fractional during additive increase). */
+  private cwnd: number;
+  private ssthresh: number;
+  /** Losses of fragments sent before this send sequence belong to a reduction already made. */
+  private recoverySeq = -1;
 
   constructor(
     readonly type: FrameType,
     readonly body: Uint8Array,
     readonly fragmentBytes: number,
+    /** The initial window, in fragments. */
     readonly window: number,
     initialRttMs = 0,
+    /** Largest window the transfer may grow to, in fragments. */
+    readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {
     this.count = Math.ceil(body.length / fragmentBytes);
     this.state = new Uint8Array(this.count);
@@ -52,6 +60,15 @@ export class OutgoingTransfer {
     this.sentAt = new Float64Array(this.count);
     this.resent = new Uint8Array(this.count);
     this.srttMs = initialRttMs;
+    this.cwnd = window;
+    // No slow start: a fresh transfer knows nothing of the receiver's buffer,
+    // and overflowing it costs a retransmission timeout. Grow linearly.
+    this.ssthresh = window;
+  }
+
+  /** The current congestion window, in whole fragments. */
+  get congestionWindow(): number {
+    return Math.floor(this.cwnd);
   }
 
   /** Every fragment has been acknowledged. */
@@ -78,10 +95,11 @@ export class OutgoingTransfer {
   /** Indexes to send now: lost fragments first, then new ones while the window has room. */
   nextToSend(now: number): number[] {
     const out: number[] = [];
-    for (let i = this.lowUnacked; i < this.nextNew && this.inFlight + out.length < this.window; i++) {
+    const window = Math.floor(this.cwnd);
+    for (let i = this.lowUnacked; i < this.nextNew && this.inFlight + out.length < window; i++) {
       if (this.state[i] === LOST) out.push(i);
     }
-    while (this.nextNew < this.count && this.inFlight + out.length < this.window) out.push(this.nextNew++);
+    while (this.nextNew < this.count && this.inFlight + out.length < window) out.push(this.nextNew++);
     for (const i of out) this.markSent(i, now);
     return out;
   }
@@ -98,6 +116,7 @@ export class OutgoingTransfer {
   /** Applies an ack; returns whether it acknowledged anything new. */
   onAck(ack: FragmentAck, now: number): boolean {
     let progressed = false;
+    let newlyAcked = 0;
     let largestAckedSeq = -1;
     let largestAcked = -1;
     const take = (from: number, to: number): void => {
@@ -107,6 +126,7 @@ export class OutgoingTransfer {
         if (s === IN_FLIGHT) this.inFlight--;
         this.state[i] = ACKED;
         this.ackedCount++;
+        newlyAcked++;
         progressed = true;
         if (this.sentSeq[i]! > largestAckedSeq) {
           largestAckedSeq = this.sentSeq[i]!;
@@ -133,10 +153,26 @@ export class OutgoingTransfer {
         ) {
           this.state[i] = LOST;
           this.inFlight--;
+          if (this.sentSeq[i]! > this.recoverySeq) this.reduce(this.cwnd / 2);
         }
       }
     }
+    this.grow(newlyAcked);
     return progressed;
+  }
+
+  // AIMD, as TCP Reno (RFC 5681): slow start to ssthresh, then about one
+  // fragment more per window acknowledged; halve on loss, once per flight.
+  private grow(newlyAcked: number): void {
+    if (newlyAcked === 0) return;
+    this.cwnd += this.cwnd < this.ssthresh ? newlyAcked : newlyAcked / this.cwnd;
+    if (this.cwnd > this.maxWindow) this.cwnd = this.maxWindow;
+  }
+
+  private reduce(to: number): void {
+    this.ssthresh = Math.max(2, this.cwnd / 2);
+    this.cwnd = Math.max(2, to);
+    this.recoverySeq = this.seq;
   }
 
   /**
@@ -145,6 +181,7 @@ export class OutgoingTransfer {
    * so a lost ack is always recovered.
    */
   onTimeout(now: number, minAgeMs = 0): number[] {
+    if (this.seq - 1 > this.recoverySeq) this.reduce(this.window);
     const sentBefore = now - Math.max(minAgeMs, this.srttMs);
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
       if (this.state[i] === IN_FLIGHT && (minAgeMs === 0 || this.sentAt[i]! <= sentBefore)) {
@@ -176,10 +213,25 @@ export function fragmentBytesFor(maxDatagramBytes: number): number {
 }
 
 /**
- * Fragments in flight per transfer: at most 64, and at most ~128 KiB, since
+ * The initial window of a transfer: at most 64 fragments and ~128 KiB, since
  * Linux's default socket receive buffer (212,992 bytes of kernel accounting)
- * overflows beyond that and every excess datagram would be lost.
+ * overflows beyond that. The window then grows while nothing is lost
+ * ({@link maxWindowFor}) and halves on loss.
  */
 export function windowFor(fragmentBytes: number, windowBytes = 128 * 1024, maxFragments = 64): number {
   return Math.max(2, Math.min(maxFragments, Math.floor(windowBytes / fragmentBytes)));
+}
+
+/**
+ * How far a transfer's window may grow while nothing is lost. Small fragments:
+ * up to 1 MiB or 1024 fragments — the receiver drains as the acks clock new
+ * sends, so the window can exceed its socket buffer. Fragments of 8 KiB or
+ * more: no growth — Linux's default receive buffer (212,992 bytes of kernel
+ * accounting) holds only about three 64 KiB datagrams, and overflowing it
+ * costs a retransmission timeout (protocol.md §7.3). Measured on loopback
+ * with `npm run bench -- --only=echo-1mib`.
+ */
+export function maxWindowFor(fragmentBytes: number, initial: number): number {
+  if (fragmentBytes >= 8 * 1024) return initial;
+  return Math.max(initial, Math.min(1024, Math.floor((1024 * 1024) / fragmentBytes)));
 }
