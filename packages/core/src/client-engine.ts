@@ -456,7 +456,11 @@ export class ClientEngine {
     const rto = call.rtt.rtoMs;
     let delay: number;
     if (call.acked) {
-      delay = Math.max(this.policy.ackedProbeIntervalMs, rto);
+      // The server has the request: probe only to recover a lost reply, from
+      // one RTO up to the slow probe interval. Jumping straight to the slow
+      // interval would cost a quick handler whose reply is lost a whole second.
+      delay = call.backoffMs;
+      call.backoffMs = Math.min(Math.max(this.policy.ackedProbeIntervalMs, rto), call.backoffMs * this.policy.backoffMultiplier);
     } else {
       delay = call.backoffMs;
       const cap = Math.max(this.policy.maxBackoffMs, rto);
@@ -528,6 +532,7 @@ export class ClientEngine {
     if (call.out !== undefined && !call.out.complete) call.out.acknowledgeAll();
     if (!call.acked) {
       call.acked = true;
+      call.backoffMs = call.rtt.rtoMs;
       this.schedule(call, now);
     }
   }

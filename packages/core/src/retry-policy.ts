@@ -42,8 +42,10 @@ export interface RetryPolicy {
   maxAttempts: number;
   /**
    * After the server has said "in progress" (ACK), the client re-sends only to
-   * recover a lost reply, at this interval (or the peer's RTO if higher):
-   * 1000 ms. A 30 s handler thus costs ~30 small datagrams, not a storm.
+   * recover a lost reply: one RTO after the ACK, then doubling up to this
+   * interval (or the peer's RTO if higher): 1000 ms. A quick handler whose
+   * reply is lost is asked again within an RTO; a 30 s handler costs ~35
+   * small datagrams, not a storm.
    */
   ackedProbeIntervalMs: number;
 }

@@ -336,12 +336,16 @@ export class ServerEngine {
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
-    if (frame.attempt > 0 && !idempotent && !noReply && now - owner.source.lostStateAt < this.policy.maxDeadlineMs + this.policy.graceMs) {
-      // A retransmission we have no entry for: either its first copy was lost
-      // (never ran) or the byte cap evicted its reply (did run). We cannot
-      // tell, so refuse rather than risk a second execution (protocol.md §6.3).
+    const evicted = !idempotent && owner.mayHaveBeenEvicted(frame.id);
+    const stateLost = frame.attempt > 0 && !idempotent && now - owner.source.lostStateAt < this.policy.maxDeadlineMs + this.policy.graceMs;
+    if (evicted || stateLost) {
+      // No entry, but the call may have run: its reply was evicted by the byte
+      // cap (then even a network duplicate of the first copy is suspect), or
+      // this source's session state was lost and this is a retransmission.
+      // Refuse rather than risk a second execution (protocol.md §6.3).
       this.counters.duplicatesRefused++;
-      const message = 'the server could not tell whether this call already ran (its reply cache was full); not running it again';
+      if (noReply) return this.drop('duplicate', from);
+      const message = 'the server could not tell whether this call already ran (its dedup state was evicted); not running it again';
       return this.sendError(frame, from, pk, now, 'ABORTED', message, 0);
     }
     if (!this.admission.hasRoom) {
@@ -390,7 +394,7 @@ export class ServerEngine {
 
   // The byte cap pushed out a reply: its source's retransmissions are now ambiguous.
   private readonly onEvict = (entry: CallEntry): void => {
-    this.sources.get(entry.peerKey, this.lastNow).lostStateAt = this.lastNow;
+    entry.owner.noteEvicted(entry.id);
   };
 
   // A finished call the client no longer needs: its entry goes; the session's

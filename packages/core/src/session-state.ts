@@ -29,9 +29,26 @@ export class SessionState {
     this.lastSeenAt = now;
   }
 
+  /**
+   * The highest id of this session whose entry the byte cap evicted. A copy
+   * of any call up to it that finds no entry may be a late duplicate of one
+   * that ran, whatever its attempt number (protocol.md §6.3).
+   */
+  evictedUpTo: number | undefined;
+
   /** Whether `id` is below the low-water mark: a late copy of a finished call. */
   isStale(id: number): boolean {
     return this.lowWater !== undefined && serialBefore(id, this.lowWater);
+  }
+
+  /** Records that the entry of call `id` was evicted. */
+  noteEvicted(id: number): void {
+    if (this.evictedUpTo === undefined || serialBefore(this.evictedUpTo, id)) this.evictedUpTo = id;
+  }
+
+  /** Whether a call `id` with no entry may be one whose entry was evicted. */
+  mayHaveBeenEvicted(id: number): boolean {
+    return this.evictedUpTo !== undefined && !serialBefore(this.evictedUpTo, id);
   }
 
   /** Remembers a finished entry so a later low-water mark can release it. */
