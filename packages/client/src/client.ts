@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   ClientEngine,
   defaultCallPolicy,
+  defaultRetryPolicy,
   encodeMethodName,
   jsonCodec,
   MAX_METHOD_BYTES,
@@ -9,57 +10,29 @@ import {
   sendVia,
   systemClock,
   TimerDriver,
-  type CallOutcome,
   type ClientEngineStats,
   type Clock,
+  type FlushableSend,
   type Codec,
   type Contract,
-  type FlowLimits,
   type PeerAddress,
-  type RetryBudgetPolicy,
-  type RetryPolicy,
   type Transport,
 } from '@udprpc/core';
 import type * as TE from 'typed-emitter';
+import { encodeInput } from './codec-outcome.js';
+import type { EndpointSnapshot } from './endpoint-set.js';
+import type { ClientOptions } from './client-options.js';
 import type { ClientEvents } from './events.js';
-import { composeClientInterceptors, type ClientInterceptor, type ClientNext, type ClientRequest } from './interceptor.js';
-import { ReplyStream, type GroupCallOptions, type GroupMethod, type GroupReply, type GroupStub } from './group.js';
+import { startGroupCall, type GroupCallContext } from './group-call.js';
+import type { GroupCallOptions, GroupMethod, GroupReply, GroupStub } from './group.js';
+import { composeClientInterceptors, type ClientNext, type ClientRequest } from './interceptor.js';
+import { Router, type RoutingStats } from './router.js';
+import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
+import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
 
-/** Options of {@link createClient}. */
-export interface ClientOptions {
-  /** The datagram transport; the client binds it on first use. */
-  transport: Transport;
-  /** The server to call (or a promise of it, e.g. while a host name resolves). */
-  peer: PeerAddress | Promise<PeerAddress>;
-  /** Payload codec; must match the server's. Default: JSON (the `udprpc` package defaults to msgpack). */
-  codec?: Codec;
-  /** Time source; inject a virtual clock in tests. Default: the system's monotonic clock. */
-  clock?: Clock;
-  /** Uniform [0,1) random source for ids and jitter; inject a seeded one in tests. */
-  random?: () => number;
-  /** Default per-call time budget in ms (5000). */
-  timeoutMs?: number;
-  retry?: Partial<RetryPolicy>;
-  retryBudget?: Partial<RetryBudgetPolicy>;
-  /** Largest datagram to send (1200 by default); larger messages are fragmented. */
-  maxDatagramBytes?: number;
-  /** Largest request or reply, in bytes (16 MiB). */
-  maxMessageBytes?: number;
-  /** Calls in flight to the server before new ones queue (1024), the queue's size (4096), and whether a full window queues or fails. */
-  flow?: Partial<FlowLimits>;
-  /** Outermost first. */
-  interceptors?: readonly ClientInterceptor[];
-  /**
-   * Pack frames bound for the same peer in one event-loop turn into one
-   * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
-   * it costs nothing when there is nothing to pack.
-   */
-  coalesce?: boolean;
-}
-
-/** Counters of a client. */
-export type ClientStats = ClientEngineStats;
+/** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
+export type ClientStats = ClientEngineStats & { routing: RoutingStats };
 
 interface MethodInfo {
   readonly service: string;
@@ -71,11 +44,15 @@ interface MethodInfo {
 // typed-emitter is CommonJS; from ESM its `export default` is the `default` member.
 type ClientEmitter = new () => TE.default<ClientEvents>;
 
+const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 });
+
 /**
- * A udprpc client bound to one server. Get a typed stub with {@link Client.stub}.
+ * A udprpc client for one server, or for several servers offering the same
+ * service (`peers`). Get a typed stub with {@link Client.stub}.
  */
 export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private readonly engine: ClientEngine;
+  private readonly send: FlushableSend;
   private readonly timer: TimerDriver;
   private readonly transport: Transport;
   private readonly codec: Codec;
@@ -83,19 +60,29 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private readonly defaultTimeoutMs: number;
   private readonly invoke: ClientNext;
   private readonly methods = new Map<string, MethodInfo>();
+  private readonly router: Router | undefined;
+  private readonly sender: RoutedSender;
   private peer: PeerAddress | undefined;
+  private started = false;
+  private peersSet = false;
   private ready: Promise<void> | undefined;
+  private listening: Promise<PeerAddress> | undefined;
   private closed = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
+    if ((options.peer === undefined) === (options.peers === undefined)) {
+      throw new RpcError('INVALID_ARGUMENT', 'createClient: pass exactly one of `peer` and `peers`');
+    }
+    const policy = resolveRoutingPolicy(options);
     this.transport = options.transport;
     this.codec = options.codec ?? jsonCodec;
     this.clock = options.clock ?? systemClock;
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
+    const random = options.random ?? Math.random;
     this.engine = new ClientEngine({
-      send: sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
-      ...(options.random === undefined ? {} : { random: options.random }),
+      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), this.clock),
+      random,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
@@ -108,10 +95,19 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       },
     });
     this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
-    this.invoke = composeClientInterceptors(options.interceptors ?? [], (req) => this.send(req));
+    if (options.peers !== undefined) {
+      const retry = { ...defaultRetryPolicy, ...options.retry };
+      this.router = new Router(this.engine, this.clock, random, policy, retry, {
+        onFailover: (info) => this.emit('failover', info),
+        onHedge: (info) => this.emit('hedge', info),
+        onHealth: (info) => this.emit('health', info),
+      }, () => this.timer.update());
+    }
+    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router);
+    this.invoke = composeClientInterceptors(options.interceptors ?? [], (req) => this.sender.send(req));
   }
 
-  /** Binds the transport and resolves the server address; calls do this on their own. */
+  /** Binds the transport and resolves the server address(es); calls do this on their own. */
   connect(): Promise<void> {
     // A failed attempt (bind error, DNS failure) is not cached: the next call tries again.
     this.ready ??= this.start().catch((error: unknown) => {
@@ -136,20 +132,21 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
    * A typed stub whose calls go to every server listening on the client's
    * address — a multicast group or a broadcast address — and yield each
    * server's reply as it arrives, until `collectMs` or `maxReplies`.
-   * Group requests and replies must each fit in one datagram.
+   * Group requests and replies must each fit in one datagram. A
+   * multi-endpoint client sends group calls to the first endpoint of its list.
    */
   group<C extends Contract>(contract: C): GroupStub<C> {
     const stub: Record<string, GroupMethod<unknown, unknown>> = {};
     for (const [name, def] of Object.entries(contract.methods)) {
       const info = this.methodInfo(contract.name, name, def.idempotent);
-      stub[name] = (input?: unknown, options?: GroupCallOptions) => this.groupCall(info, input, options);
+      stub[name] = (input?: unknown, options?: GroupCallOptions) => startGroupCall(this.groupContext, info.wire, input, options);
     }
     return Object.freeze(stub) as GroupStub<C>;
   }
 
   /** Calls `service.method` on every server of a group, untyped (for tools such as the CLI). */
   callGroup(service: string, method: string, input: unknown, options?: GroupCallOptions): AsyncIterable<GroupReply<unknown>> {
-    return this.groupCall(this.methodInfo(service, method, false), input, options);
+    return startGroupCall(this.groupContext, this.methodInfo(service, method, false).wire, input, options);
   }
 
   /** Calls `service.method` by name, untyped (for tools such as the CLI). */
@@ -159,12 +156,29 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** A snapshot of the counters. */
   stats(): ClientStats {
-    return this.engine.stats();
+    return { ...this.engine.stats(), routing: this.router?.stats() ?? { ...noRouting } };
   }
 
-  /** Smoothed RTT and current RTO to the server, once measured. */
+  /** Smoothed RTT and current RTO to the server (the first endpoint of a multi-endpoint client), once measured. */
   timing(): { srttMs: number | undefined; rtoMs: number } | undefined {
-    return this.peer === undefined ? undefined : this.engine.peerTiming(this.peer);
+    const peer = this.peer ?? this.router?.endpoints.list[0]?.peer;
+    return peer === undefined ? undefined : this.engine.peerTiming(peer);
+  }
+
+  /** Multi-endpoint clients: every endpoint with its health and load. Empty for a single-peer client. */
+  endpoints(): EndpointSnapshot[] {
+    return this.router?.snapshot() ?? [];
+  }
+
+  /**
+   * Multi-endpoint clients: replaces the endpoint list (e.g. after a DNS
+   * lookup). Endpoints that leave it get no new calls; their calls in flight
+   * finish. Throws FAILED_PRECONDITION on a single-peer client.
+   */
+  setPeers(peers: readonly PeerAddress[]): void {
+    if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
+    this.peersSet = true;
+    this.router.endpoints.update(peers);
   }
 
   /**
@@ -174,8 +188,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.router !== undefined) this.router.closed = true;
     this.engine.cancelAll(this.clock.now(), new RpcError('CANCELLED', 'client closed'));
     this.timer.close();
+    // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
+    this.send.flush();
     await this.transport.close();
     this.emit('close');
   }
@@ -199,136 +216,73 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (!(timeoutMs > 0)) throw new RpcError('INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${timeoutMs}`);
     // The deadline is fixed at entry, so connecting counts against it.
     const deadline = this.clock.now() + timeoutMs;
-    if (this.peer === undefined) await this.connect();
+    if (!this.started) await this.connect();
     if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
-    const req: ClientRequest = {
-      service: info.service,
-      method: info.method,
-      input,
-      deadline,
-      signal: options?.signal,
-      peer: this.peer!,
-      idempotent: info.idempotent,
-    };
+    let reservation: Reservation | undefined;
+    let peer = this.peer;
+    if (this.router !== undefined) {
+      // The first attempt's endpoint is chosen (and counted) before the interceptors run, so they see it.
+      reservation = this.sender.reserve(info.idempotent);
+      peer = reservation.endpoint.peer;
+    }
+    const req: ClientRequest = { service: info.service, method: info.method, input, deadline, signal: options?.signal, peer: peer!, idempotent: info.idempotent };
     // The wire name travels on the request object so the last step needs no lookup.
     (req as ClientRequest & { [wireKey]?: Uint8Array })[wireKey] = info.wire;
-    return this.invoke(req);
-  }
-
-  private async notifyMethod(info: MethodInfo, input: unknown): Promise<void> {
-    if (this.peer === undefined) await this.connect();
-    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
-    const now = this.clock.now();
-    const error = this.engine.notify(
-      { peer: this.peer!, method: info.wire, payload: this.encode(input), deadlineAt: now + this.defaultTimeoutMs },
-      now,
-    );
-    if (error !== undefined) throw error;
-  }
-
-  // The innermost step: encode, hand to the engine, decode the outcome.
-  private send(req: ClientRequest): Promise<unknown> {
-    const wire = (req as ClientRequest & { [wireKey]?: Uint8Array })[wireKey] ?? encodeMethodName(`${req.service}.${req.method}`);
-    const signal = req.signal;
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    const payload = this.encode(req.input);
-    return new Promise((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      const settle = (outcome: CallOutcome): void => {
-        if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-        if (outcome.ok) {
-          const decoded = this.codec.decode(outcome.payload);
-          if (decoded.ok) resolve(decoded.value);
-          else reject(new RpcError('INTERNAL', `could not decode the reply: ${decoded.error.message}`, { cause: decoded.error }));
-        } else {
-          reject(this.withDetails(outcome));
-        }
-      };
-      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, this.clock.now(), settle);
-      if (typeof id !== 'number') return reject(id);
-      if (signal !== undefined) {
-        onAbort = () => {
-          this.engine.cancel(id, this.clock.now(), abortError(signal));
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      this.timer.update();
-    });
-  }
-
-  private groupCall(info: MethodInfo, input: unknown, options: GroupCallOptions | undefined): ReplyStream<GroupReply<unknown>> {
-    const stream = new ReplyStream<GroupReply<unknown>>();
-    const collectMs = options?.collectMs ?? 1000;
-    const deadline = this.clock.now() + collectMs;
-    const start = async (): Promise<void> => {
-      if (this.peer === undefined) await this.connect();
-      if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
-      const signal = options?.signal;
-      if (signal?.aborted) throw abortError(signal);
-      const payload = this.encode(input);
-      const id = this.engine.call(
-        { peer: this.peer!, method: info.wire, payload, deadlineAt: deadline },
-        this.clock.now(),
-        (outcome) => {
-          signal?.removeEventListener('abort', onAbort);
-          if (outcome.ok) stream.end();
-          else if (outcome.error.code === 'CANCELLED') stream.end();
-          else stream.end(outcome.error);
-        },
-        {
-          maxReplies: options?.maxReplies ?? 256,
-          onReply: (peer, outcome) => {
-            if (outcome.ok) {
-              const decoded = this.codec.decode(outcome.payload);
-              if (decoded.ok) stream.push({ peer, ok: true, result: decoded.value });
-              else stream.push({ peer, ok: false, error: new RpcError('INTERNAL', `could not decode the reply: ${decoded.error.message}`) });
-            } else {
-              stream.push({ peer, ok: false, error: this.withDetails(outcome) });
-            }
-          },
-        },
-      );
-      if (typeof id !== 'number') throw id;
-      const onAbort = (): void => this.engine.cancel(id, this.clock.now());
-      signal?.addEventListener('abort', onAbort, { once: true });
-      stream.onReturn = onAbort;
-      this.timer.update();
-    };
-    start().catch((error: unknown) => stream.end(RpcError.from(error)));
-    return stream;
-  }
-
-  private encode(input: unknown): Uint8Array {
+    if (reservation === undefined) return this.invoke(req);
+    (req as ClientRequest & { [routeKey]?: Reservation })[routeKey] = reservation;
     try {
-      return this.codec.encode(input);
-    } catch (e) {
-      throw new RpcError('INVALID_ARGUMENT', `could not encode the request: ${(e as Error).message}`, { cause: e });
+      return await this.invoke(req);
+    } finally {
+      this.sender.giveBack(reservation);
     }
   }
 
-  private withDetails(outcome: Extract<CallOutcome, { ok: false }>): RpcError {
-    const e = outcome.error;
-    if (outcome.detailsBytes === undefined || outcome.detailsBytes.length === 0) return e;
-    const details = this.codec.decode(outcome.detailsBytes);
-    return new RpcError(e.code, e.message, {
-      remote: e.remote,
-      details: details.ok ? details.value : undefined,
-      ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
-    });
+  private async notifyMethod(info: MethodInfo, input: unknown): Promise<void> {
+    if (!this.started) await this.connect();
+    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
+    const now = this.clock.now();
+    const peer = this.router === undefined ? this.peer! : this.sender.notifyTarget(now);
+    const error = this.engine.notify({ peer, method: info.wire, payload: encodeInput(this.codec, input), deadlineAt: now + this.defaultTimeoutMs }, now);
+    if (error !== undefined) throw error;
+  }
+
+  private get groupContext(): GroupCallContext {
+    return { engine: this.engine, clock: this.clock, codec: this.codec, timer: this.timer, target: () => this.groupTarget() };
+  }
+
+  private async groupTarget(): Promise<PeerAddress> {
+    if (!this.started) await this.connect();
+    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
+    const peer = this.peer ?? this.router?.endpoints.list[0]?.peer;
+    if (peer === undefined) throw new RpcError('UNAVAILABLE', 'the client has no endpoints');
+    return peer;
   }
 
   private async start(): Promise<void> {
-    const [peer] = await Promise.all([
-      this.options.peer,
-      this.transport.listen(
+    // Bound once: a later connect (after a failed discovery) reuses the socket.
+    const listening = (this.listening ??= this.transport
+      .listen(
         (bytes, from) => {
-          this.engine.receive(bytes, from, this.clock.now());
+          const now = this.clock.now();
+          this.router?.onDatagram(bytes, now);
+          this.engine.receive(bytes, from, now);
           this.timer.update();
         },
         (error) => this.reportError(error),
-      ),
-    ]);
-    this.peer = peer;
+      )
+      .catch((error: unknown) => {
+        this.listening = undefined;
+        throw error;
+      }));
+    if (this.router !== undefined) {
+      const source = this.options.peers!;
+      const [peers] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
+      if (!this.peersSet) this.router.endpoints.update(peers);
+    } else {
+      const [peer] = await Promise.all([this.options.peer!, listening]);
+      this.peer = peer;
+    }
+    this.started = true;
   }
 
   private reportError(error: unknown): void {
@@ -336,14 +290,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   }
 }
 
-const wireKey = Symbol('udprpc.wire');
-
-function abortError(signal: AbortSignal): RpcError {
-  // AbortSignal.timeout() aborts with a TimeoutError: DEADLINE_EXCEEDED.
-  return RpcError.from(signal.reason ?? new Error('call aborted'), 'CANCELLED');
-}
-
-/** Creates a client for one server. */
+/** Creates a client for one server (`peer`) or several (`peers`). */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
 }

@@ -1,13 +1,20 @@
-import type { DropReason, PeerAddress } from '@udprpc/core';
+import type { DropReason, PeerAddress, RpcError } from '@udprpc/core';
+import type { HealthState } from './endpoint-health.js';
 
 /** Events a client emits; a call's own outcome is its Promise. */
 export type ClientEvents = {
   /** A request is being retransmitted. */
   retry: (info: { id: number; peer: PeerAddress; attempt: number; rtoMs: number }) => void;
-  /** A call ended without a reply (deadline or attempts exhausted). */
+  /** A call (or one attempt of a multi-endpoint call) ended without a reply (deadline or attempts exhausted). */
   timeout: (info: { id: number; peer: PeerAddress; attempts: number }) => void;
   /** A datagram was discarded. */
   drop: (reason: DropReason, from: PeerAddress) => void;
+  /** Multi-endpoint: an idempotent call moved to another endpoint. */
+  failover: (info: { from: PeerAddress; to: PeerAddress; reason: RpcError }) => void;
+  /** Multi-endpoint: an idempotent call was hedged to a second endpoint after `delayMs`. */
+  hedge: (info: { peer: PeerAddress; delayMs: number }) => void;
+  /** Multi-endpoint: an endpoint was ejected, or became healthy again. */
+  health: (info: { peer: PeerAddress; state: HealthState }) => void;
   /** A transport problem; only emitted when someone listens. */
   error: (error: Error) => void;
   close: () => void;

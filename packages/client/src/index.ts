@@ -1,9 +1,12 @@
 /**
- * @udprpc/client — typed stubs over the udprpc protocol engine.
+ * @udprpc/client — typed stubs over the udprpc protocol engine, for one
+ * server or for several (load balancing, health, failover and hedging of
+ * idempotent calls: docs/multi-endpoint.md).
  *
  * @packageDocumentation
  */
-export { Client, createClient, type ClientOptions, type ClientStats } from './client.js';
+export { Client, createClient, type ClientStats } from './client.js';
+export type { ClientOptions } from './client-options.js';
 export type { CallOptions, Stub, StubMethod, StubArgs } from './stub.js';
 export {
   composeClientInterceptors,
@@ -13,3 +16,21 @@ export {
 } from './interceptor.js';
 export type { ClientEvents } from './events.js';
 export type { GroupReply, GroupCallOptions, GroupMethod, GroupStub } from './group.js';
+export {
+  defaultHealthPolicy,
+  defaultFailoverPolicy,
+  defaultHedgingPolicy,
+  LATENCY_SAMPLE_SIZE,
+  MIN_LATENCY_SAMPLES,
+  type BalancerKind,
+  type HealthPolicy,
+  type FailoverPolicy,
+  type HedgingOptions,
+  type HedgingPolicy,
+  type RoutingOptions,
+} from './routing-policy.js';
+export { pickTwoChoices, RoundRobinBalancer, TwoChoicesBalancer, createBalancer, type Balancer, type BalancerCandidate } from './balancer.js';
+export { EndpointHealth, type HealthState } from './endpoint-health.js';
+export { LatencyWindow } from './latency-window.js';
+export type { EndpointSnapshot } from './endpoint-set.js';
+export type { RoutingStats } from './router.js';

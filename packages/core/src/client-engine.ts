@@ -31,108 +31,19 @@ import { defaultFlowLimits, PeerState, type FlowLimits } from './peer-state.js';
 import type { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import { peerKey, type PeerAddress } from './transport.js';
+import type {
+  CallOutcome,
+  CallRequest,
+  ClientEngineHooks,
+  ClientEngineOptions,
+  ClientEngineStats,
+  GroupCollector,
+  PendingCall,
+} from './client-engine-types.js';
 
-/** How a call ended, as the engine sees it (payloads are still encoded). */
-export type CallOutcome =
-  | { ok: true; payload: Uint8Array }
-  | { ok: false; error: RpcError; detailsBytes?: Uint8Array };
-
-/**
- * Collects the replies of a group call (a request sent to a multicast or
- * broadcast address): one per responding server, at most `maxReplies`.
- */
-export interface GroupCollector {
-  readonly maxReplies: number;
-  onReply(from: PeerAddress, outcome: CallOutcome): void;
-}
+export type { CallOutcome, CallRequest, ClientEngineHooks, ClientEngineOptions, ClientEngineStats, GroupCollector } from './client-engine-types.js';
 
 const EMPTY = new Uint8Array(0);
-
-/** What the client engine reports as it works; all optional. */
-export interface ClientEngineHooks {
-  onRetry?(info: { id: number; peer: PeerAddress; attempt: number; rtoMs: number }): void;
-  onTimeout?(info: { id: number; peer: PeerAddress; attempts: number }): void;
-  onDrop?(reason: DropReason, from: PeerAddress): void;
-}
-
-/** Configuration of a {@link ClientEngine}. */
-export interface ClientEngineOptions {
-  /** Sends one datagram; must not throw. */
-  send(bytes: Uint8Array, to: PeerAddress): void;
-  /** Uniform [0, 1) source for ids, session and jitter; inject a seeded one in tests. */
-  random?: () => number;
-  retry?: Partial<RetryPolicy>;
-  retryBudget?: Partial<RetryBudgetPolicy>;
-  maxDatagramBytes?: number;
-  /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
-  maxMessageBytes?: number;
-  hooks?: ClientEngineHooks;
-  /** Most peers whose RTT state is remembered (least recently used idle ones go first). */
-  maxPeers?: number;
-  /** Per-peer in-flight window and queue. */
-  flow?: Partial<FlowLimits>;
-}
-
-/** One outgoing request. */
-export interface CallRequest {
-  peer: PeerAddress;
-  /** UTF-8 wire name, encoded once per method by the caller. */
-  method: Uint8Array;
-  payload: Uint8Array;
-  /** Absolute deadline on the engine's clock. */
-  deadlineAt: number;
-}
-
-/** Counters of a client engine. */
-export interface ClientEngineStats {
-  calls: number;
-  responses: number;
-  errors: number;
-  timeouts: number;
-  cancelled: number;
-  retransmits: number;
-  notifications: number;
-  /** Calls waiting for a slot in a peer's window (or for its pushback to end). */
-  queued: number;
-  /** Calls the server refused before running, sent again after its retry-after hint. */
-  pushbacks: number;
-  /** Address-validation challenges answered. */
-  validations: number;
-  inFlight: number;
-  drops: DropCounts;
-  retryBudget: RetryBudgetState;
-}
-
-interface PendingCall extends Timed {
-  readonly id: number;
-  readonly peer: PeerAddress;
-  readonly peerKey: string;
-  readonly peerState: PeerState<PendingCall>;
-  readonly rtt: RttEstimator;
-  /** Waiting in the peer's queue, not yet sent. */
-  queued: boolean;
-  readonly method: Uint8Array;
-  readonly payload: Uint8Array;
-  readonly deadlineAt: number;
-  readonly settle: (outcome: CallOutcome) => void;
-  /** Transmissions so far (0 before the first). */
-  attempt: number;
-  /** Transmissions not yet acknowledged by an ACK. */
-  unacked: number;
-  lastSentAt: number;
-  /** Delay before the next retransmission, before jitter. */
-  backoffMs: number;
-  nextSendAt: number;
-  acked: boolean;
-  /** The request's fragments, when it does not fit in one datagram. */
-  out: OutgoingTransfer | undefined;
-  /** Set once a fragment of the reply has arrived. */
-  receivingReply: boolean;
-  /** The transmission whose RTT was last sampled. */
-  sampledAttempt: number;
-  /** Set for group calls: who answered, and where answers go. */
-  group: { collector: GroupCollector; seen: Set<string> } | undefined;
-}
 
 /**
  * The client half of the protocol, free of I/O: requests and datagrams in,
@@ -305,6 +216,8 @@ export class ClientEngine {
   cancelAll(now: number, error: RpcError): void {
     this.closing = true;
     for (const call of [...this.pending.values()]) {
+      // A settle callback may have finished another call meanwhile.
+      if (this.pending.get(call.id) !== call) continue;
       this.counters.cancelled++;
       this.sendCancel(call);
       this.finish(call, { ok: false, error });

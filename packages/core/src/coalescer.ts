@@ -73,18 +73,22 @@ export class Coalescer {
   }
 }
 
+/** A send function, plus a way to push out whatever it is holding. */
+export type FlushableSend = ((bytes: Uint8Array, to: PeerAddress) => void) & { flush(): void };
+
 /**
  * The send function an engine should use on `transport`: through a
- * {@link Coalescer} when `coalesce` is on, straight to the transport otherwise.
+ * {@link Coalescer} when `coalesce` is on, straight to the transport
+ * otherwise. Call `flush()` before closing the transport.
  */
 export function sendVia(
   transport: { send(bytes: Uint8Array, to: PeerAddress): void },
   coalesce: boolean,
   maxDatagramBytes: number,
   clock: Clock,
-): (bytes: Uint8Array, to: PeerAddress) => void {
+): FlushableSend {
   const direct = (bytes: Uint8Array, to: PeerAddress): void => transport.send(bytes, to);
-  if (!coalesce) return direct;
+  if (!coalesce) return Object.assign(direct, { flush: () => {} });
   const coalescer = new Coalescer(direct, maxDatagramBytes, (cb) => deferOn(clock, cb));
-  return (bytes, to) => coalescer.push(bytes, to);
+  return Object.assign((bytes: Uint8Array, to: PeerAddress) => coalescer.push(bytes, to), { flush: coalescer.flush });
 }

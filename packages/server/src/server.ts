@@ -7,6 +7,7 @@ import {
   systemClock,
   TimerDriver,
   type Clock,
+  type FlushableSend,
   type Codec,
   type Contract,
   type AdmissionLimits,
@@ -90,6 +91,7 @@ type ServerEmitter = new () => TE.default<ServerEvents>;
 /** A udprpc server: implement contracts, then {@link Server.listen}. */
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly engine: ServerEngine;
+  private readonly send: FlushableSend;
   private readonly timer: TimerDriver;
   private readonly transport: Transport;
   private readonly codec: Codec;
@@ -111,7 +113,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
     this.engine = new ServerEngine({
-      send: sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
+      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
       maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
@@ -180,6 +182,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
     this.running.clear();
     this.timer.close();
+    // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
+    this.send.flush();
     await this.transport.close();
     this.emit('close');
   }

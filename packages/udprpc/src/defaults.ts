@@ -1,4 +1,6 @@
-import { lookup } from 'node:dns/promises';
+import { lookup as lookupFirst } from 'node:dns/promises';
+import { createMultiClient } from './multi-client.js';
+import { DEFAULT_RESOLVE_INTERVAL_MS, systemLookup, type LookupAll } from './resolver.js';
 import {
   createClient as createCoreClient,
   type Client,
@@ -37,18 +39,41 @@ export function createServer(options: UdpServerOptions = {}): Server {
   });
 }
 
-/** Options of {@link createClient}: a URL, plus everything {@link ClientOptions} takes. */
-export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'peer'> {
-  /** `udp://host:port`; IPv6 literals in brackets. Host names are resolved once, on first use. */
+/** Options of {@link createClient}: where the server(s) are, plus everything {@link ClientOptions} takes. */
+export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'peer' | 'peers'> {
+  /** `udp://host:port`; IPv6 literals in brackets. Host names are resolved once, on first use, to their first address. */
   url?: string;
-  /** Instead of `url`: a transport and a peer on it (e.g. the testkit's simulated network). */
+  /**
+   * Several `udp://host:port` endpoints of one service (docs/multi-endpoint.md).
+   * Each host name resolves to ALL its A/AAAA records, re-resolved every
+   * `resolveIntervalMs`; endpoints that disappear get no new calls (their
+   * calls in flight finish). One socket per IP family in use.
+   */
+  urls?: readonly string[];
+  /** Re-resolution period of the host names in `urls`, in ms (30 000); 0 resolves once. */
+  resolveIntervalMs?: number;
+  /** Resolves a host name to all its addresses (default `dns.lookup(host, { all: true })`); inject for tests or custom discovery. */
+  lookup?: LookupAll;
+  /** Instead of `url`: a transport and a peer on it (e.g. the testkit's simulated network). Also usable with `urls`. */
   transport?: Transport;
   peer?: PeerAddress;
+  /** Instead of `url`: a transport and several peers on it. */
+  peers?: readonly PeerAddress[];
 }
 
-/** Creates a client for the server at `options.url`, over UDP with the msgpack codec. */
+/**
+ * Creates a client over UDP with the msgpack codec, for the server at
+ * `options.url`, or for several servers (`urls`, or `transport` + `peers`).
+ */
 export function createClient(options: UdpClientOptions): Client {
-  const { url, transport, peer, ...rest } = options;
+  const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, ...rest } = options;
+  const given = [url, urls, peer, peers].filter((x) => x !== undefined).length;
+  if (given > 1) throw new RpcError('INVALID_ARGUMENT', 'createClient: pass only one of `url`, `urls`, `peer` and `peers`');
+  if (urls !== undefined) return createMultiClient(urls, resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS, lookup ?? systemLookup, transport, rest);
+  if (peers !== undefined) {
+    if (transport === undefined) throw new RpcError('INVALID_ARGUMENT', 'createClient: `peers` needs a `transport` (or use `urls`)');
+    return createCoreClient({ codec: msgpackCodec, ...rest, transport, peers });
+  }
   if (transport !== undefined || peer !== undefined) {
     if (transport === undefined || peer === undefined) {
       throw new RpcError('INVALID_ARGUMENT', 'createClient: pass both `transport` and `peer`, or a `url`');
@@ -66,7 +91,7 @@ export function createClient(options: UdpClientOptions): Client {
       peer: { address: endpoint.host, family, port: endpoint.port },
     });
   }
-  const resolved = lookup(endpoint.host).then(
+  const resolved = lookupFirst(endpoint.host).then(
     (r) => ({ address: r.address, family: r.family === 6 ? 'IPv6' : 'IPv4', port: endpoint.port }) as const,
     (e: unknown) => {
       throw new RpcError('UNAVAILABLE', `could not resolve ${endpoint.host}`, { cause: e });

@@ -11,6 +11,17 @@
 export { createServer, createClient, type UdpServerOptions, type UdpClientOptions } from './defaults.js';
 export { parseEndpoint, type Endpoint } from './url.js';
 export {
+  EndpointResolver,
+  systemLookup,
+  DEFAULT_RESOLVE_INTERVAL_MS,
+  type EndpointResolverOptions,
+  type LookupAll,
+  type LookupAddress,
+} from './resolver.js';
+export { FamilyTransport, udpSocketFor, type FamilySocketFactory, type IpFamily } from './family-transport.js';
+export { startCluster, clusterUrls, type Cluster, type ClusterOptions, type ClusterWorker } from './cluster.js';
+export { serveClusterWorker, clusterWorkerInfo, type ClusterWorkerInfo, type ClusterWorkerOptions } from './cluster-worker.js';
+export {
   RpcError,
   Code,
   defineContract,
@@ -53,6 +64,16 @@ export {
   type GroupCallOptions,
   type GroupMethod,
   type GroupStub,
+  type BalancerKind,
+  type HealthPolicy,
+  type FailoverPolicy,
+  type HedgingOptions,
+  type HealthState,
+  type EndpointSnapshot,
+  type RoutingStats,
+  defaultHealthPolicy,
+  defaultFailoverPolicy,
+  defaultHedgingPolicy,
 } from '@udprpc/client';
 export {
   Server,

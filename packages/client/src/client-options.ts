@@ -1,0 +1,43 @@
+import type { Clock, Codec, FlowLimits, PeerAddress, RetryBudgetPolicy, RetryPolicy, Transport } from '@udprpc/core';
+import type { ClientInterceptor } from './interceptor.js';
+import type { RoutingOptions } from './routing-policy.js';
+
+/** Options of {@link createClient}. Give either `peer` or `peers`. */
+export interface ClientOptions extends RoutingOptions {
+  /** The datagram transport; the client binds it on first use. */
+  transport: Transport;
+  /** The one server to call (or a promise of it, e.g. while a host name resolves). */
+  peer?: PeerAddress | Promise<PeerAddress>;
+  /**
+   * Several servers offering the same service: calls are spread over them,
+   * unhealthy ones are ejected, idempotent calls fail over and may be hedged
+   * (docs/multi-endpoint.md). Change the list later with `setPeers`. A
+   * function is called on each connection attempt, so a failed discovery
+   * (DNS) is tried again by the next call.
+   */
+  peers?: readonly PeerAddress[] | Promise<readonly PeerAddress[]> | (() => Promise<readonly PeerAddress[]>);
+  /** Payload codec; must match the server's. Default: JSON (the `udprpc` package defaults to msgpack). */
+  codec?: Codec;
+  /** Time source; inject a virtual clock in tests. Default: the system's monotonic clock. */
+  clock?: Clock;
+  /** Uniform [0,1) random source for ids, jitter and load balancing; inject a seeded one in tests. */
+  random?: () => number;
+  /** Default per-call time budget in ms (5000). */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  retryBudget?: Partial<RetryBudgetPolicy>;
+  /** Largest datagram to send (1200 by default); larger messages are fragmented. */
+  maxDatagramBytes?: number;
+  /** Largest request or reply, in bytes (16 MiB). */
+  maxMessageBytes?: number;
+  /** Calls in flight to each server before new ones queue (1024), the queue's size (4096), and whether a full window queues or fails. */
+  flow?: Partial<FlowLimits>;
+  /** Outermost first. */
+  interceptors?: readonly ClientInterceptor[];
+  /**
+   * Pack frames bound for the same server in one event-loop turn into one
+   * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
+   * it costs nothing when there is nothing to pack.
+   */
+  coalesce?: boolean;
+}

@@ -1,0 +1,116 @@
+import type { HealthPolicy } from './routing-policy.js';
+
+/** Where an endpoint stands in outlier detection. */
+export type HealthState = 'healthy' | 'ejected' | 'probing';
+
+/**
+ * Outlier detection for one endpoint, free of I/O: outcomes and `now` in,
+ * state out.
+ *
+ * - **healthy**: takes calls. `consecutiveFailures` failed attempts in a row
+ *   eject it (unless the caller says ejecting would leave no endpoint).
+ * - **ejected**: takes no calls until the ejection period ends. The period
+ *   doubles with every ejection that had no success in between.
+ * - **probing**: the period ended. Exactly one attempt at a time — the
+ *   *trial* — may go to it: a reply makes it healthy, a failure ejects it
+ *   again for a longer period.
+ *
+ * Any reply, even a late one to an attempt started before the ejection,
+ * shows the endpoint is alive and makes it healthy again.
+ */
+export class EndpointHealth {
+  private failures = 0;
+  /** Ejections since the last success: the exponent of the backoff. */
+  private strikes = 0;
+  private ejectedUntil = -Infinity;
+  private ejected = false;
+  private trialInFlight = false;
+  /** Times this endpoint was ejected (for stats). */
+  ejections = 0;
+
+  constructor(
+    private readonly policy: HealthPolicy,
+    private readonly random: () => number,
+  ) {}
+
+  /** The state at `now` (an ejection that has run out reads as probing). */
+  state(now: number): HealthState {
+    if (!this.ejected) return 'healthy';
+    return now < this.ejectedUntil ? 'ejected' : 'probing';
+  }
+
+  /** Failed attempts since the last reply. */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  /** When the current ejection ends (or ended); -Infinity if never ejected. */
+  get ejectionEndsAt(): number {
+    return this.ejectedUntil;
+  }
+
+  /**
+   * Whether a new attempt may go here now. A probing endpoint takes only its
+   * one trial, from an idempotent call, or from any call once it has been
+   * waiting `trialGraceMs` for one.
+   */
+  accepts(now: number, idempotent: boolean): boolean {
+    switch (this.state(now)) {
+      case 'healthy':
+        return true;
+      case 'ejected':
+        return false;
+      case 'probing':
+        return !this.trialInFlight && (idempotent || now >= this.ejectedUntil + this.policy.trialGraceMs);
+    }
+  }
+
+  /** An attempt was started here; returns whether it is the probing trial. */
+  onAttempt(now: number): boolean {
+    if (this.state(now) !== 'probing' || this.trialInFlight) return false;
+    this.trialInFlight = true;
+    return true;
+  }
+
+  /** A reply arrived (any reply: the endpoint is alive). */
+  onSuccess(trial: boolean): void {
+    if (trial) this.trialInFlight = false;
+    this.failures = 0;
+    this.strikes = 0;
+    this.ejected = false;
+  }
+
+  /**
+   * An attempt failed for a reason that says the endpoint is unresponsive.
+   * `mayEject` is false when ejecting would leave no endpoint in rotation.
+   */
+  onFailure(now: number, trial: boolean, mayEject: boolean): void {
+    this.failures++;
+    if (trial) {
+      this.trialInFlight = false;
+      return this.eject(now); // a failed trial always goes back out
+    }
+    if (!this.ejected && this.failures >= this.policy.consecutiveFailures && mayEject) this.eject(now);
+  }
+
+  /** An attempt ended without telling anything (cancelled by us or the caller). */
+  onNeutral(trial: boolean): void {
+    if (trial) this.trialInFlight = false;
+  }
+
+  /**
+   * Orders endpoints from least to most bad, for when every endpoint is out
+   * of rotation: fewest consecutive failures, then the earliest end of ejection.
+   */
+  static compare(a: EndpointHealth, b: EndpointHealth): number {
+    return a.failures - b.failures || a.ejectedUntil - b.ejectedUntil;
+  }
+
+  private eject(now: number): void {
+    const base = Math.min(this.policy.maxEjectionMs, this.policy.ejectionMs * 2 ** Math.min(this.strikes, 30));
+    this.strikes++;
+    this.ejections++;
+    this.ejected = true;
+    this.ejectedUntil = now + base * (0.8 + 0.4 * this.random());
+  }
+}

@@ -1,0 +1,155 @@
+import { peerKey, type PeerAddress } from '@udprpc/core';
+import type { Balancer, BalancerCandidate } from './balancer.js';
+import { EndpointHealth, type HealthState } from './endpoint-health.js';
+import type { HealthPolicy } from './routing-policy.js';
+
+/** RTT knowledge about a peer (the engine's `peerTiming`). */
+export type PeerTiming = (peer: PeerAddress) => { srttMs: number | undefined; rtoMs: number } | undefined;
+
+/** One server address of a multi-endpoint client and what the client knows about it. */
+export class Endpoint implements BalancerCandidate {
+  seq: number;
+  /** Attempts in flight (and calls reserved to start here). */
+  outstanding = 0;
+  /** Gone from the endpoint list: takes no new calls, forgotten once idle. */
+  removed = false;
+  readonly key: string;
+  readonly health: EndpointHealth;
+
+  constructor(
+    readonly peer: PeerAddress,
+    seq: number,
+    policy: HealthPolicy,
+    random: () => number,
+    private readonly timing: PeerTiming,
+  ) {
+    this.seq = seq;
+    this.key = peerKey(peer);
+    this.health = new EndpointHealth(policy, random);
+  }
+
+  get srttMs(): number | undefined {
+    return this.timing(this.peer)?.srttMs;
+  }
+
+  get rtoMs(): number | undefined {
+    return this.timing(this.peer)?.rtoMs;
+  }
+}
+
+/** A point-in-time view of one endpoint, from `client.endpoints()`. */
+export interface EndpointSnapshot {
+  readonly peer: PeerAddress;
+  /** `removed`: no longer in the list, finishing its calls in flight. */
+  readonly state: HealthState | 'removed';
+  readonly outstanding: number;
+  readonly consecutiveFailures: number;
+  readonly ejections: number;
+  readonly srttMs: number | undefined;
+  readonly rtoMs: number | undefined;
+}
+
+/**
+ * The endpoints of a multi-endpoint client. The list can change at any time
+ * (DNS re-resolution): an endpoint that leaves it stops getting new calls at
+ * once, keeps its calls in flight, and is forgotten when the last one ends.
+ * An endpoint that comes back keeps its health history.
+ */
+export class EndpointSet {
+  private readonly byKey = new Map<string, Endpoint>();
+  private live: Endpoint[] = [];
+
+  constructor(
+    private readonly policy: HealthPolicy,
+    private readonly balancer: Balancer,
+    private readonly random: () => number,
+    private readonly timing: PeerTiming,
+  ) {}
+
+  /** Endpoints in the list now, in list order. */
+  get list(): readonly Endpoint[] {
+    return this.live;
+  }
+
+  /** Replaces the list (duplicates are ignored). */
+  update(peers: readonly PeerAddress[]): void {
+    const next: Endpoint[] = [];
+    const keep = new Set<string>();
+    for (const peer of peers) {
+      const key = peerKey(peer);
+      if (keep.has(key)) continue;
+      keep.add(key);
+      let endpoint = this.byKey.get(key);
+      if (endpoint === undefined) {
+        endpoint = new Endpoint(peer, next.length, this.policy, this.random, this.timing);
+        this.byKey.set(key, endpoint);
+      }
+      endpoint.seq = next.length;
+      endpoint.removed = false;
+      next.push(endpoint);
+    }
+    for (const [key, endpoint] of this.byKey) {
+      if (keep.has(key)) continue;
+      endpoint.removed = true;
+      if (endpoint.outstanding === 0) this.byKey.delete(key);
+    }
+    this.live = next;
+  }
+
+  /**
+   * Chooses the endpoint for a new attempt among those in the list that
+   * `allowed` lets through. A probing endpoint waiting for its trial comes
+   * first; otherwise the balancer chooses among the endpoints in rotation.
+   * When none is in rotation, the least bad one is used: a client never
+   * refuses a call because every endpoint looks unhealthy.
+   *
+   * `retry` (failover and hedges) narrows the choice to endpoints whose last
+   * attempt did not fail, when there are any: a call that already lost time
+   * should not spend more on an endpoint that is failing but not yet ejected.
+   * (First attempts do not do this, or one lost datagram would starve an
+   * endpoint of the calls it needs to recover.)
+   */
+  pick(now: number, idempotent: boolean, allowed?: (e: Endpoint) => boolean, retry = false): Endpoint | undefined {
+    let candidates: Endpoint[] = [];
+    let fallback: Endpoint | undefined;
+    for (const e of this.live) {
+      if (allowed !== undefined && !allowed(e)) continue;
+      if (e.health.accepts(now, idempotent)) {
+        if (e.health.state(now) === 'probing' && !retry) return e;
+        candidates.push(e);
+      } else if (fallback === undefined || EndpointHealth.compare(e.health, fallback.health) < 0) {
+        fallback = e;
+      }
+    }
+    if (retry) {
+      const unfailed = candidates.filter((e) => e.health.consecutiveFailures === 0 && e.health.state(now) === 'healthy');
+      if (unfailed.length > 0) candidates = unfailed;
+    }
+    return this.balancer.pick(candidates) ?? fallback;
+  }
+
+  /** Whether `endpoint` may be ejected: some other endpoint in the list would stay in rotation. */
+  mayEject(endpoint: Endpoint, now: number): boolean {
+    return this.live.some((e) => e !== endpoint && e.health.state(now) !== 'ejected');
+  }
+
+  /** One attempt to `endpoint` ended (or a reservation was given back). */
+  release(endpoint: Endpoint): void {
+    endpoint.outstanding--;
+    if (endpoint.removed && endpoint.outstanding <= 0 && this.byKey.get(endpoint.key) === endpoint) this.byKey.delete(endpoint.key);
+  }
+
+  /** Every endpoint still known, in list order, then the removed ones still finishing calls. */
+  snapshot(now: number): EndpointSnapshot[] {
+    const draining = [...this.byKey.values()].filter((e) => e.removed);
+    return [...this.live, ...draining].map((e) => ({
+      peer: e.peer,
+      state: e.removed ? 'removed' : e.health.state(now),
+      outstanding: e.outstanding,
+      consecutiveFailures: e.health.consecutiveFailures,
+      ejections: e.health.ejections,
+      srttMs: e.srttMs,
+      rtoMs: e.rtoMs,
+    }));
+  }
+}

@@ -1,0 +1,160 @@
+import { RpcError, type RetryBudgetPolicy } from '@udprpc/core';
+
+/** How a multi-endpoint client spreads new calls over its endpoints. */
+export type BalancerKind = 'p2c' | 'round-robin';
+
+/**
+ * Outlier detection: when an endpoint is taken out of rotation and how it
+ * comes back (docs/multi-endpoint.md "Health and ejection").
+ */
+export interface HealthPolicy {
+  /**
+   * Consecutive failed attempts (no reply within the attempt's time, or
+   * UNAVAILABLE) that eject an endpoint. Default 5: one lost call is noise,
+   * five in a row with no success in between is a dead or cut-off server.
+   */
+  consecutiveFailures: number;
+  /**
+   * First ejection period in ms (1000). Each further ejection without a
+   * success in between doubles it, up to `maxEjectionMs`; jittered ×[0.8, 1.2).
+   */
+  ejectionMs: number;
+  /** Longest ejection period in ms (30 000). */
+  maxEjectionMs: number;
+  /**
+   * After the ejection period the endpoint is *probing*: the next idempotent
+   * call is its one trial. If no idempotent call comes within this many ms
+   * (1000), any call may be the trial, so a client that only makes
+   * non-idempotent calls still brings endpoints back.
+   */
+  trialGraceMs: number;
+}
+
+/** Defaults of {@link HealthPolicy}; see each field for the rationale. */
+export const defaultHealthPolicy: Readonly<HealthPolicy> = Object.freeze({
+  consecutiveFailures: 5,
+  ejectionMs: 1000,
+  maxEjectionMs: 30_000,
+  trialGraceMs: 1000,
+});
+
+/**
+ * Failover of idempotent calls: an attempt that gets no sign of life from its
+ * endpoint within its share of the remaining time is cancelled and the call
+ * moves on (docs/multi-endpoint.md "At-most-once across endpoints").
+ */
+export interface FailoverPolicy {
+  /** Whether idempotent calls may move to another endpoint. Default true. */
+  enabled: boolean;
+  /** Most endpoints one call tries, the first included (3). */
+  maxAttempts: number;
+  /**
+   * Share of the time left that an attempt gets when another endpoint could
+   * still take the call (0.5): with a 5 s deadline the first endpoint has
+   * 2.5 s, the second 1.25 s (or 2.5 s if it is the last), and so on.
+   */
+  attemptFraction: number;
+  /**
+   * Shortest attempt timeout in ms (250): enough for the first
+   * retransmission to a new endpoint (200 ms RTO × 1.2 jitter). An attempt is
+   * the last one when less than this would be left for the next.
+   */
+  minAttemptMs: number;
+}
+
+/** Defaults of {@link FailoverPolicy}. */
+export const defaultFailoverPolicy: Readonly<FailoverPolicy> = Object.freeze({
+  enabled: true,
+  maxAttempts: 3,
+  attemptFraction: 0.5,
+  minAttemptMs: 250,
+});
+
+/**
+ * Hedging of idempotent calls: a second copy to another endpoint when the
+ * first is slow. Off by default, because it adds load.
+ */
+export interface HedgingOptions {
+  enabled: boolean;
+  /**
+   * Delay before a hedge, in ms, or `'p95'` (default): the 95th percentile of
+   * the client's recent successful attempts. No hedge is sent until 20
+   * latencies have been seen.
+   */
+  delayMs?: number | 'p95';
+  /** Extra copies per call (1, the only value allowed today). */
+  maxExtra?: 1;
+  /**
+   * Token bucket bounding hedges like the retry budget bounds retransmissions:
+   * each idempotent call deposits `ratio` (0.1), the bucket holds `burst` (10)
+   * and refills `minPerSecond` (1); a hedge takes one token. So hedges add at
+   * most 10 % to the calls, plus 10, plus 1 per second.
+   */
+  budget?: Partial<RetryBudgetPolicy>;
+}
+
+/** Hedging options after defaults. */
+export interface HedgingPolicy {
+  readonly enabled: boolean;
+  readonly delayMs: number | 'p95';
+  readonly maxExtra: number;
+  readonly budget: RetryBudgetPolicy;
+}
+
+/** Defaults of {@link HedgingPolicy}. */
+export const defaultHedgingPolicy: HedgingPolicy = Object.freeze({
+  enabled: false,
+  delayMs: 'p95',
+  maxExtra: 1,
+  budget: Object.freeze({ ratio: 0.1, burst: 10, minPerSecond: 1 }),
+});
+
+/** Latencies kept for the p95 estimate (the most recent ones). */
+export const LATENCY_SAMPLE_SIZE = 128;
+/** Latencies needed before `'p95'` hedging starts. */
+export const MIN_LATENCY_SAMPLES = 20;
+
+/** Multi-endpoint options of a client, after defaults. */
+export interface RoutingPolicy {
+  readonly balancer: BalancerKind;
+  readonly health: HealthPolicy;
+  readonly failover: FailoverPolicy;
+  readonly hedging: HedgingPolicy;
+}
+
+/** What {@link resolveRoutingPolicy} reads. */
+export interface RoutingOptions {
+  balancer?: BalancerKind;
+  health?: Partial<HealthPolicy>;
+  failover?: boolean | Partial<FailoverPolicy>;
+  hedging?: HedgingOptions;
+}
+
+/** Applies defaults and checks values; throws INVALID_ARGUMENT naming the bad one. */
+export function resolveRoutingPolicy(options: RoutingOptions): RoutingPolicy {
+  const balancer = options.balancer ?? 'p2c';
+  if (balancer !== 'p2c' && balancer !== 'round-robin') bad(`balancer must be 'p2c' or 'round-robin', got ${String(balancer)}`);
+  const health = { ...defaultHealthPolicy, ...options.health };
+  if (!(Number.isInteger(health.consecutiveFailures) && health.consecutiveFailures >= 1)) bad('health.consecutiveFailures must be an integer ≥ 1');
+  if (!(health.ejectionMs > 0 && health.maxEjectionMs >= health.ejectionMs)) bad('health.ejectionMs must be > 0 and ≤ maxEjectionMs');
+  if (!(health.trialGraceMs >= 0)) bad('health.trialGraceMs must be ≥ 0');
+  const f = options.failover;
+  const failover = { ...defaultFailoverPolicy, ...(typeof f === 'boolean' ? { enabled: f } : f) };
+  if (!(Number.isInteger(failover.maxAttempts) && failover.maxAttempts >= 1)) bad('failover.maxAttempts must be an integer ≥ 1');
+  if (!(failover.attemptFraction > 0 && failover.attemptFraction <= 1)) bad('failover.attemptFraction must be in (0, 1]');
+  if (!(failover.minAttemptMs >= 0)) bad('failover.minAttemptMs must be ≥ 0');
+  const h = options.hedging;
+  const hedging: HedgingPolicy = {
+    enabled: h?.enabled ?? false,
+    delayMs: h?.delayMs ?? 'p95',
+    maxExtra: h?.maxExtra ?? 1,
+    budget: { ...defaultHedgingPolicy.budget, ...h?.budget },
+  };
+  if (hedging.delayMs !== 'p95' && !(hedging.delayMs >= 0)) bad(`hedging.delayMs must be ≥ 0 or 'p95'`);
+  if (hedging.maxExtra !== 1) bad('hedging.maxExtra must be 1');
+  return { balancer, health, failover, hedging };
+}
+
+function bad(message: string): never {
+  throw new RpcError('INVALID_ARGUMENT', `createClient: ${message}`);
+}
