@@ -78,7 +78,7 @@ const allowed: Record<string, (specifier: string) => boolean> = {
   'codec-msgpack': (s) => s === '@udprpc/core' || s === 'msgpackr',
   testkit: (s) => s === '@udprpc/core' || s === 'fast-check',
   udprpc: (s) =>
-    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack'].includes(s) ||
+    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk'].includes(s) ||
     (s.startsWith('node:') && s !== 'node:dgram'),
 };
 

@@ -13,7 +13,7 @@ import {
   type Server,
   type ServerOptions,
 } from '@udprpc/server';
-import { createUdpTransport } from '@udprpc/transport-udp';
+import { createUdpTransport, type UdpTransportOptions } from '@udprpc/transport-udp';
 import { parseEndpoint } from './url.js';
 
 /** Options of {@link createServer}: where to listen, plus everything {@link ServerOptions} takes. */
@@ -24,18 +24,30 @@ export interface UdpServerOptions extends Omit<ServerOptions, 'transport'> {
   port?: number;
   /** Serve on this transport instead of a UDP socket (e.g. the testkit's simulated network). */
   transport?: Transport;
+  /** Options for the UDP socket the server creates (buffer sizes, multicast, broadcast). */
+  socket?: SocketOptions;
 }
+
+/**
+ * Socket options for the UDP sockets `createServer` / `createClient` create,
+ * e.g. `{ multicastInterface: '127.0.0.1', multicastTtl: 0 }` to call a
+ * multicast group on this host (docs/group-calls.md), or larger buffers.
+ */
+export type SocketOptions = Pick<
+  UdpTransportOptions,
+  'multicastInterface' | 'multicastTtl' | 'multicastLoopback' | 'broadcast' | 'recvBufferBytes' | 'sendBufferBytes' | 'reuseAddr'
+>;
 
 /**
  * Creates a server over UDP with the msgpack codec. Call `implement()` for
  * each contract, then `listen()`.
  */
 export function createServer(options: UdpServerOptions = {}): Server {
-  const { host = '127.0.0.1', port = 0, transport, ...rest } = options;
+  const { host = '127.0.0.1', port = 0, transport, socket, ...rest } = options;
   return createCoreServer({
     codec: msgpackCodec,
     ...rest,
-    transport: transport ?? createUdpTransport({ host, port }),
+    transport: transport ?? createUdpTransport({ ...socket, host, port }),
   });
 }
 
@@ -59,6 +71,8 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
   peer?: PeerAddress;
   /** Instead of `url`: a transport and several peers on it. */
   peers?: readonly PeerAddress[];
+  /** Options for the UDP socket created for `url` (buffer sizes, multicast, broadcast). */
+  socket?: SocketOptions;
 }
 
 /**
@@ -66,7 +80,7 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
  * `options.url`, or for several servers (`urls`, or `transport` + `peers`).
  */
 export function createClient(options: UdpClientOptions): Client {
-  const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, ...rest } = options;
+  const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, socket, ...rest } = options;
   const given = [url, urls, peer, peers].filter((x) => x !== undefined).length;
   if (given > 1) throw new RpcError('INVALID_ARGUMENT', 'createClient: pass only one of `url`, `urls`, `peer` and `peers`');
   if (urls !== undefined) return createMultiClient(urls, resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS, lookup ?? systemLookup, transport, rest);
@@ -87,7 +101,13 @@ export function createClient(options: UdpClientOptions): Client {
     return createCoreClient({
       codec: msgpackCodec,
       ...rest,
-      transport: createUdpTransport({ host: family === 'IPv6' ? '::' : '0.0.0.0', port: 0, type: family === 'IPv6' ? 'udp6' : 'udp4', ...(family === 'IPv6' ? { ipv6Only: true } : {}) }),
+      transport: createUdpTransport({
+        ...socket,
+        host: family === 'IPv6' ? '::' : '0.0.0.0',
+        port: 0,
+        type: family === 'IPv6' ? 'udp6' : 'udp4',
+        ...(family === 'IPv6' ? { ipv6Only: true } : {}),
+      }),
       peer: { address: endpoint.host, family, port: endpoint.port },
     });
   }
@@ -100,20 +120,23 @@ export function createClient(options: UdpClientOptions): Client {
   return createCoreClient({
     codec: msgpackCodec,
     ...rest,
-    transport: deferredUdpTransport(resolved),
+    transport: deferredUdpTransport(resolved, socket),
     peer: resolved,
   });
 }
 
 // A UDP transport of the family the host name resolves to, made on first listen.
-function deferredUdpTransport(peer: Promise<PeerAddress>): Transport {
+function deferredUdpTransport(peer: Promise<PeerAddress>, socket: SocketOptions | undefined): Transport {
   let inner: Transport | undefined;
   let closed = false;
   return {
     async listen(onDatagram, onError) {
       const { family } = await peer;
       if (closed) throw new RpcError('CANCELLED', 'transport closed');
-      const udp = createUdpTransport(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' });
+      const udp = createUdpTransport({
+        ...socket,
+        ...(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' }),
+      });
       inner = udp;
       return udp.listen(onDatagram, onError);
     },

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { createServer, createClient, type UdpServerOptions, type UdpClientOptions } from './defaults.js';
+export { createServer, createClient, type UdpServerOptions, type UdpClientOptions, type SocketOptions } from './defaults.js';
 export { parseEndpoint, type Endpoint } from './url.js';
 export {
   EndpointResolver,
@@ -89,4 +89,22 @@ export {
   type ServiceDescription,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
-export { createUdpTransport } from '@udprpc/transport-udp';
+export {
+  createUdpTransport,
+  createGroupTransport,
+  isMulticastAddress,
+  type UdpTransport,
+  type UdpTransportOptions,
+} from '@udprpc/transport-udp';
+export {
+  createPskTransport,
+  createKeyRing,
+  KeyRing,
+  generateKey,
+  type PskTransport,
+  type PskTransportOptions,
+  type PskTransportStats,
+  type PskDropReason,
+  type KeyMaterial,
+  type PskAlgorithm,
+} from '@udprpc/auth-psk';
