@@ -21,6 +21,7 @@ export interface ClientRunConfig {
   inFlight: number;
   lossRate: number;
   maxDatagramBytes?: number;
+  coalesce?: boolean;
   timeoutMs: number;
   baselineTimeoutMs: number;
   load: LoadPlan;
@@ -35,7 +36,14 @@ async function makeDriver(c: ClientRunConfig): Promise<Driver> {
   const drop = dropper(c.lossRate);
   switch (c.impl) {
     case 'udprpc':
-      return createUdprpcDriver({ port: c.port, maxDatagramBytes: c.maxDatagramBytes, timeoutMs: c.timeoutMs, drop, lossy: c.lossRate > 0 });
+      return createUdprpcDriver({
+        port: c.port,
+        maxDatagramBytes: c.maxDatagramBytes,
+        coalesce: c.coalesce ?? true,
+        timeoutMs: c.timeoutMs,
+        drop,
+        lossy: c.lossRate > 0,
+      });
     case 'raw-dgram':
       return createBaselineClient({ port: c.port, timeoutMs: c.baselineTimeoutMs, drop });
     case 'raw-blast':

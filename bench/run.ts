@@ -2,7 +2,9 @@
 // optional peers k-rpc-socket and coap), server and client in separate
 // processes on loopback. Table on stdout, JSON in bench/results/, progress on
 // stderr. `npm run bench -- --help` lists the options.
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/config.js';
 import { Progress } from './lib/progress.js';
 import { addRatios, buildReport, formatTable, writeReport, type ScenarioResult } from './lib/report.js';
@@ -58,7 +60,17 @@ async function main(): Promise<number> {
   process.stdout.write(`${formatTable(results, peers, loadAvgStart)}\n`);
   const path = writeReport(buildReport(config, startedAt, loadAvgStart, peers, results), config.outDir);
   process.stderr.write(`bench: results written to ${path}\n`);
-  return failures === 0 ? 0 : 1;
+  // Multi-core scaling (1 vs 2 worker processes) in the full run only.
+  const scaling = config.mode === 'full' && config.only.length === 0 ? await runScaling() : 0;
+  return failures === 0 && scaling === 0 ? 0 : 1;
+}
+
+// bench/scaling.ts runs as its own process with the same loader (tsx) and flags.
+function runScaling(): Promise<number> {
+  process.stdout.write('\nscaling: one service on 1 vs 2 worker processes (startCluster), 64 in flight\n');
+  const script = fileURLToPath(new URL('./scaling.ts', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, script, '--seconds', '2', '--rounds', '2'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
 main().then(

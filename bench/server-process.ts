@@ -13,6 +13,7 @@ import { startKrpcServer } from './peers/krpc.js';
 export interface ServerSpec {
   impl: Impl;
   maxDatagramBytes?: number;
+  coalesce?: boolean;
   blastRecvBufferBytes?: number;
   hardTimeoutMs: number;
 }
@@ -26,7 +27,7 @@ exitWithParent(spec.hardTimeoutMs || 60_000, async () => {
 function start(s: ServerSpec): Promise<ServerHandle> {
   switch (s.impl) {
     case 'udprpc':
-      return startUdprpcServer(s.maxDatagramBytes);
+      return startUdprpcServer(s.maxDatagramBytes, s.coalesce);
     case 'raw-dgram':
       return startBaselineServer();
     case 'raw-blast':

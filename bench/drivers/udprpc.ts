@@ -2,8 +2,8 @@
 import { createClient, createServer, createUdpTransport, type Transport } from 'udprpc';
 import { benchContract, type Driver, type ServerHandle } from '../lib/contract.js';
 
-export async function startUdprpcServer(maxDatagramBytes: number | undefined): Promise<ServerHandle> {
-  const server = createServer({ host: '127.0.0.1', port: 0, ...(maxDatagramBytes === undefined ? {} : { maxDatagramBytes }) });
+export async function startUdprpcServer(maxDatagramBytes: number | undefined, coalesce = true): Promise<ServerHandle> {
+  const server = createServer({ host: '127.0.0.1', port: 0, coalesce, ...(maxDatagramBytes === undefined ? {} : { maxDatagramBytes }) });
   server.implement(benchContract, {
     add: ({ a, b }) => a + b,
     echo: (bytes) => bytes,
@@ -19,6 +19,7 @@ export async function startUdprpcServer(maxDatagramBytes: number | undefined): P
 export interface UdprpcClientOptions {
   port: number;
   maxDatagramBytes: number | undefined;
+  coalesce: boolean;
   timeoutMs: number;
   /** Simulated loss in a wrapper transport on the client side. */
   drop: () => boolean;
@@ -28,6 +29,7 @@ export interface UdprpcClientOptions {
 export async function createUdprpcDriver(o: UdprpcClientOptions): Promise<Driver> {
   const common = {
     timeoutMs: o.timeoutMs,
+    coalesce: o.coalesce,
     ...(o.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: o.maxDatagramBytes }),
   };
   const client = o.lossy

@@ -91,6 +91,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
     impl: row.impl,
     hardTimeoutMs: budget,
     ...(row.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: row.maxDatagramBytes }),
+    ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
     ...(config.blastRecvBufferBytes === undefined ? {} : { blastRecvBufferBytes: config.blastRecvBufferBytes }),
   };
   const server = new Child(`server(${row.label})`, 'server-process.ts', [JSON.stringify(spec)], nodeArgs('server'));
@@ -112,6 +113,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
       baselineTimeoutMs: config.baselineTimeoutMs,
       load: plan.load,
       ...(row.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: row.maxDatagramBytes }),
+      ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
     };
     type ClientReply = IpcMessage & { load: LoadResult; usage: Usage; implStats: Record<string, unknown>; deliveredBytes?: number };
     const result = await client.request<ClientReply>({ type: 'run', config: run }, 'result', budget);

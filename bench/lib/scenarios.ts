@@ -10,6 +10,8 @@ export interface RowPlan {
   /** Unique within the scenario, e.g. `udprpc dgram=1200`. */
   label: string;
   maxDatagramBytes?: number;
+  /** udprpc only: frame coalescing (default on). */
+  coalesce?: boolean;
 }
 
 export interface LoadPlan {
@@ -58,10 +60,11 @@ export function planScenarios(c: BenchConfig): ScenarioPlan[] {
   const large: LoadPlan = { ...small, warmupMinCalls: 1, maxCalls: c.mode === 'smoke' ? 2 : null };
   const peers: RowPlan[] = c.peers ? PEER_IMPLS.map((impl) => ({ impl, label: impl })) : [];
   const udprpc: RowPlan = { impl: 'udprpc', label: 'udprpc' };
+  const udprpcPlain: RowPlan = { impl: 'udprpc', label: 'udprpc coalesce=off', coalesce: false };
   const raw: RowPlan = { impl: 'raw-dgram', label: 'raw-dgram' };
   const plans: ScenarioPlan[] = [
     call('add-1', 'add {a,b} -> number, 1 in flight', 1, [udprpc, raw, ...peers]),
-    call('add-64', 'add {a,b} -> number, 64 in flight', 64, [udprpc, raw, ...peers]),
+    call('add-64', 'add {a,b} -> number, 64 in flight', 64, [udprpc, udprpcPlain, raw, ...peers]),
     { ...call('echo-1k-64', 'echo 1 KiB, 64 in flight', 64, [udprpc, raw]), op: 'echo', payloadBytes: 1024 },
   ];
   for (const size of c.largeSizes) {
@@ -82,6 +85,14 @@ export function planScenarios(c: BenchConfig): ScenarioPlan[] {
       load: large,
       timeoutMs: 120_000,
     });
+    if (size <= MiB) {
+      plans.push({
+        ...plans[plans.length - 1]!,
+        id: `echo-${name}-loss`,
+        title: `echo ${formatSize(size)}, 1 in flight, udprpc with ${Math.round(c.lossRate * 1000) / 10}% loss each way (client side); raw-blast without loss`,
+        lossRate: c.lossRate,
+      });
+    }
   }
   const pct = Math.round(c.lossRate * 1000) / 10;
   plans.push({
