@@ -165,7 +165,7 @@ export class ClientEngine {
     };
     this.pending.set(id, call);
     this.counters.calls++;
-    this.budget.onCall();
+    this.budget.onCall(this.pending.size);
     if (sendNow) {
       peer.inFlight++;
       this.transmit(call, now);

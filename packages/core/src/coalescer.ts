@@ -8,16 +8,17 @@ interface Pending {
 }
 
 /**
- * Frame coalescing (protocol.md §3.4). Frames sent to the same peer during
- * one event-loop turn are held until the turn ends, then go out as few
- * datagrams as the size limit allows: a lone frame unchanged (no added bytes,
- * and no added delay beyond the end of the current turn), several as BATCH
- * frames. Peers are matched by object identity — engines and transports reuse
- * one PeerAddress object per address, and a miss only costs a missed batch.
+ * Frame coalescing (protocol.md §3.4). The first frame of an event-loop turn
+ * goes out at once, so a lone call pays neither delay nor bytes. Frames that
+ * follow it in the same turn are held until the turn ends, then go out as
+ * few datagrams per peer as the size limit allows (several as BATCH frames).
+ * Peers are matched by object identity — engines and transports reuse one
+ * PeerAddress object per address, and a miss only costs a missed batch.
  */
 export class Coalescer {
   private readonly pending = new Map<PeerAddress, Pending>();
-  private scheduled = false;
+  /** A frame already left in this turn; later ones wait for its end. */
+  private turnOpen = false;
 
   constructor(
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
@@ -28,21 +29,23 @@ export class Coalescer {
 
   /** Queues one frame for `to`. */
   push(frame: Uint8Array, to: PeerAddress): void {
+    if (!this.turnOpen) {
+      this.turnOpen = true;
+      this.defer(this.flush);
+      this.send(frame, to);
+      return;
+    }
     let p = this.pending.get(to);
     if (p === undefined) {
       p = { peer: to, frames: [] };
       this.pending.set(to, p);
     }
     p.frames.push(frame);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.defer(this.flush);
-    }
   }
 
   /** Sends everything queued now. */
   readonly flush = (): void => {
-    this.scheduled = false;
+    this.turnOpen = false;
     for (const p of this.pending.values()) this.sendAll(p.peer, p.frames);
     this.pending.clear();
   };

@@ -20,10 +20,15 @@ export class RetryBudget {
     this.tokens = policy.burst;
   }
 
-  /** A new call was started. */
-  onCall(): void {
+  /**
+   * A new call was started, `inFlight` calls (this one included) await replies.
+   * The bucket holds up to `burst` plus `ratio` per call in flight, so a burst
+   * of calls that all lose their first datagram together can still retry.
+   */
+  onCall(inFlight = 1): void {
     this.deposited += this.policy.ratio;
-    this.tokens = Math.min(this.policy.burst, this.tokens + this.policy.ratio);
+    const cap = this.policy.burst + this.policy.ratio * inFlight;
+    this.tokens = Math.min(cap, this.tokens + this.policy.ratio);
   }
 
   /** Takes one token for a retransmission; false when the budget is empty. */
@@ -45,9 +50,14 @@ export class RetryBudget {
 
   private refill(now: number): void {
     if (this.lastRefillAt !== undefined && now > this.lastRefillAt) {
+      // The steady refill tops the bucket up to `burst`; it never takes away
+      // tokens that calls in flight deposited above it.
       const add = ((now - this.lastRefillAt) / 1000) * this.policy.minPerSecond;
-      this.deposited += add;
-      this.tokens = Math.min(this.policy.burst, this.tokens + add);
+      if (this.tokens < this.policy.burst) {
+        const added = Math.min(add, this.policy.burst - this.tokens);
+        this.deposited += added;
+        this.tokens += added;
+      }
     }
     this.lastRefillAt = now;
   }

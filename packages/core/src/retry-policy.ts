@@ -77,7 +77,7 @@ export interface RetryBudgetPolicy {
    * lucky ones; traffic stays below 3× the loss-free rate plus the burst.
    */
   ratio: number;
-  /** Bucket size, and its content at start. 100. */
+  /** Bucket content at start, and its size beyond `ratio` per call in flight. 100. */
   burst: number;
   /** Tokens added per second regardless of traffic. 10. */
   minPerSecond: number;

@@ -58,6 +58,8 @@ const FRAMING_ALLOWANCE = HEADER_BYTES + BATCH_ENTRY_BYTES;
 
 export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
+  private lastKey: string | undefined;
+  private last: SourceState | undefined;
   /**
    * When a source whose dedup state still mattered was forgotten for room.
    * Every source (re)created after that starts with it as `lostStateAt`: its
@@ -84,6 +86,15 @@ export class SourceTable {
 
   /** The state of `key`, created (and the oldest forgotten) if new. */
   get(key: string, now: number): SourceState {
+    // One datagram looks its source up several times (admit, dispatch, reply).
+    if (key === this.lastKey && this.last !== undefined && now - this.last.touchedAt <= 1000) return this.last;
+    const s = this.lookup(key, now);
+    this.lastKey = key;
+    this.last = s;
+    return s;
+  }
+
+  private lookup(key: string, now: number): SourceState {
     let s = this.sources.get(key);
     if (s === undefined) {
       if (this.sources.size >= this.limits.maxSources) this.forgetOldest(now);
@@ -111,6 +122,7 @@ export class SourceTable {
   private forgetOldest(now: number): void {
     const [key, oldest] = this.sources.entries().next().value!;
     this.sources.delete(key);
+    if (oldest === this.last) this.last = undefined;
     const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
     let mattered = recent(oldest.lostStateAt);
     for (const session of oldest.sessions.values()) if (session.lowWater !== undefined && recent(session.lastSeenAt)) mattered = true;

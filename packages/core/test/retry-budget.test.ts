@@ -47,6 +47,15 @@ function run(p: RetryBudgetPolicy, ops: Op[], start = 1000) {
 }
 
 describe('RetryBudget', () => {
+  it('holds ratio per call in flight above burst, so a burst of calls can all retry', () => {
+    const budget = new RetryBudget({ ratio: 2, burst: 10, minPerSecond: 0 });
+    for (let i = 1; i <= 100; i++) budget.onCall(i);
+    // 10 + 2·100 = 210 tokens, not 10.
+    let allowed = 0;
+    while (budget.tryRetry(0)) allowed++;
+    expect(allowed).toBe(210);
+  });
+
   it('never allows more retries than burst + ratio·calls + minPerSecond·elapsed', () => {
     fc.assert(
       fc.property(policy, fc.array(op, { maxLength: 200 }), (p, ops) => {
@@ -58,7 +67,7 @@ describe('RetryBudget', () => {
     );
   });
 
-  it('keeps its books: tokens in [0, burst], spent + denied = retries asked, deposits = ratio·calls + refill', () => {
+  it('keeps its books: tokens in [0, burst + ratio], spent + denied = retries asked, deposits = ratio·calls + refill actually added', () => {
     fc.assert(
       fc.property(policy, fc.array(op, { maxLength: 200 }), (p, ops) => {
         const { budget, now, calls, allowed, denied, elapsedMs } = run(p, ops);
@@ -66,16 +75,19 @@ describe('RetryBudget', () => {
         expect(s.spent).toBe(allowed);
         expect(s.denied).toBe(denied);
         expect(s.tokens).toBeGreaterThanOrEqual(0);
-        expect(s.tokens).toBeLessThanOrEqual(p.burst);
+        // One call in flight at a time here (onCall() defaults to 1): the cap is burst + ratio.
+        expect(s.tokens).toBeLessThanOrEqual(p.burst + p.ratio + 1e-9);
         expect(s.tokens).toBeLessThanOrEqual(p.burst + s.deposited - s.spent + 1e-9);
-        const deposited = p.ratio * calls + (p.minPerSecond * elapsedMs) / 1000;
-        expect(Math.abs(s.deposited - deposited)).toBeLessThanOrEqual(1e-9 * Math.max(1, deposited));
+        // The steady refill only counts what it actually added (it tops up to burst).
+        const most = p.ratio * calls + (p.minPerSecond * elapsedMs) / 1000;
+        expect(s.deposited).toBeGreaterThanOrEqual(p.ratio * calls - 1e-9 * Math.max(1, most));
+        expect(s.deposited).toBeLessThanOrEqual(most + 1e-9 * Math.max(1, most));
       }),
       { numRuns: 500 },
     );
   });
 
-  it('says yes exactly when a token bucket (start full, +ratio per call, +minPerSecond, cap burst) has a token', () => {
+  it('says yes exactly when a token bucket (start full, +ratio per call up to burst + ratio·inFlight, +minPerSecond up to burst) has a token', () => {
     fc.assert(
       fc.property(policy, fc.array(op, { maxLength: 200 }), (p, ops) => {
         const { answers } = run(p, ops);
@@ -86,11 +98,11 @@ describe('RetryBudget', () => {
         const expected: boolean[] = [];
         for (const o of ops) {
           if (o.op === 'call') {
-            tokens = Math.min(p.burst, tokens + p.ratio);
+            tokens = Math.min(p.burst + p.ratio, tokens + p.ratio);
             continue;
           }
           now += o.dtMs;
-          if (last !== undefined) tokens = Math.min(p.burst, tokens + ((now - last) / 1000) * p.minPerSecond);
+          if (last !== undefined && tokens < p.burst) tokens = Math.min(p.burst, tokens + ((now - last) / 1000) * p.minPerSecond);
           last = now;
           if (o.op === 'retry') {
             expected.push(tokens >= 1);
@@ -114,7 +126,7 @@ describe('RetryBudget', () => {
     const budget = new RetryBudget({ ratio: 0.5, burst: 0, minPerSecond: 0 });
     expect(budget.tryRetry(0)).toBe(false);
     budget.onCall();
-    // The bucket holds at most `burst` = 0 tokens: deposits beyond it are lost.
+    // The bucket holds at most burst + ratio per call in flight = 0.5 tokens: not one retry yet.
     expect(budget.tryRetry(0)).toBe(false);
     const roomy = new RetryBudget({ ratio: 0.5, burst: 10, minPerSecond: 0 });
     for (let i = 0; i < 10; i++) roomy.tryRetry(0);
