@@ -335,7 +335,8 @@ export class ClientEngine {
       // The server holds the whole request; one fragment, flagged, asks for the reply.
       this.send(call.out.frame(header, 0, true), call.peer);
     } else {
-      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend(now) : call.out.onTimeout(now));
+      // Only fragments older than an RTT count as lost: the timer may be the loss timer, not a timeout.
+      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend(now) : call.out.onTimeout(now, 1));
     }
     this.schedule(call, now);
   }
@@ -470,6 +471,10 @@ export class ClientEngine {
       call.backoffMs = call.rtt.rtoMs;
       this.schedule(call, now);
     }
+    // A fragment that may be lost near the end of the message: look again at
+    // its loss time rather than a whole RTO later.
+    const lossAt = call.out.lossTimeAt();
+    if (lossAt !== undefined && lossAt < call.timerAt) this.timers.set(call, Math.max(now, lossAt));
   }
 
   private onReplyFragment(call: PendingCall, frame: Frame, now: number): void {
@@ -501,6 +506,13 @@ export class ClientEngine {
         call.backoffMs = call.rtt.rtoMs;
         if (result.ackNow) this.ackReply(call, header);
         this.schedule(call, now);
+        if ((frame.flags & ACK_REQUESTED) !== 0 && result.reassembly.hasGaps) {
+          // The sender's burst ended with holes in it: if they are not filled
+          // within about an RTT, ask for them (a STALLED ack) rather than
+          // waiting a whole RTO — the sender has no timer of its own.
+          const soon = now + Math.max(1, 1.25 * (call.rtt.srttMs ?? call.rtt.rtoMs));
+          if (soon < call.timerAt) this.timers.set(call, soon);
+        }
         return;
       case 'complete':
         // Tell the server it may drop its copy of the reply.

@@ -33,6 +33,8 @@ export class OutgoingTransfer {
   private seq = 0;
   /** Smoothed RTT of this transfer, for the time threshold. */
   private srttMs: number;
+  /** Send sequence of the most recently sent fragment acknowledged so far. */
+  private largestAckedSeq = -1;
   private nextNew = 0;
   private inFlight = 0;
   private ackedCount = 0;
@@ -136,6 +138,7 @@ export class OutgoingTransfer {
     };
     take(0, ack.cumulative);
     for (const [start, end] of ack.ranges) take(start, end);
+    if (largestAckedSeq > this.largestAckedSeq) this.largestAckedSeq = largestAckedSeq;
     while (this.lowUnacked < this.count && this.state[this.lowUnacked] === ACKED) this.lowUnacked++;
     if (largestAckedSeq >= 0) {
       if (this.resent[largestAcked] === 0) {
@@ -176,12 +179,33 @@ export class OutgoingTransfer {
   }
 
   /**
+   * QUIC's loss timer (RFC 9002 §6.1.2): when a fragment sent before an
+   * acknowledged one is not yet old enough to count as lost, the time at which
+   * it will be (9/8 SRTT after it was sent). Without it, a lost fragment near
+   * the end of a message — with too few later fragments to trip the reorder
+   * threshold — would wait for a full retransmission timeout.
+   */
+  lossTimeAt(): number | undefined {
+    if (this.srttMs === 0) return undefined;
+    let earliest: number | undefined;
+    for (let i = this.lowUnacked; i < this.nextNew; i++) {
+      if (this.state[i] === IN_FLIGHT && this.sentSeq[i]! < this.largestAckedSeq) {
+        const at = this.sentAt[i]! + TIME_THRESHOLD * this.srttMs;
+        if (earliest === undefined || at < earliest) earliest = at;
+      }
+    }
+    return earliest;
+  }
+
+  /**
    * The retransmission timer fired with no progress: everything in flight is
    * presumed lost. Returns what to send; at least the lowest unacked fragment,
    * so a lost ack is always recovered.
    */
   onTimeout(now: number, minAgeMs = 0): number[] {
-    if (this.seq - 1 > this.recoverySeq) this.reduce(this.window);
+    // A real timeout (minAgeMs 0) starts over from the initial window; a
+    // probe for missing fragments is treated as one loss event: halve.
+    if (this.seq - 1 > this.recoverySeq) this.reduce(minAgeMs === 0 ? this.window : this.cwnd / 2);
     const sentBefore = now - Math.max(minAgeMs, this.srttMs);
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
       if (this.state[i] === IN_FLIGHT && (minAgeMs === 0 || this.sentAt[i]! <= sentBefore)) {

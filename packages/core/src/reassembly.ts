@@ -66,6 +66,11 @@ export class Reassembly implements Timed {
     return this.received === this.count;
   }
 
+  /** Some fragment below the highest one received is missing. */
+  get hasGaps(): boolean {
+    return this.cumulative <= this.highest && this.received < this.highest + 1;
+  }
+
   /** Whether a fragment belongs to this message's shape. */
   matches(type: number, f: FragmentInfo): boolean {
     return type === this.type && f.totalBytes === this.totalBytes && f.fragmentBytes === this.fragmentBytes;

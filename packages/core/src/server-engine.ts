@@ -493,7 +493,7 @@ export class ServerEngine {
       return;
     }
     const stalled = (frame.flags & Flag.ACK_REQUESTED) !== 0;
-    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now) : transfer.nextToSend(now), now);
+    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now, 1) : transfer.nextToSend(now), now);
   }
 
   private onCancel(frame: Frame, pk: string, now: number): void {
