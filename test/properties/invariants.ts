@@ -74,7 +74,7 @@ export interface RunTotals {
   idempotentReruns: number;
   /** Calls that property 5 says must succeed (5 s, handler ≤ 50 ms, not cancelled) but failed. */
   quickFailures: number;
-  /** ...of which the server had ACKed (the slow-probe finding, test/reliability/ack-probe-bug.test.ts). */
+  /** ...of which the server had ACKed (the slow-probe finding, test/reliability/ack-probe.test.ts). */
   quickFailuresAfterAck: number;
   maxLatenessMs: number;
 }

@@ -95,9 +95,7 @@ describe('real UDP through a lossy relay (20 % loss, duplication, reordering)', 
     const executions = new Map<number, number>();
     const ran = (tag: number): void => void executions.set(tag, (executions.get(tag) ?? 0) + 1);
     const server: Server = createServer({ host: '127.0.0.1', port: 0 });
-    // Handlers answer at once (add synchronously, echo after a microtask):
-    // a handler still running when a duplicate arrives would be ACKed and
-    // slow the client to 1 s probes (test/reliability/ack-probe-bug.test.ts).
+    // Handlers answer at once (add synchronously, echo after a microtask).
     server.implement(svc, {
       add: ({ tag, a, b }) => {
         ran(tag);

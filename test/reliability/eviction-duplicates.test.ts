@@ -1,4 +1,4 @@
-// Engine finding (property 2, at-most-once): after the byte cap evicts a
+// Regression tests for an engine finding, now fixed (property 2, at-most-once): after the byte cap evicts a
 // finished call's entry, a NETWORK DUPLICATE of that call's first copy
 // (attempt 0) runs the handler a second time. The server refuses only
 // retransmissions (attempt > 0) after an eviction, on the reasoning that

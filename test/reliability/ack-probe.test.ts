@@ -1,4 +1,4 @@
-// Engine finding (property 5 fails for handlers of a few tens of ms):
+// Regression tests for an engine finding, now fixed (property 5 fails for handlers of a few tens of ms):
 // once ANY copy of a request reaches the server while its handler is running,
 // the server answers it with an ACK ("still running"), and from then on the
 // client only probes once per ~1 s (ackedProbeIntervalMs) instead of at its
