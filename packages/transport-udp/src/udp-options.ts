@@ -47,6 +47,13 @@ export interface UdpTransportOptions {
   broadcast?: boolean;
   /** How many distinct peers to intern (see `PeerCache`). Default 4096. */
   peerCacheSize?: number;
+  /**
+   * Connect the socket to this one peer (UDP `connect(2)`): sends to it skip
+   * per-datagram address handling, and datagrams from anyone else are
+   * filtered out by the kernel. Sends to other peers are then refused
+   * (INVALID_ARGUMENT through `onError`). Only for single-server clients.
+   */
+  connect?: { address: string; port: number };
 }
 
 /** {@link UdpTransportOptions} after defaults and validation. */
@@ -64,6 +71,7 @@ export interface ResolvedUdpOptions {
   readonly multicastInterface: string | undefined;
   readonly broadcast: boolean | undefined;
   readonly peerCacheSize: number;
+  readonly connect: { address: string; port: number } | undefined;
 }
 
 /** The udp4/udp6 payload ceiling. */
@@ -129,5 +137,6 @@ export function resolveUdpOptions(options: UdpTransportOptions): Result<Resolved
     multicastInterface: iface,
     broadcast: options.broadcast,
     peerCacheSize,
+    connect: options.connect,
   });
 }

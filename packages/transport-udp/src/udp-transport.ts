@@ -44,6 +44,8 @@ class UdpTransportImpl implements UdpTransport {
   private state: State = 'idle';
   private socket: Socket | undefined;
   private local: PeerAddress | undefined;
+  /** Set once `connect(2)` succeeded: the one peer this socket talks to. */
+  private connected: { address: string; port: number } | undefined;
   private pending: PendingListen | undefined;
   private closing: Promise<void> | undefined;
   private onDatagram: DatagramHandler | undefined;
@@ -173,7 +175,14 @@ class UdpTransportImpl implements UdpTransport {
     }
     // Zero-copy view: the caller must not reuse `bytes` until the datagram is sent.
     const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    socket.send(buffer, to.port, address.value, this.afterSend);
+    const connected = this.connected;
+    if (connected === undefined) return socket.send(buffer, to.port, address.value, this.afterSend);
+    if (to.port !== connected.port || address.value !== connected.address) {
+      this.counters.sendDropsBadPeer++;
+      this.report(new RpcError('INVALID_ARGUMENT', `udp transport: send to ${formatPeer(to)} dropped: the socket is connected to ${connected.address}:${connected.port}`));
+      return;
+    }
+    socket.send(buffer, this.afterSend);
   }
 
   /** Runs once bound: applies the socket options, then resolves `listen`. */
@@ -193,10 +202,26 @@ class UdpTransportImpl implements UdpTransport {
     const bound = socket.address();
     const family = bound.family === 'IPv6' ? 'IPv6' : 'IPv4';
     this.local = Object.freeze({ address: bound.address, family, port: bound.port });
-    this.state = 'listening';
-    const pending = this.pending;
-    this.pending = undefined;
-    pending?.resolve(this.local);
+    const ready = (): void => {
+      if (this.state !== 'binding' || this.socket !== socket) return;
+      this.state = 'listening';
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.resolve(this.local!);
+    };
+    const target = o.connect;
+    if (target === undefined) return ready();
+    try {
+      socket.connect(target.port, target.address, (error?: Error) => {
+        if (error !== undefined && error !== null) this.failListen(rpcErrorFromErrno(error, `connect to ${target.address}:${target.port}`));
+        else {
+          this.connected = target;
+          ready();
+        }
+      });
+    } catch (e) {
+      this.failListen(rpcErrorFromErrno(e, `connect to ${target.address}:${target.port}`));
+    }
   }
 
   /** Rejects a pending `listen`, releases its socket and returns to idle (unless closing). */

@@ -13,7 +13,7 @@ import {
   type Server,
   type ServerOptions,
 } from '@udprpc/server';
-import { createUdpTransport, type UdpTransportOptions } from '@udprpc/transport-udp';
+import { createUdpTransport, isMulticastAddress, type UdpTransportOptions } from '@udprpc/transport-udp';
 import { parseEndpoint } from './url.js';
 
 /** Options of {@link createServer}: where to listen, plus everything {@link ServerOptions} takes. */
@@ -107,6 +107,10 @@ export function createClient(options: UdpClientOptions): Client {
         port: 0,
         type: family === 'IPv6' ? 'udp6' : 'udp4',
         ...(family === 'IPv6' ? { ipv6Only: true } : {}),
+        // One unicast server: a connected socket skips per-send address work and
+        // lets the kernel filter other sources. Group addresses answer from
+        // many addresses, so they stay unconnected.
+        ...(isMulticastAddress(endpoint.host) || socket?.broadcast === true ? {} : { connect: { address: endpoint.host, port: endpoint.port } }),
       }),
       peer: { address: endpoint.host, family, port: endpoint.port },
     });
