@@ -126,8 +126,8 @@ export class ClientEngine {
       const rtt = this.peers.get(peerKey(req.peer))?.rtt.srttMs ?? 0;
       out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes), rtt);
     }
-    const key = peerKey(req.peer);
-    const peer = this.peerFor(key);
+    const peer = this.peerOf(req.peer);
+    const key = peer.key;
     const sendNow = peer.queued === 0 && peer.canSend(this.flow, now);
     if (!sendNow && (this.flow.whenFull === 'fail' || peer.queued >= this.flow.maxQueuedPerPeer)) {
       return new RpcError(
@@ -137,7 +137,7 @@ export class ClientEngine {
           : `${peer.inFlight} calls in flight and ${peer.queued} queued to this server; the limits are ${this.flow.maxInFlightPerPeer} and ${this.flow.whenFull === 'fail' ? 0 : this.flow.maxQueuedPerPeer}`,
       );
     }
-    const id = this.ids.allocate((candidate) => this.pending.has(candidate));
+    const id = this.ids.allocate(this.isPending);
     const rtt = peer.rtt;
     const call: PendingCall = {
       id,
@@ -185,7 +185,7 @@ export class ClientEngine {
       // Notifications are never retransmitted, so they are never fragmented either.
       return new RpcError('RESOURCE_EXHAUSTED', `notification is ${size} bytes, above the ${this.maxDatagramBytes}-byte datagram limit`);
     }
-    const id = this.ids.allocate((candidate) => this.pending.has(candidate));
+    const id = this.ids.allocate(this.isPending);
     const remaining = req.deadlineAt === undefined ? 0xffffffff : Math.max(1, Math.ceil(req.deadlineAt - now));
     const frame = encodeRequestFrame(
       { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: this.session, id },
@@ -605,11 +605,27 @@ export class ClientEngine {
     );
   }
 
+  private readonly isPending = (id: number): boolean => this.pending.has(id);
+  private lastPeerAddress: PeerAddress | undefined;
+  private lastPeerState: PeerState<PendingCall> | undefined;
+
+  // Calls to one server reuse one PeerAddress object: skip the key string and
+  // the map lookup when it is the same object as last time.
+  private peerOf(address: PeerAddress): PeerState<PendingCall> {
+    if (address === this.lastPeerAddress && this.lastPeerState !== undefined && this.peers.get(this.lastPeerState.key) === this.lastPeerState) {
+      return this.lastPeerState;
+    }
+    const peer = this.peerFor(peerKey(address));
+    this.lastPeerAddress = address;
+    this.lastPeerState = peer;
+    return peer;
+  }
+
   private peerFor(key: string): PeerState<PendingCall> {
     let peer = this.peers.get(key);
     if (peer === undefined) {
       if (this.peers.size >= this.maxPeers) this.evictIdlePeer();
-      peer = new PeerState(this.policy);
+      peer = new PeerState(this.policy, key);
       this.peers.set(key, peer);
     }
     return peer;

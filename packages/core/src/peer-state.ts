@@ -30,7 +30,11 @@ export class PeerState<C> {
   private queue: C[] = [];
   private head = 0;
 
-  constructor(policy: RetryPolicy) {
+  constructor(
+    policy: RetryPolicy,
+    /** The peer's `peerKey`. */
+    readonly key: string,
+  ) {
     this.rtt = new RttEstimator(policy);
   }
 
