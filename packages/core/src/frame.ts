@@ -251,7 +251,7 @@ export function decodeRequestBody(body: Uint8Array): Result<RequestBody, FrameEr
   if (body.length < REQUEST_FIXED_BYTES) return err('truncated');
   const methodLength = body[8]!;
   if (body.length < REQUEST_FIXED_BYTES + methodLength) return err('truncated');
-  const method = decodeUtf8(body.subarray(REQUEST_FIXED_BYTES, REQUEST_FIXED_BYTES + methodLength));
+  const method = decodeMethodName(body.subarray(REQUEST_FIXED_BYTES, REQUEST_FIXED_BYTES + methodLength));
   if (method === undefined) return err('malformed');
   return ok({
     deadlineMs: readU32(body, 0),
@@ -305,6 +305,30 @@ function checkMethodLength(method: Uint8Array): void {
   if (method.length > MAX_METHOD_BYTES) {
     throw new RangeError(`method name is ${method.length} bytes; the wire allows ${MAX_METHOD_BYTES}`);
   }
+}
+
+// Most requests name the method the previous one named: remember the last
+// one, so the common case is a short byte comparison instead of a UTF-8 decode.
+let lastMethodBytes = new Uint8Array(0);
+let lastMethod = '';
+
+function decodeMethodName(bytes: Uint8Array): string | undefined {
+  if (bytes.length === lastMethodBytes.length && bytes.length > 0) {
+    let same = true;
+    for (let i = 0; i < bytes.length; i++) {
+      if (bytes[i] !== lastMethodBytes[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastMethod;
+  }
+  const method = decodeUtf8(bytes);
+  if (method !== undefined) {
+    lastMethodBytes = bytes.slice();
+    lastMethod = method;
+  }
+  return method;
 }
 
 function decodeUtf8(bytes: Uint8Array): string | undefined {
