@@ -265,21 +265,9 @@ export class ClientEngine {
         // The collection window closed: a normal end for a group call.
         this.finish(call, { ok: true, payload: EMPTY });
       } else if (now >= call.deadlineAt) {
-        this.counters.timeouts++;
-        this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
-        this.sendCancel(call);
-        this.finish(call, {
-          ok: false,
-          error: new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`),
-        });
+        this.giveUp(call, new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`));
       } else if (call.group === undefined && call.unacked >= this.policy.maxAttempts) {
-        this.counters.timeouts++;
-        this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
-        this.sendCancel(call);
-        this.finish(call, {
-          ok: false,
-          error: new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`),
-        });
+        this.giveUp(call, new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`));
       } else if (this.budget.tryRetry(now)) {
         this.counters.retransmits++;
         this.hooks.onRetry?.({ id: call.id, peer: call.peer, attempt: call.attempt, rtoMs: call.backoffMs });
@@ -289,6 +277,14 @@ export class ClientEngine {
         this.schedule(call, now);
       }
     }
+  }
+
+  // No reply in time: tell the server (best effort) and fail the call.
+  private giveUp(call: PendingCall, error: RpcError): void {
+    this.counters.timeouts++;
+    this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+    this.sendCancel(call);
+    this.finish(call, { ok: false, error });
   }
 
   /** When `onTimer` next needs to run, or undefined when nothing is pending. */
@@ -392,9 +388,8 @@ export class ClientEngine {
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
-    // the latest transmission times that transmission.
-    // Once per transmission: the reply that follows an ACK echoes the same
-    // attempt but also contains the handler's run time.
+    // the latest transmission times it, and only once — the reply that
+    // follows an ACK echoes the same attempt but includes the handler's time.
     if (frame.attempt === call.attempt - 1 && frame.attempt < 255 && call.sampledAttempt !== call.attempt) {
       call.sampledAttempt = call.attempt;
       call.rtt.sample(now - call.lastSentAt);
