@@ -211,7 +211,30 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     return info;
   }
 
-  private async callMethod(info: MethodInfo, input: unknown, options: CallOptions | undefined): Promise<unknown> {
+  private callMethod(info: MethodInfo, input: unknown, options: CallOptions | undefined): Promise<unknown> {
+    // The common case — connected, one server — without an extra async frame.
+    const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
+    if (this.started && !this.closed && this.router === undefined && timeoutMs > 0) {
+      const req: ClientRequest = {
+        service: info.service,
+        method: info.method,
+        input,
+        deadline: this.clock.now() + timeoutMs,
+        signal: options?.signal,
+        peer: this.peer!,
+        idempotent: info.idempotent,
+      };
+      (req as ClientRequest & { [wireKey]?: Uint8Array })[wireKey] = info.wire;
+      try {
+        return this.invoke(req);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.callMethodSlow(info, input, options);
+  }
+
+  private async callMethodSlow(info: MethodInfo, input: unknown, options: CallOptions | undefined): Promise<unknown> {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (!(timeoutMs > 0)) throw new RpcError('INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${timeoutMs}`);
     // The deadline is fixed at entry, so connecting counts against it.
