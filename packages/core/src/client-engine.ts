@@ -3,7 +3,7 @@ import { codeFromNumber, RpcError } from './errors.js';
 import { decodeFragmentAck, encodeFragmentAck } from './fragment-ack.js';
 import {
   decodeErrorBody,
-  decodeFrame,
+  parseFrame,
   encodeFrame,
   encodeRequestBody,
   encodeRequestFrame,
@@ -228,15 +228,15 @@ export class ClientEngine {
   /** Feeds one received datagram. Never throws. */
   receive(bytes: Uint8Array, from: PeerAddress, now: number): void {
     this.lastNow = now;
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok) return this.drop(decoded.error, from);
-    if (decoded.value.type !== FrameType.BATCH) return this.handle(decoded.value, from, now);
-    const frames = splitBatch(decoded.value.body);
+    const decoded = parseFrame(bytes);
+    if (typeof decoded === 'string') return this.drop(decoded, from);
+    if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, now);
+    const frames = splitBatch(decoded.body);
     if (!frames.ok) return this.drop(frames.error, from);
     for (const bytesOfOne of frames.value) {
-      const one = decodeFrame(bytesOfOne);
-      if (one.ok) this.handle(one.value, from, now);
-      else this.drop(one.error, from);
+      const one = parseFrame(bytesOfOne);
+      if (typeof one !== 'string') this.handle(one, from, now);
+      else this.drop(one, from);
     }
   }
 

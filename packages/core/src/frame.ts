@@ -138,25 +138,34 @@ export function encodeFrame(h: FrameHeader, body: Uint8Array, fragment?: Fragmen
  * frame yields an error naming why, for the caller to drop and count.
  */
 export function decodeFrame(bytes: Uint8Array): Result<Frame, FrameError> {
-  if (bytes.length < HEADER_BYTES) return err('truncated');
-  if (((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return err('bad-magic');
-  if (bytes[2] !== VERSION) return err('unsupported-version');
+  const f = parseFrame(bytes);
+  return typeof f === 'string' ? err(f) : ok(f);
+}
+
+/**
+ * {@link decodeFrame} without the Result wrapper, for the engines' hot path:
+ * the frame, or the reason it is not one. Never throws.
+ */
+export function parseFrame(bytes: Uint8Array): Frame | FrameError {
+  if (bytes.length < HEADER_BYTES) return 'truncated';
+  if (((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return 'bad-magic';
+  if (bytes[2] !== VERSION) return 'unsupported-version';
   const type = bytes[3]!;
-  if (type < 1 || type > MAX_FRAME_TYPE) return err('unknown-type');
+  if (type < 1 || type > MAX_FRAME_TYPE) return 'unknown-type';
   const flags = bytes[4]!;
   let offset = HEADER_BYTES;
   let fragment: FragmentInfo | undefined;
   if ((flags & Flag.FRAGMENT) !== 0) {
-    if (bytes.length < HEADER_BYTES + FRAGMENT_EXT_BYTES) return err('truncated');
+    if (bytes.length < HEADER_BYTES + FRAGMENT_EXT_BYTES) return 'truncated';
     fragment = {
       totalBytes: readU32(bytes, offset),
       index: readU32(bytes, offset + 4),
       fragmentBytes: readU16(bytes, offset + 8),
     };
     offset += FRAGMENT_EXT_BYTES;
-    if (!isConsistentFragment(fragment, bytes.length - offset)) return err('malformed');
+    if (!isConsistentFragment(fragment, bytes.length - offset)) return 'malformed';
   }
-  return ok({
+  return {
     type: type as FrameType,
     flags,
     attempt: bytes[5]!,
@@ -164,7 +173,7 @@ export function decodeFrame(bytes: Uint8Array): Result<Frame, FrameError> {
     id: readU32(bytes, 10),
     fragment,
     body: bytes.subarray(offset),
-  });
+  };
 }
 
 function isConsistentFragment(f: FragmentInfo, bodyBytes: number): boolean {
@@ -248,17 +257,23 @@ export function encodeRequestFrame(
 
 /** Parses a REQUEST body; never throws. */
 export function decodeRequestBody(body: Uint8Array): Result<RequestBody, FrameError> {
-  if (body.length < REQUEST_FIXED_BYTES) return err('truncated');
+  const r = parseRequestBody(body);
+  return typeof r === 'string' ? err(r) : ok(r);
+}
+
+/** {@link decodeRequestBody} without the Result wrapper (the server's hot path). Never throws. */
+export function parseRequestBody(body: Uint8Array): RequestBody | FrameError {
+  if (body.length < REQUEST_FIXED_BYTES) return 'truncated';
   const methodLength = body[8]!;
-  if (body.length < REQUEST_FIXED_BYTES + methodLength) return err('truncated');
+  if (body.length < REQUEST_FIXED_BYTES + methodLength) return 'truncated';
   const method = decodeMethodName(body.subarray(REQUEST_FIXED_BYTES, REQUEST_FIXED_BYTES + methodLength));
-  if (method === undefined) return err('malformed');
-  return ok({
+  if (method === undefined) return 'malformed';
+  return {
     deadlineMs: readU32(body, 0),
     inFlightSpan: readU32(body, 4),
     method,
     payload: body.subarray(REQUEST_FIXED_BYTES + methodLength),
-  });
+  };
 }
 
 /** A decoded ERROR body. */

@@ -19,6 +19,8 @@ export {
   Flag,
   encodeFrame,
   decodeFrame,
+  parseFrame,
+  parseRequestBody,
   encodeRequestBody,
   decodeRequestBody,
   encodeRequestFrame,

@@ -3,8 +3,8 @@ import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { Code, type ErrorCode } from './errors.js';
 import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import {
-  decodeFrame,
-  decodeRequestBody,
+  parseFrame,
+  parseRequestBody,
   encodeErrorBody,
   encodeFrame,
   Flag,
@@ -180,15 +180,15 @@ export class ServerEngine {
     this.lastNow = now;
     const pk = peerKey(from);
     if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
-    const decoded = decodeFrame(bytes);
-    if (!decoded.ok) return this.drop(decoded.error, from);
-    if (decoded.value.type !== FrameType.BATCH) return this.handle(decoded.value, from, pk, now, meta);
-    const frames = splitBatch(decoded.value.body);
+    const decoded = parseFrame(bytes);
+    if (typeof decoded === 'string') return this.drop(decoded, from);
+    if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, pk, now, meta);
+    const frames = splitBatch(decoded.body);
     if (!frames.ok) return this.drop(frames.error, from);
     for (const bytesOfOne of frames.value) {
-      const one = decodeFrame(bytesOfOne);
-      if (one.ok) this.handle(one.value, from, pk, now, meta);
-      else this.drop(one.error, from);
+      const one = parseFrame(bytesOfOne);
+      if (typeof one !== 'string') this.handle(one, from, pk, now, meta);
+      else this.drop(one, from);
     }
   }
 
@@ -275,9 +275,7 @@ export class ServerEngine {
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
     const source = this.sources.get(pk, now);
-    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, () => {
-      source.lostStateAt = now;
-    });
+    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
       const span = bytesIO.readU32(frame.body, 4);
@@ -330,9 +328,9 @@ export class ServerEngine {
     meta: DatagramMeta | undefined,
     owner: SessionState,
   ): void {
-    const body = decodeRequestBody(requestBody);
-    if (!body.ok) return this.drop(body.error, from);
-    const { deadlineMs, method, payload } = body.value;
+    const body = parseRequestBody(requestBody);
+    if (typeof body === 'string') return this.drop(body, from);
+    const { deadlineMs, method, payload } = body;
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;

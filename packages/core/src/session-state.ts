@@ -90,16 +90,10 @@ export const MAX_SESSIONS_PER_SOURCE = 16;
 /**
  * The state of session `id` in a source's `sessions` map, created if new.
  * Sessions idle for `idleMs` are dropped (no late copy can reach them any
- * more); if the map is full the oldest goes, and `onLost` hears of it when it
- * still held a low-water mark.
+ * more); if the map is full the oldest goes, and if it still held a
+ * low-water mark the source is marked as having lost state.
  */
-export function sessionOf(
-  source: SourceState,
-  id: number,
-  now: number,
-  idleMs: number,
-  onLost: () => void,
-): SessionState {
+export function sessionOf(source: SourceState, id: number, now: number, idleMs: number): SessionState {
   const sessions = source.sessions;
   let s = sessions.get(id);
   if (s !== undefined) {
@@ -110,7 +104,8 @@ export function sessionOf(
   if (sessions.size >= MAX_SESSIONS_PER_SOURCE) {
     const [key, oldest] = sessions.entries().next().value!;
     sessions.delete(key);
-    if (oldest.lowWater !== undefined) onLost();
+    // Its low-water mark is gone: this source's retransmissions become ambiguous.
+    if (oldest.lowWater !== undefined) source.lostStateAt = now;
   }
   s = new SessionState(now, source);
   sessions.set(id, s);
