@@ -6,6 +6,7 @@ import {
   encodeMethodName,
   jsonCodec,
   MAX_METHOD_BYTES,
+  defaultDatagramBytes,
   RpcError,
   sendVia,
   systemClock,
@@ -81,13 +82,13 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
     const random = options.random ?? Math.random;
     this.engine = new ClientEngine({
-      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), this.clock),
+      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport), this.clock),
       random,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
-      maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
+      maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       hooks: {
         onRetry: (info) => this.emit('retry', info),
         onTimeout: (info) => this.emit('timeout', info),

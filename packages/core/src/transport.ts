@@ -42,4 +42,18 @@ export interface Transport {
   close(): Promise<void>;
   /** Largest datagram this transport can carry, if it knows a limit. */
   readonly maxDatagramBytes?: number;
+  /**
+   * Bytes the transport adds to every datagram (e.g. an AEAD seal). Engines
+   * subtract it from their default datagram size, so what reaches the wire
+   * still fits the 1200-byte path floor.
+   */
+  readonly overheadBytes?: number;
+}
+
+/**
+ * The datagram size an engine uses on `transport` when none is configured:
+ * `defaultBytes` (1200), within the transport's limit, less its overhead.
+ */
+export function defaultDatagramBytes(transport: Transport, defaultBytes = 1200): number {
+  return Math.min(defaultBytes, transport.maxDatagramBytes ?? defaultBytes) - (transport.overheadBytes ?? 0);
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   jsonCodec,
+  defaultDatagramBytes,
   RpcError,
   sendVia,
   ServerEngine,
@@ -113,8 +114,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
     this.engine = new ServerEngine({
-      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200), options.clock ?? systemClock),
-      maxDatagramBytes: options.maxDatagramBytes ?? Math.min(1200, options.transport.maxDatagramBytes ?? 1200),
+      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport), options.clock ?? systemClock),
+      maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
       ...(options.reassembly === undefined ? {} : { reassembly: options.reassembly }),
