@@ -4,6 +4,12 @@ export interface Timed {
   timerAt: number;
   /** Position in the heap, or -1 when not in it. Managed by the heap. */
   heapIndex: number;
+  /** Breaks ties between equal `timerAt`s: lower first (e.g. scheduling order). Optional. */
+  readonly seq?: number;
+}
+
+function before(a: Timed, b: Timed): boolean {
+  return a.timerAt < b.timerAt || (a.timerAt === b.timerAt && (a.seq ?? 0) < (b.seq ?? 0));
 }
 
 /**
@@ -65,7 +71,7 @@ export class TimerHeap<T extends Timed> {
     while (i > 0) {
       const parentIndex = (i - 1) >> 1;
       const parent = items[parentIndex]!;
-      if (parent.timerAt <= item.timerAt) break;
+      if (!before(item, parent)) break;
       items[i] = parent;
       parent.heapIndex = i;
       i = parentIndex;
@@ -82,9 +88,9 @@ export class TimerHeap<T extends Timed> {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
-      const child = right < n && items[right]!.timerAt < items[left]!.timerAt ? right : left;
+      const child = right < n && before(items[right]!, items[left]!) ? right : left;
       const childItem = items[child]!;
-      if (childItem.timerAt >= item.timerAt) break;
+      if (!before(childItem, item)) break;
       items[i] = childItem;
       childItem.heapIndex = i;
       i = child;

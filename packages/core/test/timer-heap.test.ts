@@ -156,3 +156,20 @@ describe('TimerHeap', () => {
     expect(heap.peek()).toBeUndefined();
   });
 });
+
+describe('TimerHeap ties', () => {
+  it('pops items with equal timerAt in seq order when they carry one', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 200 }), (times) => {
+        const heap = new TimerHeap<{ timerAt: number; heapIndex: number; seq: number }>();
+        const items = times.map((t, seq) => ({ timerAt: t, heapIndex: -1, seq }));
+        for (const item of items) heap.set(item, item.timerAt);
+        const order: number[] = [];
+        for (let it = heap.popDue(Infinity); it !== undefined; it = heap.popDue(Infinity)) order.push(it.seq);
+        const expected = [...items].sort((a, b) => a.timerAt - b.timerAt || a.seq - b.seq).map((i) => i.seq);
+        expect(order).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

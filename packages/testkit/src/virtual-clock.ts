@@ -1,5 +1,11 @@
 import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from '@udprpc/core';
-import { TimerQueue, type QueuedTimer } from './timer-queue.js';
+import { TimerHeap, type Timed } from '@udprpc/core';
+
+/** One scheduled timer; ties fire in scheduling order (`seq`). */
+interface QueuedTimer extends Timed {
+  readonly seq: number;
+  readonly callback: () => void;
+}
 
 /** Most timers one `advance`/`run*` call fires before it gives up. */
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -70,7 +76,7 @@ function checkCount(value: number, what: string): number {
 export class VirtualClock implements Clock {
   private nowMs: number;
   private seq = 0;
-  private readonly queue = new TimerQueue();
+  private readonly queue = new TimerHeap<QueuedTimer>();
   private readonly turns: number;
   private firing = false;
   private running = false;
@@ -94,9 +100,9 @@ export class VirtualClock implements Clock {
    */
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     const delay = Number.isNaN(delayMs) ? 0 : Math.min(Math.max(0, delayMs), MAX_TIMER_DELAY_MS);
-    const timer: QueuedTimer = { atMs: this.nowMs + delay, seq: this.seq++, callback, index: -1 };
-    this.queue.push(timer);
-    return { cancel: () => void this.queue.remove(timer) };
+    const timer: QueuedTimer = { timerAt: this.nowMs + delay, seq: this.seq++, callback, heapIndex: -1 };
+    this.queue.set(timer, timer.timerAt);
+    return { cancel: () => this.queue.delete(timer) };
   }
 
   /** Number of timers set and neither fired nor cancelled. */
@@ -106,7 +112,7 @@ export class VirtualClock implements Clock {
 
   /** Due time of the earliest pending timer, or undefined. */
   nextTimerAt(): number | undefined {
-    return this.queue.peek()?.atMs;
+    return this.queue.peek()?.timerAt;
   }
 
   /**
@@ -197,16 +203,16 @@ export class VirtualClock implements Clock {
       while (!done()) {
         const next = this.queue.peek();
         if (toTime) {
-          if (next === undefined || next.atMs > limitAt) break;
+          if (next === undefined || next.timerAt > limitAt) break;
         } else if (next === undefined) {
           throw new Error(
             `VirtualClock.${label}: the condition is still false and no timer is pending at t=${this.nowMs} ms, ` +
               `so nothing can make it true (a promise that never settles, or work waiting on something other than this clock?)`,
           );
-        } else if (next.atMs > limitAt) {
+        } else if (next.timerAt > limitAt) {
           throw new Error(
             `VirtualClock.${label}: not done after ${limitAt - startMs} virtual ms (maxTimeMs); ` +
-              `${this.queue.size} timer(s) pending, the next at t=${next.atMs} ms`,
+              `${this.queue.size} timer(s) pending, the next at t=${next.timerAt} ms`,
           );
         }
         if (fired >= maxSteps) throw this.tooManySteps(label, maxSteps);
@@ -225,9 +231,10 @@ export class VirtualClock implements Clock {
   }
 
   private fireNext(): boolean {
-    const timer = this.queue.pop();
+    const timer = this.queue.peek();
+    if (timer !== undefined) this.queue.delete(timer);
     if (timer === undefined) return false;
-    if (timer.atMs > this.nowMs) this.nowMs = timer.atMs;
+    if (timer.timerAt > this.nowMs) this.nowMs = timer.timerAt;
     this.firing = true;
     try {
       timer.callback();
@@ -239,7 +246,7 @@ export class VirtualClock implements Clock {
 
   private dueBy(timeMs: number): boolean {
     const next = this.queue.peek();
-    return next !== undefined && next.atMs <= timeMs;
+    return next !== undefined && next.timerAt <= timeMs;
   }
 
   private limitOf(options: RunOptions): number {
