@@ -19,7 +19,7 @@ import {
   type UdpClientOptions,
   type UdpServerOptions,
 } from 'udprpc';
-import { SimNetwork, VirtualClock, createRandom, deriveSeed, type SimNetworkEvent, type SimTransport } from '@udprpc/testkit';
+import { SimNetwork, VirtualClock, createRandom, deriveSeed, type SimNetworkEvent, type SimTransport, sleep } from '@udprpc/testkit';
 import { Meter, framesOf } from './meter.js';
 
 export { Meter, framesOf, type PeerTraffic } from './meter.js';
@@ -57,21 +57,6 @@ export class Probe {
   of(tag: number): number {
     return this.runs.get(tag) ?? 0;
   }
-}
-
-function sleep(clock: VirtualClock, ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal.reason);
-    };
-    const timer = clock.setTimer(ms, () => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** A sim endpoint driven by hand: send raw frames, see what comes back. */

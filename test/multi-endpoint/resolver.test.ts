@@ -4,8 +4,8 @@
 // injected lookup standing in for DNS.
 import { describe, expect, it } from 'vitest';
 import { createClient, createServer, type LookupAddress, type Server } from 'udprpc';
-import { SimNetwork, VirtualClock, createRandom, settleAll } from '@udprpc/testkit';
-import { sleep, svc } from './sim-cluster.js';
+import { SimNetwork, VirtualClock, createRandom, settleAll, sleep } from '@udprpc/testkit';
+import { svc } from './sim-cluster.js';
 
 async function registry(hosts: number) {
   const clock = new VirtualClock();

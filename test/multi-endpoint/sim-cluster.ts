@@ -15,29 +15,13 @@ import {
   type Transport,
   type UdpClientOptions,
 } from 'udprpc';
-import { SimNetwork, VirtualClock, createRandom, deriveSeed, type LinkConditions, type SimTransport } from '@udprpc/testkit';
+import { SimNetwork, VirtualClock, createRandom, deriveSeed, type LinkConditions, type SimTransport, sleep } from '@udprpc/testkit';
 
 /** `get` may run more than once (idempotent); `put` must run at most once. */
 export const svc = defineContract('svc', {
   get: method<{ tag: number; delayMs: number }, { tag: number; server: string }>({ idempotent: true }),
   put: method<{ tag: number; delayMs: number }, { tag: number; server: string }>(),
 });
-
-/** Waits `ms` of virtual time, or rejects with the signal's reason. */
-export function sleep(clock: VirtualClock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal!.reason);
-    };
-    const timer = clock.setTimer(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Records the frames a client sends, decoded, before the network sees them. */
 export class ClientTap implements Transport {

@@ -23,6 +23,7 @@ import {
   type LinkConditions,
   type SimNetworkEvent,
   type SimTransport,
+  sleep,
 } from '@udprpc/testkit';
 
 /** The service every property calls. `echo` is idempotent; `add`, `note` and `blob` are at-most-once. */
@@ -32,22 +33,6 @@ export const rel = defineContract('rel', {
   note: method<{ tag: number }, void>(),
   blob: method<{ tag: number; data: Uint8Array }, { tag: number; data: Uint8Array }>(),
 });
-
-/** Waits `ms` of virtual time; rejects with the signal's reason if it aborts first. */
-export function sleep(clock: VirtualClock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      timer.cancel();
-      reject(signal!.reason);
-    };
-    const timer = clock.setTimer(ms, () => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Per-tag bookkeeping of handler runs. */
 export class Executions {

@@ -19,6 +19,7 @@ export {
   type RunOptions,
 } from './virtual-clock.js';
 export { settleAll } from './settle.js';
+export { sleep } from './sleep.js';
 export { scheduleCalls, type ScheduledCall } from './schedule-calls.js';
 export type { LinkConditions, DelayDistribution } from './link-conditions.js';
 export type { SimTransport } from './sim-transport.js';
