@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRoot } from './lib/paths.js';
 
 interface ProfileNode {
   id: number;
@@ -22,7 +23,7 @@ interface Profile {
   timeDeltas?: number[];
 }
 
-const root = fileURLToPath(new URL('../', import.meta.url));
+const root = repoRoot;
 
 function where(url: string, line: number): string {
   if (url === '') return '';

@@ -4,8 +4,8 @@
 // stderr. `npm run bench -- --help` lists the options.
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from './lib/config.js';
+import { childExecArgv, entry } from './lib/paths.js';
 import { Progress } from './lib/progress.js';
 import { addRatios, buildReport, formatTable, writeReport, type ScenarioResult } from './lib/report.js';
 import { emptyRow, rowBudgetMs, runRow, type RowResult } from './lib/row.js';
@@ -65,11 +65,10 @@ async function main(): Promise<number> {
   return failures === 0 && scaling === 0 ? 0 : 1;
 }
 
-// bench/scaling.ts runs as its own process with the same loader (tsx) and flags.
+// bench/scaling runs as its own process, compiled or from sources like this one.
 function runScaling(): Promise<number> {
   process.stdout.write('\nscaling: one service on 1 vs 2 worker processes (startCluster), 64 in flight\n');
-  const script = fileURLToPath(new URL('./scaling.ts', import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, script, '--seconds', '2', '--rounds', '2'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...childExecArgv, entry('scaling'), '--seconds', '2', '--rounds', '2'], { stdio: ['ignore', 'inherit', 'inherit'] });
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 

@@ -13,6 +13,7 @@
 // serves instead of measuring.
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { childExecArgv } from './lib/paths.js';
 import {
   clusterWorkerInfo,
   type Client,
@@ -93,7 +94,7 @@ async function setUp(workers: number): Promise<Setup> {
     host: '127.0.0.1',
     basePort: await freePorts(workers),
     workerModule: fileURLToPath(import.meta.url),
-    execArgv: ['--import', 'tsx', '--conditions=source'],
+    execArgv: [...childExecArgv],
     startTimeoutMs: 30_000,
   });
   const client = createClient({ urls: cluster.urls });

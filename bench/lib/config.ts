@@ -1,5 +1,6 @@
 // Command-line options of `npm run bench`.
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { benchDir } from './paths.js';
 
 export interface BenchConfig {
   mode: 'full' | 'quick' | 'smoke';
@@ -54,7 +55,7 @@ export const USAGE = `usage: npm run bench -- [options]
 `;
 
 const MiB = 1024 * 1024;
-const defaultOut = fileURLToPath(new URL('../results/', import.meta.url));
+const defaultOut = join(benchDir, 'results');
 
 export function parseArgs(argv: readonly string[]): BenchConfig {
   const flags = new Map<string, string>();

@@ -1,11 +1,10 @@
-// Orchestrator side of the child processes: spawn `node --import tsx
-// --conditions=source <script>` with an IPC channel, and wait for messages.
+// Orchestrator side of the child processes: spawn `node <script>` (compiled)
+// or `node --import tsx --conditions=source <script>` (from sources) with an
+// IPC channel, and wait for messages.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { childExecArgv, entry, repoRoot } from './paths.js';
 import type { IpcMessage } from './ipc-child.js';
 
-/** The monorepo root: children run there so `--import tsx` resolves. */
-export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A child process and its IPC messages. */
 export class Child {
@@ -19,7 +18,7 @@ export class Child {
   constructor(readonly name: string, script: string, args: readonly string[], nodeArgs: readonly string[] = []) {
     this.proc = spawn(
       process.execPath,
-      [...nodeArgs, '--import', 'tsx', '--conditions=source', fileURLToPath(new URL(`../${script}`, import.meta.url)), ...args],
+      [...nodeArgs, ...childExecArgv, entry(script), ...args],
       { cwd: repoRoot, stdio: ['pipe', 2, 'inherit', 'ipc'], env: { ...process.env, NODE_OPTIONS: '' } },
     );
     this.proc.on('message', (m: IpcMessage) => {

@@ -94,11 +94,11 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
     ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
     ...(config.blastRecvBufferBytes === undefined ? {} : { blastRecvBufferBytes: config.blastRecvBufferBytes }),
   };
-  const server = new Child(`server(${row.label})`, 'server-process.ts', [JSON.stringify(spec)], nodeArgs('server'));
+  const server = new Child(`server(${row.label})`, 'server-process', [JSON.stringify(spec)], nodeArgs('server'));
   let client: Child | undefined;
   try {
     const { port } = await server.next<IpcMessage & { port: number }>('ready', 30_000);
-    client = new Child(`client(${row.label})`, 'client-process.ts', [String(budget)], nodeArgs('client'));
+    client = new Child(`client(${row.label})`, 'client-process', [String(budget)], nodeArgs('client'));
     await client.next('ready', 30_000);
     const marks: Array<Promise<Usage>> = [];
     client.onMessage = () => marks.push(server.request<IpcMessage & { usage: Usage }>({ type: 'cpu' }, 'cpu', 10_000).then((r) => r.usage));

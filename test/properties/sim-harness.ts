@@ -80,8 +80,8 @@ function framesOf(bytes: Uint8Array): Array<{ frame: Frame; bytes: Uint8Array }>
  * Wraps a transport: every frame sent through it is decoded and logged (BATCH
  * datagrams unpacked), and a datagram is dropped before the network sees it
  * when `filter` says so. Deterministic drops of exactly what a scenario needs
- * gone. With coalescing, frames leave at the end of the turn (a microtask on
- * the VirtualClock), not inside the call that produced them.
+ * gone. With coalescing, frames leave at the end of the job (a microtask),
+ * not inside the call that produced them.
  */
 export class Tap<T extends Transport = SimTransport> implements Transport {
   readonly sent: Frame[] = [];

@@ -35,7 +35,8 @@ export interface ClientOptions extends RoutingOptions {
   /** Outermost first. */
   interceptors?: readonly ClientInterceptor[];
   /**
-   * Pack frames bound for the same server in one event-loop turn into one
+   * Pack frames bound for the same server in one job (one synchronous burst
+   * of calls, or the handling of one reply datagram) into one
    * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
    * it costs nothing when there is nothing to pack.
    */

@@ -13,17 +13,6 @@ export interface Clock {
   now(): number;
   /** Calls `callback` once, `delayMs` from now. */
   setTimer(delayMs: number, callback: () => void): TimerHandle;
-  /**
-   * Calls `callback` once the current event-loop turn's I/O has been handled
-   * (setImmediate). Frame coalescing flushes here. Default: queueMicrotask.
-   */
-  defer?(callback: () => void): void;
-}
-
-/** Runs `callback` at the end of the current turn, as `clock` defines it. */
-export function deferOn(clock: Clock, callback: () => void): void {
-  if (clock.defer !== undefined) clock.defer(callback);
-  else queueMicrotask(callback);
 }
 
 /** setTimeout overflows above 2^31−1 ms and fires at once; never ask it for more. */
@@ -41,7 +30,4 @@ export const systemClock: Clock = {
     (t as { unref?: () => void }).unref?.();
     return { cancel: () => clearTimeout(t) };
   },
-  // The check phase runs after every datagram that was ready in this poll
-  // has been handled, so replies to a burst of requests leave together.
-  defer: (callback) => setImmediate(callback),
 };

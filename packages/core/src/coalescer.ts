@@ -1,53 +1,71 @@
 import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES, MAX_BATCH_FRAMES } from './frame.js';
-import { deferOn, type Clock } from './clock.js';
 import type { PeerAddress } from './transport.js';
 
 interface Pending {
   readonly peer: PeerAddress;
-  frames: Uint8Array[];
+  readonly frames: Uint8Array[];
 }
 
 /**
- * Frame coalescing (protocol.md §3.4). The first frame of an event-loop turn
- * goes out at once, so a lone call pays neither delay nor bytes. Frames that
- * follow it in the same turn are held until the turn ends, then go out as
+ * Frame coalescing (protocol.md §3.4). Frames an engine sends during one
+ * job — the handling of one received datagram, or one burst of calls, plus
+ * the microtasks it queued — are held until that job is done, then leave as
  * few datagrams per peer as the size limit allows (several as BATCH frames).
+ * Flushing per job rather than per event-loop iteration keeps both peers
+ * busy: replies to one datagram leave while the next is being handled. A
+ * lone frame leaves unchanged, a microtask later.
  * Peers are matched by object identity — engines and transports reuse one
  * PeerAddress object per address, and a miss only costs a missed batch.
  */
 export class Coalescer {
-  private readonly pending = new Map<PeerAddress, Pending>();
-  /** A frame already left in this turn; later ones wait for its end. */
-  private turnOpen = false;
+  /** Peers with queued frames, in the order their first frame arrived. */
+  private pending: Pending[] = [];
+  /** The other of two arrays swapped at each flush (no allocation per job). */
+  private spare: Pending[] = [];
+  private readonly byPeer = new Map<PeerAddress, Pending>();
+  private scheduled = false;
 
   constructor(
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
     private readonly maxDatagramBytes: number,
-    /** Runs a callback once the current turn's work is done (setImmediate, or the virtual clock's equivalent). */
-    private readonly defer: (callback: () => void) => void,
+    /** Runs a callback once the current job is done; tests may hold it. */
+    private readonly defer: (callback: () => void) => void = queueMicrotask,
   ) {}
 
   /** Queues one frame for `to`. */
   push(frame: Uint8Array, to: PeerAddress): void {
-    if (!this.turnOpen) {
-      this.turnOpen = true;
+    if (!this.scheduled) {
+      this.scheduled = true;
       this.defer(this.flush);
-      this.send(frame, to);
+    }
+    const last = this.pending[this.pending.length - 1];
+    if (last !== undefined && last.peer === to) {
+      last.frames.push(frame);
       return;
     }
-    let p = this.pending.get(to);
+    let p = this.byPeer.get(to);
     if (p === undefined) {
       p = { peer: to, frames: [] };
-      this.pending.set(to, p);
+      this.byPeer.set(to, p);
+      this.pending.push(p);
     }
     p.frames.push(frame);
   }
 
   /** Sends everything queued now. */
   readonly flush = (): void => {
-    this.turnOpen = false;
-    for (const p of this.pending.values()) this.sendAll(p.peer, p.frames);
-    this.pending.clear();
+    this.scheduled = false;
+    const peers = this.pending;
+    if (peers.length === 0) return;
+    // Detach first: a send may fail synchronously into code that pushes again.
+    this.pending = this.spare;
+    this.spare = peers;
+    this.byPeer.clear();
+    for (const p of peers) {
+      if (p.frames.length === 1) this.send(p.frames[0]!, p.peer);
+      else this.sendAll(p.peer, p.frames);
+    }
+    peers.length = 0;
   };
 
   private sendAll(peer: PeerAddress, frames: Uint8Array[]): void {
@@ -88,10 +106,9 @@ export function sendVia(
   transport: { send(bytes: Uint8Array, to: PeerAddress): void },
   coalesce: boolean,
   maxDatagramBytes: number,
-  clock: Clock,
 ): FlushableSend {
   const direct = (bytes: Uint8Array, to: PeerAddress): void => transport.send(bytes, to);
   if (!coalesce) return Object.assign(direct, { flush: () => {} });
-  const coalescer = new Coalescer(direct, maxDatagramBytes, (cb) => deferOn(clock, cb));
+  const coalescer = new Coalescer(direct, maxDatagramBytes);
   return Object.assign((bytes: Uint8Array, to: PeerAddress) => coalescer.push(bytes, to), { flush: coalescer.flush });
 }

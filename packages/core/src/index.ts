@@ -39,7 +39,7 @@ export {
 } from './frame.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta } from './transport.js';
 export { jsonCodec, type Codec } from './codec.js';
-export { systemClock, deferOn, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
+export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
 export {
   defineContract,

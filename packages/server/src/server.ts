@@ -40,7 +40,8 @@ export interface ServerOptions {
   /** Outermost first; they wrap every handler. */
   interceptors?: readonly ServerInterceptor[];
   /**
-   * Pack frames bound for the same peer in one event-loop turn into one
+   * Pack frames bound for the same peer in one job (the handling of one
+   * received datagram) into one
    * datagram (protocol.md §3.4). Default true: a lone frame is sent as is, so
    * it costs nothing when there is nothing to pack.
    */
@@ -114,7 +115,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
     this.engine = new ServerEngine({
-      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport), options.clock ?? systemClock),
+      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
