@@ -99,7 +99,7 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
     peers: !flags.has('no-peers'),
     outDir: flags.get('out') || defaultOut,
     nodeArgs: (flags.get('node-args') ?? '').split(/\s+/).filter((a) => a !== ''),
-    cpuProfDir: flags.has('cpu-prof') ? flags.get('cpu-prof') || `${defaultOut}profiles` : undefined,
+    cpuProfDir: flags.has('cpu-prof') ? flags.get('cpu-prof') || join(defaultOut, 'profiles') : undefined,
   };
   for (const known of ['smoke', 'quick', 'no-peers', 'out', 'cpu-prof', 'node-args']) flags.delete(known);
   if (flags.size > 0) throw new Error(`unknown option --${[...flags.keys()][0]}\n${USAGE}`);

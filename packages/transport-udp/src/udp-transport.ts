@@ -173,16 +173,16 @@ class UdpTransportImpl implements UdpTransport {
       this.report(new RpcError('INVALID_ARGUMENT', `udp transport: send to ${formatPeer(to)} dropped: ${address.error}`));
       return;
     }
-    // Zero-copy view: the caller must not reuse `bytes` until the datagram is sent.
-    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // dgram takes any Uint8Array as is (no Buffer view to allocate); the
+    // caller must not reuse `bytes` until the datagram is sent.
     const connected = this.connected;
-    if (connected === undefined) return socket.send(buffer, to.port, address.value, this.afterSend);
+    if (connected === undefined) return socket.send(bytes, to.port, address.value, this.afterSend);
     if (to.port !== connected.port || address.value !== connected.address) {
       this.counters.sendDropsBadPeer++;
       this.report(new RpcError('INVALID_ARGUMENT', `udp transport: send to ${formatPeer(to)} dropped: the socket is connected to ${connected.address}:${connected.port}`));
       return;
     }
-    socket.send(buffer, this.afterSend);
+    socket.send(bytes, this.afterSend);
   }
 
   /** Runs once bound: applies the socket options, then resolves `listen`. */
