@@ -20,14 +20,21 @@ export const defaultAdmissionLimits: Readonly<AdmissionLimits> = Object.freeze({
   retryAfterMs: 100,
 });
 
+/** What the admission queue tracks per call: whether it holds a handler slot. */
+export interface Admissible {
+  /** Managed by the queue; false until the item runs and again once released. */
+  holdsSlot: boolean;
+}
+
 /**
  * A concurrency limiter with a bounded FIFO. `start` runs an item and returns
  * false if the item went stale while queued (cancelled, expired), in which
- * case its slot is given to the next one.
+ * case its slot is given to the next one. Each item records whether it holds
+ * a slot, so the queue keeps a count rather than a set of keys.
  */
-export class AdmissionQueue<T> {
-  private readonly active = new Set<string>();
-  private queue: Array<{ key: string; item: T }> = [];
+export class AdmissionQueue<T extends Admissible> {
+  private active = 0;
+  private queue: T[] = [];
   private head = 0;
   private draining = false;
 
@@ -37,7 +44,7 @@ export class AdmissionQueue<T> {
   ) {}
 
   get running(): number {
-    return this.active.size;
+    return this.active;
   }
 
   get queued(): number {
@@ -46,23 +53,30 @@ export class AdmissionQueue<T> {
 
   /** Whether {@link submit} would accept another call now. */
   get hasRoom(): boolean {
-    return this.active.size < this.limits.maxRunning || this.queued < this.limits.maxQueued;
+    return this.active < this.limits.maxRunning || this.queued < this.limits.maxQueued;
   }
 
   /** Runs `item` now if a slot is free, else queues it. Check {@link hasRoom} first. */
-  submit(key: string, item: T): void {
-    if (this.active.size < this.limits.maxRunning && this.queued === 0) this.run(key, item);
-    else this.queue.push({ key, item });
+  submit(item: T): void {
+    if (this.active < this.limits.maxRunning && this.queued === 0) this.run(item);
+    else this.queue.push(item);
   }
 
-  /** The handler for `key` finished: free its slot for the next call. */
-  release(key: string): void {
-    if (this.active.delete(key)) this.drain();
+  /** The handler of `item` finished: free its slot for the next call. No-op if it holds none. */
+  release(item: T): void {
+    if (!item.holdsSlot) return;
+    item.holdsSlot = false;
+    this.active--;
+    this.drain();
   }
 
-  private run(key: string, item: T): void {
-    this.active.add(key);
-    if (!this.start(item)) this.active.delete(key);
+  private run(item: T): void {
+    item.holdsSlot = true;
+    this.active++;
+    if (!this.start(item) && item.holdsSlot) {
+      item.holdsSlot = false;
+      this.active--;
+    }
   }
 
   // A handler may finish synchronously inside `start`, which calls release()
@@ -71,9 +85,8 @@ export class AdmissionQueue<T> {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.active.size < this.limits.maxRunning && this.head < this.queue.length) {
-        const next = this.queue[this.head++]!;
-        this.run(next.key, next.item);
+      while (this.active < this.limits.maxRunning && this.head < this.queue.length) {
+        this.run(this.queue[this.head++]!);
       }
       if (this.head > 1024 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);

@@ -1,5 +1,6 @@
 import type { OutgoingTransfer } from './outgoing-transfer.js';
 import type { DedupPolicy } from './retry-policy.js';
+import type { IncomingCall } from './server-engine.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
 import type { SessionState } from './session-state.js';
@@ -13,43 +14,144 @@ export const enum CallState {
   Cancelled,
 }
 
-/** What the server remembers of one call, keyed by peer, session and id. */
-export interface CallEntry extends Timed {
-  readonly key: string;
-  readonly peer: PeerAddress;
-  readonly peerKey: string;
-  readonly session: number;
-  readonly id: number;
-  readonly deadlineAt: number;
-  readonly noReply: boolean;
-  readonly idempotent: boolean;
+/** Where the cache indexes an entry. */
+export const enum EntryIndex {
+  None,
+  /** In its session's `calls` map, by id. */
+  Session,
+  /** In the cache's string-keyed map of entries whose session left the session table. */
+  Orphan,
+}
+
+const NO_PAYLOAD = new Uint8Array(0);
+
+/**
+ * What the server remembers of one call, keyed by peer, session and id. It is
+ * also the {@link IncomingCall} handed to the handler layer and the handle that
+ * comes back in `respond`: one object per call rather than three, and no
+ * string key built on the hot path (calls are found through their session's
+ * `calls` map, by id).
+ */
+export class CallEntry implements IncomingCall, Timed {
+  // Every field is declared without an initialiser and assigned once in the
+  // constructor, in one order: with native class fields, initialisers and
+  // parameter properties would first define each field, then assign it.
+  /** The cache this entry belongs to: `respond` ignores another engine's calls. */
+  declare readonly cache: DedupCache;
+  declare readonly peer: PeerAddress;
+  declare readonly peerKey: string;
+  declare readonly session: number;
+  declare readonly id: number;
+  declare readonly method: string;
+  /** The request payload; dropped once the call is answered or cancelled (it is no longer charged then). */
+  declare payload: Uint8Array;
+  /** Absolute deadline on the engine's clock. */
+  declare readonly deadlineAt: number;
+  declare readonly noReply: boolean;
+  declare readonly idempotent: boolean;
   /** The client's deadline was beyond `maxDeadlineMs`: it will still be waiting when ours passes. */
-  readonly clamped: boolean;
-  state: CallState;
+  declare readonly clamped: boolean;
   /** Latest attempt number seen; replies echo it. */
-  attempt: number;
-  reply: Uint8Array | undefined;
+  declare attempt: number;
+  /** The client session this call belongs to (for low-water release and lookups). */
+  declare readonly owner: SessionState;
+  declare readonly authenticatedAs: string | undefined;
+  declare state: CallState;
+  declare reply: Uint8Array | undefined;
   /** The reply's fragments, when it does not fit in one datagram. */
-  transfer: OutgoingTransfer | undefined;
+  declare transfer: OutgoingTransfer | undefined;
   /** Bytes charged against the cache cap. */
-  bytes: number;
-  /** The client session this call belongs to (for low-water release). */
-  readonly owner: SessionState;
+  declare bytes: number;
+  declare timerAt: number;
+  declare heapIndex: number;
+  /** Holds a handler slot in the admission queue (managed by it). */
+  declare holdsSlot: boolean;
+  /** Neighbours in the cache's completion-order list of finished entries. */
+  declare prevDone: CallEntry | undefined;
+  declare nextDone: CallEntry | undefined;
+  declare inDone: boolean;
+  /** Where the cache indexes it (managed by the cache). */
+  declare indexed: EntryIndex;
+
+  constructor(
+    cache: DedupCache,
+    peer: PeerAddress,
+    peerKey: string,
+    session: number,
+    id: number,
+    method: string,
+    payload: Uint8Array,
+    deadlineAt: number,
+    noReply: boolean,
+    idempotent: boolean,
+    clamped: boolean,
+    attempt: number,
+    owner: SessionState,
+    authenticatedAs: string | undefined,
+  ) {
+    this.cache = cache;
+    this.peer = peer;
+    this.peerKey = peerKey;
+    this.session = session;
+    this.id = id;
+    this.method = method;
+    this.payload = payload;
+    this.deadlineAt = deadlineAt;
+    this.noReply = noReply;
+    this.idempotent = idempotent;
+    this.clamped = clamped;
+    this.attempt = attempt;
+    this.owner = owner;
+    this.authenticatedAs = authenticatedAs;
+    this.state = CallState.Queued;
+    this.reply = undefined;
+    this.transfer = undefined;
+    this.bytes = ENTRY_OVERHEAD_BYTES + payload.length;
+    this.timerAt = 0;
+    this.heapIndex = -1;
+    this.holdsSlot = false;
+    this.prevDone = undefined;
+    this.nextDone = undefined;
+    this.inDone = false;
+    this.indexed = EntryIndex.None;
+  }
+
+  /** The handle `respond` and `onAbort` use: the call itself. */
+  get key(): IncomingCall {
+    return this;
+  }
+
+  /** Lets the request payload go once nothing will read it for the engine. */
+  dropPayload(): void {
+    this.payload = NO_PAYLOAD;
+  }
 }
 
 /** Bookkeeping bytes charged per entry on top of its reply. */
 export const ENTRY_OVERHEAD_BYTES = 160;
+
+/** The string key of a call, built only off the hot path (orphaned entries, reassembly). */
+export function callKeyOf(peerKey: string, session: number, id: number): string {
+  return `${peerKey}|${session}|${id}`;
+}
 
 /**
  * The server's duplicate-suppression state: every call it has admitted and
  * not yet forgotten, a timer per entry (the handler deadline while it runs,
  * then its expiry), and the byte cap with eviction in completion order
  * (protocol.md §6.3).
+ *
+ * Entries are indexed in their session's `calls` map. When a session leaves
+ * the session table (idle, pushed out, or its source forgotten) while it
+ * still has entries, those move to a string-keyed map, so they stay findable
+ * until they expire exactly as before; that path is rare and off the hot path.
  */
 export class DedupCache {
-  private readonly entries = new Map<string, CallEntry>();
-  /** Finished entries in completion (or last retransmission) order. */
-  private readonly done = new Set<CallEntry>();
+  private count = 0;
+  private readonly orphans = new Map<string, CallEntry>();
+  /** Finished entries in completion (or last retransmission) order: an intrusive list, no hashing or iterator per call. */
+  private doneHead: CallEntry | undefined;
+  private doneTail: CallEntry | undefined;
   private readonly timers = new TimerHeap<CallEntry>();
   private totalBytes = 0;
   evictions = 0;
@@ -61,22 +163,51 @@ export class DedupCache {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   get bytes(): number {
     return this.totalBytes;
   }
 
-  get(key: string): CallEntry | undefined {
-    return this.entries.get(key);
+  /**
+   * The entry of call `id` of session number `sessionId` from `peerKey`.
+   * `session` is that session's state if the session table has it.
+   */
+  find(session: SessionState | undefined, peerKey: string, sessionId: number, id: number): CallEntry | undefined {
+    const entry = session?.calls.get(id);
+    if (entry !== undefined || this.orphans.size === 0) return entry;
+    return this.orphans.get(callKeyOf(peerKey, sessionId, id));
   }
 
-  /** Starts tracking a new call; its timer fires at its deadline. */
+  /** Starts tracking a new call. Arm its deadline with {@link armDeadline} once it has been started or queued. */
   add(entry: CallEntry): void {
-    this.entries.set(entry.key, entry);
+    entry.owner.calls.set(entry.id, entry);
+    entry.indexed = EntryIndex.Session;
+    this.count++;
     this.totalBytes += entry.bytes;
-    this.timers.set(entry, entry.deadlineAt);
+  }
+
+  /**
+   * Sets the timer of a call still queued or running to its deadline. Left
+   * until after the handler was started, as most small calls are answered
+   * synchronously, and their entry's only timer is then its expiry.
+   */
+  armDeadline(entry: CallEntry): void {
+    if (entry.state === CallState.Queued || entry.state === CallState.Running) this.timers.set(entry, entry.deadlineAt);
+  }
+
+  /**
+   * `session` left the session table: keep its entries findable by string key
+   * until they are forgotten, as a retransmission may still arrive for them.
+   */
+  orphan(session: SessionState): void {
+    if (session.calls.size === 0) return;
+    for (const entry of session.calls.values()) {
+      entry.indexed = EntryIndex.Orphan;
+      this.orphans.set(callKeyOf(entry.peerKey, entry.session, entry.id), entry);
+    }
+    session.calls.clear();
   }
 
   /** Sets the bytes an entry holds (overhead included). */
@@ -88,7 +219,7 @@ export class DedupCache {
   /** Marks an entry finished and keeps it until it expires, is evicted or released. */
   finish(entry: CallEntry, now: number): void {
     entry.state = CallState.Done;
-    this.done.add(entry);
+    this.appendDone(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);
     this.enforceCap();
@@ -97,8 +228,9 @@ export class DedupCache {
   /** Keeps an entry without a reply until it expires (cancelled calls); it holds only its overhead. */
   cancel(entry: CallEntry, now: number): void {
     entry.state = CallState.Cancelled;
+    entry.dropPayload();
     this.setBytes(entry, ENTRY_OVERHEAD_BYTES);
-    this.done.add(entry);
+    this.appendDone(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);
     this.enforceCap();
@@ -109,15 +241,16 @@ export class DedupCache {
     if (entry.state === CallState.Queued || entry.state === CallState.Running) return;
     this.timers.set(entry, Math.max(entry.timerAt, now + this.policy.graceMs));
     if (entry.state === CallState.Done) {
-      this.done.delete(entry);
-      this.done.add(entry);
+      this.unlinkDone(entry);
+      this.appendDone(entry);
     }
   }
 
   /** Evicts finished (and cancelled) entries, oldest first, while over the byte cap. */
   private enforceCap(): void {
-    for (const victim of this.done) {
-      if (this.totalBytes <= this.policy.maxBytes) break;
+    while (this.totalBytes > this.policy.maxBytes) {
+      const victim = this.doneHead;
+      if (victim === undefined) return;
       this.evictions++;
       if (!victim.idempotent) this.onEvict(victim);
       this.forget(victim);
@@ -139,22 +272,41 @@ export class DedupCache {
   }
 
   forget(entry: CallEntry): void {
-    if (this.entries.get(entry.key) !== entry) return;
-    this.entries.delete(entry.key);
-    this.done.delete(entry);
+    if (entry.indexed === EntryIndex.None) return;
+    if (entry.indexed === EntryIndex.Session) entry.owner.calls.delete(entry.id);
+    else this.orphans.delete(callKeyOf(entry.peerKey, entry.session, entry.id));
+    entry.indexed = EntryIndex.None;
+    this.count--;
+    this.unlinkDone(entry);
     this.timers.delete(entry);
     this.totalBytes -= entry.bytes;
     // Its session may still point at it; let the reply's bytes go now.
     entry.reply = undefined;
     entry.transfer = undefined;
+    entry.dropPayload();
   }
 
+  // Like Set.add: an entry already in the list keeps its place.
+  private appendDone(entry: CallEntry): void {
+    if (entry.inDone) return;
+    entry.inDone = true;
+    entry.prevDone = this.doneTail;
+    entry.nextDone = undefined;
+    if (this.doneTail === undefined) this.doneHead = entry;
+    else this.doneTail.nextDone = entry;
+    this.doneTail = entry;
+  }
 
-  /** Counts entries per state, for stats. */
-  countByState(): Record<CallState, number> {
-    const counts = { [CallState.Queued]: 0, [CallState.Running]: 0, [CallState.Done]: 0, [CallState.Cancelled]: 0 };
-    for (const e of this.entries.values()) counts[e.state]++;
-    return counts;
+  private unlinkDone(entry: CallEntry): void {
+    if (!entry.inDone) return;
+    entry.inDone = false;
+    const { prevDone, nextDone } = entry;
+    if (prevDone === undefined) this.doneHead = nextDone;
+    else prevDone.nextDone = nextDone;
+    if (nextDone === undefined) this.doneTail = prevDone;
+    else nextDone.prevDone = prevDone;
+    entry.prevDone = undefined;
+    entry.nextDone = undefined;
   }
 
   private expiryOf(entry: CallEntry, now: number): number {

@@ -1,4 +1,4 @@
-import { CallState, DedupCache, ENTRY_OVERHEAD_BYTES, type CallEntry } from './dedup-cache.js';
+import { CallEntry, callKeyOf, CallState, DedupCache, ENTRY_OVERHEAD_BYTES } from './dedup-cache.js';
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { Code, type ErrorCode } from './errors.js';
 import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
@@ -26,13 +26,19 @@ import { defaultSourceLimits, SourceTable, type AddressValidator, type SourceLim
 import { sessionOf, type SessionState } from './session-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 
-/** A request the server should run. `key` names it in later engine calls. */
+/**
+ * A request the server should run. The object itself names the call in
+ * {@link ServerEngine.respond} and `onAbort` (compare by identity): it is the
+ * engine's own record of the call, so no string key is built per call.
+ */
 export interface IncomingCall {
-  readonly key: string;
+  /** The handle `respond` and `onAbort` use: the call itself. */
+  readonly key: IncomingCall;
   readonly peer: PeerAddress;
   readonly session: number;
   readonly id: number;
   readonly method: string;
+  /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
   readonly payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */
   readonly deadlineAt: number;
@@ -44,10 +50,10 @@ export interface IncomingCall {
 
 /** What the server engine asks of the layer that runs handlers. */
 export interface ServerEngineHooks {
-  /** A new call may run: run its handler, then call `respond` with its key. */
+  /** A new call may run: run its handler, then call `respond` with it. */
   onCall(call: IncomingCall): void;
   /** The call's deadline passed or the client cancelled it: abort its handler. */
-  onAbort?(key: string, reason: 'deadline' | 'cancelled'): void;
+  onAbort?(call: IncomingCall, reason: 'deadline' | 'cancelled'): void;
   /** Whether a method may run twice; such methods skip the reply cache. */
   isIdempotent?(method: string): boolean;
   onDrop?(reason: DropReason, from: PeerAddress): void;
@@ -124,7 +130,7 @@ export interface ServerEngineStats {
 export class ServerEngine {
   private readonly cache: DedupCache;
   private readonly requests: ReassemblyTable;
-  private readonly admission: AdmissionQueue<{ entry: CallEntry; call: IncomingCall }>;
+  private readonly admission: AdmissionQueue<CallEntry>;
   private readonly sources: SourceTable;
   private readonly policy: DedupPolicy;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
@@ -149,6 +155,10 @@ export class ServerEngine {
   };
   private readonly drops: DropCounts = {};
   private lastNow = 0;
+  // The transport hands the same PeerAddress object for the same address, so
+  // remembering the last one saves building its string key per datagram.
+  private lastFrom: PeerAddress | undefined;
+  private lastPk = '';
 
   constructor(options: ServerEngineOptions) {
     this.send = options.send;
@@ -157,10 +167,10 @@ export class ServerEngine {
     this.cache = new DedupCache(this.policy, this.onEvict);
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
-    this.admission = new AdmissionQueue({ ...defaultAdmissionLimits, ...options.admission }, ({ entry, call }) => {
+    this.admission = new AdmissionQueue<CallEntry>({ ...defaultAdmissionLimits, ...options.admission }, (entry) => {
       if (entry.state !== CallState.Queued) return false;
       entry.state = CallState.Running;
-      this.hooks.onCall(call);
+      this.hooks.onCall(entry);
       return true;
     });
     this.validator = options.validator;
@@ -171,6 +181,10 @@ export class ServerEngine {
         ...options.sources,
       },
       this.policy.maxDeadlineMs + this.policy.graceMs,
+      // A forgotten source takes its sessions along; their calls stay findable.
+      (source) => {
+        for (const session of source.sessions.values()) this.cache.orphan(session);
+      },
     );
     this.fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
   }
@@ -178,7 +192,11 @@ export class ServerEngine {
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
     this.lastNow = now;
-    const pk = peerKey(from);
+    let pk = this.lastPk;
+    if (from !== this.lastFrom) {
+      pk = this.lastPk = peerKey(from);
+      this.lastFrom = from;
+    }
     if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
     const decoded = parseFrame(bytes);
     if (typeof decoded === 'string') return this.drop(decoded, from);
@@ -210,13 +228,21 @@ export class ServerEngine {
   }
 
   /**
-   * Delivers a handler's outcome for the call named `key`. Frees its handler
-   * slot; the reply is dropped when the call was cancelled or forgotten.
+   * Delivers a handler's outcome for `call`. Frees its handler slot; the reply
+   * is dropped when the call was cancelled or forgotten (or is not this engine's).
    */
-  respond(key: string, outcome: HandlerOutcome, now: number): void {
-    const entry = this.cache.get(key);
-    if (entry !== undefined && entry.state === CallState.Running) this.reply(entry, outcome, now);
-    this.admission.release(key);
+  respond(call: IncomingCall, outcome: HandlerOutcome, now: number): void {
+    if (outcome.ok) return this.respondOk(call, outcome.payload, now);
+    if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
+    if (call.state === CallState.Running) this.replyError(call, outcome, now);
+    this.admission.release(call);
+  }
+
+  /** {@link respond} with a successful result, without an outcome object. */
+  respondOk(call: IncomingCall, payload: Uint8Array, now: number): void {
+    if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
+    if (call.state === CallState.Running) this.reply(call, FrameType.RESPONSE, payload, now);
+    this.admission.release(call);
   }
 
   /** Expires cache entries and reassemblies and fires handler deadlines due at `now`. */
@@ -227,18 +253,18 @@ export class ServerEngine {
         this.counters.deadlineAborts++;
         if (entry.clamped) {
           const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
-          this.reply(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
+          this.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
         } else {
           this.cache.cancel(entry, now);
         }
       } else if (entry.state === CallState.Running) {
         // Deadline reached with the handler still running: tell it to stop.
         this.counters.deadlineAborts++;
-        this.hooks.onAbort?.(entry.key, 'deadline');
+        this.hooks.onAbort?.(entry, 'deadline');
         if (entry.clamped) {
           // The client waits longer than we allow: answer, so it stops asking.
           const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
-          this.reply(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
+          this.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
         } else {
           // Keep the entry so retransmissions still cannot run it again.
           this.cache.cancel(entry, now);
@@ -275,17 +301,19 @@ export class ServerEngine {
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
     const source = this.sources.get(pk, now);
-    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs);
+    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
       const span = bytesIO.readU32(frame.body, 4);
       if (span !== NO_SPAN) session.advance((frame.id - span) >>> 0, this.release);
     }
-    const key = `${pk}|${frame.session}|${frame.id}`;
-    const known = this.cache.get(key);
+    const known = this.cache.find(session, pk, frame.session, frame.id);
     if (known !== undefined) return this.onDuplicate(known, frame, now);
     if (session.isStale(frame.id)) return this.drop('duplicate', from);
-    if (frame.fragment === undefined) return this.startCall(key, frame, frame.body, from, pk, now, meta, session);
+    if (frame.fragment === undefined) return this.startCall(frame, frame.body, from, pk, now, meta, session);
+    // Fragments are reassembled under a string key; one datagram carries
+    // ~1 KiB of the request, so its cost does not matter here.
+    const key = callKeyOf(pk, frame.session, frame.id);
     const ackRequested = (frame.flags & Flag.ACK_REQUESTED) !== 0;
     const result = this.requests.offer(key, pk, FrameType.REQUEST, frame.fragment, frame.body, ackRequested, now);
     switch (result.status) {
@@ -314,12 +342,11 @@ export class ServerEngine {
         return;
       case 'complete':
         this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
-        return this.startCall(key, frame, result.body, from, pk, now, meta, session);
+        return this.startCall(frame, result.body, from, pk, now, meta, session);
     }
   }
 
   private startCall(
-    key: string,
     frame: Frame,
     requestBody: Uint8Array,
     from: PeerAddress,
@@ -354,46 +381,36 @@ export class ServerEngine {
       return this.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED);
     }
     const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
-    const entry: CallEntry = {
-      key,
-      peer: from,
-      peerKey: pk,
-      session: frame.session,
-      id: frame.id,
-      deadlineAt: now + (clamped ? this.policy.maxDeadlineMs : deadlineMs),
+    const entry = new CallEntry(
+      this.cache,
+      from,
+      pk,
+      frame.session,
+      frame.id,
+      method,
+      payload,
+      now + (clamped ? this.policy.maxDeadlineMs : deadlineMs),
       noReply,
       idempotent,
       clamped,
-      state: CallState.Queued,
-      attempt: frame.attempt,
-      reply: undefined,
-      transfer: undefined,
-      bytes: ENTRY_OVERHEAD_BYTES + payload.length,
+      frame.attempt,
       owner,
-      timerAt: 0,
-      heapIndex: -1,
-    };
+      meta?.authenticatedAs,
+    );
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
-    const call: IncomingCall = {
-      key,
-      peer: from,
-      session: frame.session,
-      id: frame.id,
-      method,
-      payload,
-      deadlineAt: entry.deadlineAt,
-      noReply,
-      authenticatedAs: meta?.authenticatedAs,
-    };
-    this.admission.submit(key, { entry, call });
+    this.admission.submit(entry);
+    this.cache.armDeadline(entry);
   }
 
   // The byte cap pushed out a reply: its source's retransmissions are now ambiguous.
   private readonly onEvict = (entry: CallEntry): void => {
     entry.owner.noteEvicted(entry.id);
   };
+
+  // A session left its source's table: its remaining calls stay findable.
+  private readonly orphan = (session: SessionState): void => this.cache.orphan(session);
 
   // A finished call the client no longer needs: its entry goes; the session's
   // low-water mark keeps any late copy from running it again.
@@ -434,12 +451,16 @@ export class ServerEngine {
     }
   }
 
-  private reply(entry: CallEntry, outcome: HandlerOutcome, now: number): void {
+  private replyError(entry: CallEntry, outcome: HandlerOutcome & { ok: false }, now: number): void {
     if (entry.noReply) return this.complete(entry, undefined, now);
-    if (outcome.ok) this.counters.responses++;
+    this.reply(entry, FrameType.ERROR, replyBody(outcome), now);
+  }
+
+  // Answers with `body`, a RESPONSE payload or an encoded ERROR body.
+  private reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number): void {
+    if (entry.noReply) return this.complete(entry, undefined, now);
+    if (type === FrameType.RESPONSE) this.counters.responses++;
     else this.counters.errors++;
-    let type: FrameType = outcome.ok ? FrameType.RESPONSE : FrameType.ERROR;
-    let body = replyBody(outcome);
     if (body.length > this.requests.limits.maxMessageBytes) {
       type = FrameType.ERROR;
       const message = `reply is ${body.length} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`;
@@ -457,6 +478,7 @@ export class ServerEngine {
   }
 
   private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number): void {
+    entry.dropPayload();
     if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
       // Idempotent methods may run again, so their replies are not cached.
       return this.cache.forget(entry);
@@ -476,7 +498,7 @@ export class ServerEngine {
 
   // A client acknowledges fragments of our reply (or asks for the missing ones).
   private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
+    const entry = this.lookup(frame, pk, now);
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     const ack = decodeFragmentAck(frame.body);
@@ -495,14 +517,21 @@ export class ServerEngine {
   }
 
   private onCancel(frame: Frame, pk: string, now: number): void {
-    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
+    const entry = this.lookup(frame, pk, now);
     if (entry === undefined || (entry.state !== CallState.Running && entry.state !== CallState.Queued)) return;
     const wasRunning = entry.state === CallState.Running;
     // Kept (without a reply) until it expires, so that a retransmission still
     // in the network cannot start the handler again.
     this.cache.cancel(entry, now);
     this.counters.cancelled++;
-    if (wasRunning) this.hooks.onAbort?.(entry.key, 'cancelled');
+    if (wasRunning) this.hooks.onAbort?.(entry, 'cancelled');
+  }
+
+  // The entry a frame other than a REQUEST is about; unlike a request, it
+  // neither creates nor refreshes the session.
+  private lookup(frame: Frame, pk: string, now: number): CallEntry | undefined {
+    const session = this.sources.get(pk, now).sessions.get(frame.session);
+    return this.cache.find(session, pk, frame.session, frame.id);
   }
 
   private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
@@ -511,7 +540,7 @@ export class ServerEngine {
     if (!source.validated) this.counters.validations++;
     source.validated = true;
     // Send what the limit held back for this call.
-    const entry = this.cache.get(`${pk}|${frame.session}|${frame.id}`);
+    const entry = this.lookup(frame, pk, now);
     if (entry?.state === CallState.Done) this.resendReply(entry, now, frame);
   }
 

@@ -18,6 +18,8 @@ export function serialBefore(a: number, b: number): boolean {
 export class SessionState {
   lowWater: number | undefined;
   lastSeenAt: number;
+  /** This session's calls the dedup cache still remembers, by id (it manages the map). */
+  readonly calls = new Map<number, CallEntry>();
   private done: CallEntry[] = [];
   private head = 0;
 
@@ -91,19 +93,32 @@ export const MAX_SESSIONS_PER_SOURCE = 16;
  * The state of session `id` in a source's `sessions` map, created if new.
  * Sessions idle for `idleMs` are dropped (no late copy can reach them any
  * more); if the map is full the oldest goes, and if it still held a
- * low-water mark the source is marked as having lost state.
+ * low-water mark the source is marked as having lost state. `onDropped` hears
+ * of each session that leaves the map (its remaining calls must stay findable).
  */
-export function sessionOf(source: SourceState, id: number, now: number, idleMs: number): SessionState {
+export function sessionOf(
+  source: SourceState,
+  id: number,
+  now: number,
+  idleMs: number,
+  onDropped?: (session: SessionState) => void,
+): SessionState {
   const sessions = source.sessions;
   let s = sessions.get(id);
   if (s !== undefined) {
     s.lastSeenAt = now;
     return s;
   }
-  for (const [key, old] of sessions) if (now - old.lastSeenAt > idleMs) sessions.delete(key);
+  for (const [key, old] of sessions) {
+    if (now - old.lastSeenAt > idleMs) {
+      sessions.delete(key);
+      onDropped?.(old);
+    }
+  }
   if (sessions.size >= MAX_SESSIONS_PER_SOURCE) {
     const [key, oldest] = sessions.entries().next().value!;
     sessions.delete(key);
+    onDropped?.(oldest);
     // Its low-water mark is gone: this source's retransmissions become ambiguous.
     if (oldest.lowWater !== undefined) source.lostStateAt = now;
   }

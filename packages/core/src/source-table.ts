@@ -71,6 +71,8 @@ export class SourceTable {
     private readonly limits: SourceLimits,
     /** How long lost dedup state stays relevant (max deadline + grace). */
     private readonly stateLifetimeMs = Infinity,
+    /** Hears of each source forgotten for room, with its sessions (their calls must stay findable). */
+    private readonly onForget?: (source: SourceState) => void,
   ) {}
 
   get size(): number {
@@ -127,6 +129,7 @@ export class SourceTable {
     let mattered = recent(oldest.lostStateAt);
     for (const session of oldest.sessions.values()) if (session.lowWater !== undefined && recent(session.lastSeenAt)) mattered = true;
     if (mattered) this.forgottenAt = now;
+    this.onForget?.(oldest);
   }
 
   /** Charges one received datagram; false when the source is over its rate. */

@@ -1,24 +1,54 @@
-import { RpcError, type Clock, type PeerAddress } from '@udprpc/core';
+import { peerKey, RpcError, type Clock, type PeerAddress } from '@udprpc/core';
 import type { CallContext } from './context.js';
 
 /**
  * The per-call context. Its AbortController is made only if a handler asks
  * for `signal`: most handlers never do, and one controller per call is a
- * measurable share of a small call's cost.
+ * measurable share of a small call's cost. `callId` is built on first read
+ * for the same reason.
  */
 export class LazyCallContext implements CallContext {
-  private controller: AbortController | undefined;
-  private reason: RpcError | undefined;
+  // Declared without initialisers and assigned once in the constructor: with
+  // native class fields, parameter properties would define, then assign.
+  declare private readonly clock: Clock;
+  declare readonly deadline: number;
+  declare readonly peer: PeerAddress;
+  /** The client session and message id that, with the peer, make up {@link callId}. */
+  declare private readonly session: number;
+  declare private readonly messageId: number;
+  declare readonly service: string;
+  declare readonly method: string;
+  declare readonly authenticatedAs: string | undefined;
+  declare private controller: AbortController | undefined;
+  declare private reason: RpcError | undefined;
+  declare private id: string | undefined;
 
   constructor(
-    private readonly clock: Clock,
-    readonly deadline: number,
-    readonly peer: PeerAddress,
-    readonly callId: string,
-    readonly service: string,
-    readonly method: string,
-    readonly authenticatedAs: string | undefined,
-  ) {}
+    clock: Clock,
+    deadline: number,
+    peer: PeerAddress,
+    session: number,
+    messageId: number,
+    service: string,
+    method: string,
+    authenticatedAs: string | undefined,
+  ) {
+    this.clock = clock;
+    this.deadline = deadline;
+    this.peer = peer;
+    this.session = session;
+    this.messageId = messageId;
+    this.service = service;
+    this.method = method;
+    this.authenticatedAs = authenticatedAs;
+    this.controller = undefined;
+    this.reason = undefined;
+    this.id = undefined;
+  }
+
+  get callId(): string {
+    return (this.id ??= `${peerKey(this.peer)}|${this.session}|${this.messageId}`);
+  }
 
   get signal(): AbortSignal {
     if (this.controller === undefined) {

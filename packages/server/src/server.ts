@@ -86,6 +86,8 @@ interface Registered {
   readonly requireAuth: boolean;
   /** The handler wrapped in the interceptors; may return a plain value. */
   readonly invoke: (req: ServerRequest) => unknown;
+  /** The bare handler when there are no interceptors: called directly, without a request object. */
+  readonly direct: Handler<unknown, unknown> | undefined;
 }
 
 type ServerEmitter = new () => TE.default<ServerEvents>;
@@ -101,7 +103,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly interceptors: readonly ServerInterceptor[];
   private readonly registry = new Map<string, Registered>();
   private readonly services = new Map<string, ServiceDescription>();
-  private readonly running = new Map<string, LazyCallContext>();
+  /** Contexts of handlers still running after dispatch returned (async ones), for aborts. */
+  private readonly running = new Map<IncomingCall, LazyCallContext>();
   private address: PeerAddress | undefined;
   private state: 'new' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
@@ -124,7 +127,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
       hooks: {
         onCall: (call) => this.dispatch(call),
-        onAbort: (key, reason) => this.running.get(key)?.abort(abortReasons[reason]()),
+        onAbort: (call, reason) => this.running.get(call)?.abort(abortReasons[reason]()),
         isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
         onDrop: (reason, from) => this.emit('drop', reason, from),
       },
@@ -198,74 +201,82 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     requireAuth: boolean,
   ): void {
     const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
-    const invoke =
-      this.interceptors.length === 0 ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
-    this.registry.set(`${service}.${method}`, { service, method, idempotent, requireAuth, invoke });
+    const direct = this.interceptors.length === 0 ? handler : undefined;
+    const invoke = direct !== undefined ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
+    this.registry.set(`${service}.${method}`, { service, method, idempotent, requireAuth, invoke, direct });
   }
 
   private dispatch(call: IncomingCall): void {
     const registered = this.registry.get(call.method);
     if (registered === undefined) {
-      return this.finish(call.key, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` });
+      return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` });
     }
     const input = this.codec.decode(call.payload);
     if (!input.ok) {
-      return this.finish(call.key, { ok: false, code: 'INVALID_ARGUMENT', message: `could not decode the request: ${input.error.message}` });
+      return this.finish(call, { ok: false, code: 'INVALID_ARGUMENT', message: `could not decode the request: ${input.error.message}` });
     }
     if (registered.requireAuth && call.authenticatedAs === undefined) {
-      return this.finish(call.key, { ok: false, code: 'UNAUTHENTICATED', message: `${call.method} requires an authenticated peer` });
+      return this.finish(call, { ok: false, code: 'UNAUTHENTICATED', message: `${call.method} requires an authenticated peer` });
     }
     const ctx = new LazyCallContext(
       this.clock,
       call.deadlineAt,
       call.peer,
-      call.key,
+      call.session,
+      call.id,
       registered.service,
       registered.method,
       call.authenticatedAs,
     );
     let result: unknown;
     try {
-      result = registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
+      const direct = registered.direct;
+      result =
+        direct !== undefined
+          ? direct(input.value, ctx)
+          : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
     } catch (error) {
-      return this.fail(call.key, error);
+      return this.fail(call, error);
     }
     if (isThenable(result)) {
-      this.running.set(call.key, ctx);
+      this.running.set(call, ctx);
       result.then(
         (value) => {
-          this.running.delete(call.key);
-          this.succeed(call.key, value);
+          this.running.delete(call);
+          this.succeed(call, value);
         },
         (error: unknown) => {
-          this.running.delete(call.key);
+          this.running.delete(call);
           // A handler that honours ctx.signal rejects with whatever its API
           // throws on abort (often a DOMException AbortError): that is the
           // abort doing its job, not a handler bug.
-          this.fail(call.key, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error);
+          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error);
         },
       );
     } else {
-      this.succeed(call.key, result);
+      this.succeed(call, result);
     }
   }
 
-  private succeed(key: string, value: unknown): void {
+  private succeed(call: IncomingCall, value: unknown): void {
     let payload: Uint8Array;
     try {
       payload = this.codec.encode(value);
     } catch (error) {
-      return this.fail(key, new RpcError('INTERNAL', 'the handler returned a value the codec cannot encode', { cause: error }));
+      return this.fail(call, new RpcError('INTERNAL', 'the handler returned a value the codec cannot encode', { cause: error }));
     }
-    this.finish(key, { ok: true, payload });
+    if (this.state === 'closed') return;
+    // The common case, without an outcome object.
+    this.engine.respondOk(call, payload, this.clock.now());
+    this.timer.update();
   }
 
-  private fail(key: string, thrown: unknown): void {
+  private fail(call: IncomingCall, thrown: unknown): void {
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
       this.reportError(thrown);
-      return this.finish(key, { ok: false, code: 'INTERNAL', message: 'internal error' });
+      return this.finish(call, { ok: false, code: 'INTERNAL', message: 'internal error' });
     }
     let details: Uint8Array | undefined;
     if (thrown.details !== undefined) {
@@ -275,7 +286,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         details = undefined;
       }
     }
-    this.finish(key, {
+    this.finish(call, {
       ok: false,
       code: thrown.code,
       message: thrown.message,
@@ -284,9 +295,9 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     });
   }
 
-  private finish(key: string, outcome: HandlerOutcome): void {
+  private finish(call: IncomingCall, outcome: HandlerOutcome): void {
     if (this.state === 'closed') return;
-    this.engine.respond(key, outcome, this.clock.now());
+    this.engine.respond(call, outcome, this.clock.now());
     this.timer.update();
   }
 

@@ -32,10 +32,13 @@ async function startServer(transport: Transport, clock: Clock, executions: Map<s
     send: (bytes, to) => transport.send(bytes, to),
     hooks: {
       onCall(call) {
-        executions.set(call.key, (executions.get(call.key) ?? 0) + 1);
+        // Calls are handles compared by identity; a string names the (session, id)
+        // so that a second execution of the same call is still counted as such.
+        const name = `${call.session}|${call.id}`;
+        executions.set(name, (executions.get(name) ?? 0) + 1);
         void (async () => {
           await sleep(call.payload.length % 7); // some handlers take a while
-          engine.respond(call.key, { ok: true, payload: call.payload.slice().reverse() }, clock.now());
+          engine.respond(call, { ok: true, payload: call.payload.slice().reverse() }, clock.now());
           driver.update();
         })();
       },
