@@ -7,9 +7,10 @@ import { loadavg } from 'node:os';
 import { parseArgs } from './lib/config.js';
 import { childExecArgv, entry } from './lib/paths.js';
 import { Progress } from './lib/progress.js';
-import { addRatios, buildReport, formatTable, writeReport, type ScenarioResult } from './lib/report.js';
+import { buildReport, formatTable, writeReport, type ScenarioResult } from './lib/report.js';
+import { mergeRounds } from './lib/rounds.js';
 import { emptyRow, rowBudgetMs, runRow, type RowResult } from './lib/row.js';
-import { PEER_IMPLS, planScenarios } from './lib/scenarios.js';
+import { PEER_IMPLS, planScenarios, roundsOf } from './lib/scenarios.js';
 import { importPeer, PEERS } from './peers/load.js';
 
 const SKIPPED = 'skipped (not installed)';
@@ -28,32 +29,38 @@ async function main(): Promise<number> {
   const runnable = (impl: string): boolean => !PEER_IMPLS.includes(impl as never) || peers[impl] === 'measured';
 
   // Every process we start ends by itself; this bounds the whole run as well.
-  const globalBudget = plans.reduce((sum, p) => sum + p.rows.length * rowBudgetMs(p, config), 60_000);
+  const globalBudget = plans.reduce((sum, p) => sum + roundsOf(p, config) * p.rows.length * rowBudgetMs(p, config), 60_000);
   setTimeout(() => {
     process.stderr.write(`bench: global timeout of ${globalBudget} ms reached\n`);
     process.exit(4);
   }, globalBudget).unref();
 
-  const total = plans.reduce((n, p) => n + p.rows.filter((r) => runnable(r.impl)).length, 0);
+  const total = plans.reduce((n, p) => n + roundsOf(p, config) * p.rows.filter((r) => runnable(r.impl)).length, 0);
   const progress = new Progress(total);
   const results: ScenarioResult[] = [];
   let failures = 0;
   for (const plan of plans) {
-    const rows: RowResult[] = [];
-    for (const row of plan.rows) {
-      if (!runnable(row.impl)) {
-        rows.push(emptyRow(row, SKIPPED));
-        continue;
+    const rounds: RowResult[][] = [];
+    const n = roundsOf(plan, config);
+    for (let round = 1; round <= n; round++) {
+      const rows: RowResult[] = [];
+      for (const row of plan.rows) {
+        if (!runnable(row.impl)) {
+          rows.push(emptyRow(row, SKIPPED));
+          continue;
+        }
+        const label = `${plan.id} · ${row.label}${n > 1 ? ` · round ${round}/${n}` : ''}`;
+        progress.start(label, config.warmupMs + config.durationMs + 1000);
+        const result = await runRow(plan, row, config);
+        if (result.status === 'error') {
+          failures++;
+          progress.note(`${label}: ${result.error ?? 'failed'}`);
+        }
+        rows.push(result);
       }
-      progress.start(`${plan.id} · ${row.label}`, config.warmupMs + config.durationMs + 1000);
-      const result = await runRow(plan, row, config);
-      if (result.status === 'error') {
-        failures++;
-        progress.note(`${plan.id} · ${row.label}: ${result.error ?? 'failed'}`);
-      }
-      rows.push(result);
+      rounds.push(rows);
     }
-    results.push(addRatios(plan, rows));
+    results.push(mergeRounds(plan, rounds));
   }
   progress.finish();
 

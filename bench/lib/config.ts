@@ -6,6 +6,8 @@ export interface BenchConfig {
   mode: 'full' | 'quick' | 'smoke';
   /** Measured window per scenario row. */
   durationMs: number;
+  /** Interleaved rounds per small-call scenario; rows and ratios are medians over them. */
+  rounds: number;
   warmupMs: number;
   /** Cap on measured calls per row (smoke mode); Infinity otherwise. */
   maxCalls: number;
@@ -37,7 +39,10 @@ export interface BenchConfig {
 export const USAGE = `usage: npm run bench -- [options]
   --quick                 ~0.5 s per scenario, fewer scenarios (no 16 MiB)
   --smoke                 ~100 calls per scenario, 1 MiB only (for the test suite)
-  --duration-ms=N         measured window per row (default 3000; quick 500)
+  --duration-ms=N         measured window per row and round (default 2000; quick 500)
+  --rounds=N              small-call scenarios run every row N times, interleaved (A B A B…);
+                          each row shows its median round, each ratio the median of the
+                          per-round ratios (default 3; quick and smoke 1)
   --warmup-ms=N           warm-up before each window (default 1000; quick 200)
   --sizes=1,16            large echo sizes in MiB (default 1,16; quick and smoke 1)
   --dgram=1200,65507      udprpc maxDatagramBytes for large messages
@@ -86,7 +91,8 @@ export function parseArgs(argv: readonly string[]): BenchConfig {
   const blastRcvbuf = num('blast-rcvbuf', 4 * 1024 * 1024);
   const config: BenchConfig = {
     mode,
-    durationMs: num('duration-ms', mode === 'full' ? 3000 : mode === 'quick' ? 500 : 5000),
+    durationMs: num('duration-ms', mode === 'full' ? 2000 : mode === 'quick' ? 500 : 5000),
+    rounds: Math.max(1, Math.round(num('rounds', mode === 'full' ? 3 : 1))),
     warmupMs: num('warmup-ms', mode === 'full' ? 1000 : mode === 'quick' ? 200 : 0),
     maxCalls: mode === 'smoke' ? 100 : Infinity,
     largeSizes: list('sizes', quickish ? ['1'] : ['1', '16']).map((s) => Math.round(Number(s) * MiB)),

@@ -44,6 +44,10 @@ export interface RowResult {
   deliveredPct: number | null;
   /** This row's value divided by the baseline row's (filled in by the report). */
   ratios: Record<string, number | null>;
+  /** Interleaved rounds merged into this row (bench/lib/rounds.ts). */
+  rounds?: number;
+  /** Each round's ratio against that round's baseline, by ratio name. */
+  roundRatios?: Record<string, Array<number | null>>;
   implStats: Record<string, unknown>;
   serverStats: Record<string, unknown>;
 }

@@ -115,3 +115,8 @@ export function formatSize(bytes: number): string {
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${bytes} B`;
 }
+
+/** Interleaved rounds for `plan` (bench/lib/rounds.ts): `--rounds` for small calls; large transfers take long enough to run once. */
+export function roundsOf(plan: ScenarioPlan, config: BenchConfig): number {
+  return plan.throughput ? 1 : config.rounds;
+}
