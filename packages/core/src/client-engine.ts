@@ -503,8 +503,9 @@ export class ClientEngine {
         this.schedule(call, now);
         if ((frame.flags & ACK_REQUESTED) !== 0 && result.reassembly.hasGaps) {
           // The sender's burst ended with holes in it: if they are not filled
-          // within about an RTT, ask for them (a STALLED ack) rather than
-          // waiting a whole RTO — the sender has no timer of its own.
+          // within about an RTT, ask for them (a STALLED ack). The server's
+          // own probe timer (reply-transfer.ts) starts later, after a PTO,
+          // so the receiver that sees the holes asks first.
           const soon = now + Math.max(1, 1.25 * (call.rtt.srttMs ?? call.rtt.rtoMs));
           if (soon < call.timerAt) this.timers.set(call, soon);
         }

@@ -1,4 +1,4 @@
-import type { OutgoingTransfer } from './outgoing-transfer.js';
+import type { ReplyTransfer } from './reply-transfer.js';
 import type { DedupPolicy } from './retry-policy.js';
 import type { IncomingCall } from './server-engine.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
@@ -58,8 +58,8 @@ export class CallEntry implements IncomingCall, Timed {
   declare readonly authenticatedAs: string | undefined;
   declare state: CallState;
   declare reply: Uint8Array | undefined;
-  /** The reply's fragments, when it does not fit in one datagram. */
-  declare transfer: OutgoingTransfer | undefined;
+  /** The reply's fragments, when it does not fit in one datagram (with their timer). */
+  declare transfer: ReplyTransfer | undefined;
   /** Bytes charged against the cache cap. */
   declare bytes: number;
   declare timerAt: number;
@@ -282,6 +282,7 @@ export class DedupCache {
     this.totalBytes -= entry.bytes;
     // Its session may still point at it; let the reply's bytes go now.
     entry.reply = undefined;
+    entry.transfer?.stop();
     entry.transfer = undefined;
     entry.dropPayload();
   }

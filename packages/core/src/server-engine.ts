@@ -15,10 +15,12 @@ import {
   setAttempt,
   splitBatch,
   bytesIO,
+  BATCH_ENTRY_BYTES,
   type Frame,
   type FrameHeader,
 } from './frame.js';
-import { fragmentBytesFor, OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { fragmentBytesFor } from './outgoing-transfer.js';
+import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
@@ -110,6 +112,9 @@ export interface ServerEngineStats {
   reassemblyBytes: number;
   /** Sends held back by the anti-amplification limit. */
   amplificationBlocked: number;
+  /** Reply fragments resent by the server's own loss timer, and probes sent by its probe timer (protocol.md §7.3). */
+  replyLossResends: number;
+  replyProbes: number;
   /** Source addresses validated by a token round trip. */
   validations: number;
   /** Source addresses currently remembered. */
@@ -132,6 +137,9 @@ export class ServerEngine {
   private readonly requests: ReassemblyTable;
   private readonly admission: AdmissionQueue<CallEntry>;
   private readonly sources: SourceTable;
+  /** Loss and probe timers of replies in fragments (protocol.md §7.3). */
+  private readonly replyTimers = new ReplyTimers();
+  private readonly amplificationFactor: number;
   private readonly policy: DedupPolicy;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
@@ -174,12 +182,14 @@ export class ServerEngine {
       return true;
     });
     this.validator = options.validator;
+    const sourceLimits = {
+      ...defaultSourceLimits,
+      ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
+      ...options.sources,
+    };
+    this.amplificationFactor = sourceLimits.amplificationFactor;
     this.sources = new SourceTable(
-      {
-        ...defaultSourceLimits,
-        ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
-        ...options.sources,
-      },
+      sourceLimits,
       this.policy.maxDeadlineMs + this.policy.graceMs,
       // A forgotten source takes its sessions along; their calls stay findable.
       (source) => {
@@ -245,9 +255,14 @@ export class ServerEngine {
     this.admission.release(call);
   }
 
-  /** Expires cache entries and reassemblies and fires handler deadlines due at `now`. */
+  /** Expires cache entries and reassemblies, fires handler deadlines and reply loss/probe timers due at `now`. */
   onTimer(now: number): void {
     this.requests.expire(now);
+    for (let t = this.replyTimers.popDue(now); t !== undefined; t = this.replyTimers.popDue(now)) {
+      // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
+      // the client's next datagram re-arms the transfer.
+      if (this.mayProbe(t.entry, now)) this.sendReplyFragments(t.entry, t.onTimer(now), now);
+    }
     for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
       if (entry.state === CallState.Queued) {
         this.counters.deadlineAborts++;
@@ -277,9 +292,8 @@ export class ServerEngine {
 
   /** When `onTimer` next needs to run, or undefined. */
   nextTimerAt(): number | undefined {
-    const a = this.cache.nextTimerAt();
-    const b = this.requests.nextTimerAt();
-    return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+    const at = Math.min(this.cache.nextTimerAt() ?? Infinity, this.requests.nextTimerAt() ?? Infinity, this.replyTimers.nextTimerAt() ?? Infinity);
+    return at === Infinity ? undefined : at;
   }
 
   /** A snapshot of the counters. */
@@ -293,6 +307,8 @@ export class ServerEngine {
       cacheEvictions: this.cache.evictions,
       reassemblyExpired: this.requests.expired,
       reassemblyBytes: this.requests.bytes,
+      replyLossResends: this.replyTimers.lossResends,
+      replyProbes: this.replyTimers.probes,
       sources: this.sources.size,
       sessions: this.sources.sessionCount(),
       drops: { ...this.drops },
@@ -443,7 +459,7 @@ export class ServerEngine {
       // Only the fragments of the reply not known to have arrived.
       // Only fragments not sent within the last RTT or so: a retransmitted
       // request and a validation echo arriving together must not both resend everything.
-      this.sendReplyFragments(entry, entry.transfer.onTimeout(now, RESEND_MIN_AGE_MS), now);
+      this.sendReplyFragments(entry, entry.transfer.resend(now, RESEND_MIN_AGE_MS), now);
     } else if (entry.reply !== undefined) {
       const reply = entry.reply.slice();
       setAttempt(reply, trigger.attempt);
@@ -472,7 +488,7 @@ export class ServerEngine {
       this.transmit(reply, entry.peer, entry.peerKey, now, header);
       return this.complete(entry, reply, now);
     }
-    entry.transfer = new OutgoingTransfer(type, body, this.fragmentBytes, windowFor(this.fragmentBytes));
+    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.replyTimers);
     this.sendReplyFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }
@@ -513,7 +529,7 @@ export class ServerEngine {
       return;
     }
     const stalled = (frame.flags & Flag.ACK_REQUESTED) !== 0;
-    this.sendReplyFragments(entry, stalled ? transfer.onTimeout(now, 1) : transfer.nextToSend(now), now);
+    this.sendReplyFragments(entry, stalled ? transfer.resend(now, 1) : transfer.nextToSend(now), now);
   }
 
   private onCancel(frame: Frame, pk: string, now: number): void {
@@ -542,6 +558,13 @@ export class ServerEngine {
     // Send what the limit held back for this call.
     const entry = this.lookup(frame, pk, now);
     if (entry?.state === CallState.Done) this.resendReply(entry, now, frame);
+  }
+
+  // Whether a timer-driven fragment to the entry's peer would pass the gate below.
+  private mayProbe(entry: CallEntry, now: number): boolean {
+    const source = this.sources.get(entry.peerKey, now);
+    const cost = this.maxDatagramBytes + HEADER_BYTES + BATCH_ENTRY_BYTES;
+    return source.validated || this.amplificationFactor === Infinity || source.bytesOut + cost <= this.amplificationFactor * source.bytesIn;
   }
 
   // Every datagram to a peer goes through here: the anti-amplification gate.
