@@ -1,4 +1,9 @@
-/** A UDP-style peer address. `address` is an IP literal (or a simulated name). */
+/**
+ * A UDP-style peer address. `address` is an IP literal (or a simulated name).
+ * Treated as immutable: engines remember objects they were handed (and may
+ * match them by identity), so a transport must hand out a new object rather
+ * than change one it gave before.
+ */
 export interface PeerAddress {
   readonly address: string;
   readonly family: 'IPv4' | 'IPv6' | 'sim';
