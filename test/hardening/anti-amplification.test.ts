@@ -170,8 +170,8 @@ describe('regressions (found by these tests, fixed)', () => {
     expect(victim.bytesReceived).toBeLessThanOrEqual(3 * victim.bytesSent); // fails: 3196 > 2760
   });
 
-  // BUG (packages/core/src/server-engine.ts, transmit() line 501 and
-  // onValidateEcho() line 490): every fragment of a held reply that the
+  // BUG (then in server-engine.ts transmit() and onValidateEcho(); that code
+  // now lives in amplification-gate.ts and reply-sender.ts): every fragment of a held reply that the
   // limit blocks sends its own VALIDATE while the 3× budget lasts (4 for one
   // 46-byte request), the client echoes each one, and EVERY echo calls
   // resendReply(), whose transfer.onTimeout() marks all fragments lost and

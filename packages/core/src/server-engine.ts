@@ -1,128 +1,24 @@
-import { CallEntry, callKeyOf, CallState, DedupCache, ENTRY_OVERHEAD_BYTES } from './dedup-cache.js';
+import { AmplificationGate } from './amplification-gate.js';
+import { CallEntry, callKeyOf, CallState, DedupCache } from './dedup-cache.js';
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
-import { Code, type ErrorCode } from './errors.js';
-import { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
-import {
-  parseFrame,
-  parseRequestBody,
-  encodeErrorBody,
-  encodeFrame,
-  Flag,
-  FrameType,
-  HEADER_BYTES,
-  NO_DEADLINE,
-  NO_SPAN,
-  setAttempt,
-  splitBatch,
-  bytesIO,
-  BATCH_ENTRY_BYTES,
-  type Frame,
-  type FrameHeader,
-} from './frame.js';
-import { fragmentBytesFor } from './outgoing-transfer.js';
-import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
-import { defaultReassemblyLimits, ReassemblyTable, type ReassemblyLimits } from './reassembly.js';
+import { decodeFragmentAck } from './fragment-ack.js';
+import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, NO_SPAN, splitBatch, bytesIO, type Frame } from './frame.js';
+import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
+import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
-import { AdmissionQueue, defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
-import { defaultSourceLimits, SourceTable, type AddressValidator, type SourceLimits } from './source-table.js';
+import { AdmissionQueue, defaultAdmissionLimits } from './admission-queue.js';
+import { defaultSourceLimits, SourceTable } from './source-table.js';
 import { sessionOf, type SessionState } from './session-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
+import type {
+  HandlerOutcome,
+  IncomingCall,
+  ServerEngineHooks,
+  ServerEngineOptions,
+  ServerEngineStats,
+} from './server-engine-types.js';
 
-/**
- * A request the server should run. The object itself names the call in
- * {@link ServerEngine.respond} and `onAbort` (compare by identity): it is the
- * engine's own record of the call, so no string key is built per call.
- */
-export interface IncomingCall {
-  /** The handle `respond` and `onAbort` use: the call itself. */
-  readonly key: IncomingCall;
-  readonly peer: PeerAddress;
-  readonly session: number;
-  readonly id: number;
-  readonly method: string;
-  /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
-  readonly payload: Uint8Array;
-  /** Absolute deadline on the engine's clock. */
-  readonly deadlineAt: number;
-  /** True for a notification: the handler runs but nothing is sent back. */
-  readonly noReply: boolean;
-  /** Identity the transport authenticated the (completing) datagram as, if any. */
-  readonly authenticatedAs: string | undefined;
-}
-
-/** What the server engine asks of the layer that runs handlers. */
-export interface ServerEngineHooks {
-  /** A new call may run: run its handler, then call `respond` with it. */
-  onCall(call: IncomingCall): void;
-  /** The call's deadline passed or the client cancelled it: abort its handler. */
-  onAbort?(call: IncomingCall, reason: 'deadline' | 'cancelled'): void;
-  /** Whether a method may run twice; such methods skip the reply cache. */
-  isIdempotent?(method: string): boolean;
-  onDrop?(reason: DropReason, from: PeerAddress): void;
-}
-
-/** Configuration of a {@link ServerEngine}. */
-export interface ServerEngineOptions {
-  send(bytes: Uint8Array, to: PeerAddress): void;
-  hooks: ServerEngineHooks;
-  dedup?: Partial<DedupPolicy>;
-  maxDatagramBytes?: number;
-  /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
-  reassembly?: Partial<ReassemblyLimits>;
-  /** Concurrency limit and queue for handlers. */
-  admission?: Partial<AdmissionLimits>;
-  /** Per-source rate limit and anti-amplification. */
-  sources?: Partial<SourceLimits>;
-  /** Mints and checks address-validation tokens; without it, anti-amplification is off. */
-  validator?: AddressValidator;
-}
-
-/** A handler's outcome, with the result already encoded. */
-export type HandlerOutcome =
-  | { ok: true; payload: Uint8Array }
-  | { ok: false; code: ErrorCode; message: string; details?: Uint8Array; retryAfterMs?: number };
-
-/** Counters of a server engine. */
-export interface ServerEngineStats {
-  requests: number;
-  responses: number;
-  errors: number;
-  notifications: number;
-  /** Retransmissions answered with ACK while the handler ran. */
-  duplicatesInProgress: number;
-  /** Retransmissions answered from the reply cache. */
-  duplicatesReplayed: number;
-  /** Retransmissions refused because the reply may have been evicted (protocol.md §6.3). */
-  duplicatesRefused: number;
-  cancelled: number;
-  deadlineAborts: number;
-  /** Handlers running now. */
-  running: number;
-  /** Calls admitted and waiting for a handler slot. */
-  queued: number;
-  /** Calls refused with pushback because handlers and queue were full. */
-  rejected: number;
-  cacheEntries: number;
-  cacheBytes: number;
-  cacheEvictions: number;
-  /** Requests refused because reassembly limits were reached. */
-  reassemblyRefused: number;
-  /** Unfinished fragmented requests discarded after the idle timeout. */
-  reassemblyExpired: number;
-  reassemblyBytes: number;
-  /** Sends held back by the anti-amplification limit. */
-  amplificationBlocked: number;
-  /** Reply fragments resent by the server's own loss timer, and probes sent by its probe timer (protocol.md §7.3). */
-  replyLossResends: number;
-  replyProbes: number;
-  /** Source addresses validated by a token round trip. */
-  validations: number;
-  /** Source addresses currently remembered. */
-  sources: number;
-  /** Client sessions currently remembered (their low-water marks), at most 16 per source. */
-  sessions: number;
-  drops: DropCounts;
-}
+export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
 
 /**
  * The server half of the protocol, free of I/O. It turns requests into
@@ -131,25 +27,23 @@ export interface ServerEngineStats {
  * reply — keeps each entry for as long as the client may still retransmit
  * (protocol.md §6), bounds concurrency (§8.1), rate-limits sources and never
  * sends an unvalidated address more than 3× what it sent (§8.2–8.3).
+ *
+ * This class is the dispatcher and the call state machine; what goes back to
+ * the client is the {@link ReplySender}'s, and every datagram out passes the
+ * {@link AmplificationGate}.
  */
 export class ServerEngine {
   private readonly cache: DedupCache;
   private readonly requests: ReassemblyTable;
   private readonly admission: AdmissionQueue<CallEntry>;
   private readonly sources: SourceTable;
-  /** Loss and probe timers of replies in fragments (protocol.md §7.3). */
-  private readonly replyTimers = new ReplyTimers();
-  private readonly amplificationFactor: number;
+  private readonly gate: AmplificationGate;
+  private readonly replies: ReplySender;
   private readonly policy: DedupPolicy;
-  private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ServerEngineHooks;
-  private readonly validator: AddressValidator | undefined;
-  private readonly fragmentBytes: number;
   readonly maxDatagramBytes: number;
   private readonly counters = {
     requests: 0,
-    responses: 0,
-    errors: 0,
     notifications: 0,
     duplicatesInProgress: 0,
     duplicatesReplayed: 0,
@@ -158,18 +52,14 @@ export class ServerEngine {
     deadlineAborts: 0,
     rejected: 0,
     reassemblyRefused: 0,
-    amplificationBlocked: 0,
-    validations: 0,
   };
   private readonly drops: DropCounts = {};
-  private lastNow = 0;
   // The transport hands the same PeerAddress object for the same address, so
   // remembering the last one saves building its string key per datagram.
   private lastFrom: PeerAddress | undefined;
   private lastPk = '';
 
   constructor(options: ServerEngineOptions) {
-    this.send = options.send;
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     this.cache = new DedupCache(this.policy, this.onEvict);
@@ -181,13 +71,11 @@ export class ServerEngine {
       this.hooks.onCall(entry);
       return true;
     });
-    this.validator = options.validator;
     const sourceLimits = {
       ...defaultSourceLimits,
       ...(options.validator === undefined ? { amplificationFactor: Infinity } : {}),
       ...options.sources,
     };
-    this.amplificationFactor = sourceLimits.amplificationFactor;
     this.sources = new SourceTable(
       sourceLimits,
       this.policy.maxDeadlineMs + this.policy.graceMs,
@@ -196,12 +84,12 @@ export class ServerEngine {
         for (const session of source.sessions.values()) this.cache.orphan(session);
       },
     );
-    this.fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
+    this.gate = new AmplificationGate(options.send, this.sources, options.validator, sourceLimits.amplificationFactor, this.maxDatagramBytes);
+    this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes);
   }
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
-    this.lastNow = now;
     let pk = this.lastPk;
     if (from !== this.lastFrom) {
       pk = this.lastPk = peerKey(from);
@@ -231,7 +119,7 @@ export class ServerEngine {
       case FrameType.VALIDATE_ECHO:
         return this.onValidateEcho(frame, from, pk, now);
       case FrameType.PING:
-        return this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.PONG }, new Uint8Array(0)), from, pk, now, frame);
+        return this.replies.sendEmpty(frame, FrameType.PONG, from, pk, now);
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -244,42 +132,32 @@ export class ServerEngine {
   respond(call: IncomingCall, outcome: HandlerOutcome, now: number): void {
     if (outcome.ok) return this.respondOk(call, outcome.payload, now);
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
-    if (call.state === CallState.Running) this.replyError(call, outcome, now);
+    if (call.state === CallState.Running) this.replies.replyError(call, outcome, now);
     this.admission.release(call);
   }
 
   /** {@link respond} with a successful result, without an outcome object. */
   respondOk(call: IncomingCall, payload: Uint8Array, now: number): void {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
-    if (call.state === CallState.Running) this.reply(call, FrameType.RESPONSE, payload, now);
+    if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now);
     this.admission.release(call);
   }
 
   /** Expires cache entries and reassemblies, fires handler deadlines and reply loss/probe timers due at `now`. */
   onTimer(now: number): void {
     this.requests.expire(now);
-    for (let t = this.replyTimers.popDue(now); t !== undefined; t = this.replyTimers.popDue(now)) {
-      // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
-      // the client's next datagram re-arms the transfer.
-      if (this.mayProbe(t.entry, now)) this.sendReplyFragments(t.entry, t.onTimer(now), now);
-    }
+    this.replies.onTimer(now);
     for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
       if (entry.state === CallState.Queued) {
         this.counters.deadlineAborts++;
-        if (entry.clamped) {
-          const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
-          this.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
-        } else {
-          this.cache.cancel(entry, now);
-        }
+        if (entry.clamped) this.replyDeadlineClamped(entry, now);
+        else this.cache.cancel(entry, now);
       } else if (entry.state === CallState.Running) {
         // Deadline reached with the handler still running: tell it to stop.
         this.counters.deadlineAborts++;
         this.hooks.onAbort?.(entry, 'deadline');
         if (entry.clamped) {
-          // The client waits longer than we allow: answer, so it stops asking.
-          const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
-          this.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
+          this.replyDeadlineClamped(entry, now);
         } else {
           // Keep the entry so retransmissions still cannot run it again.
           this.cache.cancel(entry, now);
@@ -292,14 +170,27 @@ export class ServerEngine {
 
   /** When `onTimer` next needs to run, or undefined. */
   nextTimerAt(): number | undefined {
-    const at = Math.min(this.cache.nextTimerAt() ?? Infinity, this.requests.nextTimerAt() ?? Infinity, this.replyTimers.nextTimerAt() ?? Infinity);
+    const at = Math.min(this.cache.nextTimerAt() ?? Infinity, this.requests.nextTimerAt() ?? Infinity, this.replies.nextTimerAt() ?? Infinity);
     return at === Infinity ? undefined : at;
   }
 
   /** A snapshot of the counters. */
   stats(): ServerEngineStats {
+    const c = this.counters;
     return {
-      ...this.counters,
+      requests: c.requests,
+      responses: this.replies.responses,
+      errors: this.replies.errors,
+      notifications: c.notifications,
+      duplicatesInProgress: c.duplicatesInProgress,
+      duplicatesReplayed: c.duplicatesReplayed,
+      duplicatesRefused: c.duplicatesRefused,
+      cancelled: c.cancelled,
+      deadlineAborts: c.deadlineAborts,
+      rejected: c.rejected,
+      reassemblyRefused: c.reassemblyRefused,
+      amplificationBlocked: this.gate.blocked,
+      validations: this.gate.validations,
       running: this.admission.running,
       queued: this.admission.queued,
       cacheEntries: this.cache.size,
@@ -307,8 +198,8 @@ export class ServerEngine {
       cacheEvictions: this.cache.evictions,
       reassemblyExpired: this.requests.expired,
       reassemblyBytes: this.requests.bytes,
-      replyLossResends: this.replyTimers.lossResends,
-      replyProbes: this.replyTimers.probes,
+      replyLossResends: this.replies.lossResends,
+      replyProbes: this.replies.probes,
       sources: this.sources.size,
       sessions: this.sources.sessionCount(),
       drops: { ...this.drops },
@@ -335,7 +226,7 @@ export class ServerEngine {
     switch (result.status) {
       case 'refused':
         this.counters.reassemblyRefused++;
-        return this.sendError(
+        return this.replies.sendError(
           frame,
           from,
           pk,
@@ -351,13 +242,13 @@ export class ServerEngine {
       case 'mismatch':
         return this.drop('malformed', from);
       case 'duplicate':
-        if (result.ackNow) this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        if (result.ackNow) this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
         return;
       case 'added':
-        if (result.ackNow) this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        if (result.ackNow) this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
         return;
       case 'complete':
-        this.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
         return this.startCall(frame, result.body, from, pk, now, meta, session);
     }
   }
@@ -387,14 +278,14 @@ export class ServerEngine {
       this.counters.duplicatesRefused++;
       if (noReply) return this.drop('duplicate', from);
       const message = 'the server could not tell whether this call already ran (its dedup state was evicted); not running it again';
-      return this.sendError(frame, from, pk, now, 'ABORTED', message, 0);
+      return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0);
     }
     if (!this.admission.hasRoom) {
       // Refused before anything ran or was remembered: the client may send it again later.
       this.counters.rejected++;
       if (noReply) return this.drop('overloaded', from);
       const message = 'the server is at its concurrency limit; try again later';
-      return this.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED);
+      return this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED);
     }
     const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
     const entry = new CallEntry(
@@ -445,91 +336,13 @@ export class ServerEngine {
       case CallState.Queued:
       case CallState.Running:
         this.counters.duplicatesInProgress++;
-        return this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.ACK }, new Uint8Array(0)), entry.peer, entry.peerKey, now, frame);
+        return this.replies.sendEmpty(frame, FrameType.ACK, entry.peer, entry.peerKey, now);
       case CallState.Done:
         this.counters.duplicatesReplayed++;
-        return this.resendReply(entry, now, frame);
+        return this.replies.resend(entry, now, frame);
       case CallState.Cancelled:
         return this.drop('cancelled-call', entry.peer);
     }
-  }
-
-  private resendReply(entry: CallEntry, now: number, trigger: Frame): void {
-    if (entry.transfer !== undefined) {
-      // Only the fragments of the reply not known to have arrived.
-      // Only fragments not sent within the last RTT or so: a retransmitted
-      // request and a validation echo arriving together must not both resend everything.
-      this.sendReplyFragments(entry, entry.transfer.resend(now, RESEND_MIN_AGE_MS), now);
-    } else if (entry.reply !== undefined) {
-      const reply = entry.reply.slice();
-      setAttempt(reply, trigger.attempt);
-      this.transmit(reply, entry.peer, entry.peerKey, now, trigger);
-    }
-  }
-
-  private replyError(entry: CallEntry, outcome: HandlerOutcome & { ok: false }, now: number): void {
-    if (entry.noReply) return this.complete(entry, undefined, now);
-    this.reply(entry, FrameType.ERROR, replyBody(outcome), now);
-  }
-
-  // Answers with `body`, a RESPONSE payload or an encoded ERROR body.
-  private reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number): void {
-    if (entry.noReply) return this.complete(entry, undefined, now);
-    if (type === FrameType.RESPONSE) this.counters.responses++;
-    else this.counters.errors++;
-    if (body.length > this.requests.limits.maxMessageBytes) {
-      type = FrameType.ERROR;
-      const message = `reply is ${body.length} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`;
-      body = replyBody({ ok: false, code: 'RESOURCE_EXHAUSTED', message });
-    }
-    const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
-    if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
-      const reply = encodeFrame(header, body);
-      this.transmit(reply, entry.peer, entry.peerKey, now, header);
-      return this.complete(entry, reply, now);
-    }
-    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.replyTimers);
-    this.sendReplyFragments(entry, entry.transfer.nextToSend(now), now);
-    this.complete(entry, undefined, now);
-  }
-
-  private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number): void {
-    entry.dropPayload();
-    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
-      // Idempotent methods may run again, so their replies are not cached.
-      return this.cache.forget(entry);
-    }
-    entry.reply = reply;
-    // The request payload is no longer held; the reply is, until it expires.
-    this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
-    this.cache.finish(entry, now);
-  }
-
-  private sendReplyFragments(entry: CallEntry, indexes: number[], now: number): void {
-    const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
-    for (let i = 0; i < indexes.length; i++) {
-      this.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.peerKey, now, header);
-    }
-  }
-
-  // A client acknowledges fragments of our reply (or asks for the missing ones).
-  private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    const entry = this.lookup(frame, pk, now);
-    const transfer = entry?.transfer;
-    if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
-    const ack = decodeFragmentAck(frame.body);
-    if (!ack.ok) return this.drop(ack.error, from);
-    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    transfer.onAck(ack.value, now);
-    if (transfer.complete) {
-      // The client has the whole reply: keep the entry (it still blocks
-      // re-execution) but free the reply's bytes.
-      entry.transfer = undefined;
-      this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES);
-      return;
-    }
-    const stalled = (frame.flags & Flag.ACK_REQUESTED) !== 0;
-    this.sendReplyFragments(entry, stalled ? transfer.resend(now, 1) : transfer.nextToSend(now), now);
   }
 
   private onCancel(frame: Frame, pk: string, now: number): void {
@@ -550,74 +363,33 @@ export class ServerEngine {
     return this.cache.find(session, pk, frame.session, frame.id);
   }
 
+  private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+    // A client acknowledges fragments of our reply (or asks for the missing ones).
+    const entry = this.lookup(frame, pk, now);
+    const transfer = entry?.transfer;
+    if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
+    const ack = decodeFragmentAck(frame.body);
+    if (!ack.ok) return this.drop(ack.error, from);
+    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
+    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now);
+  }
+
   private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    const source = this.sources.get(pk, now);
-    if (this.validator === undefined || !this.validator.verify(frame.body, pk, now)) return this.drop('bad-token', from);
-    if (!source.validated) this.counters.validations++;
-    source.validated = true;
+    if (!this.gate.validate(frame.body, pk, now)) return this.drop('bad-token', from);
     // Send what the limit held back for this call.
     const entry = this.lookup(frame, pk, now);
-    if (entry?.state === CallState.Done) this.resendReply(entry, now, frame);
+    if (entry?.state === CallState.Done) this.replies.resend(entry, now, frame);
   }
 
-  // Whether a timer-driven fragment to the entry's peer would pass the gate below.
-  private mayProbe(entry: CallEntry, now: number): boolean {
-    const source = this.sources.get(entry.peerKey, now);
-    const cost = this.maxDatagramBytes + HEADER_BYTES + BATCH_ENTRY_BYTES;
-    return source.validated || this.amplificationFactor === Infinity || source.bytesOut + cost <= this.amplificationFactor * source.bytesIn;
-  }
-
-  // Every datagram to a peer goes through here: the anti-amplification gate.
-  private transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): void {
-    const source = this.sources.get(pk, now);
-    if (this.sources.allowSend(source, bytes.length)) return this.send(bytes, to);
-    this.counters.amplificationBlocked++;
-    // One challenge per datagram received, so a request never earns several.
-    if (this.validator === undefined || !source.mayChallenge) return;
-    source.mayChallenge = false;
-    const challenge = encodeFrame({ ...headerOf(about), type: FrameType.VALIDATE }, this.validator.mint(pk, now));
-    if (this.sources.allowSend(source, challenge.length)) this.send(challenge, to);
-  }
-
-  private sendRequestAck(frame: Frame, to: PeerAddress, pk: string, now: number, ack: FragmentAck): void {
-    const body = encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES);
-    this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.FRAGMENT_ACK }, body), to, pk, now, frame);
-  }
-
-  private sendError(
-    frame: Frame,
-    to: PeerAddress,
-    pk: string,
-    now: number,
-    code: ErrorCode,
-    message: string,
-    retryAfterMs: number,
-    flags = 0,
-  ): void {
-    this.counters.errors++;
-    const body = encodeErrorBody({ code: Code[code], retryAfterMs, message });
-    this.transmit(encodeFrame({ ...headerOf(frame), type: FrameType.ERROR, flags }, body), to, pk, now, frame);
+  // The call's deadline was clamped to ours, so the client waits longer than
+  // we allow: answer, so it stops asking.
+  private replyDeadlineClamped(entry: CallEntry, now: number): void {
+    const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
+    this.replies.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
   }
 
   private drop(reason: DropReason, from: PeerAddress): void {
     countDrop(this.drops, reason);
     this.hooks.onDrop?.(reason, from);
   }
-}
-
-/** A reply fragment sent more recently than this is not resent on a client's request. */
-const RESEND_MIN_AGE_MS = 10;
-
-function replyBody(outcome: HandlerOutcome): Uint8Array {
-  if (outcome.ok) return outcome.payload;
-  return encodeErrorBody({
-    code: Code[outcome.code],
-    retryAfterMs: outcome.retryAfterMs ?? 0,
-    message: outcome.message,
-    ...(outcome.details === undefined ? {} : { details: outcome.details }),
-  });
-}
-
-function headerOf(frame: FrameHeader): FrameHeader {
-  return { type: frame.type, flags: 0, attempt: frame.attempt, session: frame.session, id: frame.id };
 }

@@ -1,0 +1,179 @@
+import type { AmplificationGate } from './amplification-gate.js';
+import { ENTRY_OVERHEAD_BYTES, type CallEntry, type DedupCache } from './dedup-cache.js';
+import { Code, type ErrorCode } from './errors.js';
+import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
+import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from './frame.js';
+import { fragmentBytesFor } from './outgoing-transfer.js';
+import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
+import type { HandlerOutcome } from './server-engine-types.js';
+import type { PeerAddress } from './transport.js';
+
+/** A reply fragment sent more recently than this is not resent on a client's request. */
+const RESEND_MIN_AGE_MS = 10;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Everything a server sends back about a call: a handler's reply, in one
+ * datagram or in fragments with their loss and probe timers (protocol.md
+ * §7.3); the cached reply again for a retransmission; and the frames that
+ * answer a request without running it (ACK, FRAGMENT_ACK, an ERROR refusal).
+ * Each datagram leaves through the {@link AmplificationGate}. An answered call
+ * goes back to the {@link DedupCache} as finished, holding its reply for as
+ * long as the client may retransmit (§6).
+ */
+export class ReplySender {
+  /** RESPONSE replies sent (counted once per call, not per copy). */
+  responses = 0;
+  /** ERROR replies and refusals sent. */
+  errors = 0;
+  /** Loss and probe timers of replies in fragments (protocol.md §7.3). */
+  private readonly timers = new ReplyTimers();
+  private readonly cache: DedupCache;
+  private readonly gate: AmplificationGate;
+  private readonly maxDatagramBytes: number;
+  /** A reply larger than this is replaced by an error (the client could not reassemble it either). */
+  private readonly maxMessageBytes: number;
+  private readonly fragmentBytes: number;
+
+  constructor(cache: DedupCache, gate: AmplificationGate, maxDatagramBytes: number, maxMessageBytes: number) {
+    this.cache = cache;
+    this.gate = gate;
+    this.maxDatagramBytes = maxDatagramBytes;
+    this.maxMessageBytes = maxMessageBytes;
+    this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
+  }
+
+  /** Reply fragments resent when a loss timer fired. */
+  get lossResends(): number {
+    return this.timers.lossResends;
+  }
+
+  /** Reply fragments sent as probes. */
+  get probes(): number {
+    return this.timers.probes;
+  }
+
+  /** When {@link onTimer} next needs to run, or undefined. */
+  nextTimerAt(): number | undefined {
+    return this.timers.nextTimerAt();
+  }
+
+  /** Fires the loss and probe timers of fragmented replies due at `now`. */
+  onTimer(now: number): void {
+    for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
+      // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
+      // the client's next datagram re-arms the transfer.
+      if (this.gate.mayProbe(t.entry.peerKey, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+    }
+  }
+
+  /** Answers a running call with `body`, a RESPONSE payload or an encoded ERROR body, and marks it finished. */
+  reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number): void {
+    if (entry.noReply) return this.complete(entry, undefined, now);
+    if (type === FrameType.RESPONSE) this.responses++;
+    else this.errors++;
+    if (body.length > this.maxMessageBytes) {
+      type = FrameType.ERROR;
+      const message = `reply is ${body.length} bytes, above the server's ${this.maxMessageBytes}-byte message limit`;
+      body = replyBody({ ok: false, code: 'RESOURCE_EXHAUSTED', message });
+    }
+    const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
+    if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
+      const reply = encodeFrame(header, body);
+      this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
+      return this.complete(entry, reply, now);
+    }
+    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers);
+    this.sendFragments(entry, entry.transfer.nextToSend(now), now);
+    this.complete(entry, undefined, now);
+  }
+
+  /** Answers a running call with a handler's error (a notification only finishes). */
+  replyError(entry: CallEntry, outcome: HandlerOutcome & { ok: false }, now: number): void {
+    if (entry.noReply) return this.complete(entry, undefined, now);
+    this.reply(entry, FrameType.ERROR, replyBody(outcome), now);
+  }
+
+  /** Sends a finished call's reply again, for `trigger` (a retransmitted request or a validation echo). */
+  resend(entry: CallEntry, now: number, trigger: Frame): void {
+    if (entry.transfer !== undefined) {
+      // Only the fragments of the reply not known to have arrived.
+      // Only fragments not sent within the last RTT or so: a retransmitted
+      // request and a validation echo arriving together must not both resend everything.
+      this.sendFragments(entry, entry.transfer.resend(now, RESEND_MIN_AGE_MS), now);
+    } else if (entry.reply !== undefined) {
+      const reply = entry.reply.slice();
+      setAttempt(reply, trigger.attempt);
+      this.gate.transmit(reply, entry.peer, entry.peerKey, now, trigger);
+    }
+  }
+
+  /**
+   * Applies a client's FRAGMENT_ACK to the entry's fragmented reply and sends
+   * what it makes room for; `stalled` (ACK_REQUESTED) asks for the missing ones.
+   */
+  onAck(entry: CallEntry, transfer: ReplyTransfer, ack: FragmentAck, stalled: boolean, now: number): void {
+    transfer.onAck(ack, now);
+    if (transfer.complete) {
+      // The client has the whole reply: keep the entry (it still blocks
+      // re-execution) but free the reply's bytes.
+      entry.transfer = undefined;
+      this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES);
+      return;
+    }
+    this.sendFragments(entry, stalled ? transfer.resend(now, 1) : transfer.nextToSend(now), now);
+  }
+
+  /** Answers `frame` with an empty frame of `type` (ACK for a call in progress, PONG for a PING). */
+  sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, pk: string, now: number): void {
+    this.gate.transmit(encodeFrame(answerTo(frame, type), EMPTY), to, pk, now, frame);
+  }
+
+  /** Acknowledges the fragments received so far of a request in fragments. */
+  sendRequestAck(frame: Frame, to: PeerAddress, pk: string, now: number, ack: FragmentAck): void {
+    const body = encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES);
+    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.FRAGMENT_ACK), body), to, pk, now, frame);
+  }
+
+  /** Refuses a request without running it (nothing is remembered of it). */
+  sendError(frame: Frame, to: PeerAddress, pk: string, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0): void {
+    this.errors++;
+    const body = encodeErrorBody({ code: Code[code], retryAfterMs, message });
+    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, pk, now, frame);
+  }
+
+  private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number): void {
+    entry.dropPayload();
+    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
+      // Idempotent methods may run again, so their replies are not cached.
+      return this.cache.forget(entry);
+    }
+    entry.reply = reply;
+    // The request payload is no longer held; the reply is, until it expires.
+    this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
+    this.cache.finish(entry, now);
+  }
+
+  private sendFragments(entry: CallEntry, indexes: number[], now: number): void {
+    const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
+    for (let i = 0; i < indexes.length; i++) {
+      this.gate.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.peerKey, now, header);
+    }
+  }
+}
+
+function replyBody(outcome: HandlerOutcome): Uint8Array {
+  if (outcome.ok) return outcome.payload;
+  return encodeErrorBody({
+    code: Code[outcome.code],
+    retryAfterMs: outcome.retryAfterMs ?? 0,
+    message: outcome.message,
+    ...(outcome.details === undefined ? {} : { details: outcome.details }),
+  });
+}
+
+// The header of a frame answering `frame`: same call, same attempt.
+function answerTo(frame: FrameHeader, type: FrameType, flags = 0): FrameHeader {
+  return { type, flags, attempt: frame.attempt, session: frame.session, id: frame.id };
+}
