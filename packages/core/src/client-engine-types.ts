@@ -1,8 +1,8 @@
 import type { DropCounts, DropReason } from './drop-reason.js';
 import type { RpcError } from './errors.js';
-import type { OutgoingTransfer } from './outgoing-transfer.js';
 import type { PeerState, FlowLimits } from './peer-state.js';
 import type { RetryBudgetPolicy, RetryPolicy, } from './retry-policy.js';
+import type { RequestTransfer } from './request-transfer.js';
 import type { RetryBudgetState } from './retry-budget.js';
 import type { RttEstimator } from './rtt-estimator.js';
 import type { Timed } from './timer-heap.js';
@@ -75,6 +75,10 @@ export interface ClientEngineStats {
   pushbacks: number;
   /** Address-validation challenges answered. */
   validations: number;
+  /** Request fragments resent by a request transfer's loss timer (protocol.md §7.3); no budget token. */
+  requestLossResends: number;
+  /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
+  requestProbes: number;
   inFlight: number;
   drops: DropCounts;
   retryBudget: RetryBudgetState;
@@ -102,8 +106,8 @@ export interface PendingCall extends Timed {
   backoffMs: number;
   nextSendAt: number;
   acked: boolean;
-  /** The request's fragments, when it does not fit in one datagram. */
-  out: OutgoingTransfer | undefined;
+  /** The request's fragments, with their loss/probe timer, when it does not fit in one datagram. */
+  out: RequestTransfer | undefined;
   /** Set once a fragment of the reply has arrived. */
   receivingReply: boolean;
   /** The transmission whose RTT was last sampled. */

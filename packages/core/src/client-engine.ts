@@ -1,11 +1,10 @@
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { codeFromNumber, RpcError } from './errors.js';
-import { decodeFragmentAck, encodeFragmentAck } from './fragment-ack.js';
+import { decodeFragmentAck } from './fragment-ack.js';
 import {
   decodeErrorBody,
   parseFrame,
   encodeFrame,
-  encodeRequestBody,
   encodeRequestFrame,
   Flag,
   FrameType,
@@ -16,20 +15,16 @@ import {
   type Frame,
   type FrameHeader,
 } from './frame.js';
-import { ACK_REQUESTED, fragmentBytesFor, OutgoingTransfer, STALLED, windowFor } from './outgoing-transfer.js';
-import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
+import { ACK_REQUESTED } from './outgoing-transfer.js';
+import { defaultReassemblyLimits } from './reassembly.js';
+import { ReplyReceiver } from './reply-receiver.js';
 import { MessageIds, randomSession } from './message-ids.js';
-import { RetryBudget, type RetryBudgetState } from './retry-budget.js';
-import {
-  defaultRetryBudget,
-  defaultRetryPolicy,
-  defaultSizes,
-  type RetryBudgetPolicy,
-  type RetryPolicy,
-} from './retry-policy.js';
-import { defaultFlowLimits, PeerState, type FlowLimits } from './peer-state.js';
-import type { RttEstimator } from './rtt-estimator.js';
-import { TimerHeap, type Timed } from './timer-heap.js';
+import { RequestSender } from './request-transfer.js';
+import { RetryBudget } from './retry-budget.js';
+import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from './retry-policy.js';
+import { defaultFlowLimits, type FlowLimits, type PeerState } from './peer-state.js';
+import { PeerTable } from './peer-table.js';
+import { TimerHeap } from './timer-heap.js';
 import { peerKey, type PeerAddress } from './transport.js';
 import type {
   CallOutcome,
@@ -55,17 +50,19 @@ export class ClientEngine {
   private readonly pending = new Map<number, PendingCall>();
   private readonly timers = new TimerHeap<PendingCall>();
   private readonly ids: MessageIds;
-  private readonly peers = new Map<string, PeerState<PendingCall>>();
+  private readonly peers: PeerTable<PendingCall>;
   private readonly flow: FlowLimits;
   private readonly policy: RetryPolicy;
   private readonly budget: RetryBudget;
   private readonly random: () => number;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ClientEngineHooks;
-  private readonly maxPeers: number;
   readonly maxDatagramBytes: number;
   readonly maxMessageBytes: number;
-  private readonly replies: ReassemblyTable;
+  /** Replies in fragments: their reassembly and acknowledgements. */
+  private readonly replies: ReplyReceiver;
+  /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
+  private readonly requests: RequestSender;
   private readonly counters = {
     calls: 0,
     responses: 0,
@@ -93,17 +90,12 @@ export class ClientEngine {
     this.budget = new RetryBudget({ ...defaultRetryBudget, ...options.retryBudget });
     this.send = options.send;
     this.hooks = options.hooks ?? {};
-    this.maxPeers = options.maxPeers ?? 4096;
+    this.peers = new PeerTable(this.policy, options.maxPeers ?? 4096);
     this.flow = { ...defaultFlowLimits, ...options.flow };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
-    this.replies = new ReassemblyTable({
-      ...defaultReassemblyLimits,
-      maxMessageBytes: this.maxMessageBytes,
-      maxPeerBytes: Infinity,
-      maxPeerMessages: Infinity,
-      maxTotalBytes: Math.max(this.maxMessageBytes, defaultReassemblyLimits.maxTotalBytes),
-    });
+    this.replies = new ReplyReceiver(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
+    this.requests = new RequestSender(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
   }
 
   /**
@@ -113,20 +105,13 @@ export class ClientEngine {
   call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void, group?: GroupCollector): number | RpcError {
     this.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
-    let out: OutgoingTransfer | undefined;
+    let body: Uint8Array | undefined;
     if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > this.maxDatagramBytes) {
-      if (group !== undefined) {
-        return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
-      }
-      const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, this.spanFor(this.ids.peek()));
-      if (body.length > this.maxMessageBytes) {
-        return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
-      }
-      const fragmentBytes = fragmentBytesFor(this.maxDatagramBytes);
-      const rtt = this.peers.get(peerKey(req.peer))?.rtt.srttMs ?? 0;
-      out = new OutgoingTransfer(FrameType.REQUEST, body, fragmentBytes, windowFor(fragmentBytes), rtt);
+      const encoded = this.requests.encode(req, now, this.spanFor(this.ids.peek()), group !== undefined);
+      if (!(encoded instanceof Uint8Array)) return encoded;
+      body = encoded;
     }
-    const peer = this.peerOf(req.peer);
+    const peer = this.peers.of(req.peer);
     const key = peer.key;
     const sendNow = peer.queued === 0 && peer.canSend(this.flow, now);
     if (!sendNow && (this.flow.whenFull === 'fail' || peer.queued >= this.flow.maxQueuedPerPeer)) {
@@ -156,13 +141,14 @@ export class ClientEngine {
       backoffMs: rtt.rtoMs,
       nextSendAt: now,
       acked: false,
-      out,
+      out: undefined,
       receivingReply: false,
       sampledAttempt: 0,
       group: group === undefined ? undefined : { collector: group, seen: new Set() },
       timerAt: 0,
       heapIndex: -1,
     };
+    if (body !== undefined) this.requests.start(call, body);
     this.pending.set(id, call);
     this.counters.calls++;
     this.budget.onCall(this.pending.size);
@@ -277,6 +263,7 @@ export class ClientEngine {
         this.schedule(call, now);
       }
     }
+    this.requests.onTimer(now);
   }
 
   // No reply in time: tell the server (best effort) and fail the call.
@@ -289,7 +276,9 @@ export class ClientEngine {
 
   /** When `onTimer` next needs to run, or undefined when nothing is pending. */
   nextTimerAt(): number | undefined {
-    return this.timers.peek()?.timerAt;
+    const call = this.timers.peek()?.timerAt;
+    const transfer = this.requests.nextTimerAt();
+    return transfer === undefined || (call !== undefined && call <= transfer) ? call : transfer;
   }
 
   /** Number of calls awaiting their outcome. */
@@ -303,6 +292,8 @@ export class ClientEngine {
     for (const call of this.pending.values()) if (call.queued) queued++;
     return {
       ...this.counters,
+      requestLossResends: this.requests.lossResends,
+      requestProbes: this.requests.probes,
       inFlight: this.pending.size - queued,
       queued,
       drops: { ...this.drops },
@@ -312,7 +303,7 @@ export class ClientEngine {
 
   /** Smoothed RTT and RTO known for a peer, if any. */
   peerTiming(peer: PeerAddress): { srttMs: number | undefined; rtoMs: number } | undefined {
-    const rtt = this.peers.get(peerKey(peer))?.rtt;
+    const rtt = this.peers.get(peer)?.rtt;
     return rtt === undefined ? undefined : { srttMs: rtt.srttMs, rtoMs: rtt.rtoMs };
   }
 
@@ -323,16 +314,12 @@ export class ClientEngine {
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
     if (call.receivingReply) {
       // The reply is arriving in fragments and stalled: ask for the missing ones.
-      this.ackReply(call, { ...header, flags: STALLED });
+      this.replies.stalled(call, header.attempt);
     } else if (call.out === undefined) {
       const remaining = Math.max(1, Math.ceil(call.deadlineAt - now));
       this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id)), call.peer);
-    } else if (call.out.complete) {
-      // The server holds the whole request; one fragment, flagged, asks for the reply.
-      this.send(call.out.frame(header, 0, true), call.peer);
     } else {
-      // Only fragments older than an RTT count as lost: the timer may be the loss timer, not a timeout.
-      this.sendFragments(call, header, call.attempt === 1 ? call.out.nextToSend(now) : call.out.onTimeout(now, 1));
+      this.requests.transmit(call, call.out, header, now);
     }
     this.schedule(call, now);
   }
@@ -346,18 +333,6 @@ export class ClientEngine {
     const next = this.ids.peek();
     while (this.oldestId !== next && !this.pending.has(this.oldestId)) this.oldestId = (this.oldestId + 1) >>> 0;
     return (id - this.oldestId) >>> 0;
-  }
-
-  private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {
-    for (let i = 0; i < indexes.length; i++) {
-      this.send(call.out!.frame(header, indexes[i]!, i === indexes.length - 1), call.peer);
-    }
-  }
-
-  private ackReply(call: PendingCall, header: FrameHeader): void {
-    const r = this.replies.get(String(call.id));
-    if (r === undefined) return;
-    this.send(encodeFrame({ ...header, type: FrameType.FRAGMENT_ACK }, encodeFragmentAck(r.ack(), this.maxDatagramBytes - HEADER_BYTES)), call.peer);
   }
 
   // Next retransmission: exponential backoff (capped) with jitter; after an
@@ -451,55 +426,31 @@ export class ClientEngine {
     const ack = decodeFragmentAck(frame.body);
     if (!ack.ok) return this.drop(ack.error, call.peer);
     if (call.out === undefined || ack.value.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
-    const progressed = call.out.onAck(ack.value, now);
-    if (call.out.complete) {
-      // Delivered, not "in progress": keep the normal backoff so a lost reply
-      // is asked for again after one RTO, not after the slow probe interval.
-      call.unacked = 0;
-      call.backoffMs = call.rtt.rtoMs;
-      return this.schedule(call, now);
-    }
-    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
-    this.sendFragments(call, header, call.out.nextToSend(now));
-    if (progressed) {
-      call.unacked = 0;
-      call.backoffMs = call.rtt.rtoMs;
-      this.schedule(call, now);
-    }
-    // A fragment that may be lost near the end of the message: look again at
-    // its loss time rather than a whole RTO later.
-    const lossAt = call.out.lossTimeAt();
-    if (lossAt !== undefined && lossAt < call.timerAt) this.timers.set(call, Math.max(now, lossAt));
+    // Progress (or the whole request delivered): the next timeout is one RTO away again.
+    if (!this.requests.onAck(call, call.out, ack.value, now)) return;
+    call.unacked = 0;
+    call.backoffMs = call.rtt.rtoMs;
+    this.schedule(call, now);
   }
 
   private onReplyFragment(call: PendingCall, frame: Frame, now: number): void {
-    const f = frame.fragment!;
-    const result = this.replies.offer(String(call.id), call.peerKey, frame.type, f, frame.body, (frame.flags & ACK_REQUESTED) !== 0, now);
-    const header: FrameHeader = { type: FrameType.FRAGMENT_ACK, flags: 0, attempt: frame.attempt, session: this.session, id: call.id };
+    const result = this.replies.offer(call, frame, now);
     switch (result.status) {
       case 'refused':
         this.counters.errors++;
         this.sendCancel(call);
-        return this.finish(call, {
-          ok: false,
-          error: new RpcError(
-            'RESOURCE_EXHAUSTED',
-            result.reason === 'message-too-large'
-              ? `reply is ${result.totalBytes} bytes, above the ${this.maxMessageBytes}-byte message limit`
-              : `reply of ${result.totalBytes} bytes does not fit in the client's reassembly memory`,
-          ),
-        });
+        return this.finish(call, { ok: false, error: this.replies.refusal(result) });
       case 'mismatch':
         return this.drop('malformed', call.peer);
       case 'duplicate':
-        if (result.ackNow) this.ackReply(call, header);
         return;
       case 'added':
-        // Progress: the next stall probe is one RTO away again.
+        // Progress: the next stall probe is one RTO away again. A reply also
+        // means the server has the whole request: its transfer's timer stops.
+        if (!call.receivingReply && call.out !== undefined && !call.out.complete) call.out.acknowledgeAll();
         call.receivingReply = true;
         call.unacked = 0;
         call.backoffMs = call.rtt.rtoMs;
-        if (result.ackNow) this.ackReply(call, header);
         this.schedule(call, now);
         if ((frame.flags & ACK_REQUESTED) !== 0 && result.reassembly.hasGaps) {
           // The sender's burst ended with holes in it: if they are not filled
@@ -511,8 +462,6 @@ export class ClientEngine {
         }
         return;
       case 'complete':
-        // Tell the server it may drop its copy of the reply.
-        this.send(encodeFrame(header, encodeFragmentAck(result.reassembly.ack(), 64)), call.peer);
         return this.onWholeReply(call, frame.type, 0, result.body, call.peer, now);
     }
   }
@@ -537,7 +486,8 @@ export class ClientEngine {
   private finish(call: PendingCall, outcome: CallOutcome): void {
     this.pending.delete(call.id);
     this.timers.delete(call);
-    if (call.receivingReply) this.replies.discard(String(call.id));
+    if (call.out !== undefined) call.out.stop();
+    if (call.receivingReply) this.replies.discard(call);
     if (!call.queued) {
       call.peerState.inFlight--;
       this.drain(call.peerState, this.lastNow);
@@ -572,7 +522,7 @@ export class ClientEngine {
     peer.pausedUntil = Math.max(peer.pausedUntil, now + retryAfterMs);
     if (peer.pausedUntil >= call.deadlineAt) return false;
     this.counters.pushbacks++;
-    if (call.receivingReply) this.replies.discard(String(call.id));
+    if (call.receivingReply) this.replies.discard(call);
     // Same id: should a delayed copy of the refused request still reach the
     // server and run, the resend is then a duplicate it answers from cache.
     // The attempt count starts over: the server kept nothing of this call.
@@ -582,7 +532,7 @@ export class ClientEngine {
     call.receivingReply = false;
     call.sampledAttempt = 0;
     call.backoffMs = call.rtt.rtoMs;
-    if (call.out !== undefined) call.out = new OutgoingTransfer(FrameType.REQUEST, call.out.body, call.out.fragmentBytes, call.out.window);
+    if (call.out !== undefined) this.requests.start(call, call.out.body);
     peer.inFlight--;
     call.queued = true;
     peer.requeueFront(call);
@@ -602,43 +552,6 @@ export class ClientEngine {
   }
 
   private readonly isPending = (id: number): boolean => this.pending.has(id);
-  private lastPeerAddress: PeerAddress | undefined;
-  private lastPeerState: PeerState<PendingCall> | undefined;
-
-  // Calls to one server reuse one PeerAddress object: skip the key string and
-  // the map lookup when it is the same object as last time.
-  private peerOf(address: PeerAddress): PeerState<PendingCall> {
-    if (address === this.lastPeerAddress && this.lastPeerState !== undefined && this.peers.get(this.lastPeerState.key) === this.lastPeerState) {
-      return this.lastPeerState;
-    }
-    const peer = this.peerFor(peerKey(address));
-    this.lastPeerAddress = address;
-    this.lastPeerState = peer;
-    return peer;
-  }
-
-  private peerFor(key: string): PeerState<PendingCall> {
-    let peer = this.peers.get(key);
-    if (peer === undefined) {
-      if (this.peers.size >= this.maxPeers) this.evictIdlePeer();
-      peer = new PeerState(this.policy, key);
-      this.peers.set(key, peer);
-    }
-    return peer;
-  }
-
-  // Forgets the least recently created peer with nothing in flight; a peer
-  // with calls in flight is never forgotten (those calls bound the table).
-  private evictIdlePeer(): void {
-    let scanned = 0;
-    for (const [key, peer] of this.peers) {
-      if (peer.idle) {
-        this.peers.delete(key);
-        return;
-      }
-      if (++scanned >= 64) return;
-    }
-  }
 
   private drop(reason: DropReason, from: PeerAddress): void {
     countDrop(this.drops, reason);

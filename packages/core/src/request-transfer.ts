@@ -1,0 +1,136 @@
+import type { CallRequest, PendingCall } from './client-engine-types.js';
+import { RpcError } from './errors.js';
+import type { FragmentAck } from './fragment-ack.js';
+import { encodeRequestBody, FrameType, type FrameHeader } from './frame.js';
+import { fragmentBytesFor } from './outgoing-transfer.js';
+import { TimedTransfer, TransferTimers } from './timed-transfer.js';
+import type { PeerAddress } from './transport.js';
+
+/**
+ * A client's request in fragments (protocol.md §7.3): a {@link TimedTransfer},
+ * so a lost tail is recovered by the transfer's own loss and probe timer
+ * about an RTT later, not by the call's retransmission timer (RTO floor
+ * 30 ms, backing off). Its timer runs while it is its call's transfer (the
+ * call is pending, not pushed back) and never past the call's deadline.
+ */
+export class RequestTransfer extends TimedTransfer {
+  constructor(
+    readonly call: PendingCall,
+    body: Uint8Array,
+    fragmentBytes: number,
+    timers: TransferTimers<RequestTransfer>,
+  ) {
+    // The peer's SRTT (§7.1) is the transfer's first RTT sample.
+    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt.srttMs);
+  }
+
+  liveUntil(): number | undefined {
+    return this.call.out === this ? this.call.deadlineAt : undefined;
+  }
+}
+
+/**
+ * Everything a client sends of its requests in fragments (protocol.md §7.3):
+ * the first window, the retransmission rounds its calls' timers start (§7.2),
+ * fragments acks make room for, and the loss and probe timers of the
+ * transfers. The client engine keeps the calls: their attempts, backoff,
+ * retry budget and deadlines; it never sees a fragment index.
+ *
+ * **Budget.** Loss-timer resends and probes take no retry-budget token and
+ * do not count as attempts: like fragments sent into the room an ack made,
+ * they are clocked by the server's acks — the loss timer is armed only by an
+ * ack, and at most `MAX_PROBES` (5) probes, one fragment each, follow the
+ * last ack that made progress. Against a silent server a request thus costs
+ * at most 5 fragments beyond what its budgeted transmissions send.
+ */
+export class RequestSender {
+  private readonly timers = new TransferTimers<RequestTransfer>();
+  private readonly fragmentBytes: number;
+
+  constructor(
+    private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
+    private readonly session: number,
+    private readonly maxDatagramBytes: number,
+    private readonly maxMessageBytes: number,
+  ) {
+    this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
+  }
+
+  /** Request fragments resent when a loss timer fired. */
+  get lossResends(): number {
+    return this.timers.lossResends;
+  }
+
+  /** Request fragments sent as probes. */
+  get probes(): number {
+    return this.timers.probes;
+  }
+
+  /** When {@link onTimer} next needs to run, or undefined. */
+  nextTimerAt(): number | undefined {
+    return this.timers.nextTimerAt();
+  }
+
+  /**
+   * The body of a request that does not fit in one datagram (§3.3), or why
+   * it cannot be sent: a group request is never fragmented (§6.6).
+   */
+  encode(req: CallRequest, now: number, span: number, group: boolean): Uint8Array | RpcError {
+    if (group) return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
+    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span);
+    if (body.length > this.maxMessageBytes) {
+      return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
+    }
+    return body;
+  }
+
+  /** Gives `call` a fresh transfer of `body` (at its start, or again after a pushback); nothing is sent yet. */
+  start(call: PendingCall, body: Uint8Array): void {
+    call.out?.stop();
+    call.out = new RequestTransfer(call, body, this.fragmentBytes, this.timers);
+  }
+
+  /** One transmission of `call` (§7.2), the call's timer having fired or the call just started. */
+  transmit(call: PendingCall, out: RequestTransfer, header: FrameHeader, now: number): void {
+    if (out.complete) {
+      // The server holds the whole request; one fragment, flagged, asks for the reply.
+      this.send(out.frame(header, 0, true), call.peer);
+    } else {
+      // A retransmission round: only fragments older than an RTT count as lost.
+      this.sendFragments(call, header, call.attempt === 1 ? out.nextToSend(now) : out.resend(now, 1));
+    }
+  }
+
+  /**
+   * The server acknowledged fragments of `call`'s request: sends what the ack
+   * made room for, and says whether the call should reset its backoff — the
+   * ack made progress (§7.2), or the request is complete.
+   */
+  onAck(call: PendingCall, out: RequestTransfer, ack: FragmentAck, now: number): boolean {
+    const progressed = out.onAck(ack, now);
+    // Delivered, not "in progress": the call keeps its normal backoff, so a
+    // lost reply is asked for again after one RTO, not the slow probe interval.
+    if (out.complete) return true;
+    this.sendFragments(call, this.header(call), out.nextToSend(now));
+    return progressed;
+  }
+
+  /** Fires the loss and probe timers of request transfers due at `now`. */
+  onTimer(now: number): void {
+    for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
+      this.sendFragments(t.call, this.header(t.call), t.onTimer(now));
+    }
+  }
+
+  // Fragments carry the attempt of the call's latest transmission (§3.2).
+  private header(call: PendingCall): FrameHeader {
+    return { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
+  }
+
+  private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {
+    const out = call.out!;
+    for (let i = 0; i < indexes.length; i++) {
+      this.send(out.frame(header, indexes[i]!, i === indexes.length - 1), call.peer);
+    }
+  }
+}
