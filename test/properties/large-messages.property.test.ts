@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultDedupPolicy, FrameType } from '@udprpc/core';
-import { asymmetricConditions, createRandom, seeds, settleAll } from '@udprpc/testkit';
-import { codeOf, record, sameBytes, startSimRun } from './sim-harness.js';
+import { asymmetricConditions, seeds, settleAll } from '@udprpc/testkit';
+import { codeOf, payload, recordAt, sameBytes, startSimRun } from './sim-harness.js';
 
 const SEED = Number(process.env['UDPRPC_FC_SEED'] ?? 20_260_301);
 const RUNS = Number(process.env['UDPRPC_FC_RUNS'] ?? 1);
@@ -22,13 +22,6 @@ const size = fc.oneof(
   fc.integer({ min: 2_000, max: 40_000 }),
   fc.integer({ min: 40_000, max: 200 * 1024 }),
 );
-
-function payload(n: number, seed: number): Uint8Array {
-  const random = createRandom(seed);
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
 
 describe('large messages on a lossy simulated network (fast-check)', () => {
   it('fragmented payloads (0..200 KB) arrive exactly or fail with a typed error; reassembly memory returns to 0', async () => {
@@ -49,13 +42,8 @@ describe('large messages on a lossy simulated network (fast-check)', () => {
           const run = await startSimRun({ seed, up, down });
           const { clock, stub } = run;
           const inputs = calls.map((c, i) => payload(c.size, seed + i));
-          const done = calls.map(
-            (c, i) =>
-              new Promise<ReturnType<typeof record>['rec']>((resolve) =>
-                clock.setTimer(c.startAtMs, () => {
-                  void record(clock, i + 1, c.timeoutMs, () => stub.blob({ tag: i + 1, data: inputs[i]! }, { timeoutMs: c.timeoutMs })).done.then(resolve);
-                }),
-              ),
+          const done = calls.map((c, i) =>
+            recordAt(clock, c.startAtMs, i + 1, c.timeoutMs, () => stub.blob({ tag: i + 1, data: inputs[i]! }, { timeoutMs: c.timeoutMs })),
           );
           const settled = await settleAll(clock, done, { maxTimeMs: 60_000 });
           settled.forEach((s, i) => {

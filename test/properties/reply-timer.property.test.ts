@@ -11,19 +11,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultDedupPolicy } from '@udprpc/core';
-import { asymmetricConditions, createRandom, seeds, settleAll } from '@udprpc/testkit';
-import { codeOf, record, sameBytes, startSimRun } from './sim-harness.js';
+import { asymmetricConditions, seeds, settleAll } from '@udprpc/testkit';
+import { codeOf, payload, recordAt, sameBytes, startSimRun } from './sim-harness.js';
 
 const SEED = Number(process.env['UDPRPC_FC_SEED'] ?? 20_261_125);
 const RUNS = Number(process.env['UDPRPC_FC_RUNS'] ?? 1);
 const TIMEOUT_MS = 30_000;
-
-function payload(n: number, seed: number): Uint8Array {
-  const random = createRandom(seed);
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
 
 describe('large replies with the server reply timer (fast-check)', () => {
   it('over lossy links every large reply arrives exactly, the handler runs once, and nothing is left behind', async () => {
@@ -42,13 +35,8 @@ describe('large replies with the server reply timer (fast-check)', () => {
           const run = await startSimRun({ seed, up, down, server: sizes, client: sizes });
           const { clock, stub } = run;
           const inputs = calls.map((c, i) => payload(c.size, seed + i));
-          const done = calls.map(
-            (c, i) =>
-              new Promise<ReturnType<typeof record>['rec']>((resolve) =>
-                clock.setTimer(c.startAtMs, () => {
-                  void record(clock, i + 1, TIMEOUT_MS, () => stub.blob({ tag: i + 1, data: inputs[i]! }, { timeoutMs: TIMEOUT_MS })).done.then(resolve);
-                }),
-              ),
+          const done = calls.map((c, i) =>
+            recordAt(clock, c.startAtMs, i + 1, TIMEOUT_MS, () => stub.blob({ tag: i + 1, data: inputs[i]! }, { timeoutMs: TIMEOUT_MS })),
           );
           const settled = await settleAll(clock, done, { maxTimeMs: 2 * TIMEOUT_MS });
           settled.forEach((s, i) => {

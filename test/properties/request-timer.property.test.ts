@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultDedupPolicy, FrameType } from '@udprpc/core';
 import { asymmetricConditions, createRandom, seeds, settleAll } from '@udprpc/testkit';
-import { codeOf, record } from './sim-harness.js';
+import { codeOf, recordAt } from './sim-harness.js';
 import { checksum, payload, startUploadRun } from './upload-harness.js';
 
 const SEED = Number(process.env['UDPRPC_FC_SEED'] ?? 20_261_126);
@@ -40,13 +40,8 @@ describe('large requests with the client request timer (fast-check)', () => {
           const run = await startUploadRun({ seed, up, down, maxDatagramBytes });
           const { clock, stub } = run;
           const inputs = calls.map((c, i) => payload(c.size, seed + i));
-          const done = calls.map(
-            (c, i) =>
-              new Promise<ReturnType<typeof record>['rec']>((resolve) =>
-                clock.setTimer(c.startAtMs, () => {
-                  void record(clock, i + 1, TIMEOUT_MS, () => stub.upload({ tag: i + 1, data: inputs[i]!, ms: 0 }, { timeoutMs: TIMEOUT_MS })).done.then(resolve);
-                }),
-              ),
+          const done = calls.map((c, i) =>
+            recordAt(clock, c.startAtMs, i + 1, TIMEOUT_MS, () => stub.upload({ tag: i + 1, data: inputs[i]!, ms: 0 }, { timeoutMs: TIMEOUT_MS })),
           );
           const settled = await settleAll(clock, done, { maxTimeMs: 2 * TIMEOUT_MS });
           settled.forEach((s, i) => {

@@ -240,6 +240,21 @@ export function record(clock: VirtualClock, tag: number, timeoutMs: number, star
   return { rec, done };
 }
 
+/** {@link record}, for a call started `startAtMs` of virtual time from now; the promise settles with its record. */
+export function recordAt(clock: VirtualClock, startAtMs: number, tag: number, timeoutMs: number, start: () => Promise<unknown>): Promise<CallRecord> {
+  return new Promise((resolve) => {
+    clock.setTimer(startAtMs, () => void record(clock, tag, timeoutMs, start).done.then(resolve));
+  });
+}
+
+/** `n` bytes from a seeded generator. */
+export function payload(n: number, seed: number): Uint8Array {
+  const random = createRandom(seed);
+  const bytes = new Uint8Array(n);
+  for (let i = 0; i < n; i++) bytes[i] = Math.floor(random() * 256);
+  return bytes;
+}
+
 /** The error code of a rejected call, or a marker that it was not an RpcError. */
 export function codeOf(error: unknown): string {
   return RpcError.is(error) ? error.code : `not-an-RpcError: ${String(error)}`;

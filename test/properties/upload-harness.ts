@@ -15,13 +15,7 @@ export const up = defineContract('up', {
 /** What `upload` answers about `data`. */
 export const checksum = (data: Uint8Array): number => data.reduce((s, b) => (s * 31 + b) >>> 0, 7);
 
-/** `n` bytes from a seeded generator. */
-export function payload(n: number, seed: number): Uint8Array {
-  const random = createRandom(seed);
-  const bytes = new Uint8Array(n);
-  for (let i = 0; i < n; i++) bytes[i] = Math.floor(random() * 256);
-  return bytes;
-}
+export { payload } from './sim-harness.js';
 
 export interface UploadRunOptions {
   seed: number;

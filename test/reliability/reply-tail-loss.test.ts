@@ -7,19 +7,14 @@
 // has to ask. Deterministic: fixed 1 ms links, chosen datagrams dropped.
 import { describe, expect, it } from 'vitest';
 import { defaultDedupPolicy, Flag, FrameType, type Frame } from '@udprpc/core';
-import { createRandom, settleAll } from '@udprpc/testkit';
-import { sameBytes, startSimRun, type SimRun } from '../properties/sim-harness.js';
+import { settleAll } from '@udprpc/testkit';
+import { payload, sameBytes, startSimRun, type SimRun } from '../properties/sim-harness.js';
 import { useHardSim, requestFrame } from '../hardening/harness.js';
 
 /** Probes in a row without progress before the server gives up (MAX_PROBES in reply-transfer.ts). */
 const MAX_PROBES = 5;
 const link = { delayMs: 1 };
 const BYTES = 100_000;
-
-function payload(n: number, seed: number): Uint8Array {
-  const random = createRandom(seed);
-  return Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
-}
 
 const isReplyFragment = (f: Frame | undefined): f is Frame => f?.type === FrameType.RESPONSE && f.fragment !== undefined;
 const isStalled = (f: Frame): boolean => f.type === FrameType.FRAGMENT_ACK && (f.flags & Flag.ACK_REQUESTED) !== 0;
