@@ -216,18 +216,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     // The common case — connected, one server — without an extra async frame.
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (this.started && !this.closed && this.router === undefined && timeoutMs > 0) {
-      const req: ClientRequest = {
-        service: info.service,
-        method: info.method,
-        input,
-        deadline: this.clock.now() + timeoutMs,
-        signal: options?.signal,
-        peer: this.peer!,
-        idempotent: info.idempotent,
-      };
-      (req as ClientRequest & { [wireKey]?: Uint8Array })[wireKey] = info.wire;
       try {
-        return this.invoke(req);
+        return this.invoke(requestOf(info, input, this.clock.now() + timeoutMs, options?.signal, this.peer!));
       } catch (error) {
         return Promise.reject(error);
       }
@@ -249,9 +239,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       reservation = this.sender.reserve(info.idempotent);
       peer = reservation.endpoint.peer;
     }
-    const req: ClientRequest = { service: info.service, method: info.method, input, deadline, signal: options?.signal, peer: peer!, idempotent: info.idempotent };
-    // The wire name travels on the request object so the last step needs no lookup.
-    (req as ClientRequest & { [wireKey]?: Uint8Array })[wireKey] = info.wire;
+    const req = requestOf(info, input, deadline, options?.signal, peer!);
     if (reservation === undefined) return this.invoke(req);
     (req as ClientRequest & { [routeKey]?: Reservation })[routeKey] = reservation;
     try {
@@ -317,4 +305,14 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 /** Creates a client for one server (`peer`) or several (`peers`). */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
+}
+
+/**
+ * The request object the interceptors see. The method's wire name rides on it
+ * (`wireKey`) so the last step needs no lookup; it is set in the literal, not
+ * added afterwards, so every request has one shape and no extra property
+ * store is allocated per call.
+ */
+function requestOf(info: MethodInfo, input: unknown, deadline: number, signal: AbortSignal | undefined, peer: PeerAddress): ClientRequest {
+  return { service: info.service, method: info.method, input, deadline, signal, peer, idempotent: info.idempotent, [wireKey]: info.wire } as ClientRequest;
 }
