@@ -292,8 +292,8 @@ export class ClientEngine {
     for (const call of this.pending.values()) if (call.queued) queued++;
     return {
       ...this.counters,
-      requestLossResends: this.requests.lossResends,
-      requestProbes: this.requests.probes,
+      requestLossResends: this.requests.timers.lossResends,
+      requestProbes: this.requests.timers.probes,
       inFlight: this.pending.size - queued,
       queued,
       drops: { ...this.drops },

@@ -28,7 +28,8 @@ export class ReplySender {
   /** ERROR replies and refusals sent. */
   errors = 0;
   /** Loss and probe timers of replies in fragments (protocol.md §7.3). */
-  private readonly timers = new ReplyTimers();
+  /** Their counters (`lossResends`, `probes`) feed the engine's stats. */
+  readonly timers = new ReplyTimers();
   private readonly cache: DedupCache;
   private readonly gate: AmplificationGate;
   private readonly maxDatagramBytes: number;
@@ -42,16 +43,6 @@ export class ReplySender {
     this.maxDatagramBytes = maxDatagramBytes;
     this.maxMessageBytes = maxMessageBytes;
     this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
-  }
-
-  /** Reply fragments resent when a loss timer fired. */
-  get lossResends(): number {
-    return this.timers.lossResends;
-  }
-
-  /** Reply fragments sent as probes. */
-  get probes(): number {
-    return this.timers.probes;
   }
 
   /** When {@link onTimer} next needs to run, or undefined. */

@@ -44,7 +44,8 @@ export class RequestTransfer extends TimedTransfer {
  * at most 5 fragments beyond what its budgeted transmissions send.
  */
 export class RequestSender {
-  private readonly timers = new TransferTimers<RequestTransfer>();
+  /** Their counters (`lossResends`, `probes`) feed the engine's stats. */
+  readonly timers = new TransferTimers<RequestTransfer>();
   private readonly fragmentBytes: number;
 
   constructor(
@@ -54,16 +55,6 @@ export class RequestSender {
     private readonly maxMessageBytes: number,
   ) {
     this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
-  }
-
-  /** Request fragments resent when a loss timer fired. */
-  get lossResends(): number {
-    return this.timers.lossResends;
-  }
-
-  /** Request fragments sent as probes. */
-  get probes(): number {
-    return this.timers.probes;
   }
 
   /** When {@link onTimer} next needs to run, or undefined. */
