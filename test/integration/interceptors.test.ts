@@ -10,37 +10,32 @@ function describeError(e: unknown): string {
   return RpcError.is(e) ? `${e.code}${e.remote ? ' remote' : ''}` : String(e);
 }
 
+/** Logs `input`, then the result or the error of `call`, into `log` under `name`. */
+async function trace(name: string, log: string[], label: string, input: unknown, call: () => Promise<unknown>): Promise<unknown> {
+  log.push(`${name} > ${label} ${JSON.stringify(input)}`);
+  try {
+    const result = await call();
+    log.push(`${name} < ${JSON.stringify(result)}`);
+    return result;
+  } catch (e) {
+    log.push(`${name} ! ${describeError(e)}`);
+    throw e;
+  }
+}
+
 /** A client interceptor that logs around `next` into `log` under `name`. */
 const clientTracer =
   (name: string, log: string[]): ClientInterceptor =>
   (next) =>
-  async (req) => {
-    log.push(`${name} > ${req.service}.${req.method} ${JSON.stringify(req.input)}`);
-    try {
-      const result = await next(req);
-      log.push(`${name} < ${JSON.stringify(result)}`);
-      return result;
-    } catch (e) {
-      log.push(`${name} ! ${describeError(e)}`);
-      throw e;
-    }
-  };
+  (req) =>
+    trace(name, log, `${req.service}.${req.method}`, req.input, () => next(req));
 
 /** The same on the server side. */
 const serverTracer =
   (name: string, log: string[]): ServerInterceptor =>
   (next) =>
-  async (req) => {
-    log.push(`${name} > ${req.service}.${req.method} ${JSON.stringify(req.input)}`);
-    try {
-      const result = await next(req);
-      log.push(`${name} < ${JSON.stringify(result)}`);
-      return result;
-    } catch (e) {
-      log.push(`${name} ! ${describeError(e)}`);
-      throw e;
-    }
-  };
+  (req) =>
+    trace(name, log, `${req.service}.${req.method}`, req.input, async () => next(req));
 
 describe('interceptors', () => {
   for (const transport of useInMemoryTransports()) {

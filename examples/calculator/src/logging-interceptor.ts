@@ -33,38 +33,28 @@ function arrow(e: CallLogEntry): string {
 
 const toStderr: CallLogSink = (entry) => console.error(formatEntry(entry));
 
+/** Runs `call`, then tells `sink` how it ended and how long it took. */
+async function timed<T>(side: CallLogEntry['side'], method: string, peer: string, sink: CallLogSink, call: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  let code: CallLogEntry['code'] = 'OK';
+  try {
+    return await call();
+  } catch (error) {
+    code = RpcError.from(error).code;
+    throw error;
+  } finally {
+    sink({ side, method, code, durationMs: performance.now() - start, peer });
+  }
+}
+
 /** Logs every call this client makes. Put it first to time the whole chain. */
 export function clientLogging(sink: CallLogSink = toStderr): ClientInterceptor {
-  return (next) => async (req) => {
-    const start = performance.now();
-    let code: CallLogEntry['code'] = 'OK';
-    try {
-      return await next(req);
-    } catch (error) {
-      code = RpcError.from(error).code;
-      throw error;
-    } finally {
-      const durationMs = performance.now() - start;
-      sink({ side: 'client', method: `${req.service}.${req.method}`, code, durationMs, peer: formatPeer(req.peer) });
-    }
-  };
+  return (next) => (req) => timed('client', `${req.service}.${req.method}`, formatPeer(req.peer), sink, () => next(req));
 }
 
 /** Logs every call this server handles (notifications included). */
 export function serverLogging(sink: CallLogSink = toStderr): ServerInterceptor {
-  return (next) => async (req) => {
-    const start = performance.now();
-    let code: CallLogEntry['code'] = 'OK';
-    try {
-      return await next(req);
-    } catch (error) {
-      code = RpcError.from(error).code;
-      throw error;
-    } finally {
-      const durationMs = performance.now() - start;
-      sink({ side: 'server', method: `${req.service}.${req.method}`, code, durationMs, peer: formatPeer(req.ctx.peer) });
-    }
-  };
+  return (next) => (req) => timed('server', `${req.service}.${req.method}`, formatPeer(req.ctx.peer), sink, () => next(req));
 }
 
 /** A sink that also folds runs of identical calls. */
