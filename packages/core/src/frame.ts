@@ -202,8 +202,11 @@ export function encodeMethodName(name: string): Uint8Array {
   return utf8Encoder.encode(name);
 }
 
-/** Fixed part of a REQUEST body: u32 deadline, u32 in-flight span, u8 method length. */
-export const REQUEST_FIXED_BYTES = 9;
+/**
+ * Fixed part of a REQUEST body: u32 deadline, u32 in-flight span, u32 known
+ * server incarnation, u8 codec id, u8 method length (protocol.md §5.1).
+ */
+export const REQUEST_FIXED_BYTES = 14;
 /** In-flight span value meaning "no information: release nothing" (protocol.md §6.3). */
 export const NO_SPAN = 0xffffffff;
 
@@ -218,24 +221,49 @@ export interface RequestBody {
    * {@link NO_SPAN} when the sender does not say.
    */
   inFlightSpan: number;
+  /**
+   * The server incarnation the client last heard from this server, or 0 when
+   * it has heard none (protocol.md §5.1, §6.3).
+   */
+  incarnation: number;
+  /** Codec id of the payload (protocol.md §5.1). */
+  codec: number;
   method: string;
   payload: Uint8Array;
 }
 
-function writeRequestBody(buf: Uint8Array, at: number, deadlineMs: number, span: number, method: Uint8Array, payload: Uint8Array): void {
+function writeRequestBody(
+  buf: Uint8Array,
+  at: number,
+  deadlineMs: number,
+  span: number,
+  incarnation: number,
+  codec: number,
+  method: Uint8Array,
+  payload: Uint8Array,
+): void {
   checkMethodLength(method);
   writeU32(buf, at, clampU32(deadlineMs));
   writeU32(buf, at + 4, span >>> 0);
-  buf[at + 8] = method.length;
+  writeU32(buf, at + 8, incarnation >>> 0);
+  buf[at + 12] = codec & 0xff;
+  buf[at + 13] = method.length;
   buf.set(method, at + REQUEST_FIXED_BYTES);
   buf.set(payload, at + REQUEST_FIXED_BYTES + method.length);
 }
 
 /** Builds the body of a REQUEST (protocol.md §5.1). */
-export function encodeRequestBody(deadlineMs: number, method: Uint8Array, payload: Uint8Array, inFlightSpan = NO_SPAN): Uint8Array {
+export function encodeRequestBody(
+  deadlineMs: number,
+  method: Uint8Array,
+  payload: Uint8Array,
+  inFlightSpan = NO_SPAN,
+  incarnation = 0,
+  codec = 0,
+): Uint8Array {
   checkMethodLength(method);
   const body = new Uint8Array(REQUEST_FIXED_BYTES + method.length + payload.length);
-  writeRequestBody(body, 0, deadlineMs, inFlightSpan, method, payload);
+  writeRequestBody(body, 0, deadlineMs, inFlightSpan, incarnation, codec, method, payload);
   return body;
 }
 
@@ -246,12 +274,14 @@ export function encodeRequestFrame(
   method: Uint8Array,
   payload: Uint8Array,
   inFlightSpan = NO_SPAN,
+  incarnation = 0,
+  codec = 0,
 ): Uint8Array {
   checkMethodLength(method);
   const buf = new Uint8Array(HEADER_BYTES + REQUEST_FIXED_BYTES + method.length + payload.length);
   writeHeader(buf, h);
   buf[4] = buf[4]! & ~Flag.FRAGMENT;
-  writeRequestBody(buf, HEADER_BYTES, deadlineMs, inFlightSpan, method, payload);
+  writeRequestBody(buf, HEADER_BYTES, deadlineMs, inFlightSpan, incarnation, codec, method, payload);
   return buf;
 }
 
@@ -264,13 +294,15 @@ export function decodeRequestBody(body: Uint8Array): Result<RequestBody, FrameEr
 /** {@link decodeRequestBody} without the Result wrapper (the server's hot path). Never throws. */
 export function parseRequestBody(body: Uint8Array): RequestBody | FrameError {
   if (body.length < REQUEST_FIXED_BYTES) return 'truncated';
-  const methodLength = body[8]!;
+  const methodLength = body[13]!;
   if (body.length < REQUEST_FIXED_BYTES + methodLength) return 'truncated';
   const method = decodeMethodName(body.subarray(REQUEST_FIXED_BYTES, REQUEST_FIXED_BYTES + methodLength));
   if (method === undefined) return 'malformed';
   return {
     deadlineMs: readU32(body, 0),
     inFlightSpan: readU32(body, 4),
+    incarnation: readU32(body, 8),
+    codec: body[12]!,
     method,
     payload: body.subarray(REQUEST_FIXED_BYTES + methodLength),
   };

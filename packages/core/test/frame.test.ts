@@ -328,14 +328,14 @@ describe('decodeFrame errors', () => {
 });
 
 describe('REQUEST body', () => {
-  it('round-trips deadline, in-flight span, method names up to 255 UTF-8 bytes (any script) and payload', () => {
+  it('round-trips deadline, in-flight span, incarnation, codec, method names up to 255 UTF-8 bytes (any script) and payload', () => {
     fc.assert(
-      fc.property(u32, u32, methodName, body, (deadlineMs, inFlightSpan, method, payload) => {
+      fc.property(u32, u32, u32, fc.integer({ min: 0, max: 255 }), methodName, body, (deadlineMs, inFlightSpan, incarnation, codec, method, payload) => {
         const encoded = encodeMethodName(method);
         expect(encoded.length).toBeLessThanOrEqual(MAX_METHOD_BYTES);
-        const bytes = encodeRequestBody(deadlineMs, encoded, payload, inFlightSpan);
-        expect(bytes.length).toBe(9 + encoded.length + payload.length);
-        expect(decodeRequestBody(bytes)).toEqual({ ok: true, value: { deadlineMs, inFlightSpan, method, payload } });
+        const bytes = encodeRequestBody(deadlineMs, encoded, payload, inFlightSpan, incarnation, codec);
+        expect(bytes.length).toBe(14 + encoded.length + payload.length);
+        expect(decodeRequestBody(bytes)).toEqual({ ok: true, value: { deadlineMs, inFlightSpan, incarnation, codec, method, payload } });
       }),
       runs,
     );
@@ -363,11 +363,12 @@ describe('REQUEST body', () => {
       }),
       fuzzRuns,
     );
-    expect(decodeRequestBody(new Uint8Array(8))).toEqual({ ok: false, error: 'truncated' });
+    expect(decodeRequestBody(new Uint8Array(13))).toEqual({ ok: false, error: 'truncated' });
+    const fixed = [0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1];
     // Says 3 method bytes, has 2.
-    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 3, 0x61, 0x62))).toEqual({ ok: false, error: 'truncated' });
+    expect(decodeRequestBody(Uint8Array.of(...fixed, 3, 0x61, 0x62))).toEqual({ ok: false, error: 'truncated' });
     // Method bytes that are not UTF-8.
-    expect(decodeRequestBody(Uint8Array.of(0, 0, 0, 1, 0, 0, 0, 0, 2, 0xc3, 0x28))).toEqual({ ok: false, error: 'malformed' });
+    expect(decodeRequestBody(Uint8Array.of(...fixed, 2, 0xc3, 0x28))).toEqual({ ok: false, error: 'malformed' });
   });
 
   it('reports truncated for every strict prefix that cuts into the method name', () => {
