@@ -5,13 +5,22 @@ import { TimerHeap, type Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
 import type { SessionState } from './session-state.js';
 
-/** Life cycle of a call on the server (protocol.md §6.2). */
+/**
+ * Life cycle of a call on the server (protocol.md §6.2):
+ * Queued → Running → Done | Cancelled → Forgotten, or straight to Forgotten
+ * from Running (an idempotent reply that needs no caching) or from any state
+ * (eviction, low-water release). Forgotten is final: a forgotten entry holds
+ * no bytes, no timer and no place in the eviction list, and no transition
+ * leads out of it, however late a handler's reply or a timer comes.
+ */
 export const enum CallState {
   /** Admitted, waiting for a handler slot. */
   Queued,
   Running,
   Done,
   Cancelled,
+  /** No longer in the cache. */
+  Forgotten,
 }
 
 /** Where the cache indexes an entry. */
@@ -194,7 +203,9 @@ export class DedupCache {
    * synchronously, and their entry's only timer is then its expiry.
    */
   armDeadline(entry: CallEntry): void {
-    if (entry.state === CallState.Queued || entry.state === CallState.Running) this.timers.set(entry, entry.deadlineAt);
+    // A handler that answered synchronously has moved its entry on (to Done,
+    // or to Forgotten for an idempotent reply): its timer is set already, or none is due.
+    if (isLive(entry)) this.timers.set(entry, entry.deadlineAt);
   }
 
   /**
@@ -216,8 +227,9 @@ export class DedupCache {
     entry.bytes = bytes;
   }
 
-  /** Marks an entry finished and keeps it until it expires, is evicted or released. */
+  /** Marks a queued or running entry finished and keeps it until it expires, is evicted or released. */
   finish(entry: CallEntry, now: number): void {
+    if (!isLive(entry)) return;
     entry.state = CallState.Done;
     this.appendDone(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
@@ -225,8 +237,9 @@ export class DedupCache {
     this.enforceCap();
   }
 
-  /** Keeps an entry without a reply until it expires (cancelled calls); it holds only its overhead. */
+  /** Keeps a queued or running entry without a reply until it expires (cancelled calls); it holds only its overhead. */
   cancel(entry: CallEntry, now: number): void {
+    if (!isLive(entry)) return;
     entry.state = CallState.Cancelled;
     entry.dropPayload();
     this.setBytes(entry, ENTRY_OVERHEAD_BYTES);
@@ -238,7 +251,7 @@ export class DedupCache {
 
   /** A retransmission arrived: the client still waits, so keep the entry a while longer. */
   touch(entry: CallEntry, now: number): void {
-    if (entry.state === CallState.Queued || entry.state === CallState.Running) return;
+    if (entry.state !== CallState.Done && entry.state !== CallState.Cancelled) return;
     this.timers.set(entry, Math.max(entry.timerAt, now + this.policy.graceMs));
     if (entry.state === CallState.Done) {
       this.unlinkDone(entry);
@@ -271,10 +284,12 @@ export class DedupCache {
     return this.timers.peek()?.timerAt;
   }
 
+  /** Removes an entry for good (whatever its state): it no longer blocks a copy of its call, nor holds anything. */
   forget(entry: CallEntry): void {
-    if (entry.indexed === EntryIndex.None) return;
+    if (entry.state === CallState.Forgotten) return;
+    entry.state = CallState.Forgotten;
     if (entry.indexed === EntryIndex.Session) entry.owner.calls.delete(entry.id);
-    else this.orphans.delete(callKeyOf(entry.peerKey, entry.session, entry.id));
+    else if (entry.indexed === EntryIndex.Orphan) this.orphans.delete(callKeyOf(entry.peerKey, entry.session, entry.id));
     entry.indexed = EntryIndex.None;
     this.count--;
     this.unlinkDone(entry);
@@ -315,4 +330,9 @@ export class DedupCache {
     if (entry.noReply) return now + this.policy.graceMs;
     return Math.max(now, entry.deadlineAt) + this.policy.graceMs;
   }
+}
+
+/** Whether the call has not been answered, cancelled or forgotten yet. */
+function isLive(entry: CallEntry): boolean {
+  return entry.state === CallState.Queued || entry.state === CallState.Running;
 }
