@@ -41,17 +41,23 @@ export class AmplificationGate {
    * Sends `bytes` to `to` (whose key is `pk`) if the limit allows, else
    * counts it blocked and may send a challenge instead. `about` names the
    * call the datagram is about; the challenge echoes its session and id.
+   * Returns whether `bytes` went out: a reply held back must be kept until
+   * the address validates (§8.2).
    */
-  transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): void {
+  transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): boolean {
     const source = this.sources.get(pk, now);
-    if (this.sources.allowSend(source, bytes.length)) return this.send(bytes, to);
+    if (this.sources.allowSend(source, bytes.length)) {
+      this.send(bytes, to);
+      return true;
+    }
     this.blocked++;
     // One challenge per datagram received, so a request never earns several.
-    if (this.validator === undefined || !source.mayChallenge) return;
+    if (this.validator === undefined || !source.mayChallenge) return false;
     source.mayChallenge = false;
     const header: FrameHeader = { type: FrameType.VALIDATE, flags: 0, attempt: about.attempt, session: about.session, id: about.id };
     const challenge = encodeFrame(header, this.validator.mint(pk, now));
     if (this.sources.allowSend(source, challenge.length)) this.send(challenge, to);
+    return false;
   }
 
   /**

@@ -72,8 +72,8 @@ export class ReplySender {
     const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
     if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
       const reply = encodeFrame(header, body);
-      this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
-      return this.complete(entry, reply, now);
+      const sent = this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
+      return this.complete(entry, reply, now, sent);
     }
     entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
@@ -134,10 +134,12 @@ export class ReplySender {
     this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, pk, now, frame);
   }
 
-  private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number): void {
+  private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number, sent = false): void {
     entry.dropPayload();
-    if (entry.idempotent && entry.transfer === undefined && reply !== undefined) {
-      // Idempotent methods may run again, so their replies are not cached.
+    if (entry.idempotent && entry.transfer === undefined && sent) {
+      // Idempotent methods may run again, so their replies are not cached,
+      // unless the anti-amplification limit held the reply back: then it waits
+      // for the address to validate (protocol.md §8.2), as any reply does.
       return this.cache.forget(entry);
     }
     entry.reply = reply;
