@@ -74,7 +74,7 @@ describe('an idempotent reply held back by address validation (issue 12.7)', () 
     // next (request → challenge → echo → reply), so their order is the sequence.
     expect(meter.received.filter((x) => x.frame.id === id).map((x) => nameOf(x.frame.type))).toEqual(['REQUEST', 'VALIDATE_ECHO']);
     expect(meter.sent.filter((x) => x.frame.id === id).map((x) => nameOf(x.frame.type))).toEqual(['VALIDATE', 'RESPONSE']);
-    expect(meter.received.concat(meter.sent).filter((x) => x.frame.id === id && x.frame.attempt !== 0)).toEqual([]);
+    expect([...meter.received, ...meter.sent].filter((x) => x.frame.id === id && x.frame.attempt !== 0)).toEqual([]);
     // Two round trips on 1 ms links: request/challenge, echo/reply.
     expect(elapsed).toBe(4);
     expect(server.stats()).toMatchObject({ validations: 1, responses: 1, amplificationBlocked: 1 });
