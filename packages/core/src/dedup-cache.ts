@@ -1,3 +1,4 @@
+import type { SlotReclaim } from './admission-queue.js';
 import type { ReplyTransfer } from './reply-transfer.js';
 import type { DedupPolicy } from './retry-policy.js';
 import type { IncomingCall } from './server-engine.js';
@@ -75,6 +76,10 @@ export class CallEntry implements IncomingCall, Timed {
   declare heapIndex: number;
   /** Holds a handler slot in the admission queue (managed by it). */
   declare holdsSlot: boolean;
+  /** Waits for a slot in the admission queue (managed by it). */
+  declare inQueue: boolean;
+  /** When the admission queue takes the slot back from an aborted handler (managed by it). */
+  declare reclaim: SlotReclaim | undefined;
   /** Neighbours in the cache's completion-order list of finished entries. */
   declare prevDone: CallEntry | undefined;
   declare nextDone: CallEntry | undefined;
@@ -119,6 +124,8 @@ export class CallEntry implements IncomingCall, Timed {
     this.timerAt = 0;
     this.heapIndex = -1;
     this.holdsSlot = false;
+    this.inQueue = false;
+    this.reclaim = undefined;
     this.prevDone = undefined;
     this.nextDone = undefined;
     this.inDone = false;

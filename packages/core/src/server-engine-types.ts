@@ -76,7 +76,13 @@ export interface ServerEngineStats {
   /** Retransmissions refused because the reply may have been evicted (protocol.md §6.3). */
   duplicatesRefused: number;
   cancelled: number;
+  /** Calls whose deadline passed while they were queued or running (their handler was aborted). */
   deadlineAborts: number;
+  /**
+   * Handlers still running `admission.overrunGraceMs` after their abort
+   * (deadline or CANCEL): their slot was given to the next call (protocol.md §6.4).
+   */
+  handlerOverruns: number;
   /** Handlers running now. */
   running: number;
   /** Calls admitted and waiting for a handler slot. */

@@ -149,13 +149,17 @@ export class ServerEngine {
     this.replies.onTimer(now);
     for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
       if (entry.state === CallState.Queued) {
+        // It never ran and now never will: its place in the queue goes at once (§6.4).
         this.counters.deadlineAborts++;
+        this.admission.withdraw(entry);
         if (entry.clamped) this.replyDeadlineClamped(entry, now);
         else this.cache.cancel(entry, now);
       } else if (entry.state === CallState.Running) {
-        // Deadline reached with the handler still running: tell it to stop.
+        // Deadline reached with the handler still running: tell it to stop,
+        // and take its slot back if it has not stopped after a grace period.
         this.counters.deadlineAborts++;
         this.hooks.onAbort?.(entry, 'deadline');
+        this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
         if (entry.clamped) {
           this.replyDeadlineClamped(entry, now);
         } else {
@@ -166,11 +170,18 @@ export class ServerEngine {
         this.cache.forget(entry);
       }
     }
+    // After the deadlines above: a slot taken back goes to a call still worth running.
+    this.admission.onTimer(now);
   }
 
   /** When `onTimer` next needs to run, or undefined. */
   nextTimerAt(): number | undefined {
-    const at = Math.min(this.cache.nextTimerAt() ?? Infinity, this.requests.nextTimerAt() ?? Infinity, this.replies.nextTimerAt() ?? Infinity);
+    const at = Math.min(
+      this.cache.nextTimerAt() ?? Infinity,
+      this.requests.nextTimerAt() ?? Infinity,
+      this.replies.nextTimerAt() ?? Infinity,
+      this.admission.nextTimerAt() ?? Infinity,
+    );
     return at === Infinity ? undefined : at;
   }
 
@@ -187,6 +198,7 @@ export class ServerEngine {
       duplicatesRefused: c.duplicatesRefused,
       cancelled: c.cancelled,
       deadlineAborts: c.deadlineAborts,
+      handlerOverruns: this.admission.overruns,
       rejected: c.rejected,
       reassemblyRefused: c.reassemblyRefused,
       amplificationBlocked: this.gate.blocked,
@@ -351,9 +363,13 @@ export class ServerEngine {
     const wasRunning = entry.state === CallState.Running;
     // Kept (without a reply) until it expires, so that a retransmission still
     // in the network cannot start the handler again.
+    this.admission.withdraw(entry);
     this.cache.cancel(entry, now);
     this.counters.cancelled++;
-    if (wasRunning) this.hooks.onAbort?.(entry, 'cancelled');
+    if (wasRunning) {
+      this.hooks.onAbort?.(entry, 'cancelled');
+      this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
+    }
   }
 
   // The entry a frame other than a REQUEST is about; unlike a request, it

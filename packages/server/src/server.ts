@@ -127,7 +127,14 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
       hooks: {
         onCall: (call) => this.dispatch(call),
-        onAbort: (call, reason) => this.running.get(call)?.abort(abortReasons[reason]()),
+        onAbort: (call, reason) => {
+          const ctx = this.running.get(call);
+          if (ctx === undefined) return;
+          // The handler keeps its aborted signal; the server no longer needs its context (its
+          // slot is taken back after admission.overrunGraceMs even if it never returns).
+          this.running.delete(call);
+          ctx.abort(abortReasons[reason]());
+        },
         isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
         onDrop: (reason, from) => this.emit('drop', reason, from),
       },
