@@ -1,14 +1,24 @@
 import type { DropReason, PeerAddress } from '@udprpc/core';
 
+/** The call a handler failure belongs to. */
+export interface FailedCall {
+  readonly service: string;
+  readonly method: string;
+  readonly peer: PeerAddress;
+}
+
 /** Events a server emits. */
 export type ServerEvents = {
   listening: (address: PeerAddress) => void;
   /**
-   * A transport problem, or a handler that threw something other than an
-   * RpcError (the peer only sees INTERNAL). Only emitted when someone listens:
-   * an unobserved error never crashes the server.
+   * A transport problem, or a handler failure the peer only sees as INTERNAL:
+   * a throw other than an RpcError, or a result (or an RpcError's details)
+   * the codec cannot encode; for those, `call` names the handler and the
+   * caller. Only emitted when someone listens: an unobserved error never
+   * crashes the server, and an unobserved handler failure becomes a
+   * rate-limited process warning instead (ServerOptions.warnings).
    */
-  error: (error: Error) => void;
+  error: (error: Error, call?: FailedCall) => void;
   /** A datagram was discarded. */
   drop: (reason: DropReason, from: PeerAddress) => void;
   close: () => void;

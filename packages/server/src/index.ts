@@ -11,5 +11,6 @@ export {
   type ServerNext,
   type ServerRequest,
 } from './interceptor.js';
-export type { ServerEvents } from './events.js';
+export type { ServerEvents, FailedCall } from './events.js';
+export { HandlerFailureWarning, defaultWarningLimits, type WarningOptions } from './warnings.js';
 export type { ServiceDescription, MethodDescription } from './introspection.js';

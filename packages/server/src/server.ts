@@ -28,6 +28,7 @@ import type { Handler, Handlers } from './context.js';
 import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
+import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -68,6 +69,13 @@ export interface ServerOptions {
    * authenticate; see `implement(..., { requireAuth })` to do it per contract.
    */
   requireAuth?: boolean;
+  /**
+   * Handler failures (a throw other than an `RpcError`, a result the codec
+   * cannot encode) go to the `error` event if anyone listens, else to a
+   * rate-limited process warning (at most 10 a minute by default), so they
+   * are never silent. `false` turns the warning off; they are counted either way.
+   */
+  warnings?: WarningOptions | false;
 }
 
 /** Options of {@link Server.implement}. */
@@ -77,7 +85,14 @@ export interface ImplementOptions {
 }
 
 /** Counters of a server. */
-export type ServerStats = ServerEngineStats & { handlerErrors: number };
+export type ServerStats = ServerEngineStats & {
+  /** Handlers that threw something other than an `RpcError` (the peer got INTERNAL). */
+  handlerErrors: number;
+  /** Results (or an `RpcError`'s details) the codec could not encode (the peer got INTERNAL, or the error without details). */
+  replyEncodeErrors: number;
+  /** Handler-failure warnings held back by the rate limit. */
+  warningsSuppressed: number;
+};
 
 interface Registered {
   readonly service: string;
@@ -108,6 +123,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private address: PeerAddress | undefined;
   private state: 'new' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
+  private replyEncodeErrors = 0;
+  private readonly warnings: RateLimitedWarnings | undefined;
   private readonly requireAuth: boolean;
 
   constructor(options: ServerOptions) {
@@ -117,6 +134,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.clock = options.clock ?? systemClock;
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
+    this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     this.engine = new ServerEngine({
       send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
@@ -184,7 +202,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   /** A snapshot of the counters. */
   stats(): ServerStats {
-    return { ...this.engine.stats(), handlerErrors: this.handlerErrors };
+    return {
+      ...this.engine.stats(),
+      handlerErrors: this.handlerErrors,
+      replyEncodeErrors: this.replyEncodeErrors,
+      warningsSuppressed: this.warnings?.suppressed ?? 0,
+    };
   }
 
   /** Aborts running handlers, stops timers and closes the transport. Idempotent. */
@@ -270,7 +293,9 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     try {
       payload = this.codec.encode(value);
     } catch (error) {
-      return this.fail(call, new RpcError('INTERNAL', 'the handler returned a value the codec cannot encode', { cause: error }));
+      this.replyEncodeErrors++;
+      this.reportFailure(call, 'returned a value the codec cannot encode', error);
+      return this.finish(call, { ok: false, code: 'INTERNAL', message: 'the handler returned a value the codec cannot encode' });
     }
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
@@ -282,15 +307,18 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
-      this.reportError(thrown);
+      this.reportFailure(call, 'threw', thrown);
       return this.finish(call, { ok: false, code: 'INTERNAL', message: 'internal error' });
     }
     let details: Uint8Array | undefined;
     if (thrown.details !== undefined) {
       try {
         details = this.codec.encode(thrown.details);
-      } catch {
+      } catch (error) {
+        // The error still goes out, without its details.
         details = undefined;
+        this.replyEncodeErrors++;
+        this.reportFailure(call, `threw ${thrown.code} with details the codec cannot encode`, error);
       }
     }
     this.finish(call, {
@@ -306,6 +334,19 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (this.state === 'closed') return;
     this.engine.respond(call, outcome, this.clock.now());
     this.timer.update();
+  }
+
+  // A handler failure the peer only sees as INTERNAL: to the `error`
+  // listeners with the call it belongs to, or else to a rate-limited warning.
+  private reportFailure(call: IncomingCall, what: string, error: unknown): void {
+    const registered = this.registry.get(call.method);
+    const service = registered?.service ?? call.method;
+    const method = registered?.method ?? '';
+    if (this.listenerCount('error') > 0) {
+      this.emit('error', error instanceof Error ? error : new Error(String(error)), { service, method, peer: call.peer });
+      return;
+    }
+    this.warnings?.warn(() => new HandlerFailureWarning(service, method, call.peer, what, error));
   }
 
   private reportError(error: unknown): void {

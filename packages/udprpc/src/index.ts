@@ -87,6 +87,9 @@ export {
   type Handler,
   type Handlers,
   type ServiceDescription,
+  HandlerFailureWarning,
+  type FailedCall,
+  type WarningOptions,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
 export {
