@@ -121,7 +121,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   /** Contexts of handlers still running after dispatch returned (async ones), for aborts. */
   private readonly running = new Map<IncomingCall, LazyCallContext>();
   private address: PeerAddress | undefined;
-  private state: 'new' | 'listening' | 'closed' = 'new';
+  private state: 'new' | 'binding' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
   private replyEncodeErrors = 0;
   private readonly warnings: RateLimitedWarnings | undefined;
@@ -180,19 +180,33 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     return this;
   }
 
-  /** Binds the transport; resolves with the local address. */
+  /**
+   * Binds the transport; resolves with the local address. If binding fails
+   * (say the port is in use), rejects with the transport's error and the
+   * server is as before: `listen()` may be called again.
+   */
   async listen(): Promise<PeerAddress> {
     if (this.state !== 'new') throw new RpcError('FAILED_PRECONDITION', `server is ${this.state}`);
+    this.state = 'binding';
+    let address: PeerAddress;
+    try {
+      address = await this.transport.listen(
+        (bytes, from, meta) => {
+          this.engine.receive(bytes, from, this.clock.now(), meta);
+          this.timer.update();
+        },
+        (error) => this.reportError(error),
+      );
+    } catch (error) {
+      // The transport rejected its listen, so it is unbound again.
+      if (this.state === 'binding') this.state = 'new';
+      throw error;
+    }
+    if (this.state !== 'binding') throw new RpcError('CANCELLED', 'the server was closed while binding');
     this.state = 'listening';
-    this.address = await this.transport.listen(
-      (bytes, from, meta) => {
-        this.engine.receive(bytes, from, this.clock.now(), meta);
-        this.timer.update();
-      },
-      (error) => this.reportError(error),
-    );
-    this.emit('listening', this.address);
-    return this.address;
+    this.address = address;
+    this.emit('listening', address);
+    return address;
   }
 
   /** The bound address, once listening. */
