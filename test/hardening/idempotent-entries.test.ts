@@ -145,3 +145,28 @@ describe('udprpc.describe on a real server (issue 11.1)', () => {
     expect(raw.received.filter((f) => f.type === FrameType.PONG)).toHaveLength(6);
   });
 });
+
+describe('a host answering from inside onAbort (re-entrancy, issue 11.1)', () => {
+  it('a clamped call answered inside onAbort gets exactly that one reply, and its slot is free', () => {
+    const sent: number[] = [];
+    let now = 0;
+    const engine: ServerEngine = new ServerEngine({
+      send: (bytes) => {
+        const f = parseFrame(bytes);
+        if (typeof f !== 'string') sent.push(f.type);
+      },
+      dedup: { maxDeadlineMs: 100 },
+      hooks: {
+        onCall: () => {}, // runs until aborted
+        onAbort: (call) => engine.respondOk(call, new Uint8Array([1]), now),
+      },
+    });
+    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 1, id: 1 };
+    engine.receive(encodeRequestFrame(header, 5000, encodeMethodName('svc.m'), new Uint8Array(0)), PEER, now); // clamped to 100 ms
+    now = engine.nextTimerAt()!;
+    expect(now).toBe(100);
+    engine.onTimer(now);
+    expect(sent).toEqual([FrameType.RESPONSE]);
+    expect(engine.stats()).toMatchObject({ running: 0, responses: 1, errors: 0, deadlineAborts: 1, cacheEntries: 1 });
+  });
+});

@@ -159,6 +159,8 @@ export class ServerEngine {
         // and take its slot back if it has not stopped after a grace period.
         this.counters.deadlineAborts++;
         this.hooks.onAbort?.(entry, 'deadline');
+        // A host may answer from inside onAbort: then the call is finished already.
+        if (entry.state !== CallState.Running) continue;
         this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
         if (entry.clamped) {
           this.replyDeadlineClamped(entry, now);
