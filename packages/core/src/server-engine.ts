@@ -237,7 +237,8 @@ export class ServerEngine {
             ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
             : 'the server is reassembling too many large requests; try again later',
           result.reason === 'message-too-large' ? 0 : this.admission.limits.retryAfterMs,
-          // Over a shared limit, nothing ran: the client may send it again later.
+          // Only a new message is ever refused for room, before anything ran or
+          // was kept: REJECTED, the client may send it again (protocol.md §7.4).
           result.reason === 'message-too-large' ? 0 : Flag.REJECTED,
         );
       case 'mismatch':
