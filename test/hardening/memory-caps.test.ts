@@ -54,7 +54,7 @@ function firstFragment(id: number, totalBytes: number): Uint8Array {
 }
 
 /** What one partial message costs, reserved at its first fragment (protocol.md §7.4). */
-const messageCost = (totalBytes: number): number => 256 + Math.ceil(totalBytes / FRAG) + totalBytes;
+const messageCost = (totalBytes: number): number => 800 + Math.ceil(totalBytes / FRAG) + totalBytes;
 
 describe('reassembly (reassembly.*)', () => {
   const limits = { maxPeerBytes: 40_000, maxTotalBytes: 100_000, maxPeerMessages: 10_000, idleTimeoutMs: 1000 };
@@ -62,7 +62,7 @@ describe('reassembly (reassembly.*)', () => {
   it('a flood of first fragments from one peer, then from many, fills maxPeerBytes and maxTotalBytes exactly', async () => {
     const sim = await start({ server: { reassembly: limits } });
     const one = await sim.raw('one');
-    const cost = messageCost(10_000); // 10,265: three fit a peer's 40,000, nine the total 100,000
+    const cost = messageCost(10_000); // 10,809: three fit a peer's 40,000, nine the total 100,000
     let peak = 0;
     for (let id = 0; id < 200; id++) {
       one.send(firstFragment(id, 10_000));
@@ -176,8 +176,9 @@ describe('regressions (found by these tests, fixed)', () => {
   it('refused first fragments leak nothing: after the idle timeout a normal large call works again', async () => {
     const limits = { maxPeerBytes: 4000, maxTotalBytes: 30_000, idleTimeoutMs: 1000 };
     const sim = await start({ server: { reassembly: limits } });
-    // A 400 KB message: base 256 + 8 × 341 = 2984 bytes fits a peer's 4000,
-    // base + first fragment (1192) does not.
+    // A 400 KB message: (then) base 256 + 8 × 341 = 2984 bytes fit a peer's
+    // 4000, base + first fragment (1192) did not. (Now its whole cost is
+    // checked before anything is allocated.)
     for (let p = 0; p < 12; p++) (await sim.raw(`leak-${p}`)).send(firstFragment(1, 400_000));
     await sim.clock.runFor(60_000); // 60 idle timeouts
     expect(sim.server.stats().reassemblyBytes).toBe(0); // fails: 29840

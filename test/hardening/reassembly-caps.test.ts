@@ -24,8 +24,8 @@ import { useHardSim } from './harness.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** What one partial message costs (protocol.md §7.4): 256 + one byte per fragment + the whole body. */
-const costOf = (totalBytes: number, fragmentBytes: number): number => 256 + Math.ceil(totalBytes / fragmentBytes) + totalBytes;
+/** What one partial message costs (protocol.md §7.4): 800 + one byte per fragment + the whole body. */
+const costOf = (totalBytes: number, fragmentBytes: number): number => 800 + Math.ceil(totalBytes / fragmentBytes) + totalBytes;
 
 const FRAG = 1176;
 
