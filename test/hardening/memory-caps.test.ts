@@ -53,39 +53,41 @@ function firstFragment(id: number, totalBytes: number): Uint8Array {
   return encodeFrame(header, new Uint8Array(Math.min(FRAG, totalBytes)).fill(0xee), { totalBytes, index: 0, fragmentBytes: FRAG });
 }
 
+/** What one partial message costs, reserved at its first fragment (protocol.md §7.4). */
+const messageCost = (totalBytes: number): number => 800 + Math.ceil(totalBytes / FRAG) + totalBytes;
+
 describe('reassembly (reassembly.*)', () => {
   const limits = { maxPeerBytes: 40_000, maxTotalBytes: 100_000, maxPeerMessages: 10_000, idleTimeoutMs: 1000 };
 
-  it('a flood of first fragments from one peer, then from many, stays within maxPeerBytes and maxTotalBytes', async () => {
+  it('a flood of first fragments from one peer, then from many, fills maxPeerBytes and maxTotalBytes exactly', async () => {
     const sim = await start({ server: { reassembly: limits } });
     const one = await sim.raw('one');
+    const cost = messageCost(10_000); // 10,809: three fit a peer's 40,000, nine the total 100,000
     let peak = 0;
     for (let id = 0; id < 200; id++) {
-      one.send(firstFragment(id, 50_000));
+      one.send(firstFragment(id, 10_000));
       await sim.clock.runFor(1);
       peak = Math.max(peak, sim.server.stats().reassemblyBytes);
     }
-    expect(peak).toBeGreaterThan(limits.maxPeerBytes / 2);
-    expect(peak).toBeLessThanOrEqual(limits.maxPeerBytes);
-    const refusedByOne = sim.server.stats().reassemblyRefused;
-    expect(refusedByOne).toBeGreaterThan(150);
+    expect(peak).toBe(3 * cost);
+    expect(sim.server.stats().reassemblyRefused).toBe(197);
 
     const many: RawPeer[] = [];
     for (let p = 0; p < 10; p++) many.push(await sim.raw(`flood-${p}`));
     for (let id = 0; id < 60; id++) {
-      for (const peer of many) peer.send(firstFragment(id, 50_000));
+      for (const peer of many) peer.send(firstFragment(id, 10_000));
       await sim.clock.runFor(1);
       peak = Math.max(peak, sim.server.stats().reassemblyBytes);
     }
-    expect(peak).toBeLessThanOrEqual(limits.maxTotalBytes);
-    expect(sim.server.stats().reassemblyRefused).toBeGreaterThan(refusedByOne + 400);
+    expect(peak).toBe(9 * cost);
+    expect(sim.server.stats().reassemblyRefused).toBe(197 + 600 - 6);
     // Refusals are answered (RESOURCE_EXHAUSTED), within the 3× budget of each source.
     for (const peer of [one, ...many]) expect(peer.bytesReceived).toBeLessThanOrEqual(3 * peer.bytesSent);
 
-    // After the idle timeout the flood is released (but see 'known bugs'), and a large call works.
+    // After the idle timeout the flood is released, and a large call works.
     await sim.clock.runFor(limits.idleTimeoutMs + 100);
-    expect(sim.server.stats().reassemblyExpired).toBeGreaterThan(0);
-    expect(sim.server.stats().reassemblyBytes).toBeLessThan(limits.maxTotalBytes / 10);
+    expect(sim.server.stats().reassemblyExpired).toBe(9);
+    expect(sim.server.stats().reassemblyBytes).toBe(0);
     const { stub } = await sim.client();
     const data = new Uint8Array(30_000).fill(3);
     const [r] = await settleAll(sim.clock, [stub.upload({ tag: 1, data })], { maxTimeMs: 10_000 });
@@ -103,7 +105,7 @@ describe('reassembly (reassembly.*)', () => {
     for (let id = 10; id < 20; id++) peer.send(firstFragment(id, 50_000));
     await sim.clock.runFor(5);
     expect(sim.server.stats().reassemblyRefused).toBe(2 + 6);
-    expect(sim.server.stats().reassemblyBytes).toBeLessThanOrEqual(4 * (256 + 8 * 43 + FRAG + 16));
+    expect(sim.server.stats().reassemblyBytes).toBe(4 * messageCost(50_000));
   });
 });
 
@@ -174,8 +176,9 @@ describe('regressions (found by these tests, fixed)', () => {
   it('refused first fragments leak nothing: after the idle timeout a normal large call works again', async () => {
     const limits = { maxPeerBytes: 4000, maxTotalBytes: 30_000, idleTimeoutMs: 1000 };
     const sim = await start({ server: { reassembly: limits } });
-    // A 400 KB message: base 256 + 8 × 341 = 2984 bytes fits a peer's 4000,
-    // base + first fragment (1192) does not.
+    // A 400 KB message: (then) base 256 + 8 × 341 = 2984 bytes fit a peer's
+    // 4000, base + first fragment (1192) did not. (Now its whole cost is
+    // checked before anything is allocated.)
     for (let p = 0; p < 12; p++) (await sim.raw(`leak-${p}`)).send(firstFragment(1, 400_000));
     await sim.clock.runFor(60_000); // 60 idle timeouts
     expect(sim.server.stats().reassemblyBytes).toBe(0); // fails: 29840

@@ -3,8 +3,10 @@
 // not hurt other peers. Found by the datagram fuzzer's long run (fuzz.test.ts
 // with UDPRPC_LONG=1), where the well-behaved client's retransmissions were
 // refused with ABORTED once the fuzzer had created enough random sessions.
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { FrameType, encodeMethodName, encodeRequestFrame } from '@udprpc/core';
+import { FrameType, ServerEngine, encodeMethodName, encodeRequestFrame, type IncomingCall, type PeerAddress } from '@udprpc/core';
 import { RpcError, msgpackCodec } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { useHardSim } from './harness.js';
@@ -38,6 +40,68 @@ describe('session table', () => {
     const [r] = await settleAll(sim.clock, [stub.slow({ tag: 1, ms: 1 })]);
     expect(r).toMatchObject({ status: 'fulfilled', value: 1 });
     expect(sim.probe.of(1)).toBe(1);
+  });
+});
+
+/** What the server charges per remembered address and per session (protocol.md §8.2). */
+const SOURCE_BYTES = 400;
+const SESSION_BYTES = 300;
+
+describe('11.3 per-session state is charged to sources.maxStateBytes', () => {
+  it('a flood of addresses with 16 sessions each fills the cap exactly and never passes it', async () => {
+    const maxStateBytes = 10 * (SOURCE_BYTES + 16 * SESSION_BYTES);
+    const sim = await start({ server: { sources: { maxStateBytes } } });
+    let peak = 0;
+    for (let p = 0; p < 20; p++) {
+      const peer = await sim.raw(`flood-${p}`);
+      for (let s = 1; s <= 16; s++) {
+        peer.send(sessionRequest(s));
+        await sim.clock.runFor(1);
+        peak = Math.max(peak, sim.server.stats().stateBytes);
+      }
+    }
+    expect(peak).toBe(maxStateBytes);
+    expect(sim.server.stats()).toMatchObject({ stateBytes: maxStateBytes, sources: 10, sessions: 160, responses: 320 });
+  });
+
+  it('rejects a cap below one address with all its sessions', async () => {
+    const start2 = start({ server: { sources: { maxStateBytes: SOURCE_BYTES + 15 * SESSION_BYTES } } });
+    await expect(start2).rejects.toThrow(RangeError);
+  });
+});
+
+describe('11.3 a session that never sends a span keeps nothing beyond its cached entries', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+
+  it('20,000 calls with "no span information", 1 ms apart: the calls still reachable are exactly the cache entries', async () => {
+    const refs: WeakRef<IncomingCall>[] = [];
+    let now = 0;
+    const engine: ServerEngine = new ServerEngine({
+      send: () => {},
+      hooks: {
+        onCall: (call) => {
+          refs.push(new WeakRef(call));
+          engine.respondOk(call, new Uint8Array(4), now);
+        },
+      },
+    });
+    const from: PeerAddress = { address: '10.0.0.1', family: 'IPv4', port: 4000 };
+    const add = encodeMethodName('hard.add');
+    (() => {
+      for (let id = 1; id <= 20_000; id++) {
+        now++;
+        const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id } as const;
+        engine.receive(encodeRequestFrame(header, 5000, add, new Uint8Array([0x90]), 0xffff_ffff), from, now);
+        if (id % 100 === 0) engine.onTimer(now);
+      }
+    })();
+    await new Promise((resolve) => setImmediate(resolve)); // WeakRefs made in a job live until it ends
+    gc();
+    const live = refs.filter((r) => r.deref() !== undefined).length;
+    const { cacheEntries } = engine.stats();
+    expect(cacheEntries).toBe(7000); // 5 s deadline + 2 s grace at one call per ms
+    expect(live).toBe(cacheEntries); // fails before the fix: 20,000 (the session's done list kept them all)
   });
 });
 

@@ -86,6 +86,10 @@ export class CallEntry implements IncomingCall, Timed {
   declare inDone: boolean;
   /** Where the cache indexes it (managed by the cache). */
   declare indexed: EntryIndex;
+  /** Neighbours in its session's list of finished entries (managed by the session, protocol.md §6.3). */
+  declare prevInSession: CallEntry | undefined;
+  declare nextInSession: CallEntry | undefined;
+  declare inSessionDone: boolean;
 
   constructor(
     cache: DedupCache,
@@ -130,6 +134,9 @@ export class CallEntry implements IncomingCall, Timed {
     this.nextDone = undefined;
     this.inDone = false;
     this.indexed = EntryIndex.None;
+    this.prevInSession = undefined;
+    this.nextInSession = undefined;
+    this.inSessionDone = false;
   }
 
   /** The handle `respond` and `onAbort` use: the call itself. */
@@ -300,6 +307,7 @@ export class DedupCache {
     entry.indexed = EntryIndex.None;
     this.count--;
     this.unlinkDone(entry);
+    entry.owner.dropDone(entry);
     this.timers.delete(entry);
     this.totalBytes -= entry.bytes;
     // Its session may still point at it; let the reply's bytes go now.

@@ -3,7 +3,7 @@ import { RpcError } from './errors.js';
 import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import { encodeFrame, FrameType, HEADER_BYTES, type Frame } from './frame.js';
 import { ACK_REQUESTED, STALLED } from './outgoing-transfer.js';
-import { defaultReassemblyLimits, ReassemblyTable, type FragmentResult } from './reassembly.js';
+import { defaultReassemblyLimits, maxReassemblyCostOf, ReassemblyTable, type FragmentResult } from './reassembly.js';
 import type { PeerAddress } from './transport.js';
 
 /**
@@ -20,7 +20,7 @@ export class ReplyReceiver {
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
     private readonly session: number,
     private readonly maxDatagramBytes: number,
-    /** Largest reply accepted; all partial replies together hold at most max(this, 128 MiB). */
+    /** Largest reply accepted; all partial replies together hold at most max(one such reply, 129 MiB). */
     readonly maxMessageBytes: number,
   ) {
     this.table = new ReassemblyTable({
@@ -28,7 +28,7 @@ export class ReplyReceiver {
       maxMessageBytes,
       maxPeerBytes: Infinity,
       maxPeerMessages: Infinity,
-      maxTotalBytes: Math.max(maxMessageBytes, defaultReassemblyLimits.maxTotalBytes),
+      maxTotalBytes: Math.max(maxReassemblyCostOf(maxMessageBytes), defaultReassemblyLimits.maxTotalBytes),
     });
   }
 

@@ -108,5 +108,7 @@ export interface ServerEngineStats {
   sources: number;
   /** Client sessions currently remembered (their low-water marks), at most 16 per source. */
   sessions: number;
+  /** Bytes charged for remembered sources and sessions (protocol.md §8.2), at most `sources.maxStateBytes`. */
+  stateBytes: number;
   drops: DropCounts;
 }

@@ -8,7 +8,7 @@ import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from './admission-queue.js';
 import { defaultSourceLimits, SourceTable } from './source-table.js';
-import { sessionOf, type SessionState } from './session-state.js';
+import type { SessionState } from './session-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 import type {
   HandlerOutcome,
@@ -215,14 +215,15 @@ export class ServerEngine {
       replyLossResends: this.replies.timers.lossResends,
       replyProbes: this.replies.timers.probes,
       sources: this.sources.size,
-      sessions: this.sources.sessionCount(),
+      sessions: this.sources.sessionCount,
+      stateBytes: this.sources.bytes,
       drops: { ...this.drops },
     };
   }
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
     const source = this.sources.get(pk, now);
-    const session = sessionOf(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, this.orphan);
+    const session = this.sources.session(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
       const span = bytesIO.readU32(frame.body, 4);
@@ -250,7 +251,8 @@ export class ServerEngine {
             ? `request is ${result.totalBytes} bytes, above the server's ${this.requests.limits.maxMessageBytes}-byte message limit`
             : 'the server is reassembling too many large requests; try again later',
           result.reason === 'message-too-large' ? 0 : this.admission.limits.retryAfterMs,
-          // Over a shared limit, nothing ran: the client may send it again later.
+          // Only a new message is ever refused for room, before anything ran or
+          // was kept: REJECTED, the client may send it again (protocol.md §7.4).
           result.reason === 'message-too-large' ? 0 : Flag.REJECTED,
         );
       case 'mismatch':

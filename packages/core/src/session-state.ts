@@ -14,14 +14,21 @@ export function serialBefore(a: number, b: number): boolean {
  * low-water id below which the client has finished every call, and that
  * session's finished entries in completion order, so they can be forgotten
  * as soon as the client says it no longer needs them.
+ *
+ * The finished entries are an intrusive list through the entries themselves,
+ * and an entry leaves it when the cache forgets it (expiry, eviction,
+ * release): the list holds only entries the cache still charges, so a
+ * session that never sends a span (notification-only clients) keeps nothing
+ * beyond them. The session itself is charged by the source table.
  */
 export class SessionState {
   lowWater: number | undefined;
   lastSeenAt: number;
   /** This session's calls the dedup cache still remembers, by id (it manages the map). */
   readonly calls = new Map<number, CallEntry>();
-  private done: CallEntry[] = [];
-  private head = 0;
+  /** Oldest and newest finished entry still in the cache, in completion order. */
+  private doneHead: CallEntry | undefined;
+  private doneTail: CallEntry | undefined;
 
   constructor(
     now: number,
@@ -55,9 +62,26 @@ export class SessionState {
 
   /** Remembers a finished entry so a later low-water mark can release it. */
   noteDone(entry: CallEntry): void {
-    // Bounded: past this many, the oldest are left to their TTL.
-    if (this.done.length - this.head >= MAX_DONE_PER_SESSION) this.head++;
-    this.done.push(entry);
+    if (entry.inSessionDone) return;
+    entry.inSessionDone = true;
+    entry.prevInSession = this.doneTail;
+    entry.nextInSession = undefined;
+    if (this.doneTail === undefined) this.doneHead = entry;
+    else this.doneTail.nextInSession = entry;
+    this.doneTail = entry;
+  }
+
+  /** The cache forgot `entry`: it leaves the list (O(1)), so the list never outlives what the cache charges. */
+  dropDone(entry: CallEntry): void {
+    if (!entry.inSessionDone) return;
+    entry.inSessionDone = false;
+    const { prevInSession: prev, nextInSession: next } = entry;
+    if (prev === undefined) this.doneHead = next;
+    else prev.nextInSession = next;
+    if (next === undefined) this.doneTail = prev;
+    else next.prevInSession = prev;
+    entry.prevInSession = undefined;
+    entry.nextInSession = undefined;
   }
 
   /**
@@ -67,20 +91,12 @@ export class SessionState {
   advance(lowWater: number, forget: (entry: CallEntry) => void): void {
     if (this.lowWater !== undefined && !serialBefore(this.lowWater, lowWater)) return;
     this.lowWater = lowWater;
-    while (this.head < this.done.length && serialBefore(this.done[this.head]!.id, lowWater)) {
-      forget(this.done[this.head++]!);
-    }
-    if (this.head === this.done.length) {
-      this.done = [];
-      this.head = 0;
-    } else if (this.head > 256 && this.head * 2 > this.done.length) {
-      this.done = this.done.slice(this.head);
-      this.head = 0;
+    for (let entry = this.doneHead; entry !== undefined && serialBefore(entry.id, lowWater); entry = this.doneHead) {
+      this.dropDone(entry);
+      forget(entry);
     }
   }
 }
-
-const MAX_DONE_PER_SESSION = 4096;
 
 /**
  * Sessions remembered per source address. A client instance is one session,

@@ -1,5 +1,5 @@
 import { BATCH_ENTRY_BYTES, HEADER_BYTES } from './frame.js';
-import type { SessionState } from './session-state.js';
+import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionState } from './session-state.js';
 
 /**
  * Per-source state a server keeps about the addresses that send to it
@@ -21,9 +21,29 @@ export interface SourceLimits {
    * Infinity to disable anti-amplification.
    */
   amplificationFactor: number;
-  /** Addresses remembered. 65,536 (about 6 MiB). */
+  /** Addresses remembered. 65,536. */
   maxSources: number;
+  /**
+   * Bytes of per-source and per-session state: each address is charged
+   * {@link SOURCE_STATE_BYTES} and each of its client sessions
+   * {@link SESSION_STATE_BYTES} (measured heap costs, protocol.md §8.2). Past
+   * it, the least recently seen addresses are forgotten. 64 MiB: 65,536
+   * addresses with one session each, or 12,900 with 16.
+   */
+  maxStateBytes: number;
 }
+
+/**
+ * What one remembered address costs: its state, its session map, its key
+ * and its slot in the table. Measured: 377 bytes on Node 20 (x64).
+ */
+export const SOURCE_STATE_BYTES = 400;
+/**
+ * What one client session costs: its state, its (empty) map of calls and
+ * its slot in its source's map. Measured: 284 bytes. Its calls' entries are
+ * charged by the reply cache (dedup.maxBytes).
+ */
+export const SESSION_STATE_BYTES = 300;
 
 /** Defaults; see each field. */
 export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
@@ -31,6 +51,7 @@ export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
   rateBurst: 100_000,
   amplificationFactor: 3,
   maxSources: 65_536,
+  maxStateBytes: 64 * 1024 * 1024,
 });
 
 /** What is known about one source address. */
@@ -58,6 +79,8 @@ const FRAMING_ALLOWANCE = HEADER_BYTES + BATCH_ENTRY_BYTES;
 
 export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
+  /** Sessions in all sources' maps. */
+  private sessionTotal = 0;
   private lastKey: string | undefined;
   private last: SourceState | undefined;
   /**
@@ -73,17 +96,40 @@ export class SourceTable {
     private readonly stateLifetimeMs = Infinity,
     /** Hears of each source forgotten for room, with its sessions (their calls must stay findable). */
     private readonly onForget?: (source: SourceState) => void,
-  ) {}
+  ) {
+    // One source with all its sessions must fit, or the cap could not be kept.
+    const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES;
+    if (!(limits.maxStateBytes >= least)) throw new RangeError(`sources.maxStateBytes must be at least ${least}`);
+  }
 
   get size(): number {
     return this.sources.size;
   }
 
-  /** Client sessions remembered across all sources (for stats; walks the table). */
-  sessionCount(): number {
-    let n = 0;
-    for (const s of this.sources.values()) n += s.sessions.size;
-    return n;
+  /** Client sessions remembered across all sources. */
+  get sessionCount(): number {
+    return this.sessionTotal;
+  }
+
+  /** Bytes charged for the sources and sessions remembered (at most `maxStateBytes`). */
+  get bytes(): number {
+    return this.sources.size * SOURCE_STATE_BYTES + this.sessionTotal * SESSION_STATE_BYTES;
+  }
+
+  /**
+   * The state of session `id` of `source` (see {@link sessionOf}), charged to
+   * the state cap: a new session that does not fit makes room by forgetting
+   * the least recently seen other sources.
+   */
+  session(source: SourceState, id: number, now: number, idleMs: number, onDropped?: (session: SessionState) => void): SessionState {
+    const before = source.sessions.size;
+    const session = sessionOf(source, id, now, idleMs, onDropped);
+    const added = source.sessions.size - before;
+    if (added !== 0) {
+      this.sessionTotal += added;
+      while (this.bytes > this.limits.maxStateBytes && this.forgetOldest(now, source));
+    }
+    return session;
   }
 
   /** The state of `key`, created (and the oldest forgotten) if new. */
@@ -100,6 +146,7 @@ export class SourceTable {
     let s = this.sources.get(key);
     if (s === undefined) {
       if (this.sources.size >= this.limits.maxSources) this.forgetOldest(now);
+      while (this.bytes + SOURCE_STATE_BYTES > this.limits.maxStateBytes && this.forgetOldest(now));
       s = {
         tokens: this.limits.rateBurst,
         refilledAt: now,
@@ -121,15 +168,26 @@ export class SourceTable {
     return s;
   }
 
-  private forgetOldest(now: number): void {
-    const [key, oldest] = this.sources.entries().next().value!;
+  /** Forgets the least recently seen source other than `keep`; false if there is none. */
+  private forgetOldest(now: number, keep?: SourceState): boolean {
+    let found: [string, SourceState] | undefined;
+    for (const entry of this.sources) {
+      if (entry[1] !== keep) {
+        found = entry;
+        break;
+      }
+    }
+    if (found === undefined) return false;
+    const [key, oldest] = found;
     this.sources.delete(key);
+    this.sessionTotal -= oldest.sessions.size;
     if (oldest === this.last) this.last = undefined;
     const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
     let mattered = recent(oldest.lostStateAt);
     for (const session of oldest.sessions.values()) if (session.lowWater !== undefined && recent(session.lastSeenAt)) mattered = true;
     if (mattered) this.forgottenAt = now;
     this.onForget?.(oldest);
+    return true;
   }
 
   /** Charges one received datagram; false when the source is over its rate. */

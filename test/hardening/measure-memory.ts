@@ -1,0 +1,105 @@
+// Measures what three memory attacks of issue 11 cost a server engine, next to
+// what the engine charges to its caps (docs/security.md, "Measured after the
+// survival fixes"). The engine is driven directly (sans-io, virtual time), so
+// the figures are the engine's own memory, without sockets.
+//
+//   node --expose-gc --import tsx --conditions=source test/hardening/measure-memory.ts [pin|sessions|nospan]
+//
+// Each run is bounded (a fixed number of datagrams) and prints one line per
+// attack: heap + ArrayBuffer bytes retained after a full GC, minus the
+// baseline, and the bytes the engine charged for it.
+import {
+  encodeBatch,
+  encodeFrame,
+  encodeMethodName,
+  encodeRequestFrame,
+  FrameType,
+  ServerEngine,
+  type IncomingCall,
+  type PeerAddress,
+  type ServerEngineStats,
+} from '@udprpc/core';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc');
+
+function retained(): number {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+function engine(options: Partial<ConstructorParameters<typeof ServerEngine>[0]> = {}): ServerEngine {
+  let e: ServerEngine;
+  const respond = (call: IncomingCall): void => e.respondOk(call, new Uint8Array(4), now);
+  e = new ServerEngine({ send: () => {}, hooks: { onCall: respond }, ...options });
+  return e;
+}
+
+let now = 0;
+const peers = new Map<number, PeerAddress>();
+function peer(n: number): PeerAddress {
+  let p = peers.get(n);
+  if (p === undefined) peers.set(n, (p = { address: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, family: 'IPv4', port: 4000 }));
+  return p;
+}
+
+function report(name: string, count: string, before: number, stats: ServerEngineStats, charged: number): void {
+  const held = retained() - before;
+  console.log(`${name}: ${count}: retained ${MiB(held)}, charged ${MiB(charged)} (sources ${stats.sources}, sessions ${stats.sessions}, cache entries ${stats.cacheEntries})`);
+}
+
+/** 11.2: BATCHes of a 1-byte fragment of a new message next to a 64 KB junk entry, from 4096 sources. */
+function pin(): void {
+  const e = engine();
+  const junk = new Uint8Array(65_000).fill(0xee);
+  const before = retained();
+  const datagrams = 4096 * 16;
+  for (let i = 0; i < datagrams; i++) {
+    const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 1, id: i } as const;
+    const fragment = encodeFrame(header, new Uint8Array(1), { totalBytes: 2, index: 0, fragmentBytes: 1 });
+    e.receive(encodeBatch([fragment, junk]), peer(i >> 4), now);
+  }
+  const s = e.stats();
+  report('pin (11.2)', `${datagrams} datagrams of 65 KB`, before, s, s.reassemblyBytes);
+}
+
+const NO_SPAN = 0xffff_ffff; // protocol.md §5.1: no span information
+const add = encodeMethodName('calc.add');
+const payload = new Uint8Array([0x93, 1, 2, 3]);
+
+/** 11.3: 65,536 sources × 16 sessions, each one call with a low-water mark. */
+function sessions(): void {
+  const e = engine();
+  const before = retained();
+  const sources = 65_536;
+  for (let s = 0; s < sources; s++) {
+    for (let session = 1; session <= 16; session++) {
+      e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session, id: 1 }, 5000, add, payload, 0), peer(s), now);
+    }
+  }
+  const s = e.stats();
+  report('sessions (11.3)', `${sources} sources x 16 sessions`, before, s, s.cacheBytes + ((s as { stateBytes?: number }).stateBytes ?? 0));
+}
+
+/** 11.3: one session sends 200k calls with "no span information", 1 ms apart. */
+function nospan(): void {
+  const e = engine();
+  const before = retained();
+  const calls = 200_000;
+  for (let id = 1; id <= calls; id++) {
+    now++;
+    e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id }, 5000, add, payload, NO_SPAN), peer(1), now);
+    if (id % 1000 === 0) e.onTimer(now);
+  }
+  const s = e.stats();
+  report('no span (11.3)', `${calls} calls, 1 ms apart`, before, s, s.cacheBytes + ((s as { stateBytes?: number }).stateBytes ?? 0));
+}
+
+const which = process.argv[2];
+if (which === undefined || which === 'pin') pin();
+if (which === undefined || which === 'sessions') sessions();
+if (which === undefined || which === 'nospan') nospan();
