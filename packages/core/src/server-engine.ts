@@ -302,8 +302,8 @@ export class ServerEngine {
       // Refuse rather than risk a second execution (protocol.md §6.3).
       this.counters.duplicatesRefused++;
       if (noReply) return this.drop('duplicate', from);
-      const why = evicted || stateLost ? 'its record of the call may have been lost' : 'an earlier copy may have reached the server before it restarted';
-      const message = `the server could not tell whether this call already ran (${why}); not running it again`;
+      // Short: a refusal must fit the 3× limit of an unvalidated retransmission.
+      const message = evicted || stateLost ? 'may have run (the server lost its record); not run again' : 'may have run before a server restart; not run again';
       return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
     }
     if (!this.admission.hasRoom) {
@@ -391,7 +391,7 @@ export class ServerEngine {
     this.drop('duplicate', from);
     if (frame.attempt === 0 || (frame.flags & Flag.NO_REPLY) !== 0 || (frame.fragment !== undefined && frame.fragment.index !== 0)) return;
     this.counters.duplicatesRefused++;
-    const message = "the server's record of this client session says this call already finished; start a new session";
+    const message = "behind this session's low-water mark; start a new session";
     this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN | Flag.SESSION_STALE);
   }
 

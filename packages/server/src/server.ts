@@ -184,6 +184,14 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     return this.address;
   }
 
+  /**
+   * This server's incarnation: a random non-zero number drawn when it was
+   * created, sent in every ACK (protocol.md §5.4, §6.3).
+   */
+  get incarnation(): number {
+    return this.engine.incarnation;
+  }
+
   /** The bound address, once listening. */
   get localAddress(): PeerAddress | undefined {
     return this.address;
