@@ -55,7 +55,7 @@ export class ReplySender {
     for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
       // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
       // the client's next datagram re-arms the transfer.
-      if (this.gate.mayProbe(t.entry.peerKey, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+      if (this.gate.mayProbe(t.entry.peerKey, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
     }
   }
 

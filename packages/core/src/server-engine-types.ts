@@ -121,7 +121,7 @@ export interface ServerEngineStats {
   /** Reply fragments resent by the server's own loss timer, and probes sent by its probe timer (protocol.md §7.3). */
   replyLossResends: number;
   replyProbes: number;
-  /** Source addresses validated by a token round trip. */
+  /** Token round trips that validated a session at its source address (again after each validation lifetime, protocol.md §8.2). */
   validations: number;
   /** Source addresses currently remembered. */
   sources: number;

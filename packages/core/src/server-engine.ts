@@ -114,8 +114,9 @@ export class ServerEngine {
       pk = this.lastPk = peerKey(from);
       this.lastFrom = from;
     }
-    if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
+    if (!this.sources.admit(this.sources.get(pk, now), now)) return this.drop('rate-limited', from);
     const decoded = parseFrame(bytes);
+    this.gate.received(pk, decoded, bytes.length, now);
     if (typeof decoded === 'string') return this.drop(decoded, from);
     if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, pk, now, meta);
     const frames = splitBatch(decoded.body);
@@ -425,7 +426,7 @@ export class ServerEngine {
   }
 
   private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    if (!this.gate.validate(frame.body, pk, now)) return this.drop('bad-token', from);
+    if (!this.gate.validate(frame.body, pk, frame.session, now)) return this.drop('bad-token', from);
     // Send what the limit held back for this call.
     const entry = this.lookup(frame, pk, now);
     if (entry?.state === CallState.Done) this.replies.resend(entry, now, frame);
