@@ -115,6 +115,13 @@ describe('a server restart never runs a call twice (protocol.md §6.3)', () => {
     await clock.runFor(10_000);
     expect(executions.of(2)).toBe(1);
     expect(run.servers[1]!.stats().restartRefused).toBe(1);
+    // The refusal made the client forget the old incarnation: a new call
+    // carries 0, so its retransmission (first copy lost) runs on this server.
+    let lost = false;
+    clientTap.filter = (f) => !(f?.type === FrameType.REQUEST && !lost && (lost = true));
+    const [third] = await settleAll(clock, [stub.add({ tag: 3, a: 3, b: 3, delayMs: 0 })]);
+    expect(third).toEqual({ status: 'fulfilled', value: { tag: 3, sum: 6 } });
+    expect(run.servers[1]!.stats().restartRefused).toBe(1);
   });
 
   it('after the grace period, a retransmission from a client that knew no incarnation runs (it cannot predate this server)', async () => {
@@ -130,7 +137,7 @@ describe('a server restart never runs a call twice (protocol.md §6.3)', () => {
     expect(run.servers[0]!.stats().duplicatesRefused).toBe(0);
   });
 
-  it('within the grace period the same retransmission is refused; the client forgets a refused incarnation; idempotent methods are never refused', async () => {
+  it('within the grace period the same retransmission is refused; idempotent methods are never refused', async () => {
     const run = await startRestartRun(4, link, link, { startupGraceMs: 5000 });
     const { clock, stub, executions } = run;
     let lose = 1;
