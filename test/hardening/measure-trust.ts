@@ -18,9 +18,14 @@ async function amplification(): Promise<void> {
   const net = new SimNetwork({ clock, seed: 5, defaults: { delayMs: 1 } });
   const serverEp = net.endpoint('server');
   let out = 0;
+  let session = 0; // the genuine client's, as an observer of its traffic would learn it
   const counting: Transport = {
     maxDatagramBytes: serverEp.maxDatagramBytes,
-    listen: (h, e) => serverEp.listen(h, e),
+    listen: (h, e) =>
+      serverEp.listen((bytes, from, meta) => {
+        if (session === 0 && bytes[3] === FrameType.REQUEST) session = new DataView(bytes.buffer, bytes.byteOffset).getUint32(6);
+        h(bytes, from, meta);
+      }, e),
     send: (bytes, to) => {
       if (to.address === 'client') out += bytes.length;
       serverEp.send(bytes, to);
@@ -49,7 +54,7 @@ async function amplification(): Promise<void> {
   console.log('11.5 another session, 20 requests:', await attack(ids(20, 1).map((id) => request(0x5eed, id))));
   console.log('11.5 another session, one BATCH of 40:', await attack([encodeBatch(ids(40, 100).map((id) => request(0x5eee, id)))]));
   await clock.runFor(30_000);
-  console.log('11.5 the validated session after its 30 s lifetime, 20 requests:', await attack(ids(20, 0x7000_0000).map((id) => request(client.session, id))));
+  console.log('11.5 the validated session after its 30 s lifetime, 20 requests:', await attack(ids(20, 0x7000_0000).map((id) => request(session, id))));
   await client.close();
   await server.close();
 }
