@@ -5,9 +5,9 @@
 // and the server then marks the address validated and sends the reply.
 // Bytes are counted by a wrapper transport at the server's socket.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { encodeBatch, FrameType, HEADER_BYTES, type PeerAddress } from '@udprpc/core';
 import { settleAll } from '@udprpc/testkit';
-import { bareFrame, requestFrame, useHardSim } from './harness.js';
+import { bareFrame, requestFrame, useHardSim, type HardSim } from './harness.js';
 
 const start = useHardSim();
 const BIG = 20_000;
@@ -188,5 +188,84 @@ describe('regressions (found by these tests, fixed)', () => {
     const fragments = Math.ceil(BIG / 1176);
     expect(sim.meter.sentOf(FrameType.RESPONSE).length).toBeLessThanOrEqual(Math.ceil(1.5 * fragments)); // fails: 72
     expect(sim.meter.sentOf(FrameType.VALIDATE).length).toBeLessThanOrEqual(1); // fails: 4
+  });
+});
+
+// Issue 11.5: a validation used to last as long as the server remembered the
+// source, for every session: a spoofer could then aim unlimited replies at
+// any former client (2509×, 1735× in one BATCH). Validation now holds only
+// for the echo's session and for 30 s (protocol.md §8.2). Exact arithmetic:
+// every frame the server sends to an address outside a validated session is
+// charged its length + 16 (the BATCH framing it may get), and the charges
+// stay within 3× the bytes received from that address since the validation.
+describe('validation is bound to the session and to time (issue 11.5)', () => {
+  /** Bytes on the wire and bytes charged (frame length + 16 each) the server sent to `to` since `from` frames. */
+  function sentSince(sim: HardSim, to: PeerAddress, from: number): { wire: number; charged: number; frames: number } {
+    const frames = sim.meter.sent.slice(from).filter((s) => s.to.address === to.address && s.to.port === to.port);
+    const charged = frames.reduce((n, s) => n + HEADER_BYTES + (s.frame.fragment === undefined ? 0 : 10) + s.frame.body.length + 16, 0);
+    return { wire: sim.meter.traffic(to).bytesOut, charged, frames: frames.length };
+  }
+
+  async function validatedClient(sim: HardSim) {
+    const c = await sim.client();
+    const [r] = await settleAll(sim.clock, [c.stub.big({ tag: 1, bytes: BIG })]);
+    expect(r.status === 'fulfilled' && r.value.length).toBe(BIG);
+    expect(sim.server.stats().validations).toBe(1);
+    const session = sim.meter.received.find((r) => r.frame.type === FrameType.REQUEST)!.frame.session;
+    return { ...c, session };
+  }
+
+  it('a spoofer forging requests (another session, one by one and in a BATCH) from a validated address gets at most 3× its bytes', async () => {
+    const sim = await start();
+    const { ep } = await validatedClient(sim);
+    await sim.clock.runFor(1000);
+    const outBefore = sim.meter.traffic(ep.address).bytesOut;
+    const mark = sim.meter.sent.length;
+    let spoofed = 0;
+    const spoof = (bytes: Uint8Array) => {
+      spoofed += bytes.length;
+      ep.send(bytes, sim.address);
+    };
+    for (let id = 1; id <= 20; id++) spoof(requestFrame({ id, session: 0x5eed }, 'big', { tag: 100 + id, bytes: BIG }));
+    spoof(encodeBatch(Array.from({ length: 40 }, (_, i) => requestFrame({ id: 100 + i, session: 0x5eed }, 'big', { tag: 200 + i, bytes: BIG }))));
+    await sim.clock.runFor(2000);
+    const { wire, charged, frames } = sentSince(sim, ep.address, mark);
+    expect(frames).toBeGreaterThan(0);
+    expect(wire - outBefore).toBeLessThanOrEqual(charged);
+    expect(charged).toBeLessThanOrEqual(3 * spoofed); // was 2509× / 1735×
+    expect(sim.server.stats().validations).toBe(1);
+  });
+
+  it('replaying the validated session after the 30 s validation lifetime gets at most 3× too; the genuine client pays one more round trip', async () => {
+    const sim = await start();
+    const { ep, stub, session } = await validatedClient(sim);
+    await sim.clock.runFor(30_000);
+    const outBefore = sim.meter.traffic(ep.address).bytesOut;
+    const mark = sim.meter.sent.length;
+    let spoofed = 0;
+    for (let id = 1; id <= 20; id++) {
+      const bytes = requestFrame({ id: 0x7000_0000 + id, session }, 'big', { tag: 300 + id, bytes: BIG });
+      spoofed += bytes.length;
+      ep.send(bytes, sim.address);
+    }
+    await sim.clock.runFor(2000);
+    const { wire, charged } = sentSince(sim, ep.address, mark);
+    expect(wire - outBefore).toBeLessThanOrEqual(charged);
+    expect(charged).toBeLessThanOrEqual(3 * spoofed);
+    // The genuine client still gets its large replies, after one more VALIDATE round trip.
+    const challenges = sim.meter.sentOf(FrameType.VALIDATE).length;
+    const [r] = await settleAll(sim.clock, [stub.big({ tag: 2, bytes: BIG })]);
+    expect(r.status === 'fulfilled' && r.value.length).toBe(BIG);
+    expect(sim.server.stats().validations).toBe(2);
+    expect(sim.meter.sentOf(FrameType.VALIDATE).length).toBeGreaterThan(challenges);
+  });
+
+  it('within the lifetime the validated session itself has no limit (one round trip per 30 s, not per call)', async () => {
+    const sim = await start();
+    const { stub } = await validatedClient(sim);
+    await sim.clock.runFor(20_000);
+    const results = await settleAll(sim.clock, [2, 3].map((tag) => stub.big({ tag, bytes: BIG })));
+    expect(results.map((r) => r.status === 'fulfilled' && r.value.length)).toEqual([BIG, BIG]);
+    expect(sim.server.stats().validations).toBe(1);
   });
 });

@@ -91,7 +91,8 @@ export function useHardSim(): (options?: SimOptions) => Promise<HardSim> {
     const net = new SimNetwork({ clock, seed: deriveSeed(seed, 'net'), defaults: { delayMs: 1 }, ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
     const meter = new Meter(net.endpoint('server'));
     const probe = new Probe();
-    const server = createServer({ ...options.server, transport: meter, clock });
+    // The first server ever at its simulated address: no start-up grace (protocol.md §6.3).
+    const server = createServer({ startupGraceMs: 0, ...options.server, transport: meter, clock });
     const errors: Error[] = [];
     const drops: { reason: DropReason; from: PeerAddress }[] = [];
     server.on('error', (e) => errors.push(e));

@@ -122,7 +122,8 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
       if (error !== undefined) throw error;
       return { tag, server: host };
     };
-    const server = createServer({ transport: endpoint, clock });
+    // The first server ever at its simulated address: no start-up grace (protocol.md §6.3).
+    const server = createServer({ startupGraceMs: 0, transport: endpoint, clock });
     server.implement(svc, { get: handle, put: handle });
     await server.listen();
     servers.push(server);

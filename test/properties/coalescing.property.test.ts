@@ -69,7 +69,8 @@ async function runOnce(seed: number, plans: Planned[], coalesce: boolean) {
   const net = new SimNetwork({ clock, seed, defaults: { duplicate: 0.2, reorder: 0.2, delayMs: { min: 0, max: 5 }, reorderDelayMs: 5 } });
   const serverEnd = net.endpoint('server');
   const runs = new Map<number, number>();
-  const server = createServer({ transport: serverEnd, clock, coalesce }).implement(svc, {
+  // The first server ever at its simulated address: no start-up grace (protocol.md §6.3).
+  const server = createServer({ startupGraceMs: 0, transport: serverEnd, clock, coalesce }).implement(svc, {
     add: ({ a, b, tag }) => {
       runs.set(tag, (runs.get(tag) ?? 0) + 1);
       return { tag, sum: a + b };

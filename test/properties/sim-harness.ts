@@ -189,7 +189,8 @@ export async function startSimRun(options: SimRunOptions) {
   const executions = new Executions();
   const serverErrors: Error[] = [];
 
-  const server = createServer({ ...options.server, transport: serverTap, clock });
+  // The first server ever at its simulated address: no start-up grace (protocol.md §6.3).
+  const server = createServer({ startupGraceMs: 0, ...options.server, transport: serverTap, clock });
   server.on('error', (e) => serverErrors.push(e));
   implementRel(server, clock, executions);
   await server.listen();

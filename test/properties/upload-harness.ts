@@ -39,7 +39,8 @@ export async function startUploadRun(options: UploadRunOptions) {
   /** Handler runs per tag. */
   const runs = new Map<number, number>();
   const serverErrors: Error[] = [];
-  const server: Server = createServer({ transport: serverTap, clock, maxDatagramBytes });
+  // The first server ever at its simulated address: no start-up grace (protocol.md §6.3).
+  const server: Server = createServer({ startupGraceMs: 0, transport: serverTap, clock, maxDatagramBytes });
   server.on('error', (e) => serverErrors.push(e));
   server.implement(up, {
     upload: async ({ tag, data, ms }, ctx) => {

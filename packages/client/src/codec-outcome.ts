@@ -18,6 +18,7 @@ export function errorWithDetails(codec: Codec, outcome: Extract<CallOutcome, { o
     remote: e.remote,
     details: details.ok ? details.value : undefined,
     ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
+    ...(e.mayHaveRun ? { mayHaveRun: true } : {}),
   });
 }
 

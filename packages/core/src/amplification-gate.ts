@@ -1,4 +1,4 @@
-import { BATCH_ENTRY_BYTES, encodeFrame, FrameType, HEADER_BYTES, type FrameHeader } from './frame.js';
+import { BATCH_ENTRY_BYTES, bytesIO, encodeFrame, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from './frame.js';
 import type { AddressValidator, SourceTable } from './source-table.js';
 import type { PeerAddress } from './transport.js';
 
@@ -8,12 +8,14 @@ import type { PeerAddress } from './transport.js';
  * address is validated, the server sends it at most `amplificationFactor` ×
  * what it received from it; a send over the limit is held back, and once per
  * datagram received a VALIDATE challenge goes instead, carrying a token the
- * client echoes to validate its address for good.
+ * client echoes to validate its address. A validation holds for the echo's
+ * session only, and for the validation lifetime (30 s): a spoofer using the
+ * address of a former client gets no more than anyone else.
  */
 export class AmplificationGate {
   /** Sends held back by the limit. */
   blocked = 0;
-  /** Source addresses validated by a token round trip. */
+  /** Token round trips that validated a session at its address. */
   validations = 0;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly sources: SourceTable;
@@ -46,7 +48,7 @@ export class AmplificationGate {
    */
   transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): boolean {
     const source = this.sources.get(pk, now);
-    if (this.sources.allowSend(source, bytes.length)) {
+    if (this.sources.allowSend(source, about.session, bytes.length, now)) {
       this.send(bytes, to);
       return true;
     }
@@ -56,7 +58,7 @@ export class AmplificationGate {
     source.mayChallenge = false;
     const header: FrameHeader = { type: FrameType.VALIDATE, flags: 0, attempt: about.attempt, session: about.session, id: about.id };
     const challenge = encodeFrame(header, this.validator.mint(pk, now));
-    if (this.sources.allowSend(source, challenge.length)) this.send(challenge, to);
+    if (this.sources.allowSend(source, about.session, challenge.length, now)) this.send(challenge, to);
     return false;
   }
 
@@ -65,17 +67,36 @@ export class AmplificationGate {
    * {@link transmit}. The reply timers ask first and skip the probe
    * otherwise (RFC 9002 §6.2.2.1): the client's next datagram re-arms it.
    */
-  mayProbe(pk: string, now: number): boolean {
+  mayProbe(pk: string, session: number, now: number): boolean {
     const source = this.sources.get(pk, now);
-    return source.validated || this.amplificationFactor === Infinity || source.bytesOut + this.probeCost <= this.amplificationFactor * source.bytesIn;
+    return (
+      this.sources.isValidated(source, session, now) ||
+      this.amplificationFactor === Infinity ||
+      source.bytesOut + this.probeCost <= this.amplificationFactor * source.bytesIn
+    );
   }
 
-  /** Checks the token of a VALIDATE_ECHO from `pk`; a good one validates that source. */
-  validate(token: Uint8Array, pk: string, now: number): boolean {
+  /**
+   * Credits a datagram received from `pk` to its 3× account, unless it
+   * belongs to the validated session (`frame`: its first frame, or why it
+   * did not parse; for a BATCH, the session of the first frame inside).
+   */
+  received(pk: string, frame: Frame | string, bytes: number, now: number): void {
+    let session: number | undefined;
+    if (typeof frame !== 'string') {
+      // A batch entry is a u16 length, then the frame: its session is at entry offset 2 + 6.
+      if (frame.type !== FrameType.BATCH) session = frame.session;
+      else if (frame.body.length >= BATCH_ENTRY_BYTES + HEADER_BYTES) session = bytesIO.readU32(frame.body, BATCH_ENTRY_BYTES + 6);
+    }
+    this.sources.received(this.sources.get(pk, now), session, bytes, now);
+  }
+
+  /** Checks the token of a VALIDATE_ECHO from `pk` for `session`; a good one validates that session at that address. */
+  validate(token: Uint8Array, pk: string, session: number, now: number): boolean {
     const source = this.sources.get(pk, now);
     if (this.validator === undefined || !this.validator.verify(token, pk, now)) return false;
-    if (!source.validated) this.validations++;
-    source.validated = true;
+    if (!this.sources.isValidated(source, session, now)) this.validations++;
+    this.sources.validate(source, session, now);
     return true;
   }
 }

@@ -75,6 +75,8 @@ export interface ClientEngineStats {
   pushbacks: number;
   /** Address-validation challenges answered. */
   validations: number;
+  /** Times the client started a new session because a server said its session was stale (protocol.md §6.3). */
+  sessionsRenewed: number;
   /** Request fragments resent by a request transfer's loss timer (protocol.md §7.3); no budget token. */
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
@@ -87,6 +89,14 @@ export interface ClientEngineStats {
 /** What the engine keeps per call (internal). */
 export interface PendingCall extends Timed {
   readonly id: number;
+  /** The session the call was started in; every frame of the call carries it. */
+  readonly session: number;
+  /**
+   * The server incarnation the client knew when the call started; every
+   * transmission carries it, so the server can tell whether an earlier copy
+   * may have reached an earlier incarnation (protocol.md §6.3).
+   */
+  readonly incarnation: number;
   readonly peer: PeerAddress;
   readonly peerKey: string;
   readonly peerState: PeerState<PendingCall>;

@@ -6,6 +6,7 @@ import {
   parseFrame,
   encodeFrame,
   encodeRequestFrame,
+  bytesIO,
   Flag,
   FrameType,
   HEADER_BYTES,
@@ -46,7 +47,8 @@ const EMPTY = new Uint8Array(0);
  * with per-peer adaptive RTO and backoff, the retry budget and deadlines.
  */
 export class ClientEngine {
-  readonly session: number;
+  /** The session new calls go in; a server that says it is stale makes the client draw another (protocol.md §6.3). */
+  private currentSession: number;
   private readonly pending = new Map<number, PendingCall>();
   private readonly timers = new TimerHeap<PendingCall>();
   private readonly ids: MessageIds;
@@ -73,6 +75,7 @@ export class ClientEngine {
     notifications: 0,
     pushbacks: 0,
     validations: 0,
+    sessionsRenewed: 0,
   };
   private readonly drops: DropCounts = {};
   private lastNow = 0;
@@ -83,7 +86,7 @@ export class ClientEngine {
 
   constructor(options: ClientEngineOptions) {
     this.random = options.random ?? Math.random;
-    this.session = randomSession(this.random);
+    this.currentSession = randomSession(this.random);
     this.ids = new MessageIds(this.random);
     this.oldestId = this.ids.peek();
     this.policy = { ...defaultRetryPolicy, ...options.retry };
@@ -94,8 +97,13 @@ export class ClientEngine {
     this.flow = { ...defaultFlowLimits, ...options.flow };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
-    this.replies = new ReplyReceiver(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
-    this.requests = new RequestSender(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
+    this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
+    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes);
+  }
+
+  /** The session number new calls are sent in. */
+  get session(): number {
+    return this.currentSession;
   }
 
   /**
@@ -107,7 +115,7 @@ export class ClientEngine {
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
     let body: Uint8Array | undefined;
     if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > this.maxDatagramBytes) {
-      const encoded = this.requests.encode(req, now, this.spanFor(this.ids.peek()), group !== undefined);
+      const encoded = this.requests.encode(req, now, this.spanFor(this.ids.peek()), this.peers.get(req.peer)?.incarnation ?? 0, group !== undefined);
       if (!(encoded instanceof Uint8Array)) return encoded;
       body = encoded;
     }
@@ -126,6 +134,8 @@ export class ClientEngine {
     const rtt = peer.rtt;
     const call: PendingCall = {
       id,
+      session: this.currentSession,
+      incarnation: peer.incarnation,
       peer: req.peer,
       peerKey: key,
       peerState: peer,
@@ -174,7 +184,7 @@ export class ClientEngine {
     const id = this.ids.allocate(this.isPending);
     const remaining = req.deadlineAt === undefined ? 0xffffffff : Math.max(1, Math.ceil(req.deadlineAt - now));
     const frame = encodeRequestFrame(
-      { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: this.session, id },
+      { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: this.currentSession, id },
       remaining,
       req.method,
       req.payload,
@@ -311,13 +321,13 @@ export class ClientEngine {
     call.attempt++;
     call.unacked++;
     call.lastSentAt = now;
-    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
+    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
     if (call.receivingReply) {
       // The reply is arriving in fragments and stalled: ask for the missing ones.
       this.replies.stalled(call, header.attempt);
     } else if (call.out === undefined) {
       const remaining = Math.max(1, Math.ceil(call.deadlineAt - now));
-      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id)), call.peer);
+      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id), call.incarnation), call.peer);
     } else {
       this.requests.transmit(call, call.out, header, now);
     }
@@ -358,8 +368,8 @@ export class ClientEngine {
   }
 
   private onReply(frame: Frame, from: PeerAddress, now: number): void {
-    const call = frame.session === this.session ? this.pending.get(frame.id) : undefined;
-    if (call === undefined) return this.drop('unknown-call', from);
+    const call = this.pending.get(frame.id);
+    if (call === undefined || call.session !== frame.session) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
@@ -369,7 +379,7 @@ export class ClientEngine {
       call.sampledAttempt = call.attempt;
       call.rtt.sample(now - call.lastSentAt);
     }
-    if (frame.type === FrameType.ACK) return this.onAcked(call, now);
+    if (frame.type === FrameType.ACK) return this.onAcked(call, frame.body, now);
     if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
     if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
@@ -411,7 +421,12 @@ export class ClientEngine {
     this.send(encodeFrame({ ...frame, flags: 0, type: FrameType.VALIDATE_ECHO }, frame.body), call.peer);
   }
 
-  private onAcked(call: PendingCall, now: number): void {
+  private onAcked(call: PendingCall, body: Uint8Array, now: number): void {
+    // The server's incarnation (protocol.md §5.4); calls started from now on carry it.
+    if (body.length >= 4) {
+      const incarnation = bytesIO.readU32(body, 0);
+      if (incarnation !== 0) call.peerState.incarnation = incarnation;
+    }
     call.unacked = 0;
     if (call.out !== undefined && !call.out.complete) call.out.acknowledgeAll();
     if (!call.acked) {
@@ -476,9 +491,15 @@ export class ClientEngine {
     const e = body.value;
     if ((flags & Flag.REJECTED) !== 0 && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
     this.counters.errors++;
+    // The server no longer recognises this session's calls: new calls go in a new one.
+    if ((flags & Flag.SESSION_STALE) !== 0 && call.session === this.currentSession) this.renewSession();
+    // Refused as possibly run before a restart: the incarnation we knew may be
+    // an old one. Calls started from now on reached only this server (§6.3).
+    if ((flags & Flag.MAY_HAVE_RUN) !== 0 && call.peerState.incarnation === call.incarnation) call.peerState.incarnation = 0;
     const error = new RpcError(codeFromNumber(e.code), e.message, {
       remote: true,
       ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
+      ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : {}),
     });
     this.finish(call, { ok: false, error, detailsBytes: e.details });
   }
@@ -540,11 +561,19 @@ export class ClientEngine {
     return true;
   }
 
+  // Calls in flight keep their session; only new calls use the new one.
+  private renewSession(): void {
+    const old = this.currentSession;
+    do this.currentSession = randomSession(this.random);
+    while (this.currentSession === old);
+    this.counters.sessionsRenewed++;
+  }
+
   private sendCancel(call: PendingCall): void {
     if (call.attempt === 0) return;
     this.send(
       encodeFrame(
-        { type: FrameType.CANCEL, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id },
+        { type: FrameType.CANCEL, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id },
         new Uint8Array(0),
       ),
       call.peer,

@@ -54,6 +54,8 @@ export interface RpcErrorOptions {
   cause?: unknown;
   /** Server pushback: the peer asks not to be called again before this many ms. */
   retryAfterMs?: number;
+  /** The call's outcome is unknown: it was not run by the copy that failed, but an earlier copy may have run it. */
+  mayHaveRun?: boolean;
 }
 
 /**
@@ -69,6 +71,13 @@ export class RpcError extends Error {
   readonly remote: boolean;
   readonly details: unknown;
   readonly retryAfterMs: number | undefined;
+  /**
+   * True when the server refused the call because it cannot tell whether an
+   * earlier copy already ran it (its record was lost: evicted, forgotten, or
+   * a server restart; protocol.md §6.3). The outcome is unknown: the call may
+   * or may not have run, once. Always with code ABORTED.
+   */
+  readonly mayHaveRun: boolean;
   readonly [brand] = true;
 
   constructor(code: ErrorCode, message: string, options: RpcErrorOptions = {}) {
@@ -77,6 +86,7 @@ export class RpcError extends Error {
     this.remote = options.remote ?? false;
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
+    this.mayHaveRun = options.mayHaveRun ?? false;
   }
 
   /** True for any RpcError, including one made by another copy of this package. */

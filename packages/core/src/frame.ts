@@ -44,6 +44,17 @@ export const Flag = {
   ACK_REQUESTED: 0x04,
   /** On an ERROR: the server refused the call before running it; it is safe to send again. */
   REJECTED: 0x08,
+  /**
+   * On an ERROR: the server did not run this copy, but cannot tell whether an
+   * earlier copy of the call ran (protocol.md §6.3): the outcome is unknown.
+   */
+  MAY_HAVE_RUN: 0x10,
+  /**
+   * On an ERROR: the call's id is behind its session's low-water mark at the
+   * server, so the session can no longer be used; new calls go in a new
+   * session (protocol.md §6.3).
+   */
+  SESSION_STALE: 0x20,
 } as const;
 
 /** The fixed header fields of a frame. */

@@ -27,6 +27,11 @@ export class PeerState<C> {
   readonly rtt: RttEstimator;
   inFlight = 0;
   pausedUntil = -Infinity;
+  /**
+   * The server incarnation last heard from this address (an ACK's body,
+   * protocol.md §5.4), 0 if none: each new call carries it (§6.3).
+   */
+  incarnation = 0;
   private queue: C[] = [];
   private head = 0;
 

@@ -18,7 +18,6 @@ export class ReplyReceiver {
 
   constructor(
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
-    private readonly session: number,
     private readonly maxDatagramBytes: number,
     /** Largest reply accepted; all partial replies together hold at most max(one such reply, 129 MiB). */
     readonly maxMessageBytes: number,
@@ -70,7 +69,7 @@ export class ReplyReceiver {
   }
 
   private sendAck(call: PendingCall, attempt: number, flags: number, ack: FragmentAck, maxBytes: number): void {
-    const header = { type: FrameType.FRAGMENT_ACK, flags, attempt, session: this.session, id: call.id };
+    const header = { type: FrameType.FRAGMENT_ACK, flags, attempt, session: call.session, id: call.id };
     this.send(encodeFrame(header, encodeFragmentAck(ack, maxBytes)), call.peer);
   }
 }

@@ -55,7 +55,7 @@ export class ReplySender {
     for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
       // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
       // the client's next datagram re-arms the transfer.
-      if (this.gate.mayProbe(t.entry.peerKey, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+      if (this.gate.mayProbe(t.entry.peerKey, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
     }
   }
 
@@ -116,9 +116,9 @@ export class ReplySender {
     this.sendFragments(entry, stalled ? transfer.resend(now, 1) : transfer.nextToSend(now), now);
   }
 
-  /** Answers `frame` with an empty frame of `type` (ACK for a call in progress, PONG for a PING). */
-  sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, pk: string, now: number): void {
-    this.gate.transmit(encodeFrame(answerTo(frame, type), EMPTY), to, pk, now, frame);
+  /** Answers `frame` with a frame of `type` (ACK for a call in progress, PONG for a PING), empty unless `body` is given. */
+  sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, pk: string, now: number, body: Uint8Array = EMPTY): void {
+    this.gate.transmit(encodeFrame(answerTo(frame, type), body), to, pk, now, frame);
   }
 
   /** Acknowledges the fragments received so far of a request in fragments. */

@@ -50,7 +50,6 @@ export class RequestSender {
 
   constructor(
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
-    private readonly session: number,
     private readonly maxDatagramBytes: number,
     private readonly maxMessageBytes: number,
   ) {
@@ -66,9 +65,9 @@ export class RequestSender {
    * The body of a request that does not fit in one datagram (§3.3), or why
    * it cannot be sent: a group request is never fragmented (§6.6).
    */
-  encode(req: CallRequest, now: number, span: number, group: boolean): Uint8Array | RpcError {
+  encode(req: CallRequest, now: number, span: number, incarnation: number, group: boolean): Uint8Array | RpcError {
     if (group) return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
-    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span);
+    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span, incarnation);
     if (body.length > this.maxMessageBytes) {
       return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
     }
@@ -115,7 +114,7 @@ export class RequestSender {
 
   // Fragments carry the attempt of the call's latest transmission (§3.2).
   private header(call: PendingCall): FrameHeader {
-    return { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: this.session, id: call.id };
+    return { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
   }
 
   private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {

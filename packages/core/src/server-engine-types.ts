@@ -56,6 +56,25 @@ export interface ServerEngineOptions {
   sources?: Partial<SourceLimits>;
   /** Mints and checks address-validation tokens; without it, anti-amplification is off. */
   validator?: AddressValidator;
+  /**
+   * Uniform [0, 1) source the server incarnation is drawn from (protocol.md
+   * §6.3); inject a seeded one in tests. Default `Math.random`.
+   */
+  random?: () => number;
+  /**
+   * When this server started, on the engine's clock: for the start-up grace
+   * period of protocol.md §6.3. Default: when the first datagram arrives.
+   */
+  startedAt?: number;
+  /**
+   * How long after its start the server refuses (ABORTED, MAY_HAVE_RUN) a
+   * retransmission it has no record of from a client that knew no server
+   * incarnation when it started the call: such a call may have run on an
+   * earlier incarnation of this server (protocol.md §6.3). Default
+   * `maxDeadlineMs + graceMs`. 0 only for a server that is the first ever
+   * at its address and port (nothing can have run before it).
+   */
+  startupGraceMs?: number;
 }
 
 /** A handler's outcome, with the result already encoded. */
@@ -73,8 +92,14 @@ export interface ServerEngineStats {
   duplicatesInProgress: number;
   /** Retransmissions answered from the reply cache. */
   duplicatesReplayed: number;
-  /** Retransmissions refused because the reply may have been evicted (protocol.md §6.3). */
+  /**
+   * Retransmissions refused with ABORTED (MAY_HAVE_RUN) because an earlier
+   * copy may have run: the reply was evicted, the source's state lost, the
+   * copy is behind its session's mark, or it may predate a restart (protocol.md §6.3).
+   */
   duplicatesRefused: number;
+  /** Of those, the ones refused because they may predate this server incarnation (a restart, protocol.md §6.3). */
+  restartRefused: number;
   cancelled: number;
   /** Calls whose deadline passed while they were queued or running (their handler was aborted). */
   deadlineAborts: number;
@@ -102,7 +127,7 @@ export interface ServerEngineStats {
   /** Reply fragments resent by the server's own loss timer, and probes sent by its probe timer (protocol.md §7.3). */
   replyLossResends: number;
   replyProbes: number;
-  /** Source addresses validated by a token round trip. */
+  /** Token round trips that validated a session at its source address (again after each validation lifetime, protocol.md §8.2). */
   validations: number;
   /** Source addresses currently remembered. */
   sources: number;

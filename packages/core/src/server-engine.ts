@@ -2,13 +2,14 @@ import { AmplificationGate } from './amplification-gate.js';
 import { CallEntry, callKeyOf, CallState, DedupCache } from './dedup-cache.js';
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { decodeFragmentAck } from './fragment-ack.js';
-import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, NO_SPAN, splitBatch, bytesIO, type Frame } from './frame.js';
+import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, splitBatch, bytesIO, type Frame } from './frame.js';
 import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
 import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from './admission-queue.js';
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import type { SessionState } from './session-state.js';
+import { randomSession } from './message-ids.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
 import type {
   HandlerOutcome,
@@ -19,6 +20,9 @@ import type {
 } from './server-engine-types.js';
 
 export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
+
+/** In-flight spans at or above this (2^31) are not valid; 0xFFFFFFFF means "none" (protocol.md §5.1). */
+const MAX_VALID_SPAN = 0x8000_0000;
 
 /**
  * The server half of the protocol, free of I/O. It turns requests into
@@ -52,16 +56,30 @@ export class ServerEngine {
     deadlineAborts: 0,
     rejected: 0,
     reassemblyRefused: 0,
+    restartRefused: 0,
   };
   private readonly drops: DropCounts = {};
   // The transport hands the same PeerAddress object for the same address, so
   // remembering the last one saves building its string key per datagram.
   private lastFrom: PeerAddress | undefined;
   private lastPk = '';
+  /**
+   * This server's incarnation: random, non-zero, drawn at start. ACKs carry
+   * it, and a retransmission that may predate it is refused (protocol.md §6.3).
+   */
+  readonly incarnation: number;
+  /** The ACK body: the incarnation, big-endian (protocol.md §5.4). */
+  private readonly ackBody = new Uint8Array(4);
+  private startedAt: number | undefined;
+  private readonly startupGraceMs: number;
 
   constructor(options: ServerEngineOptions) {
     this.hooks = options.hooks;
+    this.incarnation = randomSession(options.random ?? Math.random);
+    bytesIO.writeU32(this.ackBody, 0, this.incarnation);
+    this.startedAt = options.startedAt;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
+    this.startupGraceMs = options.startupGraceMs ?? this.policy.maxDeadlineMs + this.policy.graceMs;
     this.cache = new DedupCache(this.policy, this.onEvict);
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
@@ -90,13 +108,15 @@ export class ServerEngine {
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
+    this.startedAt ??= now;
     let pk = this.lastPk;
     if (from !== this.lastFrom) {
       pk = this.lastPk = peerKey(from);
       this.lastFrom = from;
     }
-    if (!this.sources.admit(this.sources.get(pk, now), bytes.length, now)) return this.drop('rate-limited', from);
+    if (!this.sources.admit(this.sources.get(pk, now), now)) return this.drop('rate-limited', from);
     const decoded = parseFrame(bytes);
+    this.gate.received(pk, decoded, bytes.length, now);
     if (typeof decoded === 'string') return this.drop(decoded, from);
     if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, pk, now, meta);
     const frames = splitBatch(decoded.body);
@@ -202,6 +222,7 @@ export class ServerEngine {
       deadlineAborts: c.deadlineAborts,
       handlerOverruns: this.admission.overruns,
       rejected: c.rejected,
+      restartRefused: c.restartRefused,
       reassemblyRefused: c.reassemblyRefused,
       amplificationBlocked: this.gate.blocked,
       validations: this.gate.validations,
@@ -226,12 +247,14 @@ export class ServerEngine {
     const session = this.sources.session(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
+      // A span of 2^31 or more (0xFFFFFFFF: none given; the rest: invalid) says nothing.
       const span = bytesIO.readU32(frame.body, 4);
-      if (span !== NO_SPAN) session.advance((frame.id - span) >>> 0, this.release);
+      if (span < MAX_VALID_SPAN) session.advance((frame.id - span) >>> 0, this.release);
     }
+    session.noteId(frame.id);
     const known = this.cache.find(session, pk, frame.session, frame.id);
     if (known !== undefined) return this.onDuplicate(known, frame, now);
-    if (session.isStale(frame.id)) return this.drop('duplicate', from);
+    if (session.isStale(frame.id)) return this.onStale(frame, from, pk, now);
     if (frame.fragment === undefined) return this.startCall(frame, frame.body, from, pk, now, meta, session);
     // Fragments are reassembled under a string key; one datagram carries
     // ~1 KiB of the request, so its cost does not matter here.
@@ -286,15 +309,19 @@ export class ServerEngine {
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
     const evicted = !idempotent && owner.mayHaveBeenEvicted(frame.id);
     const stateLost = frame.attempt > 0 && !idempotent && now - owner.source.lostStateAt < this.policy.maxDeadlineMs + this.policy.graceMs;
-    if (evicted || stateLost) {
+    const restarted = frame.attempt > 0 && !idempotent && this.mayPredateMe(body.incarnation, now);
+    if (restarted) this.counters.restartRefused++;
+    if (evicted || stateLost || restarted) {
       // No entry, but the call may have run: its reply was evicted by the byte
       // cap (then even a network duplicate of the first copy is suspect), or
-      // this source's session state was lost and this is a retransmission.
+      // this source's session state was lost and this is a retransmission, or
+      // an earlier copy may have reached an earlier incarnation of this server.
       // Refuse rather than risk a second execution (protocol.md §6.3).
       this.counters.duplicatesRefused++;
       if (noReply) return this.drop('duplicate', from);
-      const message = 'the server could not tell whether this call already ran (its dedup state was evicted); not running it again';
-      return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0);
+      // Short: a refusal must fit the 3× limit of an unvalidated retransmission.
+      const message = evicted || stateLost ? 'may have run (the server lost its record); not run again' : 'may have run before a server restart; not run again';
+      return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
     }
     if (!this.admission.hasRoom) {
       // Refused before anything ran or was remembered: the client may send it again later.
@@ -327,6 +354,17 @@ export class ServerEngine {
     this.cache.armDeadline(entry);
   }
 
+  /**
+   * Whether a call whose copies carry `known` (the incarnation its client
+   * knew when it started the call, 0 for none) may have reached an earlier
+   * incarnation of this server (protocol.md §6.3): it knew another one, or
+   * it knew none and we started less than an entry lifetime ago.
+   */
+  private mayPredateMe(known: number, now: number): boolean {
+    if (known !== 0) return known !== this.incarnation;
+    return now - (this.startedAt ?? now) < this.startupGraceMs;
+  }
+
   // The byte cap pushed out a reply: its source's retransmissions are now ambiguous.
   private readonly onEvict = (entry: CallEntry): void => {
     entry.owner.noteEvicted(entry.id);
@@ -352,13 +390,26 @@ export class ServerEngine {
       case CallState.Queued:
       case CallState.Running:
         this.counters.duplicatesInProgress++;
-        return this.replies.sendEmpty(frame, FrameType.ACK, entry.peer, entry.peerKey, now);
+        return this.replies.sendEmpty(frame, FrameType.ACK, entry.peer, entry.peerKey, now, this.ackBody);
       case CallState.Done:
         this.counters.duplicatesReplayed++;
         return this.replies.resend(entry, now, frame);
       case CallState.Cancelled:
         return this.drop('cancelled-call', entry.peer);
     }
+  }
+
+  // A copy of a call the session's mark says the client has finished: late,
+  // so dropped. A retransmission of it, though, means the client is still
+  // waiting, so the mark is wrong (a forged or corrupted span): tell the client
+  // its session is unusable and that the call may have run (its entry may
+  // have been released by that mark) (protocol.md §6.3).
+  private onStale(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+    this.drop('duplicate', from);
+    if (frame.attempt === 0 || (frame.flags & Flag.NO_REPLY) !== 0 || (frame.fragment !== undefined && frame.fragment.index !== 0)) return;
+    this.counters.duplicatesRefused++;
+    const message = "behind this session's low-water mark; start a new session";
+    this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN | Flag.SESSION_STALE);
   }
 
   private onCancel(frame: Frame, pk: string, now: number): void {
@@ -395,7 +446,7 @@ export class ServerEngine {
   }
 
   private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    if (!this.gate.validate(frame.body, pk, now)) return this.drop('bad-token', from);
+    if (!this.gate.validate(frame.body, pk, frame.session, now)) return this.drop('bad-token', from);
     // Send what the limit held back for this call.
     const entry = this.lookup(frame, pk, now);
     if (entry?.state === CallState.Done) this.replies.resend(entry, now, frame);

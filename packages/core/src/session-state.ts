@@ -23,6 +23,13 @@ export function serialBefore(a: number, b: number): boolean {
  */
 export class SessionState {
   lowWater: number | undefined;
+  /**
+   * The highest id of this session's REQUESTs so far, moved forward by at
+   * most {@link MAX_ID_STEP} per datagram. The mark may not pass it by more
+   * than one, so no single datagram (a bit flip, a forgery) can move the
+   * mark past ids the server has not seen (protocol.md §6.3).
+   */
+  highestId: number | undefined;
   lastSeenAt: number;
   /** This session's calls the dedup cache still remembers, by id (it manages the map). */
   readonly calls = new Map<number, CallEntry>();
@@ -85,10 +92,24 @@ export class SessionState {
   }
 
   /**
-   * Raises the low-water mark to `lowWater` (never lowers it) and hands every
-   * finished entry below it to `forget`, oldest first.
+   * Records that a REQUEST with `id` arrived (after its span was applied).
+   * A jump of more than {@link MAX_ID_STEP} is not believed: one corrupted
+   * id must not open the way for the next datagram's mark.
+   */
+  noteId(id: number): void {
+    if (this.highestId === undefined) this.highestId = id;
+    else if (serialBefore(this.highestId, id) && ((id - this.highestId) >>> 0) <= MAX_ID_STEP) this.highestId = id;
+  }
+
+  /**
+   * Raises the low-water mark towards `lowWater` (never lowers it), but not
+   * beyond one past the highest id seen before (none seen: not at all), and
+   * hands every finished entry below the new mark to `forget`, oldest first.
    */
   advance(lowWater: number, forget: (entry: CallEntry) => void): void {
+    if (this.highestId === undefined) return;
+    const cap = (this.highestId + 1) >>> 0;
+    if (serialBefore(cap, lowWater)) lowWater = cap;
     if (this.lowWater !== undefined && !serialBefore(this.lowWater, lowWater)) return;
     this.lowWater = lowWater;
     for (let entry = this.doneHead; entry !== undefined && serialBefore(entry.id, lowWater); entry = this.doneHead) {
@@ -97,6 +118,15 @@ export class SessionState {
     }
   }
 }
+
+/**
+ * Largest forward step of a session's highest id that one REQUEST can make
+ * (protocol.md §6.3). A reference client has at most 1024 calls in flight and
+ * 4096 queued per server, so its ids advance in far smaller steps between two
+ * requests the server receives, unless more than this many of its calls in a
+ * row failed before any copy reached the server.
+ */
+export const MAX_ID_STEP = 65_536;
 
 /**
  * Sessions remembered per source address. A client instance is one session,

@@ -31,6 +31,13 @@ export interface SourceLimits {
    * addresses with one session each, or 12,900 with 16.
    */
   maxStateBytes: number;
+  /**
+   * How long a token echo validates its session at that address: 30 s, the
+   * token's own lifetime. After that the 3× limit applies again and the next
+   * large reply costs the client one more round trip, so a former client's
+   * address cannot be used for reflection (protocol.md §8.2).
+   */
+  validationLifetimeMs: number;
 }
 
 /**
@@ -52,15 +59,20 @@ export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
   amplificationFactor: 3,
   maxSources: 65_536,
   maxStateBytes: 64 * 1024 * 1024,
+  validationLifetimeMs: 30_000,
 });
 
 /** What is known about one source address. */
 export interface SourceState {
   tokens: number;
   refilledAt: number;
+  /** Bytes received from the address, except datagrams of its validated session (protocol.md §8.2). */
   bytesIn: number;
+  /** Bytes charged for frames sent to it, except frames of its validated session. */
   bytesOut: number;
-  validated: boolean;
+  /** The one session a token echo from this address validated (0: none), and until when. */
+  validSession: number;
+  validUntil: number;
   touchedAt: number;
   /** A datagram arrived since the last address-validation challenge: one more may go. */
   mayChallenge: boolean;
@@ -152,7 +164,8 @@ export class SourceTable {
         refilledAt: now,
         bytesIn: 0,
         bytesOut: 0,
-        validated: false,
+        validSession: 0,
+        validUntil: -Infinity,
         touchedAt: now,
         mayChallenge: false,
         lostStateAt: this.forgottenAt,
@@ -190,27 +203,51 @@ export class SourceTable {
     return true;
   }
 
-  /** Charges one received datagram; false when the source is over its rate. */
-  admit(s: SourceState, bytes: number, now: number): boolean {
+  /** Takes one received datagram's rate token; false when the source is over its rate. */
+  admit(s: SourceState, now: number): boolean {
     if (now > s.refilledAt) {
       s.tokens = Math.min(this.limits.rateBurst, s.tokens + ((now - s.refilledAt) / 1000) * this.limits.ratePerSecond);
       s.refilledAt = now;
     }
     if (s.tokens < 1) return false;
     s.tokens -= 1;
-    s.bytesIn += bytes;
     s.mayChallenge = true;
     return true;
   }
 
   /**
-   * Whether a frame of `bytes` may be sent to the source now; charges it if
-   * so. Each frame is charged {@link FRAMING_ALLOWANCE} more than its size,
-   * since coalescing may wrap it in a batch (header and length prefix).
+   * Whether `session` at this source is validated now: a token echo for it
+   * arrived within the validation lifetime (protocol.md §8.2). Validation is
+   * bound to the session, which a spoofer that does not see the traffic
+   * lacks, and to time, so captured datagrams replayed later earn nothing.
    */
-  allowSend(s: SourceState, bytes: number): boolean {
+  isValidated(s: SourceState, session: number, now: number): boolean {
+    return session !== 0 && session === s.validSession && now < s.validUntil;
+  }
+
+  /** Validates `session` at this source for the validation lifetime; the 3× account starts over. */
+  validate(s: SourceState, session: number, now: number): void {
+    s.validSession = session;
+    s.validUntil = now + this.limits.validationLifetimeMs;
+    s.bytesIn = 0;
+    s.bytesOut = 0;
+  }
+
+  /** Credits a received datagram of `session` (undefined: unknown) to the 3× account, unless that session is validated. */
+  received(s: SourceState, session: number | undefined, bytes: number, now: number): void {
+    if (session === undefined || !this.isValidated(s, session, now)) s.bytesIn += bytes;
+  }
+
+  /**
+   * Whether a frame of `bytes` for `session` may be sent to the source now;
+   * charges it if so. A validated session's frames pass uncharged. Others
+   * are charged {@link FRAMING_ALLOWANCE} more than their size, since
+   * coalescing may wrap them in a batch (header and length prefix).
+   */
+  allowSend(s: SourceState, session: number, bytes: number, now: number): boolean {
+    if (this.isValidated(s, session, now)) return true;
     const cost = bytes + FRAMING_ALLOWANCE;
-    if (!s.validated && s.bytesOut + cost > this.limits.amplificationFactor * s.bytesIn) return false;
+    if (s.bytesOut + cost > this.limits.amplificationFactor * s.bytesIn) return false;
     s.bytesOut += cost;
     return true;
   }

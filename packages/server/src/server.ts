@@ -65,6 +65,17 @@ export interface ServerOptions {
   /** Answer the built-in `udprpc.describe` method (default true). */
   introspection?: boolean;
   /**
+   * For this long after the server starts, a retransmission the server has
+   * no record of, from a client that had heard of no incarnation of this
+   * server when it started the call, is refused with ABORTED
+   * (`RpcError.mayHaveRun`): it may have run before a restart (protocol.md
+   * §6.3). Default `dedup.maxDeadlineMs + dedup.graceMs` (about 10 minutes).
+   * Set 0 only when no earlier server can have used this address and port.
+   */
+  startupGraceMs?: number;
+  /** Uniform [0, 1) source of the server incarnation (protocol.md §6.3); default `Math.random`. */
+  random?: () => number;
+  /**
    * Refuse (UNAUTHENTICATED) every request the transport did not
    * authenticate; see `implement(..., { requireAuth })` to do it per contract.
    */
@@ -143,6 +154,9 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       ...(options.reassembly === undefined ? {} : { reassembly: options.reassembly }),
       ...(options.sources === undefined ? {} : { sources: options.sources }),
       ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
+      ...(options.startupGraceMs === undefined ? {} : { startupGraceMs: options.startupGraceMs }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+      startedAt: (options.clock ?? systemClock).now(),
       hooks: {
         onCall: (call) => this.dispatch(call),
         onAbort: (call, reason) => {
@@ -207,6 +221,14 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.address = address;
     this.emit('listening', address);
     return address;
+  }
+
+  /**
+   * This server's incarnation: a random non-zero number drawn when it was
+   * created, sent in every ACK (protocol.md §5.4, §6.3).
+   */
+  get incarnation(): number {
+    return this.engine.incarnation;
   }
 
   /** The bound address, once listening. */

@@ -46,6 +46,9 @@ export function createServer(options: UdpServerOptions = {}): Server {
   const { host = '127.0.0.1', port = 0, transport, socket, ...rest } = options;
   return createCoreServer({
     codec: msgpackCodec,
+    // A port the kernel picks now had no earlier server whose calls could
+    // still be retransmitted to it: no start-up grace (protocol.md §6.3).
+    ...(transport === undefined && port === 0 ? { startupGraceMs: 0 } : {}),
     ...rest,
     transport: transport ?? createUdpTransport({ ...socket, host, port }),
   });
