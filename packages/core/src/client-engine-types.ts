@@ -80,6 +80,12 @@ export interface ClientEngineStats {
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
   requestProbes: number;
   inFlight: number;
+  /**
+   * The per-server window counters (§8.1), summed over servers: calls
+   * holding a window slot and calls waiting in a queue. They equal
+   * `inFlight` and `queued` for single-server calls, and are 0 once every call ended.
+   */
+  window: { inFlight: number; queued: number };
   drops: DropCounts;
   retryBudget: RetryBudgetState;
 }

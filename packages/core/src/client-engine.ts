@@ -290,8 +290,14 @@ export class ClientEngine {
   stats(): ClientEngineStats {
     let queued = 0;
     for (const call of this.pending.values()) if (call.queued) queued++;
+    const window = { inFlight: 0, queued: 0 };
+    for (const peer of this.peers.values()) {
+      window.inFlight += peer.inFlight;
+      window.queued += peer.queued;
+    }
     return {
       ...this.counters,
+      window,
       requestLossResends: this.requests.timers.lossResends,
       requestProbes: this.requests.timers.probes,
       inFlight: this.pending.size - queued,
@@ -362,6 +368,10 @@ export class ClientEngine {
     if (call === undefined) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
+    if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !this.isLiveRefusal(call, frame)) return this.drop('duplicate', from);
+    // A pushed-back call waits out the pause (§8.1): acks of the refused round
+    // must not make it send (a final reply, should a delayed copy have run, still ends it).
+    if (call.queued && (frame.type === FrameType.ACK || frame.type === FrameType.FRAGMENT_ACK)) return this.drop('duplicate', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times it, and only once — the reply that
     // follows an ACK echoes the same attempt but includes the handler's time.
@@ -483,15 +493,25 @@ export class ClientEngine {
     this.finish(call, { ok: false, error, detailsBytes: e.details });
   }
 
+  /**
+   * Whether a REJECTED refusal is to be acted on (§8.1): once per round of
+   * transmissions. A call already pushed back ignores further refusals (one
+   * per refused fragment, a network duplicate), and so does a call whose
+   * refusal names an attempt it never sent in this round. Acting twice would
+   * free its window slot twice and queue it twice.
+   */
+  private isLiveRefusal(call: PendingCall, frame: Frame): boolean {
+    return !call.queued && frame.attempt < call.attempt;
+  }
+
   private finish(call: PendingCall, outcome: CallOutcome): void {
     this.pending.delete(call.id);
     this.timers.delete(call);
     if (call.out !== undefined) call.out.stop();
     if (call.receivingReply) this.replies.discard(call);
-    if (!call.queued) {
-      call.peerState.inFlight--;
-      this.drain(call.peerState, this.lastNow);
-    }
+    if (call.queued) call.peerState.forget();
+    else call.peerState.inFlight--;
+    this.drain(call.peerState, this.lastNow);
     call.settle(outcome);
   }
 

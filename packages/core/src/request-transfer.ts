@@ -25,7 +25,8 @@ export class RequestTransfer extends TimedTransfer {
   }
 
   liveUntil(): number | undefined {
-    return this.call.out === this ? this.call.deadlineAt : undefined;
+    // A pushed-back call (queued, protocol.md §8.1) sends nothing until the pause ends.
+    return this.call.out === this && !this.call.queued ? this.call.deadlineAt : undefined;
   }
 }
 
