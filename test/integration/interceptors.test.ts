@@ -130,7 +130,7 @@ describe('interceptors', () => {
         expect(seen[0]).toEqual(['INTERNAL', false, 'interceptor bug', boom]);
         expect(seen[1]).toEqual(['INTERNAL', false, 'a string, not even an Error', 'a string, not even an Error']);
         // withdraw fails remotely: the server's RpcError passes through the interceptors untouched.
-        expect(seen[2]?.slice(0, 2)).toEqual(['FAILED_PRECONDITION', true]);
+        expect((seen[2] as unknown[]).slice(0, 2)).toEqual(['FAILED_PRECONDITION', true]);
         expect(rpc.server.stats().requests).toBe(1);
       });
 
