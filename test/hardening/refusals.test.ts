@@ -112,6 +112,11 @@ describe('a refusal is acted on once per round (issue 11.10)', () => {
     // Per refused round: 3 refusals (1 acted on) and 1 late ack, dropped.
     expect(client.stats()).toMatchObject({ calls: 1, responses: 1, pushbacks: 2, inFlight: 0, queued: 0, window: { inFlight: 0, queued: 0 }, drops: { duplicate: 6 } });
     expect(client.stats().requestProbes + client.stats().requestLossResends).toBe(0);
+    // Each round's request carries the deadline left when that round was sent
+    // (protocol.md §5.1), not the one of the first round: the server must not
+    // keep the call past the client's deadline.
+    const remaining = arrivals.filter((a) => a.frame.fragment!.index === 0).map((a) => new DataView(a.frame.body.buffer, a.frame.body.byteOffset).getUint32(0));
+    expect(remaining).toEqual(roundStarts.map((at) => 5000 - (at - 1)));
   });
 
   it('a call refused until its deadline fails with the remote RESOURCE_EXHAUSTED; later calls are sent at once', async () => {
