@@ -295,7 +295,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       const [peers] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
       if (!this.peersSet) this.router.endpoints.update(peers);
     } else {
-      const [peer] = await Promise.all([this.options.peer!, listening]);
+      const source = this.options.peer!;
+      const [peer] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
       this.peer = peer;
     }
     this.started = true;
