@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_UDP_PAYLOAD, RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { MAX_UDP_PAYLOAD, RpcError, type DatagramHandler, type PeerAddress, type Transport, type UnreachableHandler } from '@udprpc/core';
 import { openSealed, type PskAlgorithm } from './aead.js';
 import { KeyRing, type KeyMaterial } from './key-ring.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_REPLAY_WINDOW, ReplayTable } from './replay-window.js';
@@ -131,9 +131,9 @@ class PskTransportImpl implements PskTransport {
     this.sendKey = this.checkedSendKey(id);
   }
 
-  listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress> {
+  listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress> {
     this.onError = onError;
-    return this.inner.listen((bytes, from) => this.receive(bytes, from, onDatagram), onError);
+    return this.inner.listen((bytes, from) => this.receive(bytes, from, onDatagram), onError, onUnreachable);
   }
 
   send(bytes: Uint8Array, to: PeerAddress): void {

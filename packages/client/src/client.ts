@@ -285,6 +285,10 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.timer.update();
         },
         (error) => this.reportError(error),
+        (peer) => {
+          this.engine.unreachable(peer, this.clock.now());
+          this.timer.update();
+        },
       )
       .catch((error: unknown) => {
         this.listening = undefined;

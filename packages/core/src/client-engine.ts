@@ -25,7 +25,7 @@ import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy 
 import { defaultFlowLimits, type FlowLimits, type PeerState } from './peer-state.js';
 import { PeerTable } from './peer-table.js';
 import { TimerHeap } from './timer-heap.js';
-import { peerKey, type PeerAddress } from './transport.js';
+import { formatPeer, peerKey, type PeerAddress } from './transport.js';
 import type {
   CallOutcome,
   CallRequest,
@@ -198,6 +198,27 @@ export class ClientEngine {
     this.finish(call, { ok: false, error });
   }
 
+  /**
+   * The network reported that nothing listens at `peer` (an ICMP port
+   * unreachable; see {@link RetryPolicy.maxRefusals}). After that many in a
+   * row, with no reply from the peer in between, every call to it fails with
+   * UNAVAILABLE. No CANCEL is sent: there is nobody to tell.
+   */
+  unreachable(peer: PeerAddress, now: number): void {
+    this.lastNow = now;
+    const state = this.peers.get(peer);
+    if (state === undefined || ++state.refusals < this.policy.maxRefusals) return;
+    const refusals = state.refusals;
+    state.refusals = 0;
+    const message = `nothing is listening at udp://${formatPeer(peer)} (${refusals} refusals in a row: ICMP port unreachable)`;
+    for (const call of [...this.pending.values()]) {
+      if (call.peerState !== state || call.group !== undefined || this.pending.get(call.id) !== call) continue;
+      this.counters.timeouts++;
+      this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+      this.finish(call, { ok: false, error: new RpcError('UNAVAILABLE', message, { details: { refusals } }) });
+    }
+  }
+
   /** Cancels every call in flight (client shutdown). */
   cancelAll(now: number, error: RpcError): void {
     this.closing = true;
@@ -368,6 +389,7 @@ export class ClientEngine {
     if (call === undefined) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
+    call.peerState.refusals = 0; // a sign of life
     if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !this.isLiveRefusal(call, frame)) return this.drop('duplicate', from);
     // A pushed-back call waits out the pause (§8.1): acks of the refused round
     // must not make it send (a final reply, should a delayed copy have run, still ends it).

@@ -27,6 +27,8 @@ export class PeerState<C> {
   readonly rtt: RttEstimator;
   inFlight = 0;
   pausedUntil = -Infinity;
+  /** Refusals (ICMP port unreachable) since the last reply from this peer. */
+  refusals = 0;
   private queue: C[] = [];
   private head = 0;
   /** Calls waiting, not counting entries of calls that ended while queued (skipped when reached). */

@@ -159,7 +159,7 @@ function deferredUdpTransport(peer: () => Promise<PeerAddress>, socket: SocketOp
   let inner: Transport | undefined;
   let closed = false;
   return {
-    async listen(onDatagram, onError) {
+    async listen(onDatagram, onError, onUnreachable) {
       const { family } = await peer();
       if (closed) throw new RpcError('CANCELLED', 'transport closed');
       const udp = createUdpTransport({
@@ -167,7 +167,7 @@ function deferredUdpTransport(peer: () => Promise<PeerAddress>, socket: SocketOp
         ...(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' }),
       });
       inner = udp;
-      return udp.listen(onDatagram, onError);
+      return udp.listen(onDatagram, onError, onUnreachable);
     },
     send(bytes, to) {
       inner?.send(bytes, to);
