@@ -66,9 +66,9 @@ async function start(server: Parameters<typeof scriptedServer>[2]): Promise<{ cl
   return { clock, client, arrivals };
 }
 
-/** Which round (1, 2, …) the server is in: a new round starts with each first transmission (attempt 0) of fragment 0, or of an unfragmented request. */
+/** Which round (1, 2, …) the server is in: each round sends fragment 0 (or the unfragmented request) once; nothing is lost here. */
 function roundOf(arrivals: readonly Arrival[]): number {
-  return arrivals.filter((a) => a.frame.attempt === 0 && (a.frame.fragment?.index ?? 0) === 0).length;
+  return arrivals.filter((a) => (a.frame.fragment?.index ?? 0) === 0).length;
 }
 
 describe('a refusal is acted on once per round (issue 11.10)', () => {
@@ -80,11 +80,12 @@ describe('a refusal is acted on once per round (issue 11.10)', () => {
     expect(client.stats()).toMatchObject({ pushbacks: 1, inFlight: 0, queued: 1, window: { inFlight: 0, queued: 1 }, drops: { duplicate: 1 } });
     const [r] = await settleAll(clock, [call]);
     expect(r).toEqual({ status: 'fulfilled', value: 42 });
-    // One REQUEST per round, each sent when the previous pause ended (1 ms links).
+    // One REQUEST per round, each sent when the previous pause ended (1 ms
+    // links); attempt numbers go on across rounds (protocol.md §8.1).
     expect(arrivals.map((a) => [a.at, a.frame.attempt])).toEqual([
       [1, 0],
-      [2 + RETRY_AFTER_MS + 1, 0],
-      [2 * (2 + RETRY_AFTER_MS) + 1, 0],
+      [2 + RETRY_AFTER_MS + 1, 1],
+      [2 * (2 + RETRY_AFTER_MS) + 1, 2],
     ]);
     expect(client.stats()).toMatchObject({ calls: 1, responses: 1, pushbacks: 2, inFlight: 0, queued: 0, window: { inFlight: 0, queued: 0 }, drops: { duplicate: 2 } });
   });
@@ -117,6 +118,22 @@ describe('a refusal is acted on once per round (issue 11.10)', () => {
     // keep the call past the client's deadline.
     const remaining = arrivals.filter((a) => a.frame.fragment!.index === 0).map((a) => new DataView(a.frame.body.buffer, a.frame.body.byteOffset).getUint32(0));
     expect(remaining).toEqual(roundStarts.map((at) => 5000 - (at - 1)));
+  });
+
+  it('a copy of a refusal delayed past the pause is recognized by its attempt number and ignored: one pushback, not two', async () => {
+    // Round 1's refusal arrives at once, and again 60 ms later, while round 2
+    // (sent at 52 ms, attempt 1) is waiting for its reply (sent 20 ms after it arrived).
+    const { clock, client, arrivals } = await start((f, all) =>
+      roundOf(all) === 1 ? [{ bytes: rejected(f) }, { bytes: rejected(f), delayMs: 60 }] : [{ bytes: response(f, 5), delayMs: 20 }],
+    );
+    const [r] = await settleAll(clock, [client.stub(svc).put(new Uint8Array(1))]);
+    expect(r).toEqual({ status: 'fulfilled', value: 5 });
+    expect(arrivals.map((a) => [a.at, a.frame.attempt])).toEqual([
+      [1, 0],
+      [2 + RETRY_AFTER_MS + 1, 1],
+    ]);
+    expect(clock.now()).toBe(2 + RETRY_AFTER_MS + 1 + 20 + 1);
+    expect(client.stats()).toMatchObject({ pushbacks: 1, responses: 1, window: { inFlight: 0, queued: 0 }, drops: { duplicate: 1 } });
   });
 
   it('a call refused until its deadline fails with the remote RESOURCE_EXHAUSTED; later calls are sent at once', async () => {

@@ -103,8 +103,10 @@ export interface PendingCall extends Timed {
   readonly payload: Uint8Array;
   readonly deadlineAt: number;
   readonly settle: (outcome: CallOutcome) => void;
-  /** Transmissions so far (0 before the first). */
+  /** Transmissions so far (0 before the first), over all rounds. */
   attempt: number;
+  /** Transmissions before the current round: a pushback (REJECTED, §8.1) starts a new one. */
+  roundStart: number;
   /** Transmissions not yet acknowledged by an ACK. */
   unacked: number;
   lastSentAt: number;

@@ -136,6 +136,7 @@ export class ClientEngine {
       deadlineAt: req.deadlineAt,
       settle,
       attempt: 0,
+      roundStart: 0,
       unacked: 0,
       lastSentAt: now,
       backoffMs: rtt.rtoMs,
@@ -519,11 +520,13 @@ export class ClientEngine {
    * Whether a REJECTED refusal is to be acted on (§8.1): once per round of
    * transmissions. A call already pushed back ignores further refusals (one
    * per refused fragment, a network duplicate), and so does a call whose
-   * refusal names an attempt it never sent in this round. Acting twice would
+   * refusal echoes an attempt not sent in this round (a late copy of an
+   * earlier round's refusal). Acting twice would
    * free its window slot twice and queue it twice.
    */
   private isLiveRefusal(call: PendingCall, frame: Frame): boolean {
-    return !call.queued && frame.attempt < call.attempt;
+    // The attempt byte saturates at 255: beyond it, rounds cannot be told apart.
+    return !call.queued && frame.attempt >= Math.min(call.roundStart, 255) && frame.attempt < call.attempt;
   }
 
   private finish(call: PendingCall, outcome: CallOutcome): void {
@@ -567,8 +570,10 @@ export class ClientEngine {
     if (call.receivingReply) this.replies.discard(call);
     // Same id: should a delayed copy of the refused request still reach the
     // server and run, the resend is then a duplicate it answers from cache.
-    // The attempt count starts over: the server kept nothing of this call.
-    call.attempt = 0;
+    // Attempt numbers go on (a new round starts): a late or duplicated
+    // refusal echoes an attempt of the old round and is ignored, and a server
+    // that lost its state meanwhile sees a retransmission (§3.2, §6.3).
+    call.roundStart = call.attempt;
     call.unacked = 0;
     call.acked = false;
     call.receivingReply = false;

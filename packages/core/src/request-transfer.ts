@@ -84,7 +84,8 @@ export class RequestSender {
 
   /** One transmission of `call` (§7.2), the call's timer having fired or the call just started. */
   transmit(call: PendingCall, out: RequestTransfer, header: FrameHeader, now: number): void {
-    if (call.attempt === 1) {
+    const first = call.attempt === call.roundStart + 1;
+    if (first) {
       // A round's first transmission, maybe after waiting in the queue or out
       // a pushback, and before any fragment is framed: the remaining deadline
       // (§5.1, body offset 0) counts from now, or the server would keep the
@@ -96,7 +97,7 @@ export class RequestSender {
       this.send(out.frame(header, 0, true), call.peer);
     } else {
       // A retransmission round: only fragments older than an RTT count as lost.
-      this.sendFragments(call, header, call.attempt === 1 ? out.nextToSend(now) : out.resend(now, 1));
+      this.sendFragments(call, header, first ? out.nextToSend(now) : out.resend(now, 1));
     }
   }
 
