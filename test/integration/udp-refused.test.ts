@@ -67,8 +67,10 @@ describe('ClientEngine.unreachable: refusals in a row, reset by any reply', () =
     const e = new ClientEngine({ send: (bytes) => void sent.push(bytes), random: () => 0.5 });
     const outcomes = new Map<number, CallOutcome>();
     const call = (to: PeerAddress): number => {
-      const id = e.call({ peer: to, method: wire, payload: new Uint8Array(1), deadlineAt: 10_000 }, 0, (o) => outcomes.set(id, o));
-      if (typeof id !== 'number') throw id;
+      let id = -1;
+      const started = e.call({ peer: to, method: wire, payload: new Uint8Array(1), deadlineAt: 10_000 }, 0, (o) => outcomes.set(id, o));
+      if (typeof started !== 'number') throw started;
+      id = started;
       return id;
     };
     return { e, sent, outcomes, call };
