@@ -154,3 +154,67 @@ describe('a refusal is acted on once per round (issue 11.10)', () => {
     expect(client.stats()).toMatchObject({ inFlight: 0, queued: 0, window: { inFlight: 0, queued: 0 } });
   });
 });
+
+// The figure in docs/security.md ("Measured after the survival fixes", 11.10):
+// the REAL server refusing calls (admission) and request fragments
+// (reassembly) one by one, over a link that duplicates every datagram it
+// sends. Logged, and checked exactly.
+describe('refusals at scale (docs/security.md, 11.10)', () => {
+  const CALLS = 200;
+  it('200 calls from 4 clients at once, every server datagram duplicated: window and queue back to exactly 0, no call failed locally, none ran twice', async () => {
+    const clock = new VirtualClock();
+    const net = new SimNetwork({ clock, seed: 11, defaults: { delayMs: 1 } });
+    const { createServer } = await import('udprpc');
+    const serverEp = net.endpoint('server');
+    const server = createServer({ transport: serverEp, clock, admission: { maxRunning: 2, maxQueued: 0, retryAfterMs: 20 }, reassembly: { maxPeerMessages: 1 } });
+    const runs = new Map<number, number>();
+    const svc2 = defineContract('svc2', { put: method<{ tag: number; data: Uint8Array }, number>() });
+    server.implement(svc2, {
+      put: async ({ tag, data }) => {
+        runs.set(tag, (runs.get(tag) ?? 0) + 1);
+        await new Promise<void>((resolve) => clock.setTimer(5, resolve));
+        return data.length;
+      },
+    });
+    await server.listen();
+    closers.push(() => server.close());
+    const clients: Client[] = [];
+    for (let c = 0; c < 4; c++) {
+      const ep = net.endpoint(`client-${c}`);
+      net.setLink(serverEp, ep, { delayMs: 1, duplicate: 1 });
+      // Fragments of several uploads arrive interleaved, so the reassembly limit refuses some.
+      net.setLink(ep, serverEp, { delayMs: 1, reorder: 0.5, reorderDelayMs: 5 });
+      const client = createClient({ transport: ep, peer: serverEp.address, clock, random: createRandom(100 + c) });
+      closers.push(() => client.close());
+      clients.push(client);
+    }
+    let minWindow = 0;
+    const calls = clients.flatMap((client, c) =>
+      Array.from({ length: CALLS / 4 }, (_, i) => {
+        const tag = c * 1000 + i;
+        return client.stub(svc2).put({ tag, data: new Uint8Array(i % 2 === 0 ? 3000 : 10) }, { timeoutMs: 60_000 });
+      }),
+    );
+    const watch = (): void => {
+      for (const client of clients) minWindow = Math.min(minWindow, client.stats().window.inFlight);
+      if (settled < calls.length) clock.setTimer(2, watch);
+    };
+    let settled = 0;
+    for (const p of calls) p.then(() => settled++, () => settled++);
+    watch();
+    const results = await settleAll(clock, calls, { maxTimeMs: 120_000, maxSteps: 5_000_000 });
+    const failed = results.filter((r) => r.status === 'rejected').length;
+    const totals = clients.map((c) => c.stats()).reduce(
+      (t, s) => ({ pushbacks: t.pushbacks + s.pushbacks, duplicate: t.duplicate + (s.drops.duplicate ?? 0), window: t.window + s.window.inFlight + s.window.queued }),
+      { pushbacks: 0, duplicate: 0, window: 0 },
+    );
+    const ss = server.stats();
+    console.log(`11.10: ${calls.length} calls, ${failed} failed, server refusals ${ss.rejected} (admission) + ${ss.reassemblyRefused} (fragments), client pushbacks ${totals.pushbacks}, refusals ignored ${totals.duplicate}, lowest window in flight ${minWindow}, window after drain ${totals.window}, max handler runs per call ${Math.max(...runs.values())}`);
+    expect(failed).toBe(0);
+    expect(minWindow).toBe(0);
+    expect(totals.window).toBe(0);
+    expect(Math.max(...runs.values())).toBe(1);
+    expect(runs.size).toBe(CALLS);
+    expect(totals.pushbacks).toBeLessThanOrEqual(ss.rejected + ss.reassemblyRefused);
+  });
+});

@@ -170,7 +170,7 @@ describe('pushback under refusals (fast-check, issue 11.10)', () => {
           await run.server.close();
         },
       ),
-      { numRuns: 100 * RUNS, seed: SEED },
+      { numRuns: 300 * RUNS, seed: SEED },
     );
   });
 });
