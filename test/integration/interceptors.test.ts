@@ -110,6 +110,30 @@ describe('interceptors', () => {
         expect(rpc.server.stats().requests).toBe(0);
       });
 
+      // Issue 11.14: a plain Error from a client interceptor reached the caller unwrapped.
+      it('a client interceptor that throws or rejects with a plain Error fails the call with an RpcError INTERNAL carrying it as cause', async () => {
+        const probe = createProbe();
+        const boom = new Error('interceptor bug');
+        const sync: ClientInterceptor = (next) => (req) => {
+          if (req.method === 'add') throw boom;
+          return next(req);
+        };
+        const rejecting: ClientInterceptor = (next) => (req) => (req.method === 'echo' ? Promise.reject('a string, not even an Error') : next(req));
+        const afterNext: ClientInterceptor = (next) => async (req) => {
+          const value = await next(req);
+          if (req.method === 'withdraw') throw new TypeError(`cannot read ${String(value)}`);
+          return value;
+        };
+        const rpc = await start(probe, [], [sync, rejecting, afterNext]);
+        const outcomes = await rpc.settle<unknown>([rpc.stub.add({ a: 1, b: 2 }), rpc.stub.echo('x'), rpc.stub.withdraw({ amount: 1 })]);
+        const seen = outcomes.map((o) => (o.status === 'rejected' && RpcError.is(o.reason) ? [o.reason.code, o.reason.remote, o.reason.message, o.reason.cause] : o));
+        expect(seen[0]).toEqual(['INTERNAL', false, 'interceptor bug', boom]);
+        expect(seen[1]).toEqual(['INTERNAL', false, 'a string, not even an Error', 'a string, not even an Error']);
+        // withdraw fails remotely: the server's RpcError passes through the interceptors untouched.
+        expect((seen[2] as unknown[]).slice(0, 2)).toEqual(['FAILED_PRECONDITION', true]);
+        expect(rpc.server.stats().requests).toBe(1);
+      });
+
       it('a server interceptor may refuse with PERMISSION_DENIED before the handler, or answer itself', async () => {
         const probe = createProbe();
         const { log } = probe;

@@ -48,6 +48,7 @@ export {
   parseSealedHeader,
   sealDatagram,
   openDatagram,
+  receiverBinding,
   type PskDropReason,
   type SealedHeader,
   type SealOptions,

@@ -1,15 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_UDP_PAYLOAD, RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
-import { openSealed, type PskAlgorithm } from './aead.js';
+import { networkInterfaces } from 'node:os';
+import { formatPeer, MAX_UDP_PAYLOAD, RpcError, type DatagramHandler, type PeerAddress, type Transport, type UnreachableHandler } from '@udprpc/core';
+import type { PskAlgorithm } from './aead.js';
 import { KeyRing, type KeyMaterial } from './key-ring.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_REPLAY_WINDOW, ReplayTable } from './replay-window.js';
-import { PLAINTEXT, ReplyKeys } from './reply-keys.js';
+import { carriesClientFrames, PLAINTEXT, ReplyKeys } from './reply-keys.js';
 import {
   isSealed,
   MAX_COUNTER,
   MAX_SEAL_OVERHEAD_BYTES,
+  openWithKey,
   parseSealedHeader,
   PSK_DROP_REASONS,
+  receiverBinding,
   sealWithKey,
   type PskDropReason,
 } from './wire.js';
@@ -34,6 +37,16 @@ export interface PskTransportOptions {
   algorithm?: PskAlgorithm;
   /** Called for every dropped datagram, after it is counted. */
   onDrop?: (reason: PskDropReason, from: PeerAddress) => void;
+  /**
+   * A server's names, as its clients send to it: `host:port`, IPv6 in
+   * brackets (`192.0.2.1:4000`, `[2001:db8::1]:4000`). Requests are bound to
+   * the server they were sealed for (security.md §5.6): one sealed for
+   * another server, even one with the same key, does not open here. Default:
+   * the address the transport is bound to; for a wildcard address (`0.0.0.0`,
+   * `::`), every address of this host's interfaces with the bound port. Set it
+   * when clients reach the server at another address (NAT, a load balancer).
+   */
+  serverNames?: readonly string[];
 }
 
 /** Counters of a {@link PskTransport}. */
@@ -93,6 +106,11 @@ class PskTransportImpl implements PskTransport {
   private counter: bigint;
   private onError: ((error: Error) => void) | undefined;
   private closed = false;
+  /** Set once this transport sent a request: it is a client, and what it receives is bound `from` its server. */
+  private isClient = false;
+  /** A server's names (security.md §5.6), each with its binding; known once `listen` resolved. */
+  private serverBindings: { name: string; binding: Uint8Array }[] | undefined;
+  private readonly serverNames: readonly string[] | undefined;
   private readonly counts = {
     sealed: 0,
     opened: 0,
@@ -117,6 +135,10 @@ class PskTransportImpl implements PskTransport {
     this.replay = new ReplayTable(options.replayWindow ?? DEFAULT_REPLAY_WINDOW, maxSenders);
     this.replyKeys = new ReplyKeys(maxSenders);
     this.onDrop = options.onDrop;
+    this.serverNames = options.serverNames;
+    if (this.serverNames !== undefined && (this.serverNames.length === 0 || this.serverNames.some((n) => typeof n !== 'string' || n.length === 0))) {
+      throw new TypeError('serverNames must be a non-empty list of host:port strings');
+    }
     this.maxDatagramBytes = Math.max(0, (inner.maxDatagramBytes ?? MAX_UDP_PAYLOAD) - MAX_SEAL_OVERHEAD_BYTES);
     const seed = randomBytes(12);
     this.prefix = seed.readUInt32BE(0);
@@ -131,9 +153,11 @@ class PskTransportImpl implements PskTransport {
     this.sendKey = this.checkedSendKey(id);
   }
 
-  listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress> {
+  async listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress> {
     this.onError = onError;
-    return this.inner.listen((bytes, from) => this.receive(bytes, from, onDatagram), onError);
+    const local = await this.inner.listen((bytes, from) => this.receive(bytes, from, onDatagram), onError, onUnreachable);
+    this.serverBindings = (this.serverNames ?? namesOf(local)).map((name) => ({ name, binding: receiverBinding('to', name) }));
+    return local;
   }
 
   send(bytes: Uint8Array, to: PeerAddress): void {
@@ -143,7 +167,12 @@ class PskTransportImpl implements PskTransport {
       this.counts.plaintextSent++;
       return this.inner.send(bytes, to);
     }
-    const key = (choice === undefined ? undefined : this.keys.lookup(choice)) ?? this.keys.lookup(this.sendKey);
+    const request = choice === undefined && carriesClientFrames(bytes);
+    if (request) this.isClient = true;
+    const key = (choice === undefined ? undefined : this.keys.lookup(choice.keyId)) ?? this.keys.lookup(this.sendKey);
+    // A request is bound to the server it goes to; anything else comes from
+    // this server, under the name its client used (security.md §5.6).
+    const binding = request ? receiverBinding('to', formatPeer(to)) : receiverBinding('from', choice?.server ?? this.serverBindings?.[0]?.name ?? '');
     if (key === undefined) {
       return this.sendFailed(new RpcError('FAILED_PRECONDITION', `cannot seal: send key ${JSON.stringify(this.sendKey)} is no longer in the key ring`));
     }
@@ -152,7 +181,7 @@ class PskTransportImpl implements PskTransport {
     }
     let sealed: Uint8Array;
     try {
-      sealed = sealWithKey(bytes, key, this.algorithm, this.prefix, this.counter++);
+      sealed = sealWithKey(bytes, key, this.algorithm, this.prefix, this.counter++, binding);
     } catch (error) {
       return this.sendFailed(new RpcError('INTERNAL', 'cannot seal the datagram', { cause: error }));
     }
@@ -192,11 +221,25 @@ class PskTransportImpl implements PskTransport {
     if (key === undefined) return this.drop('unknown-key', from);
     // Cheap check first; the window only moves once the datagram authenticated.
     if (!this.replay.check(h.keyId, h.prefix, h.counter)) return this.drop('replay', from);
-    const plaintext = openSealed(h.algorithm, key.aeadKey(h.algorithm), h.nonce, h.aad, h.sealed);
+    // Bound to its receiver (security.md §5.6): a client opens what comes
+    // `from` the server it called; a server what was sealed `to` one of its names.
+    let plaintext: Uint8Array | undefined;
+    let server = '';
+    if (this.isClient) {
+      plaintext = openWithKey(h, key, receiverBinding('from', formatPeer(from)));
+    } else {
+      for (const candidate of this.serverBindings ?? []) {
+        plaintext = openWithKey(h, key, candidate.binding);
+        if (plaintext !== undefined) {
+          server = candidate.name;
+          break;
+        }
+      }
+    }
     if (plaintext === undefined) return this.drop('bad-tag', from);
     this.replay.accept(h.keyId, h.prefix, h.counter);
     this.counts.opened++;
-    this.replyKeys.noteReceived(plaintext, from, h.keyId);
+    this.replyKeys.noteReceived(plaintext, from, { keyId: h.keyId, server });
     deliver(plaintext, from, { authenticatedAs: h.keyId });
   }
 
@@ -219,6 +262,25 @@ class PskTransportImpl implements PskTransport {
     if (!this.keys.has(id)) throw new TypeError(`send key ${JSON.stringify(id)} is not in the key ring`);
     return id;
   }
+}
+
+/**
+ * The names a server bound to `local` is reached at: that address, or for a
+ * wildcard address every address of this host's interfaces (IPv4 only for
+ * `0.0.0.0`), each with the bound port.
+ */
+function namesOf(local: PeerAddress): string[] {
+  if (local.address !== '0.0.0.0' && local.address !== '::') return [formatPeer(local)];
+  const names: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const i of list ?? []) {
+      if (local.address === '0.0.0.0' && i.family !== 'IPv4') continue;
+      // A link-local IPv6 address needs a zone to be reached; it is not a name clients use.
+      if (i.family === 'IPv6' && i.address.startsWith('fe80:')) continue;
+      names.push(formatPeer({ address: i.address, family: i.family === 'IPv6' ? 'IPv6' : 'IPv4', port: local.port }));
+    }
+  }
+  return names;
 }
 
 /**

@@ -10,8 +10,14 @@ import { LruMap } from './lru.js';
 /** Marks a (peer, session) whose requests arrived in plaintext. */
 export const PLAINTEXT = Symbol('plaintext');
 
-/** How to send one datagram: a key id, plaintext, or (undefined) the transport's send key. */
-export type ReplyChoice = string | typeof PLAINTEXT | undefined;
+/** A sealed client: the key its requests came with, and the server name they were bound to (security.md §5.6). */
+export interface SealedClient {
+  readonly keyId: string;
+  readonly server: string;
+}
+
+/** How to send one datagram: in kind to a sealed client, plaintext, or (undefined) with the transport's send key. */
+export type ReplyChoice = SealedClient | typeof PLAINTEXT | undefined;
 
 const MAGIC_0 = MAGIC >> 8;
 const MAGIC_1 = MAGIC & 0xff;
@@ -29,6 +35,11 @@ function framesOf(bytes: Uint8Array): Uint8Array[] {
   return entries.ok ? entries.value : [];
 }
 
+/** Whether a datagram carries frames only a client sends (it is a request, not a reply). */
+export function carriesClientFrames(datagram: Uint8Array): boolean {
+  return framesOf(datagram).some((frame) => CLIENT_FRAMES.has(frame[3]!));
+}
+
 function sessionKey(peer: PeerAddress, frame: Uint8Array): string {
   const session = ((frame[6]! << 24) | (frame[7]! << 16) | (frame[8]! << 8) | frame[9]!) >>> 0;
   return `${peerKey(peer)}|${session}`;
@@ -44,7 +55,7 @@ function sessionKey(peer: PeerAddress, frame: Uint8Array): string {
  * @internal
  */
 export class ReplyKeys {
-  private readonly sealed: LruMap<string, string>;
+  private readonly sealed: LruMap<string, SealedClient>;
   private readonly plaintext: LruMap<string, true>;
 
   constructor(capacity: number) {
@@ -58,16 +69,16 @@ export class ReplyKeys {
   }
 
   /**
-   * Notes how a received datagram arrived: sealed with `keyId`, or plaintext
-   * (`undefined`). Only client frames are noted, and plaintext only once the
-   * transport chose to accept it.
+   * Notes how a received datagram arrived: sealed (its key and the server
+   * name it was bound to), or plaintext (`undefined`). Only client frames
+   * are noted, and plaintext only once the transport chose to accept it.
    */
-  noteReceived(datagram: Uint8Array, from: PeerAddress, keyId: string | undefined): void {
+  noteReceived(datagram: Uint8Array, from: PeerAddress, sealed: SealedClient | undefined): void {
     for (const frame of framesOf(datagram)) {
       if (!CLIENT_FRAMES.has(frame[3]!)) continue;
       const key = sessionKey(from, frame);
-      if (keyId === undefined) this.plaintext.set(key, true);
-      else this.sealed.set(key, keyId);
+      if (sealed === undefined) this.plaintext.set(key, true);
+      else this.sealed.set(key, sealed);
     }
   }
 

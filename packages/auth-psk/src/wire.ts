@@ -111,6 +111,35 @@ export function parseSealedHeader(bytes: Uint8Array): Result<SealedHeader, PskDr
   });
 }
 
+const utf8 = new TextEncoder();
+const NO_BINDING = new Uint8Array(0);
+
+/**
+ * The receiver binding of a datagram (security.md §5.6): `to <server>` for
+ * what a client sends a server, `from <server>` for what a server sends back,
+ * `<server>` being the server's address as its clients send to it
+ * (`192.0.2.1:4000`, `[2001:db8::1]:4000`). It is not sent: both ends append
+ * it to the header to form the AEAD's associated data, so a datagram opens
+ * only at the server (and in the direction) it was sealed for.
+ */
+export function receiverBinding(direction: 'to' | 'from', server: string): Uint8Array {
+  return utf8.encode(`${direction} ${server}`);
+}
+
+/** The AEAD's associated data: the header, then the binding (if any). */
+function associatedData(header: Uint8Array, binding: Uint8Array): Uint8Array {
+  if (binding.length === 0) return header;
+  const aad = new Uint8Array(header.length + binding.length);
+  aad.set(header);
+  aad.set(binding, header.length);
+  return aad;
+}
+
+/** @internal Opens a parsed sealed datagram with `key` and `binding`; undefined if it does not authenticate. */
+export function openWithKey(h: SealedHeader, key: RingKey, binding: Uint8Array = NO_BINDING): Uint8Array | undefined {
+  return openSealed(h.algorithm, key.aeadKey(h.algorithm), h.nonce, associatedData(h.aad, binding), h.sealed);
+}
+
 /** @internal Seals `plaintext` with a ring key. `prefix` is a u32, `counter` a u64. */
 export function sealWithKey(
   plaintext: Uint8Array,
@@ -118,6 +147,7 @@ export function sealWithKey(
   algorithm: PskAlgorithm,
   prefix: number,
   counter: bigint,
+  binding: Uint8Array = NO_BINDING,
 ): Uint8Array {
   const idLength = key.idBytes.length;
   const headerLength = FIXED_BYTES + idLength + NONCE_BYTES;
@@ -131,8 +161,8 @@ export function sealWithKey(
   const view = new DataView(out.buffer);
   view.setUint32(FIXED_BYTES + idLength, prefix >>> 0);
   view.setBigUint64(FIXED_BYTES + idLength + 4, BigInt.asUintN(64, counter));
-  const aad = out.subarray(0, headerLength);
-  sealInto(algorithm, key.aeadKey(algorithm), aad.subarray(FIXED_BYTES + idLength), aad, plaintext, out, headerLength);
+  const header = out.subarray(0, headerLength);
+  sealInto(algorithm, key.aeadKey(algorithm), header.subarray(FIXED_BYTES + idLength), associatedData(header, binding), plaintext, out, headerLength);
   return out;
 }
 
@@ -146,6 +176,8 @@ export interface SealOptions {
   readonly prefix: number;
   /** Message counter, a u64; never reuse a (key, prefix, counter) triple. */
   readonly counter: bigint;
+  /** The receiver binding (§5.6, {@link receiverBinding}); none by default, as in the worked example of §5.5. */
+  readonly binding?: Uint8Array;
 }
 
 /**
@@ -156,22 +188,23 @@ export interface SealOptions {
 export function sealDatagram(plaintext: Uint8Array, options: SealOptions): Uint8Array {
   const key = options.keys.lookup(options.keyId);
   if (key === undefined) throw new TypeError(`no key ${JSON.stringify(options.keyId)} in the ring`);
-  return sealWithKey(plaintext, key, options.algorithm ?? 'chacha20-poly1305', options.prefix, options.counter);
+  return sealWithKey(plaintext, key, options.algorithm ?? 'chacha20-poly1305', options.prefix, options.counter, options.binding);
 }
 
 /**
- * Verifies and decrypts one sealed datagram with the named key from `keys`.
+ * Verifies and decrypts one sealed datagram with the named key from `keys`,
+ * and the receiver binding it was sealed with (§5.6; none by default).
  * Has no replay protection (that needs state; the transport keeps it).
  * Never throws: a datagram that does not open yields its drop reason.
  */
-export function openDatagram(bytes: Uint8Array, keys: KeyRing): Result<OpenedDatagram, PskDropReason> {
+export function openDatagram(bytes: Uint8Array, keys: KeyRing, binding: Uint8Array = NO_BINDING): Result<OpenedDatagram, PskDropReason> {
   if (!isSealed(bytes)) return err('plaintext');
   const header = parseSealedHeader(bytes);
   if (!header.ok) return header;
   const h = header.value;
   const key = keys.lookup(h.keyId);
   if (key === undefined) return err('unknown-key');
-  const plaintext = openSealed(h.algorithm, key.aeadKey(h.algorithm), h.nonce, h.aad, h.sealed);
+  const plaintext = openWithKey(h, key, binding);
   if (plaintext === undefined) return err('bad-tag');
   return ok({ plaintext, keyId: h.keyId, algorithm: h.algorithm, prefix: h.prefix, counter: h.counter });
 }

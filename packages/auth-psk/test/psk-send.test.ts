@@ -3,8 +3,21 @@
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, RpcError, type Transport } from '@udprpc/core';
 import { createLoopbackPair } from '@udprpc/testkit';
-import { createKeyRing, createPskTransport, isSealed, openDatagram, parseSealedHeader, type PskTransportOptions } from '@udprpc/auth-psk';
+import { createKeyRing, createPskTransport, isSealed, openDatagram, parseSealedHeader, receiverBinding, type KeyRing, type PskTransportOptions } from '@udprpc/auth-psk';
 import { CLIENT, harness, K1, K2, OTHER, request, response, scriptedInner, sealer, SERVER, type Delivered } from './support.js';
+import { formatPeer } from '@udprpc/core';
+
+// What the harness transport (a server at SERVER) sends is bound (security.md
+// §5.6) `from` SERVER when it replies, `to` its peer when it sends a request.
+const bindings = [receiverBinding('from', formatPeer(SERVER)), ...[SERVER, CLIENT, OTHER].map((p) => receiverBinding('to', formatPeer(p)))];
+function openSent(bytes: Uint8Array, keys: KeyRing): ReturnType<typeof openDatagram> {
+  let last = openDatagram(bytes, keys);
+  for (const binding of bindings) {
+    last = openDatagram(bytes, keys, binding);
+    if (last.ok) return last;
+  }
+  return last;
+}
 
 describe('PSK transport: sending', () => {
   it('seals with the send key, never repeating a nonce', async () => {
@@ -27,7 +40,7 @@ describe('PSK transport: sending', () => {
     h.psk.setSendKey('k2');
     expect(h.psk.sendKeyId).toBe('k2');
     h.psk.send(request(1), SERVER);
-    const opened = openDatagram(h.inner.sent[0]!.bytes, keys);
+    const opened = openSent(h.inner.sent[0]!.bytes, keys);
     expect(opened.ok && opened.value.keyId).toBe('k2');
   });
 
@@ -51,7 +64,7 @@ describe('PSK transport: sending', () => {
     h.psk.send(response(0xbbbb), CLIENT); // unknown (peer, session): the send key
     h.psk.send(request(0xbbbb), OTHER); // a request is never a reply: the send key
     const ids = h.inner.sent.map((s) => {
-      const o = openDatagram(s.bytes, keys);
+      const o = openSent(s.bytes, keys);
       return o.ok ? o.value.keyId : isSealed(s.bytes) ? 'sealed?' : 'plain';
     });
     expect(ids).toEqual(['k2', 'plain', 'k1', 'k1']);
@@ -75,10 +88,10 @@ describe('PSK transport: sending', () => {
     h.psk.send(encodeBatch([response(0xaaaa, 1), response(0xaaaa, 2)]), CLIENT);
     h.psk.send(encodeBatch([response(0xbbbb, 1)]), OTHER);
     h.psk.send(encodeBatch([request(0xaaaa, 3)]), CLIENT); // a batch of requests: the send key
-    const first = openDatagram(h.inner.sent[0]!.bytes, keys);
+    const first = openSent(h.inner.sent[0]!.bytes, keys);
     expect(first.ok && first.value.keyId).toBe('k2');
     expect(isSealed(h.inner.sent[1]!.bytes)).toBe(false);
-    const third = openDatagram(h.inner.sent[2]!.bytes, keys);
+    const third = openSent(h.inner.sent[2]!.bytes, keys);
     expect(third.ok && third.value.keyId).toBe('k1');
   });
 

@@ -9,6 +9,7 @@ import {
   MAX_SEAL_OVERHEAD_BYTES,
   openDatagram,
   parseSealedHeader,
+  receiverBinding,
   sealDatagram,
   sealOverheadBytes,
   type PskAlgorithm,
@@ -42,6 +43,25 @@ describe('sealed datagram layout (security.md §5)', () => {
     expect(toHex(sealed)).toBe(EXAMPLE_SEALED[algorithm].replace(/ /g, ''));
     const opened = openDatagram(sealed, keys);
     expect(opened).toEqual({ ok: true, value: { plaintext: EXAMPLE_PING, keyId: 'k1', algorithm, prefix: 0x0a0b0c0d, counter: 1n } });
+  });
+
+  // security.md §5.6: the same PING sealed to the server 192.0.2.1:4000 (its
+  // associated data ends with `to 192.0.2.1:4000`). Only the tag changes;
+  // checked against Python's `cryptography` when it was written.
+  const BOUND_TAG: Record<PskAlgorithm, string> = {
+    'chacha20-poly1305': '53 6b 3a 16 96 33 8a 4c c3 41 2e e8 5a e4 b4 ed',
+    'aes-256-gcm': '88 ac 0c 18 d5 e7 3d 7d ff ec f9 e6 ce 1d f2 ac',
+  };
+
+  it.each(ALGORITHMS)('matches the bound worked example, and opens only with its binding (%s)', (algorithm) => {
+    const binding = receiverBinding('to', '192.0.2.1:4000');
+    const sealed = sealDatagram(EXAMPLE_PING, { keys, keyId: 'k1', prefix: 0x0a0b0c0d, counter: 1n, algorithm, binding });
+    const unbound = EXAMPLE_SEALED[algorithm].replace(/ /g, '');
+    expect(toHex(sealed)).toBe(unbound.slice(0, -32) + BOUND_TAG[algorithm].replace(/ /g, ''));
+    expect(openDatagram(sealed, keys, binding).ok).toBe(true);
+    for (const other of [receiverBinding('to', '192.0.2.2:4000'), receiverBinding('to', '192.0.2.1:4001'), receiverBinding('from', '192.0.2.1:4000'), new Uint8Array(0)]) {
+      expect(openDatagram(sealed, keys, other)).toEqual({ ok: false, error: 'bad-tag' });
+    }
   });
 
   it('starts with uS, never with the plain ur magic, and adds 33 + key-id bytes', () => {

@@ -6,8 +6,12 @@ import type { RoutingOptions } from './routing-policy.js';
 export interface ClientOptions extends RoutingOptions {
   /** The datagram transport; the client binds it on first use. */
   transport: Transport;
-  /** The one server to call (or a promise of it, e.g. while a host name resolves). */
-  peer?: PeerAddress | Promise<PeerAddress>;
+  /**
+   * The one server to call, or a promise of it, or a function giving one
+   * (e.g. a host name lookup). A function is called on each connection
+   * attempt, so a failed lookup is tried again by the next call.
+   */
+  peer?: PeerAddress | Promise<PeerAddress> | (() => Promise<PeerAddress>);
   /**
    * Several servers offering the same service: calls are spread over them,
    * unhealthy ones are ejected, idempotent calls fail over and may be hedged

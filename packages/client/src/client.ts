@@ -105,7 +105,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       }, () => this.timer.update());
     }
     this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router);
-    this.invoke = composeClientInterceptors(options.interceptors ?? [], (req) => this.sender.send(req));
+    const interceptors = options.interceptors ?? [];
+    const onion = composeClientInterceptors(interceptors, (req) => this.sender.send(req));
+    // The innermost step fails only with RpcErrors; what an interceptor throws
+    // or rejects with is wrapped, so every failure a caller sees is one.
+    this.invoke = interceptors.length === 0 ? onion : (req) => guardInterceptors(onion, req);
   }
 
   /** Binds the transport and resolves the server address(es); calls do this on their own. */
@@ -281,6 +285,10 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.timer.update();
         },
         (error) => this.reportError(error),
+        (peer) => {
+          this.engine.unreachable(peer, this.clock.now());
+          this.timer.update();
+        },
       )
       .catch((error: unknown) => {
         this.listening = undefined;
@@ -291,7 +299,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       const [peers] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
       if (!this.peersSet) this.router.endpoints.update(peers);
     } else {
-      const [peer] = await Promise.all([this.options.peer!, listening]);
+      const source = this.options.peer!;
+      const [peer] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
       this.peer = peer;
     }
     this.started = true;
@@ -300,6 +309,23 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private reportError(error: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', RpcError.from(error, 'UNAVAILABLE'));
   }
+}
+
+/**
+ * Runs the interceptor onion, turning anything but an RpcError that it throws
+ * or rejects with into an RpcError INTERNAL with the original as `cause` (as
+ * the server does for a handler that throws a plain Error).
+ */
+function guardInterceptors(onion: ClientNext, req: ClientRequest): Promise<unknown> {
+  let result: Promise<unknown>;
+  try {
+    result = Promise.resolve(onion(req));
+  } catch (error) {
+    return Promise.reject(RpcError.from(error));
+  }
+  return result.catch((error: unknown) => {
+    throw RpcError.from(error);
+  });
 }
 
 /** Creates a client for one server (`peer`) or several (`peers`). */

@@ -82,6 +82,12 @@ export interface ClientEngineStats {
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
   requestProbes: number;
   inFlight: number;
+  /**
+   * The per-server window counters (§8.1), summed over servers: calls
+   * holding a window slot and calls waiting in a queue. They equal
+   * `inFlight` and `queued` for single-server calls, and are 0 once every call ended.
+   */
+  window: { inFlight: number; queued: number };
   drops: DropCounts;
   retryBudget: RetryBudgetState;
 }
@@ -107,8 +113,10 @@ export interface PendingCall extends Timed {
   readonly payload: Uint8Array;
   readonly deadlineAt: number;
   readonly settle: (outcome: CallOutcome) => void;
-  /** Transmissions so far (0 before the first). */
+  /** Transmissions so far (0 before the first), over all rounds. */
   attempt: number;
+  /** Transmissions before the current round: a pushback (REJECTED, §8.1) starts a new one. */
+  roundStart: number;
   /** Transmissions not yet acknowledged by an ACK. */
   unacked: number;
   lastSentAt: number;

@@ -26,7 +26,7 @@ import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy 
 import { defaultFlowLimits, type FlowLimits, type PeerState } from './peer-state.js';
 import { PeerTable } from './peer-table.js';
 import { TimerHeap } from './timer-heap.js';
-import { peerKey, type PeerAddress } from './transport.js';
+import { formatPeer, peerKey, type PeerAddress } from './transport.js';
 import type {
   CallOutcome,
   CallRequest,
@@ -146,6 +146,7 @@ export class ClientEngine {
       deadlineAt: req.deadlineAt,
       settle,
       attempt: 0,
+      roundStart: 0,
       unacked: 0,
       lastSentAt: now,
       backoffMs: rtt.rtoMs,
@@ -206,6 +207,27 @@ export class ClientEngine {
     this.counters.cancelled++;
     this.sendCancel(call);
     this.finish(call, { ok: false, error });
+  }
+
+  /**
+   * The network reported that nothing listens at `peer` (an ICMP port
+   * unreachable; see {@link RetryPolicy.maxRefusals}). After that many in a
+   * row, with no reply from the peer in between, every call to it fails with
+   * UNAVAILABLE. No CANCEL is sent: there is nobody to tell.
+   */
+  unreachable(peer: PeerAddress, now: number): void {
+    this.lastNow = now;
+    const state = this.peers.get(peer);
+    if (state === undefined || ++state.refusals < this.policy.maxRefusals) return;
+    const refusals = state.refusals;
+    state.refusals = 0;
+    const message = `nothing is listening at udp://${formatPeer(peer)} (${refusals} refusals in a row: ICMP port unreachable)`;
+    for (const call of [...this.pending.values()]) {
+      if (call.peerState !== state || call.group !== undefined || this.pending.get(call.id) !== call) continue;
+      this.counters.timeouts++;
+      this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
+      this.finish(call, { ok: false, error: new RpcError('UNAVAILABLE', message, { details: { refusals } }) });
+    }
   }
 
   /** Cancels every call in flight (client shutdown). */
@@ -300,8 +322,14 @@ export class ClientEngine {
   stats(): ClientEngineStats {
     let queued = 0;
     for (const call of this.pending.values()) if (call.queued) queued++;
+    const window = { inFlight: 0, queued: 0 };
+    for (const peer of this.peers.values()) {
+      window.inFlight += peer.inFlight;
+      window.queued += peer.queued;
+    }
     return {
       ...this.counters,
+      window,
       requestLossResends: this.requests.timers.lossResends,
       requestProbes: this.requests.timers.probes,
       inFlight: this.pending.size - queued,
@@ -372,6 +400,11 @@ export class ClientEngine {
     if (call === undefined || call.session !== frame.session) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
+    call.peerState.refusals = 0; // a sign of life
+    if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !this.isLiveRefusal(call, frame)) return this.drop('duplicate', from);
+    // A pushed-back call waits out the pause (§8.1): acks of the refused round
+    // must not make it send (a final reply, should a delayed copy have run, still ends it).
+    if (call.queued && (frame.type === FrameType.ACK || frame.type === FrameType.FRAGMENT_ACK)) return this.drop('duplicate', from);
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times it, and only once — the reply that
     // follows an ACK echoes the same attempt but includes the handler's time.
@@ -504,15 +537,27 @@ export class ClientEngine {
     this.finish(call, { ok: false, error, detailsBytes: e.details });
   }
 
+  /**
+   * Whether a REJECTED refusal is to be acted on (§8.1): once per round of
+   * transmissions. A call already pushed back ignores further refusals (one
+   * per refused fragment, a network duplicate), and so does a call whose
+   * refusal echoes an attempt not sent in this round (a late copy of an
+   * earlier round's refusal). Acting twice would
+   * free its window slot twice and queue it twice.
+   */
+  private isLiveRefusal(call: PendingCall, frame: Frame): boolean {
+    // The attempt byte saturates at 255: beyond it, rounds cannot be told apart.
+    return !call.queued && frame.attempt >= Math.min(call.roundStart, 255) && frame.attempt < call.attempt;
+  }
+
   private finish(call: PendingCall, outcome: CallOutcome): void {
     this.pending.delete(call.id);
     this.timers.delete(call);
     if (call.out !== undefined) call.out.stop();
     if (call.receivingReply) this.replies.discard(call);
-    if (!call.queued) {
-      call.peerState.inFlight--;
-      this.drain(call.peerState, this.lastNow);
-    }
+    if (call.queued) call.peerState.forget();
+    else call.peerState.inFlight--;
+    this.drain(call.peerState, this.lastNow);
     call.settle(outcome);
   }
 
@@ -546,8 +591,10 @@ export class ClientEngine {
     if (call.receivingReply) this.replies.discard(call);
     // Same id: should a delayed copy of the refused request still reach the
     // server and run, the resend is then a duplicate it answers from cache.
-    // The attempt count starts over: the server kept nothing of this call.
-    call.attempt = 0;
+    // Attempt numbers go on (a new round starts): a late or duplicated
+    // refusal echoes an attempt of the old round and is ignored, and a server
+    // that lost its state meanwhile sees a retransmission (§3.2, §6.3).
+    call.roundStart = call.attempt;
     call.unacked = 0;
     call.acked = false;
     call.receivingReply = false;

@@ -63,8 +63,48 @@ export function method<I = void, O = void>(options: MethodOptions = {}): MethodD
 const nameRule = /^[A-Za-z_][\w.-]*$/;
 
 /**
+ * Method names a contract may not use: a stub is a plain object with one
+ * property per method, so these would shadow what JavaScript itself looks
+ * up on any object. `then` makes the stub a thenable (`await stub` calls the
+ * method with the promise's resolvers and never settles), `toJSON` runs on
+ * `JSON.stringify`, `toString` / `valueOf` / `toLocaleString` on string and
+ * number conversion, and the rest are `Object.prototype` members that code
+ * (and `__proto__`, the prototype itself) expects to find there.
+ */
+export const RESERVED_METHOD_NAMES = Object.freeze([
+  'then',
+  'toJSON',
+  'constructor',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  '__proto__',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+] as const);
+
+/** A name in {@link RESERVED_METHOD_NAMES}. */
+export type ReservedMethodName = (typeof RESERVED_METHOD_NAMES)[number];
+
+const reserved: ReadonlySet<string> = new Set(RESERVED_METHOD_NAMES);
+
+/**
+ * Rejects, at compile time, a method map naming a method `then` or `toJSON`.
+ * The `Object.prototype` names cannot be told apart at the type level (every
+ * object type has them), so only the run-time check catches those.
+ */
+export type NoReservedNames<M> = { readonly [K in keyof M & ('then' | 'toJSON')]?: never };
+
+/**
  * Declares a service contract. The full wire name of each method is
- * `<service>.<method>` and must fit in 255 UTF-8 bytes.
+ * `<service>.<method>` and must fit in 255 UTF-8 bytes. Method names in
+ * {@link RESERVED_METHOD_NAMES} (`then`, `toJSON`, `constructor`, …) are
+ * refused: a TypeError here, and a compile error where the name is known.
  *
  * @example
  * export const calc = defineContract('calc', {
@@ -73,11 +113,14 @@ const nameRule = /^[A-Za-z_][\w.-]*$/;
  */
 export function defineContract<const Name extends string, const M extends MethodMap>(
   name: Name,
-  methods: M,
+  methods: M & NoReservedNames<M>,
 ): Contract<Name, M> {
   if (!nameRule.test(name)) throw new TypeError(`invalid service name ${JSON.stringify(name)}`);
   for (const key of Object.keys(methods)) {
     if (!nameRule.test(key) || key.includes('.')) throw new TypeError(`invalid method name ${JSON.stringify(key)}`);
+    if (reserved.has(key)) {
+      throw new TypeError(`method name ${JSON.stringify(key)} is reserved: a stub's ${key} would shadow what JavaScript looks up on every object (${RESERVED_METHOD_NAMES.join(', ')})`);
+    }
     if (new TextEncoder().encode(`${name}.${key}`).length > 255) {
       throw new TypeError(`method name ${name}.${key} is longer than 255 bytes`);
     }

@@ -37,7 +37,7 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './frame.js';
-export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta } from './transport.js';
+export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport.js';
 export { jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
@@ -45,6 +45,9 @@ export {
   defineContract,
   method,
   wireName,
+  RESERVED_METHOD_NAMES,
+  type ReservedMethodName,
+  type NoReservedNames,
   type Contract,
   type MethodDef,
   type MethodMap,

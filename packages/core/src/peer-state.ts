@@ -32,8 +32,12 @@ export class PeerState<C> {
    * protocol.md §5.4), 0 if none: each new call carries it (§6.3).
    */
   incarnation = 0;
+  /** Refusals (ICMP port unreachable) since the last reply from this peer. */
+  refusals = 0;
   private queue: C[] = [];
   private head = 0;
+  /** Calls waiting, not counting entries of calls that ended while queued (skipped when reached). */
+  private waiting = 0;
 
   constructor(
     policy: RetryPolicy,
@@ -44,7 +48,7 @@ export class PeerState<C> {
   }
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.waiting;
   }
 
   /** Whether a new call may be sent now. */
@@ -54,12 +58,19 @@ export class PeerState<C> {
 
   enqueue(call: C): void {
     this.queue.push(call);
+    this.waiting++;
   }
 
   /** Puts a call back at the front (it was pushed back by the server). */
   requeueFront(call: C): void {
     if (this.head > 0) this.queue[--this.head] = call;
     else this.queue.unshift(call);
+    this.waiting++;
+  }
+
+  /** A queued call ended before it was sent: it no longer counts; its entry is skipped when reached. */
+  forget(): void {
+    this.waiting--;
   }
 
   /** The first queued call for which `live` holds, skipping (and dropping) stale ones. */
@@ -73,8 +84,10 @@ export class PeerState<C> {
     return undefined;
   }
 
+  /** Takes the call {@link peek} returned off the queue (it is being sent). */
   shift(): void {
     this.head++;
+    this.waiting--;
     this.compact();
   }
 

@@ -37,6 +37,11 @@ export class PeerTable<C> {
     return peer;
   }
 
+  /** Every peer known. */
+  values(): IterableIterator<PeerState<C>> {
+    return this.peers.values();
+  }
+
   /** The peer at `address`, if known. */
   get(address: PeerAddress): PeerState<C> | undefined {
     return this.peers.get(peerKey(address));

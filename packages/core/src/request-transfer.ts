@@ -1,7 +1,7 @@
 import type { CallRequest, PendingCall } from './client-engine-types.js';
 import { RpcError } from './errors.js';
 import type { FragmentAck } from './fragment-ack.js';
-import { encodeRequestBody, FrameType, type FrameHeader } from './frame.js';
+import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from './frame.js';
 import { fragmentBytesFor } from './outgoing-transfer.js';
 import { TimedTransfer, TransferTimers } from './timed-transfer.js';
 import type { PeerAddress } from './transport.js';
@@ -25,7 +25,8 @@ export class RequestTransfer extends TimedTransfer {
   }
 
   liveUntil(): number | undefined {
-    return this.call.out === this ? this.call.deadlineAt : undefined;
+    // A pushed-back call (queued, protocol.md §8.1) sends nothing until the pause ends.
+    return this.call.out === this && !this.call.queued ? this.call.deadlineAt : undefined;
   }
 }
 
@@ -82,12 +83,20 @@ export class RequestSender {
 
   /** One transmission of `call` (§7.2), the call's timer having fired or the call just started. */
   transmit(call: PendingCall, out: RequestTransfer, header: FrameHeader, now: number): void {
+    const first = call.attempt === call.roundStart + 1;
+    if (first) {
+      // A round's first transmission, maybe after waiting in the queue or out
+      // a pushback, and before any fragment is framed: the remaining deadline
+      // (§5.1, body offset 0) counts from now, or the server would keep the
+      // call past the client's deadline.
+      bytesIO.writeU32(out.body, 0, Math.max(1, Math.ceil(call.deadlineAt - now)));
+    }
     if (out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.
       this.send(out.frame(header, 0, true), call.peer);
     } else {
       // A retransmission round: only fragments older than an RTT count as lost.
-      this.sendFragments(call, header, call.attempt === 1 ? out.nextToSend(now) : out.resend(now, 1));
+      this.sendFragments(call, header, first ? out.nextToSend(now) : out.resend(now, 1));
     }
   }
 

@@ -33,14 +33,25 @@ export interface DatagramMeta {
 export type DatagramHandler = (bytes: Uint8Array, from: PeerAddress, meta?: DatagramMeta) => void;
 
 /**
+ * Called when the network reports that nothing listens at `peer`: an ICMP
+ * port unreachable, which a connected UDP socket surfaces as ECONNREFUSED,
+ * once per datagram sent. A hint (ICMP is not authenticated), not proof.
+ */
+export type UnreachableHandler = (peer: PeerAddress) => void;
+
+/**
  * A datagram transport: the only thing the engine needs from the network.
  * Implementations: real UDP (`@udprpc/transport-udp`), the in-memory pair and
  * the simulated network (`@udprpc/testkit`). Sends are fire-and-forget, like
  * UDP itself: failures are reported through `onError`, never thrown.
  */
 export interface Transport {
-  /** Starts receiving; resolves with the local address once bound. */
-  listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress>;
+  /**
+   * Starts receiving; resolves with the local address once bound. A
+   * transport that can tell (a connected UDP socket) reports refusals to
+   * `onUnreachable`; wrappers pass it on.
+   */
+  listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress>;
   /** Queues one datagram for `to`. Must not throw. */
   send(bytes: Uint8Array, to: PeerAddress): void;
   /** Stops receiving and releases the socket. Idempotent. */

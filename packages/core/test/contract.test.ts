@@ -2,6 +2,7 @@ import {
   defineContract,
   method,
   wireName,
+  RESERVED_METHOD_NAMES,
   type AnyMethodDef,
   type Contract,
   type InputOf,
@@ -134,7 +135,7 @@ describe('defineContract', () => {
     for (const name of ['a', 'A', '_', 'calc', 'my_service', 'my-service', 'v2', 'com.example.calc', 'a.b-c_d9']) {
       expect(() => defineContract(name, { m: method() }), name).not.toThrow();
     }
-    for (const m of ['a', 'Add', '_private', 'get-user', 'x9', 'constructor', '__proto__']) {
+    for (const m of ['a', 'Add', '_private', 'get-user', 'x9', 'then_', 'Then', 'proto']) {
       expect(() => defineContract('svc', { [m]: method() }), m).not.toThrow();
     }
     expect(() => defineContract('svc', {})).not.toThrow();
@@ -159,6 +160,37 @@ describe('defineContract', () => {
     expect(() => defineContract(service, { ['m'.repeat(55)]: method() })).toThrow(/255 bytes/);
     expect(() => defineContract('s'.repeat(300), {})).not.toThrow(); // no method, no wire name
     expect(() => defineContract('s'.repeat(254), { m: method() })).toThrow(TypeError);
+  });
+});
+
+// Issue 11.15: a method named `then` made `await stub` hang (the stub became
+// a thenable) and left an unhandled rejection; the other reserved names
+// shadow what JavaScript looks up on every object.
+describe('defineContract: reserved method names', () => {
+  it('throws a TypeError at definition for each reserved name', () => {
+    expect(RESERVED_METHOD_NAMES).toEqual([
+      'then', 'toJSON', 'constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty',
+      'isPrototypeOf', 'propertyIsEnumerable', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
+    ]);
+    for (const name of RESERVED_METHOD_NAMES) {
+      // A computed key makes `__proto__` an own property, as JSON.parse or a loop would.
+      const methods = { [name]: method(), ok: method() } as Record<string, AnyMethodDef>;
+      expect(() => defineContract('svc', methods), name).toThrow(TypeError);
+      expect(() => defineContract('svc', methods), name).toThrow(`method name ${JSON.stringify(name)} is reserved`);
+    }
+  });
+
+  it('rejects a reserved name at compile time too', () => {
+    // @ts-expect-error `then` would make every stub of this contract a thenable
+    expect(() => defineContract('svc', { then: method() })).toThrow(TypeError);
+    // @ts-expect-error `toJSON` would run the method on JSON.stringify(stub)
+    expect(() => defineContract('svc', { get: method(), toJSON: method<void, string>() })).toThrow(TypeError);
+    // Object.prototype names are on every object type: only the run-time check sees them.
+    expect(() => defineContract('svc', { constructor: method() })).toThrow(TypeError);
+    // Names that only look alike stay allowed, and keep their types.
+    const c = defineContract('svc', { thenable: method<number, string>(), Then: method() });
+    expectTypeOf<InputOf<typeof c.methods.thenable>>().toEqualTypeOf<number>();
+    expectTypeOf<OutputOf<typeof c.methods.thenable>>().toEqualTypeOf<string>();
   });
 });
 

@@ -20,8 +20,10 @@ export interface UdpTransportStats {
   readonly sendDropsBadPeer: number;
   /** Sends that `socket.send` rejected, synchronously or in its callback (EMSGSIZE, ENETUNREACH, …). */
   readonly sendErrors: number;
-  /** ECONNREFUSED / ECONNRESET left by ICMP port-unreachable for an earlier datagram: counted, ignored. */
+  /** ECONNREFUSED / ECONNRESET left by ICMP port-unreachable for an earlier datagram, naming no peer (or nobody to tell): counted, ignored. */
   readonly icmpErrorsIgnored: number;
+  /** ECONNREFUSED on a connected socket: nothing listens at its peer; reported to `listen`'s `onUnreachable`. */
+  readonly refusalsReported: number;
   /** Received datagrams larger than `maxDatagramBytes`, dropped before the handler. */
   readonly receiveDropsOversize: number;
   /** Socket `'error'` events after binding (other than ICMP ones), reported through `onError`. */
@@ -47,6 +49,7 @@ export function zeroCounters(): UdpCounters {
     sendDropsBadPeer: 0,
     sendErrors: 0,
     icmpErrorsIgnored: 0,
+    refusalsReported: 0,
     receiveDropsOversize: 0,
     socketErrors: 0,
     handlerErrors: 0,

@@ -1,5 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type Result } from '@udprpc/core';
+import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type Result, type UnreachableHandler } from '@udprpc/core';
 import { errnoOf, icmpErrnos, rpcErrorFromErrno } from './errno.js';
 import { PeerCache } from './peer-cache.js';
 import { describeTarget, formatBindAddress, literalLookup, sendAddressFor } from './socket-address.js';
@@ -50,6 +50,7 @@ class UdpTransportImpl implements UdpTransport {
   private closing: Promise<void> | undefined;
   private onDatagram: DatagramHandler | undefined;
   private onError: ((error: Error) => void) | undefined;
+  private onUnreachable: UnreachableHandler | undefined;
 
   constructor(options: UdpTransportOptions) {
     this.options = resolveUdpOptions(options);
@@ -68,7 +69,7 @@ class UdpTransportImpl implements UdpTransport {
     return { ...this.counters, peerCacheEntries: this.peers.size };
   }
 
-  listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress> {
+  listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress> {
     if (!this.options.ok) return Promise.reject(this.options.error);
     if (this.state !== 'idle') {
       return Promise.reject(new RpcError('FAILED_PRECONDITION', `udp transport: listen called while ${this.state}`));
@@ -78,6 +79,7 @@ class UdpTransportImpl implements UdpTransport {
     this.state = 'binding';
     this.onDatagram = onDatagram;
     this.onError = onError;
+    this.onUnreachable = onUnreachable;
     return new Promise<PeerAddress>((resolve, reject) => {
       this.pending = { resolve, reject };
       let socket: Socket;
@@ -234,6 +236,7 @@ class UdpTransportImpl implements UdpTransport {
       this.state = 'idle';
       this.onDatagram = undefined;
       this.onError = undefined;
+      this.onUnreachable = undefined;
     }
     if (socket !== undefined) {
       try {
@@ -293,10 +296,7 @@ class UdpTransportImpl implements UdpTransport {
       return;
     }
     const errno = errnoOf(error);
-    if (errno !== undefined && icmpErrnos.has(errno)) {
-      this.counters.icmpErrorsIgnored++;
-      return;
-    }
+    if (errno !== undefined && icmpErrnos.has(errno)) return this.onIcmpError(errno);
     if (this.state === 'closing' || this.state === 'closed') {
       this.counters.sendDropsNotListening++; // cancelled by close: not news to anyone
       return;
@@ -305,6 +305,29 @@ class UdpTransportImpl implements UdpTransport {
     this.report(rpcErrorFromErrno(error, `send to ${describeTarget(error)}`));
   };
 
+  /**
+   * An ICMP error for an earlier datagram. On a connected socket it can only
+   * be about the one peer, and ECONNREFUSED means nothing listens there:
+   * reported to `onUnreachable` (counted as `refusalsReported`). Otherwise it
+   * names no peer and is counted and ignored.
+   */
+  private onIcmpError(errno: string): void {
+    const connected = this.connected;
+    const onUnreachable = this.onUnreachable;
+    if (errno !== 'ECONNREFUSED' || connected === undefined || onUnreachable === undefined || this.state !== 'listening') {
+      this.counters.icmpErrorsIgnored++;
+      return;
+    }
+    this.counters.refusalsReported++;
+    const peer = this.peers.get(connected.address, this.type === 'udp6' ? 'IPv6' : 'IPv4', connected.port);
+    try {
+      onUnreachable(peer);
+    } catch (e) {
+      this.counters.handlerErrors++;
+      this.report(RpcError.from(e, 'INTERNAL'));
+    }
+  }
+
   private readonly handleSocketError = (error: Error): void => {
     if (this.state === 'binding') {
       const o = this.options.ok ? this.options.value : undefined;
@@ -312,10 +335,7 @@ class UdpTransportImpl implements UdpTransport {
       return;
     }
     const errno = errnoOf(error);
-    if (errno !== undefined && icmpErrnos.has(errno)) {
-      this.counters.icmpErrorsIgnored++;
-      return;
-    }
+    if (errno !== undefined && icmpErrnos.has(errno)) return this.onIcmpError(errno);
     this.counters.socketErrors++;
     this.report(rpcErrorFromErrno(error, 'udp socket'));
   };

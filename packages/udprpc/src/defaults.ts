@@ -1,4 +1,3 @@
-import { lookup as lookupFirst } from 'node:dns/promises';
 import { createMultiClient } from './multi-client.js';
 import { DEFAULT_RESOLVE_INTERVAL_MS, systemLookup, type LookupAll } from './resolver.js';
 import {
@@ -56,7 +55,12 @@ export function createServer(options: UdpServerOptions = {}): Server {
 
 /** Options of {@link createClient}: where the server(s) are, plus everything {@link ClientOptions} takes. */
 export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'peer' | 'peers'> {
-  /** `udp://host:port`; IPv6 literals in brackets. Host names are resolved once, on first use, to their first address. */
+  /**
+   * `udp://host:port`; IPv6 literals in brackets. A host name is resolved on
+   * first use (not when the client is created) to its first address, with
+   * `lookup`; a failed lookup fails that call with UNAVAILABLE and is tried
+   * again by the next call. A successful one is kept for the client's life.
+   */
   url?: string;
   /**
    * Several `udp://host:port` endpoints of one service (docs/multi-endpoint.md).
@@ -67,7 +71,7 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
   urls?: readonly string[];
   /** Re-resolution period of the host names in `urls`, in ms (30 000); 0 resolves once. */
   resolveIntervalMs?: number;
-  /** Resolves a host name to all its addresses (default `dns.lookup(host, { all: true })`); inject for tests or custom discovery. */
+  /** Resolves a host name to all its addresses (default `dns.lookup(host, { all: true })`); inject for tests or custom discovery. With `url`, the first address is used. */
   lookup?: LookupAll;
   /** Instead of `url`: a transport and a peer on it (e.g. the testkit's simulated network). Also usable with `urls`. */
   transport?: Transport;
@@ -118,34 +122,55 @@ export function createClient(options: UdpClientOptions): Client {
       peer: { address: endpoint.host, family, port: endpoint.port },
     });
   }
-  const resolved = lookupFirst(endpoint.host).then(
-    (r) => ({ address: r.address, family: r.family === 6 ? 'IPv6' : 'IPv4', port: endpoint.port }) as const,
-    (e: unknown) => {
-      throw new RpcError('UNAVAILABLE', `could not resolve ${endpoint.host}`, { cause: e });
-    },
-  );
+  const resolve = lazyLookup(endpoint.host, endpoint.port, lookup ?? systemLookup);
   return createCoreClient({
     codec: msgpackCodec,
     ...rest,
-    transport: deferredUdpTransport(resolved, socket),
-    peer: resolved,
+    transport: deferredUdpTransport(resolve, socket),
+    peer: resolve,
   });
 }
 
+/**
+ * Resolves `host` when first asked, not before: a promise made at creation
+ * would reject unhandled if no call came in the same tick. The transport and
+ * the client share one lookup per connection attempt; a failure is forgotten,
+ * so the next call looks the name up again, and a success is kept.
+ */
+function lazyLookup(host: string, port: number, lookup: LookupAll): () => Promise<PeerAddress> {
+  let pending: Promise<PeerAddress> | undefined;
+  const once = async (): Promise<PeerAddress> => {
+    let records: Awaited<ReturnType<LookupAll>>;
+    try {
+      records = await lookup(host);
+    } catch (error) {
+      throw new RpcError('UNAVAILABLE', `could not resolve ${host}`, { cause: error });
+    }
+    const first = records[0];
+    if (first === undefined) throw new RpcError('UNAVAILABLE', `could not resolve ${host}: no A/AAAA records`);
+    return { address: first.address, family: first.family === 6 ? 'IPv6' : 'IPv4', port };
+  };
+  return () =>
+    (pending ??= once().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    }));
+}
+
 // A UDP transport of the family the host name resolves to, made on first listen.
-function deferredUdpTransport(peer: Promise<PeerAddress>, socket: SocketOptions | undefined): Transport {
+function deferredUdpTransport(peer: () => Promise<PeerAddress>, socket: SocketOptions | undefined): Transport {
   let inner: Transport | undefined;
   let closed = false;
   return {
-    async listen(onDatagram, onError) {
-      const { family } = await peer;
+    async listen(onDatagram, onError, onUnreachable) {
+      const { family } = await peer();
       if (closed) throw new RpcError('CANCELLED', 'transport closed');
       const udp = createUdpTransport({
         ...socket,
         ...(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' }),
       });
       inner = udp;
-      return udp.listen(onDatagram, onError);
+      return udp.listen(onDatagram, onError, onUnreachable);
     },
     send(bytes, to) {
       inner?.send(bytes, to);
