@@ -26,7 +26,8 @@ it('every call succeeds, and each increment is applied exactly once', async () =
         net.setLink(serverEp, clientEp, down);
 
         const counts = new Map<string, number>();
-        const server = createServer({ transport: serverEp, clock });
+        // The first server ever at this address: no start-up grace (docs/protocol.md §6.3).
+        const server = createServer({ transport: serverEp, clock, startupGraceMs: 0 });
         server.implement(counter, {
           incr: async ({ key }) => {
             counts.set(key, (counts.get(key) ?? 0) + 1);

@@ -30,6 +30,8 @@ async function startServer(transport: Transport, clock: Clock, executions: Map<s
   const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
   const engine: ServerEngine = new ServerEngine({
     send: (bytes, to) => transport.send(bytes, to),
+    // The first server ever at this simulated address: no start-up grace (protocol.md §6.3).
+    startupGraceMs: 0,
     hooks: {
       onCall(call) {
         // Calls are handles compared by identity; a string names the (session, id)
