@@ -66,9 +66,9 @@ describe('ClientEngine.unreachable: refusals in a row, reset by any reply', () =
     const sent: Uint8Array[] = [];
     const e = new ClientEngine({ send: (bytes) => void sent.push(bytes), random: () => 0.5 });
     const outcomes = new Map<number, CallOutcome>();
-    const call = (to: PeerAddress): number => {
+    const call = (to: PeerAddress, at = 0): number => {
       let id = -1;
-      const started = e.call({ peer: to, method: wire, payload: new Uint8Array(1), deadlineAt: 10_000 }, 0, (o) => outcomes.set(id, o));
+      const started = e.call({ peer: to, method: wire, payload: new Uint8Array(1), deadlineAt: 10_000 }, at, (o) => outcomes.set(id, o));
       if (typeof started !== 'number') throw started;
       id = started;
       return id;
@@ -109,6 +109,28 @@ describe('ClientEngine.unreachable: refusals in a row, reset by any reply', () =
     expect(outcomes.size).toBe(0);
     e.unreachable(peer, 6);
     expect([outcomes.get(waiting)?.ok, outcomes.get(answered)?.ok]).toEqual([false, false]);
+  });
+
+  it('says mayHaveRun only for calls sent before the refusals began to a server that had answered (a server that died mid-call)', () => {
+    const { e, outcomes, call } = engine();
+    const mayHaveRun = (id: number): boolean | undefined => {
+      const o = outcomes.get(id);
+      return o?.ok === false ? o.error.mayHaveRun : undefined;
+    };
+    // Nothing has ever answered: a refusal streak means nothing ran.
+    const never = call(peer);
+    e.unreachable(peer, 1);
+    e.unreachable(peer, 2);
+    e.unreachable(peer, 3);
+    expect(mayHaveRun(never)).toBe(false);
+    // The server answers (an ACK: it holds the call), then dies: the call it held may have run.
+    const held = call(peer);
+    e.receive(encodeFrame({ type: FrameType.ACK, flags: 0, attempt: 0, session: e.session, id: held }, new Uint8Array(0)), peer, 10);
+    e.unreachable(peer, 20);
+    const during = call(peer, 20.5); // sent after the refusals began, so it was refused too
+    e.unreachable(peer, 21);
+    e.unreachable(peer, 22);
+    expect([mayHaveRun(held), mayHaveRun(during)]).toEqual([true, false]);
   });
 
   it('a refusal from a server the client never called is ignored', () => {

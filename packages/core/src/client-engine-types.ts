@@ -120,6 +120,8 @@ export interface PendingCall extends Timed {
   /** Transmissions not yet acknowledged by an ACK. */
   unacked: number;
   lastSentAt: number;
+  /** When the call was first transmitted (Infinity before): an earlier copy may have been delivered. */
+  firstSentAt: number;
   /** Delay before the next retransmission, before jitter. */
   backoffMs: number;
   nextSendAt: number;

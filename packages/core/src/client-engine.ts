@@ -149,6 +149,7 @@ export class ClientEngine {
       roundStart: 0,
       unacked: 0,
       lastSentAt: now,
+      firstSentAt: Infinity,
       backoffMs: rtt.rtoMs,
       nextSendAt: now,
       acked: false,
@@ -218,7 +219,9 @@ export class ClientEngine {
   unreachable(peer: PeerAddress, now: number): void {
     this.lastNow = now;
     const state = this.peers.get(peer);
-    if (state === undefined || ++state.refusals < this.policy.maxRefusals) return;
+    if (state === undefined) return;
+    if (state.refusals++ === 0) state.refusingSince = now;
+    if (state.refusals < this.policy.maxRefusals) return;
     const refusals = state.refusals;
     state.refusals = 0;
     const message = `nothing is listening at udp://${formatPeer(peer)} (${refusals} refusals in a row: ICMP port unreachable)`;
@@ -226,7 +229,10 @@ export class ClientEngine {
       if (call.peerState !== state || call.group !== undefined || this.pending.get(call.id) !== call) continue;
       this.counters.timeouts++;
       this.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
-      this.finish(call, { ok: false, error: new RpcError('UNAVAILABLE', message, { details: { refusals } }) });
+      // A call sent before the refusals began, to a server that had answered,
+      // may have reached a process that has since died (a restart, §6.3).
+      const mayHaveRun = state.answered && call.firstSentAt < state.refusingSince;
+      this.finish(call, { ok: false, error: new RpcError('UNAVAILABLE', message, { details: { refusals }, mayHaveRun }) });
     }
   }
 
@@ -346,6 +352,7 @@ export class ClientEngine {
   }
 
   private transmit(call: PendingCall, now: number): void {
+    if (call.attempt === 0) call.firstSentAt = now;
     call.attempt++;
     call.unacked++;
     call.lastSentAt = now;
@@ -401,6 +408,7 @@ export class ClientEngine {
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
     if (call.peer.port !== from.port || call.peer.address !== from.address) return this.drop('wrong-peer', from);
     call.peerState.refusals = 0; // a sign of life
+    call.peerState.answered = true;
     if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !this.isLiveRefusal(call, frame)) return this.drop('duplicate', from);
     // A pushed-back call waits out the pause (§8.1): acks of the refused round
     // must not make it send (a final reply, should a delayed copy have run, still ends it).

@@ -34,6 +34,10 @@ export class PeerState<C> {
   incarnation = 0;
   /** Refusals (ICMP port unreachable) since the last reply from this peer. */
   refusals = 0;
+  /** When the current run of refusals began. */
+  refusingSince = -Infinity;
+  /** Whether any reply or ACK has come from this peer. */
+  answered = false;
   private queue: C[] = [];
   private head = 0;
   /** Calls waiting, not counting entries of calls that ended while queued (skipped when reached). */
