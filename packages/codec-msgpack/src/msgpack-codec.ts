@@ -1,4 +1,4 @@
-import { err, ok, type Codec, type Result } from '@udprpc/core';
+import { CodecId, err, ok, type Codec, type Result } from '@udprpc/core';
 import { Packr } from 'msgpackr';
 import { isWholeTokenRun } from './token-scan.js';
 
@@ -81,6 +81,7 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   });
 
   return {
+    id: CodecId.MSGPACK,
     name: 'msgpack',
     encode(value: unknown): Uint8Array {
       if (value === undefined) return new Uint8Array(0);

@@ -59,6 +59,8 @@ export class ClientEngine {
   private readonly hooks: ClientEngineHooks;
   readonly maxDatagramBytes: number;
   readonly maxMessageBytes: number;
+  /** Codec id of every request's payload (protocol.md §5.7). */
+  readonly codec: number;
   /** Replies in fragments: their reassembly and acknowledgements. */
   private readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
@@ -94,8 +96,9 @@ export class ClientEngine {
     this.flow = { ...defaultFlowLimits, ...options.flow };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
+    this.codec = options.codec ?? 0;
     this.replies = new ReplyReceiver(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
-    this.requests = new RequestSender(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes);
+    this.requests = new RequestSender(this.send, this.session, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
   }
 
   /**
@@ -179,6 +182,8 @@ export class ClientEngine {
       req.method,
       req.payload,
       NO_SPAN,
+      0,
+      this.codec,
     );
     this.counters.notifications++;
     this.send(frame, req.peer);
@@ -317,7 +322,7 @@ export class ClientEngine {
       this.replies.stalled(call, header.attempt);
     } else if (call.out === undefined) {
       const remaining = Math.max(1, Math.ceil(call.deadlineAt - now));
-      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id)), call.peer);
+      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id), 0, this.codec), call.peer);
     } else {
       this.requests.transmit(call, call.out, header, now);
     }

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { Code, RpcError, codeFromNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
+export { Code, RpcError, codeFromNumber, codeToNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
 export { ok, err, type Result } from './result.js';
 export {
   MAGIC,
@@ -38,7 +38,7 @@ export {
   type ErrorBody,
 } from './frame.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta } from './transport.js';
-export { jsonCodec, type Codec } from './codec.js';
+export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
 export {

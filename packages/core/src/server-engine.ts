@@ -303,6 +303,7 @@ export class ServerEngine {
       frame.attempt,
       owner,
       meta?.authenticatedAs,
+      body.codec,
     );
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
