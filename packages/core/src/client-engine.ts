@@ -1,6 +1,6 @@
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { codeFromNumber, RpcError } from './errors.js';
-import { decodeFragmentAck } from './fragment-ack.js';
+import { decodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import {
   decodeErrorBody,
   parseFrame,
@@ -236,9 +236,15 @@ export class ClientEngine {
       case FrameType.RESPONSE:
       case FrameType.ERROR:
       case FrameType.ACK:
-      case FrameType.FRAGMENT_ACK:
       case FrameType.VALIDATE:
         return this.onReply(frame, from, now);
+      case FrameType.FRAGMENT_ACK: {
+        // Body first: a bad ack counts as truncated or malformed whatever
+        // call it names, and never yields an RTT sample (protocol.md §11).
+        const ack = decodeFragmentAck(frame.body);
+        if (!ack.ok) return this.drop(ack.error, from);
+        return this.onReply(frame, from, now, ack.value);
+      }
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -362,7 +368,7 @@ export class ClientEngine {
     this.timers.set(call, Math.min(call.nextSendAt, call.deadlineAt));
   }
 
-  private onReply(frame: Frame, from: PeerAddress, now: number): void {
+  private onReply(frame: Frame, from: PeerAddress, now: number, ack?: FragmentAck): void {
     const call = frame.session === this.session ? this.pending.get(frame.id) : undefined;
     if (call === undefined) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
@@ -376,7 +382,7 @@ export class ClientEngine {
     }
     if (frame.type === FrameType.ACK) return this.onAcked(call, now);
     if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
-    if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
+    if (ack !== undefined) return this.onFragmentAck(call, ack, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
     this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
   }
@@ -427,12 +433,10 @@ export class ClientEngine {
   }
 
   // The server acknowledges fragments of our request.
-  private onFragmentAck(call: PendingCall, frame: Frame, now: number): void {
-    const ack = decodeFragmentAck(frame.body);
-    if (!ack.ok) return this.drop(ack.error, call.peer);
-    if (call.out === undefined || ack.value.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
+  private onFragmentAck(call: PendingCall, ack: FragmentAck, now: number): void {
+    if (call.out === undefined || ack.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
     // Progress (or the whole request delivered): the next timeout is one RTO away again.
-    if (!this.requests.onAck(call, call.out, ack.value, now)) return;
+    if (!this.requests.onAck(call, call.out, ack, now)) return;
     call.unacked = 0;
     call.backoffMs = call.rtt.rtoMs;
     this.schedule(call, now);

@@ -37,6 +37,7 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './frame.js';
+export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta } from './transport.js';
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
