@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, decodeRequestBody } from '@udprpc/core';
+import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { appendixA, appendixSizes, hex } from './appendix-a.js';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
@@ -33,5 +34,31 @@ describe('protocol.md Appendix A', () => {
     if (!body.ok) throw new Error(body.error);
     expect(body.value).toMatchObject({ deadlineMs: 5000, inFlightSpan: 0, incarnation: 0, codec: 1, method: 'calc.add' });
     expect(hex(body.value.payload)).toBe('82 a1 61 01 a1 62 02');
+  });
+});
+
+describe('protocol.md §5.7 examples', () => {
+  const section = doc.slice(doc.indexOf('### §5.7 Payload codecs'), doc.indexOf('## §6 '));
+  const flatSection = section.replace(/[`\s]+/g, ' ');
+
+  it('the MessagePack profile table shows what the codec writes and reads', () => {
+    const rows: [unknown, string][] = [
+      [{ a: 1, b: 2 }, '82 a1 61 01 a1 62 02'],
+      [Uint8Array.of(0, 1, 2), 'c4 03 00 01 02'],
+      [new Date(0), 'd6 ff 00 00 00 00'],
+      [new Map([[1, 'a']]), '81 01 a1 61'],
+      [2n ** 53n + 1n, 'd3 00 20 00 00 00 00 00 01'],
+    ];
+    for (const [value, bytes] of rows) {
+      expect(flatSection).toContain(` ${bytes} `);
+      expect(hex(msgpackCodec.encode(value))).toBe(bytes);
+      const back = msgpackCodec.decode(msgpackCodec.encode(value));
+      expect(back.ok && back.value).toStrictEqual(value);
+    }
+  });
+
+  it("the udprpc.describe example is the reply payload of server.json's describe exchange", () => {
+    const payload = hex(msgpackCodec.encode([{ service: 'calc', methods: [{ name: 'add', idempotent: false }] }]));
+    expect(flatSection).toContain(` ${payload} `);
   });
 });
