@@ -56,9 +56,9 @@ describe('frames.json: decoded by the real decoders', () => {
   const vectors = load<{ vectors: FrameVector[] }>('frames.json').vectors;
 
   it('covers every frame type and every decoder drop reason', () => {
-    const types = new Set(vectors.map((v) => v.decoded.type).filter(Boolean));
+    const types = new Set(vectors.map((v) => (v.decoded as Record<string, unknown>).type).filter(Boolean));
     expect([...types].sort()).toEqual(Object.keys(FrameType).sort());
-    const errors = new Set(vectors.map((v) => v.decoded.error).filter(Boolean));
+    const errors = new Set(vectors.map((v) => (v.decoded as Record<string, unknown>).error).filter(Boolean));
     expect([...errors].sort()).toEqual(['bad-magic', 'malformed', 'truncated', 'unknown-type', 'unsupported-version']);
   });
 
