@@ -131,6 +131,18 @@ describe('the receiver of a STALLED FRAGMENT_ACK (§3.2, §7.3)', () => {
     ]);
     expect(decodeFragmentAck(stalled).ok).toBe(true);
   });
+
+  it('but not the fragments sent within the last max(1 ms, SRTT): then only the lowest unacknowledged one goes again', () => {
+    const sent: Frame[] = [];
+    const calls: IncomingCall[] = [];
+    const engine = new ServerEngine({ send: (bytes) => sent.push(decoded(bytes)), maxDatagramBytes: 200, hooks: { onCall: (c) => calls.push(c) } });
+    engine.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id: 1 }, 5000, METHOD, new Uint8Array(0), 0, 0, 1), CLIENT, 0);
+    engine.respondOk(calls[0]!, new Uint8Array(1000), 0);
+    sent.length = 0;
+    const stalled = encodeFragmentAck({ ackedType: FrameType.RESPONSE, cumulative: 0, ranges: [] }, 1000);
+    engine.receive(encodeFrame({ type: FrameType.FRAGMENT_ACK, flags: Flag.ACK_REQUESTED, attempt: 1, session: 7, id: 1 }, stalled), CLIENT, 0.5);
+    expect(sent.map((f) => f.fragment?.index)).toEqual([0]);
+  });
 });
 
 describe('udprpc.describe replies are extensible (§5.7.3)', () => {
