@@ -42,79 +42,87 @@ function refusedKind(value: object): string | undefined {
  */
 export function profileValue(value: unknown, depth = 0): unknown {
   switch (typeof value) {
+    case 'object':
+      return value === null ? value : profileObjectLike(value, depth);
     case 'string':
       return wellFormed(value);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-    case 'undefined':
-      return value;
     case 'symbol':
       throw new TypeError('a symbol cannot be encoded');
     case 'function':
       throw new TypeError('a function cannot be encoded');
+    default:
+      return value; // number, boolean, bigint, undefined
   }
-  if (value === null || value instanceof Uint8Array || value instanceof Date) return value;
-  const object = value as object;
-  if (depth >= MAX_NESTING) throw new TypeError(`the value nests arrays and maps more than ${MAX_NESTING} levels deep (or is cyclic)`);
-  if (Array.isArray(object)) return profileArray(object as unknown[], depth + 1);
-  if (object instanceof Map) return profileMap(object as Map<unknown, unknown>, depth + 1);
+}
+
+// Numbers, booleans and undefined need no look: skip the call for them.
+function child(x: unknown, depth: number): unknown {
+  return typeof x === 'number' || typeof x === 'boolean' || x === undefined ? x : profileValue(x, depth);
+}
+
+function profileObjectLike(object: object, depth: number): unknown {
+  if (Array.isArray(object)) return enter(depth) && profileArray(object as unknown[], depth + 1);
+  const proto: unknown = Object.getPrototypeOf(object);
+  if (proto === Object.prototype || proto === null) return enter(depth) && profileObject(object as Record<string, unknown>, depth + 1);
+  if (object instanceof Uint8Array || object instanceof Date) return object;
+  if (object instanceof Map) return enter(depth) && profileMap(object as Map<unknown, unknown>, depth + 1);
   const refused = refusedKind(object);
   if (refused !== undefined) throw new TypeError(refused);
   // As msgpackr does: a class instance with toJSON is sent as what toJSON returns.
   const toJSON = (object as { toJSON?: unknown }).toJSON;
-  if (object.constructor !== Object && typeof toJSON === 'function') {
+  if (typeof toJSON === 'function') {
     const json: unknown = toJSON.call(object);
     if (json !== object) return profileValue(json, depth);
   }
-  return profileObject(object as Record<string, unknown>, depth + 1);
+  return enter(depth) && profileObject(object as Record<string, unknown>, depth + 1);
+}
+
+// One more level of arrays and maps: refused beyond MAX_NESTING (and so every cycle).
+function enter(depth: number): true {
+  if (depth >= MAX_NESTING) throw new TypeError(`the value nests arrays and maps more than ${MAX_NESTING} levels deep (or is cyclic)`);
+  return true;
 }
 
 function profileArray(array: unknown[], depth: number): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < array.length; i++) {
     const x = array[i];
-    const y = profileValue(x, depth);
+    const y = child(x, depth);
     if (y !== x) (out ??= array.slice())[i] = y;
   }
   return out ?? array;
 }
 
 function profileMap(map: Map<unknown, unknown>, depth: number): Map<unknown, unknown> {
-  let out: Map<unknown, unknown> | undefined;
-  let seen = 0;
+  let changed = false;
   for (const [k, x] of map) {
-    const k2 = profileValue(k, depth);
-    const y = profileValue(x, depth);
-    if (out === undefined && (k2 !== k || y !== x)) {
-      out = new Map();
-      let j = 0;
-      for (const [kk, xx] of map) {
-        if (j++ === seen) break;
-        out.set(kk, xx);
-      }
+    if (child(k, depth) !== k || child(x, depth) !== x) {
+      changed = true;
+      break;
     }
-    out?.set(k2, y);
-    seen++;
   }
-  return out ?? map;
+  if (!changed) return map;
+  // Rare (a lone surrogate somewhere): build the copy in a second pass.
+  const out = new Map<unknown, unknown>();
+  for (const [k, x] of map) out.set(child(k, depth), child(x, depth));
+  return out;
 }
 
-// Own enumerable string keys, as msgpackr writes them. A copy (rare: a lone
-// surrogate somewhere) has no prototype, so an own "__proto__" key stays a key.
+// Own enumerable string keys, as msgpackr writes them.
 function profileObject(object: Record<string, unknown>, depth: number): Record<string, unknown> {
-  const keys = Object.keys(object);
-  let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
+  let changed = false;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
     const x = object[key];
-    const y = profileValue(x, depth);
-    const k2 = wellFormed(key);
-    if (out === undefined && (y !== x || k2 !== key)) {
-      out = Object.create(null) as Record<string, unknown>;
-      for (let j = 0; j < i; j++) out[keys[j]!] = object[keys[j]!];
+    if (child(x, depth) !== x || wellFormed(key) !== key) {
+      changed = true;
+      break;
     }
-    if (out !== undefined) out[k2] = y;
   }
-  return out ?? object;
+  if (!changed) return object;
+  // Rare (a lone surrogate somewhere): build the copy in a second pass,
+  // without a prototype, so that an own "__proto__" key stays a key.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key in object) if (Object.hasOwn(object, key)) out[wellFormed(key)] = child(object[key], depth);
+  return out;
 }
