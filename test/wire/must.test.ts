@@ -112,6 +112,41 @@ describe('client transmissions (§3.2, §5.1, §7.2)', () => {
   });
 });
 
+describe('progress for the retry limit (§7.2)', () => {
+  it('a VALIDATE is echoed but is not progress: a server that only challenges still ends the call with UNAVAILABLE after maxAttempts', () => {
+    const sent: Frame[] = [];
+    const engine = new ClientEngine({ send: (bytes) => sent.push(decoded(bytes)), random: () => 0.5, codec: 1, retry: { maxAttempts: 4 } });
+    let outcome: string | undefined;
+    const id = engine.call({ peer: SERVER, method: METHOD, payload: Uint8Array.of(1), deadlineAt: 60_000 }, 0, (o) => (outcome = o.ok ? 'ok' : o.error.code));
+    if (typeof id !== 'number') throw id;
+    const token = new Uint8Array(20).fill(7);
+    for (let i = 0; i < 100 && outcome === undefined; i++) {
+      const last = sent.at(-1)!;
+      if (last.type === FrameType.REQUEST) engine.receive(encodeFrame({ type: FrameType.VALIDATE, flags: 0, attempt: last.attempt, session: engine.session, id }, token), SERVER, engine.nextTimerAt()! - 1);
+      engine.onTimer(engine.nextTimerAt()!);
+    }
+    expect(outcome).toBe('UNAVAILABLE');
+    expect(sent.map((f) => FrameType.REQUEST === f.type ? `REQUEST ${f.attempt}` : FrameType.VALIDATE_ECHO === f.type ? 'ECHO' : FrameType.CANCEL === f.type ? 'CANCEL' : f.type)).toEqual([
+      'REQUEST 0', 'ECHO', 'REQUEST 1', 'ECHO', 'REQUEST 2', 'ECHO', 'REQUEST 3', 'ECHO', 'CANCEL',
+    ]);
+  });
+
+  it('control: an ACK is progress, so the same schedule does not end the call', () => {
+    const sent: Frame[] = [];
+    const engine = new ClientEngine({ send: (bytes) => sent.push(decoded(bytes)), random: () => 0.5, codec: 1, retry: { maxAttempts: 4 } });
+    let outcome: string | undefined;
+    const id = engine.call({ peer: SERVER, method: METHOD, payload: Uint8Array.of(1), deadlineAt: 60_000 }, 0, (o) => (outcome = o.ok ? 'ok' : o.error.code));
+    if (typeof id !== 'number') throw id;
+    for (let i = 0; i < 8 && outcome === undefined; i++) {
+      const last = sent.at(-1)!;
+      if (last.type === FrameType.REQUEST) engine.receive(encodeFrame({ type: FrameType.ACK, flags: 0, attempt: last.attempt, session: engine.session, id }, new Uint8Array(0)), SERVER, engine.nextTimerAt()! - 1);
+      engine.onTimer(engine.nextTimerAt()!);
+    }
+    expect(outcome).toBeUndefined();
+    expect(sent.filter((f) => f.type === FrameType.REQUEST).length).toBe(9);
+  });
+});
+
 describe('the receiver of a STALLED FRAGMENT_ACK (§3.2, §7.3)', () => {
   it('presumes every fragment in flight lost and resends them, lowest first, the last with ACK_REQUESTED', () => {
     const sent: Frame[] = [];

@@ -156,6 +156,7 @@ export function serverExchanges(): ServerExchange[] {
     x('notification', 'A.6 runs the handler and sends nothing; a copy of it is a duplicate', at0(A['A.6']!, A['A.6']!), [], { duplicate: 1 }, 1),
     x('batch', 'A.7: both calls answered', at0(A['A.7']!), [A['A.4']!, response(7, 8)], {}, 2),
     x('codec-mismatch', 'A request naming codec 2 (JSON) at a msgpack server: UNIMPLEMENTED naming both, handler not run (§5.7)', at0(requestWith(7, 'calc.add', new TextEncoder().encode('{"a":1,"b":2}'), CodecId.JSON)), [error(12, "the request's payload codec is json; this server's codec is msgpack (id 1)")]),
+    x('codec-mismatch-notification', 'A notification naming codec 2: not run, and nothing sent (§5.7)', at0(requestWith(7, 'calc.add', new TextEncoder().encode('{"a":1,"b":2}'), CodecId.JSON, 5000, Flag.NO_REPLY)), []),
     x('codec-0', 'Codec id 0 is never valid: UNIMPLEMENTED', at0(requestWith(7, 'calc.add', ARG, 0)), [error(12, "the request's payload codec is none (0); this server's codec is msgpack (id 1)")]),
     x('codec-private', 'A private codec id (200) the server does not use: UNIMPLEMENTED', at0(requestWith(7, 'calc.add', ARG, 200)), [error(12, "the request's payload codec is private codec 200; this server's codec is msgpack (id 1)")]),
     x('unknown-method', 'A.5: NOT_FOUND', at0(requestWith(7, 'calc.mul', ARG, 1)), [A['A.5']!]),
