@@ -149,6 +149,9 @@ export function createMutator(rng: Rng, templates: readonly Uint8Array[]): () =>
         pick(rng, [0, 1, 50, 5000, 0xffffffff]),
         name,
         randomBytes(rng, int(rng, 64)),
+        0xffffffff,
+        0,
+        1, // the fuzzed servers' codec (msgpack, protocol.md §5.7)
       );
       if (rng() < 0.15) frame[HEADER_BYTES + int(rng, 9)] = int(rng, 256);
       return frame;

@@ -188,7 +188,7 @@ export function requestFrame(h: Partial<FrameHeader> & { id: number }, name: str
   let wire = MSG.get(name);
   if (wire === undefined) MSG.set(name, (wire = encodeMethodName(`hard.${name}`)));
   const header: FrameHeader = { type: 1, flags: 0, attempt: 0, session: 0xabcdef, ...h };
-  return encodeRequestFrame(header, deadlineMs, wire, msgpackCodec.encode(input));
+  return encodeRequestFrame(header, deadlineMs, wire, msgpackCodec.encode(input), 0xffffffff, 0, msgpackCodec.id);
 }
 
 /** A frame with an empty (or given) body. */

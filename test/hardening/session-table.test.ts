@@ -16,7 +16,7 @@ const start = useHardSim();
 /** A REQUEST from a fresh session that also sets a low-water mark (span 0). */
 function sessionRequest(session: number): Uint8Array {
   const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session, id: 1 } as const;
-  return encodeRequestFrame(header, 5000, encodeMethodName('hard.add'), msgpackCodec.encode({ a: 1, b: 1 }), 0);
+  return encodeRequestFrame(header, 5000, encodeMethodName('hard.add'), msgpackCodec.encode({ a: 1, b: 1 }), 0, 0, msgpackCodec.id);
 }
 
 describe('session table', () => {

@@ -26,8 +26,8 @@ import { waitFor, withGuard } from '../helpers/wait.js';
 const HOSTS = await loopbackHosts();
 
 const header = (type: FrameHeader['type'], id = 1, flags = 0): FrameHeader => ({ type, flags, attempt: 0, session: 0xc0ffee, id });
-const request = (id: number, method: string, payload: Uint8Array, deadlineMs = 5000): Uint8Array =>
-  encodeRequestFrame(header(FrameType.REQUEST, id), deadlineMs, encodeMethodName(method), payload);
+const request = (id: number, method: string, payload: Uint8Array, deadlineMs = 5000, codecId: number = msgpackCodec.id): Uint8Array =>
+  encodeRequestFrame(header(FrameType.REQUEST, id), deadlineMs, encodeMethodName(method), payload, 0xffffffff, 0, codecId);
 const patched = (bytes: Uint8Array, offset: number, value: number): Uint8Array => {
   const copy = bytes.slice();
   copy[offset] = value;
@@ -133,7 +133,7 @@ for (const { host, skip } of HOSTS) {
             ? new TextEncoder().encode(`{"a":${' '.repeat(200)}`) // ends inside an object
             : Uint8Array.from({ length: 202 }, (_, i) => (i === 0 ? 0xd9 : i === 1 ? 0xff : 0x61)); // str8 of 255 bytes, 200 present
         expect(codec.decode(undecodable).ok).toBe(false);
-        await sock.send(request(42, 'calc.add', undecodable), address);
+        await sock.send(request(42, 'calc.add', undecodable, 5000, codec.id), address);
         await sock.waitForReplies(1);
         const reply = decodeFrame(sock.received[0]!);
         if (!reply.ok) throw new Error(`undecodable reply: ${reply.error}`);

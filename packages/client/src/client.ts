@@ -4,6 +4,7 @@ import {
   defaultCallPolicy,
   defaultRetryPolicy,
   encodeMethodName,
+  checkCodec,
   jsonCodec,
   MAX_METHOD_BYTES,
   defaultDatagramBytes,
@@ -77,7 +78,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     }
     const policy = resolveRoutingPolicy(options);
     this.transport = options.transport;
-    this.codec = options.codec ?? jsonCodec;
+    this.codec = checkCodec(options.codec ?? jsonCodec);
     this.clock = options.clock ?? systemClock;
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
     const random = options.random ?? Math.random;
@@ -89,6 +90,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
+      codec: this.codec.id,
       hooks: {
         onRetry: (info) => this.emit('retry', info),
         onTimeout: (info) => this.emit('timeout', info),

@@ -1,6 +1,7 @@
-import { err, ok, type Codec, type Result } from '@udprpc/core';
-import { Packr } from 'msgpackr';
-import { isWholeTokenRun } from './token-scan.js';
+import { CodecId, err, ok, type Codec, type Result } from '@udprpc/core';
+import { Packr, Unpackr } from 'msgpackr';
+import { profileValue } from './profile-values.js';
+import { Scan, scanPayload } from './token-scan.js';
 
 /** Options of {@link createMsgpackCodec}. */
 export interface MsgpackCodecOptions {
@@ -10,82 +11,87 @@ export interface MsgpackCodecOptions {
    * decoded `Uint8Array` then owns its memory, so it neither pins the whole
    * datagram nor changes if a transport reuses its receive buffer. Set
    * `false` to save one copy per value when every datagram arrives in a fresh
-   * buffer. Typed arrays (msgpackr's ext 0x74) are always copied.
+   * buffer.
    */
   copyBinary?: boolean;
 }
 
 /**
- * Creates a MessagePack {@link Codec} backed by msgpackr.
+ * Creates the MessagePack {@link Codec} of the udprpc MessagePack profile
+ * (protocol.md §5.7.1, codec id 1), backed by msgpackr. It writes only
+ * standard MessagePack a decoder in any language reads, and reads standard
+ * MessagePack from any implementation.
  *
  * **Self-contained payloads.** Every payload decodes on its own: msgpackr's
- * record extension is off (`useRecords: false`) and no `structures` are kept,
- * so nothing is shared between datagrams. Objects become MessagePack maps
- * with the smallest header that fits (`variableMapSize`); maps decode as
- * plain objects (`mapsAsObjects`). The structured-clone extension (object
- * references) is refused on decode, so a peer cannot make us build a cyclic
- * value. Input is checked for truncated tokens before msgpackr parses it,
- * because msgpackr's native string extractor can otherwise leave a corrupt
- * entry in msgpackr's process-wide map-key cache (see `token-scan.ts`).
+ * records, bundled strings, structured clone and its other private
+ * extensions are off, and no `structures` are kept. Input is scanned before
+ * msgpackr parses it (see `token-scan.ts`): truncated tokens, extension types
+ * other than the timestamp, the reserved byte 0xC1, trailing bytes and
+ * nesting deeper than 512 levels are refused.
  *
- * **Wire format.** JSON-like values, `Buffer`, `Date` and 64-bit `bigint`s
- * are written as standard MessagePack (map, array, str, bin, timestamp,
- * int64/uint64). Other JavaScript types use msgpackr's extension types
- * (`moreTypes`), which only msgpackr reads: typed arrays including plain
- * `Uint8Array` (ext 0x74), `Set`, `Error`, `RegExp` and larger `bigint`s.
- * `moreTypes` is not optional here: without it msgpackr copies a multi-byte
- * typed array (e.g. `Float64Array`) element by element into a byte buffer,
- * which corrupts the values and sends stale bytes of earlier payloads.
+ * **Types** (JavaScript → MessagePack → JavaScript):
+ * - `null` → nil → `null`; `undefined` at the top level is the empty payload
+ *   (a void method costs 0 bytes); inside an array or a `Map` it is sent as
+ *   nil (→ `null`); an object property whose value is `undefined` is left out,
+ *   as in JSON;
+ * - booleans; strings as str (UTF-8; a lone surrogate is sent as U+FFFD);
+ * - numbers: an integer in [−2^31, 2^32) as the smallest int format, any
+ *   other number (fractions, larger integers, `NaN`, `±Infinity`) as float 64;
+ *   `-0` is sent as the integer 0;
+ * - `bigint` in the int 64 range as int 64, above it up to 2^64 − 1 as
+ *   uint 64; larger ones are refused. On decode, an int 64 or uint 64 whose
+ *   value v has |v| ≤ 2^53 is a number, any other a `bigint` (so `5n` comes
+ *   back as `5`);
+ * - `Uint8Array` and `Buffer` as bin → plain `Uint8Array`;
+ * - `Date` as the timestamp extension (type −1; 32, 64 or 96 bit, the
+ *   smallest that holds it) → `Date` (millisecond precision); an invalid
+ *   Date is sent as nil;
+ * - arrays; plain objects (and class instances: their own enumerable
+ *   properties, or what their `toJSON` returns) as maps with str keys;
+ *   `Map` as a map with its keys encoded like any value;
+ * - a map decodes as a plain object when every key is a str (an own
+ *   `__proto__` key becomes `__proto_`: msgpackr's guard against prototype
+ *   pollution), otherwise as a `Map` with its keys decoded like values, so
+ *   integer keys from other implementations stay numbers. A `Map` whose keys
+ *   are all strings therefore comes back as an object.
  *
- * **What round-trips** (`decode(encode(v))` deep-equals `v`):
- * - `null`, booleans, strings, numbers including `NaN` and `±Infinity`
- *   (but `-0` comes back as `0`, as in JSON), arrays (holes become
- *   `undefined`), plain objects (an own `__proto__` key comes back as
- *   `__proto_`: msgpackr's guard against prototype pollution);
- * - `undefined`, also nested (at the top level it is the empty payload, so
- *   a void method costs 0 bytes);
- * - `Uint8Array` and `Buffer` (both decode as a plain `Uint8Array`), the
- *   other typed arrays, `ArrayBuffer`, `DataView`;
- * - `Date` (including invalid dates), `bigint` of any size, `Set`, `RegExp`;
- * - `Error`: its class (for the built-in ones), `name`, `message` and
- *   `cause`, not its stack or other properties.
- *
- * **What changes shape**: a `Map` decodes as an object keyed by the
- * stringified keys (use strings, numbers, booleans or null: other keys may
- * produce bytes that then fail to decode); class instances as plain objects
- * of their own enumerable properties; strings with lone surrogates are not
- * valid UTF-8, and each surrogate comes back as U+FFFD characters. Instances
- * of typed-array subclasses other than `Buffer` encode to bytes that fail to
- * decode.
- *
- * **Errors.** `encode` throws a `TypeError` (msgpackr's error as `cause`)
- * for functions and symbols (msgpackr alone would silently write a function
- * as `undefined`) and for cyclic values. `decode` never throws: empty input
- * is `undefined`; malformed or truncated input, bytes left over after the
- * first value, and msgpackr's record, bundled-string and structured-clone
- * extensions are errors. Accepted input may hold any of the types listed
- * above, so handlers must still validate their arguments. Strings are
- * decoded leniently: invalid UTF-8 becomes U+FFFD.
+ * **Errors.** `encode` throws a `TypeError` for values outside the profile:
+ * functions, symbols, `Set`, `Error`, `RegExp`, `ArrayBuffer`, typed arrays
+ * other than `Uint8Array`, `DataView`, bigints beyond 64 bits, and values
+ * nested more than 512 levels deep (every cyclic value). `decode` never
+ * throws: empty input is `undefined`; input outside the profile is an error.
+ * Strings are decoded leniently: invalid UTF-8 becomes U+FFFD.
  */
 export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
-  const packr = new Packr({
+  const common = {
     useRecords: false,
-    mapsAsObjects: true,
     variableMapSize: true,
     structuredClone: false,
-    moreTypes: true,
+    moreTypes: false,
+    encodeUndefinedAsNil: true,
+    // Not in msgpackr's type definitions (1.12), but read by its encoder.
+    skipValues: [undefined],
+    onInvalidDate: () => null,
+    // 'auto' (int 64 within ±2^53 as a number, else a bigint) is in msgpackr
+    // 1.12's decoder but not in its type definitions.
+    int64AsType: 'auto' as 'bigint',
     copyBuffers: options.copyBinary ?? true,
     writeFunction: () => {
       throw new TypeError('functions cannot be encoded');
     },
-  });
+  } as const;
+  // One decoder for the common case (string keys, msgpackr's fast object
+  // path), one that keeps maps as Maps for payloads with other keys.
+  const packr = new Packr({ ...common, mapsAsObjects: true });
+  const mapUnpackr = new Unpackr({ ...common, mapsAsObjects: false });
 
   return {
+    id: CodecId.MSGPACK,
     name: 'msgpack',
     encode(value: unknown): Uint8Array {
       if (value === undefined) return new Uint8Array(0);
       try {
-        return packr.pack(value);
+        return packr.pack(profileValue(value));
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         throw new TypeError(`msgpack codec cannot encode this value: ${reason}`, { cause: e });
@@ -93,13 +99,13 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     },
     decode(bytes: Uint8Array): Result<unknown, Error> {
       if (bytes.length === 0) return ok(undefined);
-      // Guards msgpackr's process-wide key cache against truncated input (see token-scan.ts).
-      if (!isWholeTokenRun(bytes)) return err(new Error('malformed MessagePack: truncated token or refused extension type'));
+      const scan = scanPayload(bytes);
+      if (scan === Scan.Invalid) return err(new Error('not a payload of the udprpc MessagePack profile: truncated, trailing bytes, nested too deep, or a refused byte or extension type'));
       try {
         // A fresh plain view: msgpackr caches a DataView on its input object,
         // and binary values sliced from a plain Uint8Array are plain too.
-        // msgpackr itself rejects bytes left over after the first value.
-        return ok(packr.unpack(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)) as unknown);
+        const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        return ok(scan === Scan.StringKeys ? (packr.unpack(view) as unknown) : objectsForStringKeys(mapUnpackr.unpack(view)));
       } catch (e) {
         return err(e instanceof Error ? e : new Error(String(e)));
       }
@@ -109,3 +115,23 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
 
 /** The default MessagePack codec: {@link createMsgpackCodec} with default options. */
 export const msgpackCodec: Codec = createMsgpackCodec();
+
+// Decoded in Map mode: turn every Map whose keys are all strings into a plain
+// object, as the fast path would have, so the shape of a map does not depend
+// on its neighbours' keys.
+function objectsForStringKeys(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = objectsForStringKeys(value[i]);
+    return value;
+  }
+  if (!(value instanceof Map)) return value;
+  let allStrings = true;
+  for (const [k, x] of value) {
+    value.set(k, objectsForStringKeys(x));
+    if (typeof k !== 'string') allStrings = false;
+  }
+  if (!allStrings) return value;
+  const object: Record<string, unknown> = {};
+  for (const [k, x] of value as Map<string, unknown>) object[k === '__proto__' ? '__proto_' : k] = x;
+  return object;
+}

@@ -48,6 +48,12 @@ export interface ClientEngineOptions {
   maxPeers?: number;
   /** Per-peer in-flight window and queue. */
   flow?: Partial<FlowLimits>;
+  /**
+   * Codec id put in every REQUEST (protocol.md §5.7): the id of the codec
+   * that encoded the payloads. Default 0, which no server accepts: the
+   * `@udprpc/client` package always sets its codec's id.
+   */
+  codec?: number;
 }
 
 /** One outgoing request. */

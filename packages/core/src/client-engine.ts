@@ -1,6 +1,6 @@
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { codeFromNumber, RpcError } from './errors.js';
-import { decodeFragmentAck } from './fragment-ack.js';
+import { decodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import {
   decodeErrorBody,
   parseFrame,
@@ -61,6 +61,8 @@ export class ClientEngine {
   private readonly hooks: ClientEngineHooks;
   readonly maxDatagramBytes: number;
   readonly maxMessageBytes: number;
+  /** Codec id of every request's payload (protocol.md §5.7). */
+  readonly codec: number;
   /** Replies in fragments: their reassembly and acknowledgements. */
   private readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
@@ -97,8 +99,9 @@ export class ClientEngine {
     this.flow = { ...defaultFlowLimits, ...options.flow };
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
+    this.codec = options.codec ?? 0;
     this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
-    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes);
+    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
   }
 
   /** The session number new calls are sent in. */
@@ -191,6 +194,8 @@ export class ClientEngine {
       req.method,
       req.payload,
       NO_SPAN,
+      0,
+      this.codec,
     );
     this.counters.notifications++;
     this.send(frame, req.peer);
@@ -269,9 +274,15 @@ export class ClientEngine {
       case FrameType.RESPONSE:
       case FrameType.ERROR:
       case FrameType.ACK:
-      case FrameType.FRAGMENT_ACK:
       case FrameType.VALIDATE:
         return this.onReply(frame, from, now);
+      case FrameType.FRAGMENT_ACK: {
+        // Body first: a bad ack counts as truncated or malformed whatever
+        // call it names, and never yields an RTT sample (protocol.md §11).
+        const ack = decodeFragmentAck(frame.body);
+        if (!ack.ok) return this.drop(ack.error, from);
+        return this.onReply(frame, from, now, ack.value);
+      }
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -362,7 +373,7 @@ export class ClientEngine {
       this.replies.stalled(call, header.attempt);
     } else if (call.out === undefined) {
       const remaining = Math.max(1, Math.ceil(call.deadlineAt - now));
-      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id), call.incarnation), call.peer);
+      this.send(encodeRequestFrame(header, remaining, call.method, call.payload, this.spanFor(call.id), call.incarnation, this.codec), call.peer);
     } else {
       this.requests.transmit(call, call.out, header, now);
     }
@@ -402,7 +413,7 @@ export class ClientEngine {
     this.timers.set(call, Math.min(call.nextSendAt, call.deadlineAt));
   }
 
-  private onReply(frame: Frame, from: PeerAddress, now: number): void {
+  private onReply(frame: Frame, from: PeerAddress, now: number, ack?: FragmentAck): void {
     const call = this.pending.get(frame.id);
     if (call === undefined || call.session !== frame.session) return this.drop('unknown-call', from);
     if (call.group !== undefined) return this.onGroupReply(call, frame, from);
@@ -422,7 +433,7 @@ export class ClientEngine {
     }
     if (frame.type === FrameType.ACK) return this.onAcked(call, frame.body, now);
     if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
-    if (frame.type === FrameType.FRAGMENT_ACK) return this.onFragmentAck(call, frame, now);
+    if (ack !== undefined) return this.onFragmentAck(call, ack, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
     this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
   }
@@ -478,12 +489,10 @@ export class ClientEngine {
   }
 
   // The server acknowledges fragments of our request.
-  private onFragmentAck(call: PendingCall, frame: Frame, now: number): void {
-    const ack = decodeFragmentAck(frame.body);
-    if (!ack.ok) return this.drop(ack.error, call.peer);
-    if (call.out === undefined || ack.value.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
+  private onFragmentAck(call: PendingCall, ack: FragmentAck, now: number): void {
+    if (call.out === undefined || ack.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
     // Progress (or the whole request delivered): the next timeout is one RTO away again.
-    if (!this.requests.onAck(call, call.out, ack.value, now)) return;
+    if (!this.requests.onAck(call, call.out, ack, now)) return;
     call.unacked = 0;
     call.backoffMs = call.rtt.rtoMs;
     this.schedule(call, now);

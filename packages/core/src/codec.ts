@@ -6,10 +6,46 @@ import { err, ok, type Result } from './result.js';
  * `encode` may throw for values it cannot represent; `decode` never throws.
  */
 export interface Codec {
+  /**
+   * The codec id sent in every REQUEST (protocol.md §5.7): 1 is the udprpc
+   * MessagePack profile, 2 JSON, 128–255 are for private codecs agreed
+   * between the peers. 0 is never valid. A server refuses a request whose id
+   * is not its codec's with UNIMPLEMENTED, so a client and a server with
+   * different codecs fail loudly instead of misreading each other's bytes.
+   */
+  readonly id: number;
   /** A short name, e.g. `'msgpack'`, for logs and introspection. */
   readonly name: string;
   encode(value: unknown): Uint8Array;
   decode(bytes: Uint8Array): Result<unknown, Error>;
+}
+
+/** Codec ids registered in protocol.md §5.7. */
+export const CodecId = {
+  /** The udprpc MessagePack profile (protocol.md §5.7.1). */
+  MSGPACK: 1,
+  /** JSON text in UTF-8 (protocol.md §5.7.2). */
+  JSON: 2,
+} as const;
+
+/** Lowest codec id for private codecs (128–255, protocol.md §5.7). */
+export const FIRST_PRIVATE_CODEC_ID = 128;
+
+/** The name of a registered codec id, for error messages; `codec <n>` otherwise. */
+export function codecIdName(id: number): string {
+  if (id === CodecId.MSGPACK) return 'msgpack';
+  if (id === CodecId.JSON) return 'json';
+  if (id === 0) return 'none (0)';
+  return id >= FIRST_PRIVATE_CODEC_ID ? `private codec ${id}` : `unregistered codec ${id}`;
+}
+
+/** Returns `codec` if its id can go on the wire (an integer 1–255), else throws a TypeError. */
+export function checkCodec<C extends Codec>(codec: C): C {
+  const id: unknown = codec.id;
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 255) {
+    throw new TypeError(`codec ${String(codec.name)} has id ${String(id)}; a codec id is an integer from 1 to 255 (protocol.md §5.7)`);
+  }
+  return codec;
 }
 
 const textEncoder = new TextEncoder();
@@ -18,8 +54,10 @@ const textDecoder = new TextDecoder('utf-8', { fatal: true });
 /**
  * JSON codec: dependency-free and readable in packet captures; the second
  * codec every test runs with. `undefined` encodes as an empty payload.
+ * Codec id 2 (protocol.md §5.7.2).
  */
 export const jsonCodec: Codec = {
+  id: CodecId.JSON,
   name: 'json',
   encode(value: unknown): Uint8Array {
     if (value === undefined) return new Uint8Array(0);

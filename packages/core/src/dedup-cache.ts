@@ -66,6 +66,8 @@ export class CallEntry implements IncomingCall, Timed {
   /** The client session this call belongs to (for low-water release and lookups). */
   declare readonly owner: SessionState;
   declare readonly authenticatedAs: string | undefined;
+  /** Codec id the request named for its payload (protocol.md §5.7). */
+  declare readonly codec: number;
   declare state: CallState;
   declare reply: Uint8Array | undefined;
   /** The reply's fragments, when it does not fit in one datagram (with their timer). */
@@ -106,6 +108,7 @@ export class CallEntry implements IncomingCall, Timed {
     attempt: number,
     owner: SessionState,
     authenticatedAs: string | undefined,
+    codec: number,
   ) {
     this.cache = cache;
     this.peer = peer;
@@ -121,6 +124,7 @@ export class CallEntry implements IncomingCall, Timed {
     this.attempt = attempt;
     this.owner = owner;
     this.authenticatedAs = authenticatedAs;
+    this.codec = codec;
     this.state = CallState.Queued;
     this.reply = undefined;
     this.transfer = undefined;

@@ -35,6 +35,15 @@ export function codeFromNumber(n: number): ErrorCode {
   return codeByNumber.get(n) ?? 'UNKNOWN';
 }
 
+/**
+ * The wire number of a code name. A name outside the table (a JavaScript
+ * caller can construct an RpcError with any string) is sent as UNKNOWN:
+ * senders must never put 0 on the wire (protocol.md §5.3).
+ */
+export function codeToNumber(name: string): number {
+  return isErrorCode(name) ? Code[name] : Code.UNKNOWN;
+}
+
 /** Whether `value` names one of the status codes. */
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(Code, value);

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { Code, RpcError, codeFromNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
+export { Code, RpcError, codeFromNumber, codeToNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
 export { ok, err, type Result } from './result.js';
 export {
   MAGIC,
@@ -37,8 +37,9 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './frame.js';
+export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport.js';
-export { jsonCodec, type Codec } from './codec.js';
+export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
 export {

@@ -1,6 +1,6 @@
 import type { AmplificationGate } from './amplification-gate.js';
 import { ENTRY_OVERHEAD_BYTES, type CallEntry, type DedupCache } from './dedup-cache.js';
-import { Code, type ErrorCode } from './errors.js';
+import { codeToNumber, type ErrorCode } from './errors.js';
 import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from './frame.js';
 import { fragmentBytesFor } from './outgoing-transfer.js';
@@ -130,7 +130,7 @@ export class ReplySender {
   /** Refuses a request without running it (nothing is remembered of it). */
   sendError(frame: Frame, to: PeerAddress, pk: string, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0): void {
     this.errors++;
-    const body = encodeErrorBody({ code: Code[code], retryAfterMs, message });
+    const body = encodeErrorBody({ code: codeToNumber(code), retryAfterMs, message });
     this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, pk, now, frame);
   }
 
@@ -159,7 +159,7 @@ export class ReplySender {
 function replyBody(outcome: HandlerOutcome): Uint8Array {
   if (outcome.ok) return outcome.payload;
   return encodeErrorBody({
-    code: Code[outcome.code],
+    code: codeToNumber(outcome.code),
     retryAfterMs: outcome.retryAfterMs ?? 0,
     message: outcome.message,
     ...(outcome.details === undefined ? {} : { details: outcome.details }),

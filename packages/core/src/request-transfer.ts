@@ -53,6 +53,8 @@ export class RequestSender {
     private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
     private readonly maxDatagramBytes: number,
     private readonly maxMessageBytes: number,
+    /** Codec id written into every request body (protocol.md §5.7). */
+    private readonly codec: number,
   ) {
     this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
   }
@@ -68,7 +70,7 @@ export class RequestSender {
    */
   encode(req: CallRequest, now: number, span: number, incarnation: number, group: boolean): Uint8Array | RpcError {
     if (group) return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
-    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span, incarnation);
+    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span, incarnation, this.codec);
     if (body.length > this.maxMessageBytes) {
       return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
     }

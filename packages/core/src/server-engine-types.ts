@@ -29,6 +29,12 @@ export interface IncomingCall {
   readonly noReply: boolean;
   /** Identity the transport authenticated the (completing) datagram as, if any. */
   readonly authenticatedAs: string | undefined;
+  /**
+   * Codec id the request named for its payload (protocol.md §5.1, §5.7). The
+   * engine does not check it: the layer that owns the codec refuses a
+   * mismatch with UNIMPLEMENTED (§6.2).
+   */
+  readonly codec: number;
 }
 
 /** What the server engine asks of the layer that runs handlers. */

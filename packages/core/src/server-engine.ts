@@ -346,6 +346,7 @@ export class ServerEngine {
       frame.attempt,
       owner,
       meta?.authenticatedAs,
+      body.codec,
     );
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
@@ -436,11 +437,13 @@ export class ServerEngine {
 
   private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
     // A client acknowledges fragments of our reply (or asks for the missing ones).
+    // The body is checked before the call is looked up, so a bad ack counts
+    // as truncated or malformed whether or not its call is known (§11).
+    const ack = decodeFragmentAck(frame.body);
+    if (!ack.ok) return this.drop(ack.error, from);
     const entry = this.lookup(frame, pk, now);
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
-    const ack = decodeFragmentAck(frame.body);
-    if (!ack.ok) return this.drop(ack.error, from);
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
     this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now);
   }

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
+  checkCodec,
+  codecIdName,
   jsonCodec,
   defaultDatagramBytes,
   RpcError,
@@ -141,7 +143,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   constructor(options: ServerOptions) {
     super();
     this.transport = options.transport;
-    this.codec = options.codec ?? jsonCodec;
+    this.codec = checkCodec(options.codec ?? jsonCodec);
     this.clock = options.clock ?? systemClock;
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
@@ -273,6 +275,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   }
 
   private dispatch(call: IncomingCall): void {
+    if (call.codec !== this.codec.id) {
+      // The payload is in another encoding (or names none): decoding it with
+      // ours could "succeed" with a wrong value (protocol.md §5.7, §6.2).
+      const message = `the request's payload codec is ${codecIdName(call.codec)}; this server's codec is ${codecIdName(this.codec.id)} (id ${this.codec.id})`;
+      return this.finish(call, { ok: false, code: 'UNIMPLEMENTED', message });
+    }
     const registered = this.registry.get(call.method);
     if (registered === undefined) {
       return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` });

@@ -27,6 +27,7 @@ export {
   defineContract,
   method,
   jsonCodec,
+  CodecId,
   systemClock,
   defaultRetryPolicy,
   defaultRetryBudget,
