@@ -5,7 +5,7 @@
 // reply was dropped, the VALIDATE_ECHO found nothing to send, and the client's
 // retransmission ran the handler again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, CodecId } from '@udprpc/core';
 import { createClient, createServer, defineContract, method, msgpackCodec, type PeerAddress } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll } from '@udprpc/testkit';
 import { Meter, framesOf } from './meter.js';
@@ -89,7 +89,7 @@ describe('an idempotent reply held back by address validation (issue 12.7)', () 
     closers.push(() => ep.close());
     const send = (bytes: Uint8Array, to: PeerAddress = address): void => ep.send(bytes, to);
     const request = (attempt: number): Uint8Array =>
-      encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 99, id: 1 }, 5000, encodeMethodName('udprpc.describe'), msgpackCodec.encode(null));
+      encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 99, id: 1 }, 5000, encodeMethodName('udprpc.describe'), msgpackCodec.encode(null), undefined, undefined, CodecId.MSGPACK);
     send(request(0));
     await clock.runFor(5);
     expect(got.map((f) => nameOf(f.type))).toEqual(['VALIDATE']);

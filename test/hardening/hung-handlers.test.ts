@@ -6,7 +6,7 @@
 // maxRunning 8 / maxQueued 4 left the server at 8 running / 4 queued for good,
 // and every later call was refused with RESOURCE_EXHAUSTED.
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Code, Flag, FrameType, type Frame } from '@udprpc/core';
+import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Code, Flag, FrameType, type Frame, CodecId } from '@udprpc/core';
 import { createServer, defineContract, method, msgpackCodec, type Server } from 'udprpc';
 import { SimNetwork, VirtualClock } from '@udprpc/testkit';
 import { framesOf } from './meter.js';
@@ -57,7 +57,7 @@ async function setUp(admission: { maxRunning: number; maxQueued: number; overrun
   await ep.listen((bytes) => received.push(...framesOf(bytes)), () => {});
   closers.push(() => ep.close());
   const call = (id: number, name: string, deadlineMs: number, tag = id): void =>
-    ep.send(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 5, id }, deadlineMs, encodeMethodName(`hung.${name}`), msgpackCodec.encode({ tag })), address);
+    ep.send(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 5, id }, deadlineMs, encodeMethodName(`hung.${name}`), msgpackCodec.encode({ tag }), undefined, undefined, CodecId.MSGPACK), address);
   const cancel = (id: number): void => ep.send(encodeFrame({ type: FrameType.CANCEL, flags: 0, attempt: 0, session: 5, id }, new Uint8Array(0)), address);
   const release = (tag: number): void => releasers.get(tag)!();
   const answers = (id: number): string[] =>

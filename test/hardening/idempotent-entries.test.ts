@@ -19,6 +19,7 @@ import {
   ServerEngine,
   type FrameHeader,
   type PeerAddress,
+  CodecId,
 } from '@udprpc/core';
 import { msgpackCodec } from 'udprpc';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
@@ -50,7 +51,7 @@ function rig(maxBytes: number): Rig {
     cacheBytesSeen: [],
     call(id, method) {
       const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id };
-      r.engine.receive(encodeRequestFrame(header, DEADLINE_MS, encodeMethodName(method), new Uint8Array(20)), PEER, r.now);
+      r.engine.receive(encodeRequestFrame(header, DEADLINE_MS, encodeMethodName(method), new Uint8Array(20), undefined, undefined, CodecId.MSGPACK), PEER, r.now);
       r.cacheBytesSeen.push(r.engine.stats().cacheBytes);
     },
     ping(id) {
@@ -121,7 +122,7 @@ describe('udprpc.describe on a real server (issue 11.1)', () => {
   const start = useHardSim();
   const describeWire = encodeMethodName('udprpc.describe');
   const describeFrame = (id: number): Uint8Array =>
-    encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 0xabcdef, id }, DEADLINE_MS, describeWire, msgpackCodec.encode(null));
+    encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 0xabcdef, id }, DEADLINE_MS, describeWire, msgpackCodec.encode(null), undefined, undefined, CodecId.MSGPACK);
 
   it('after 100 describe calls and their deadlines the cache is empty; past the byte cap, 6 of 6 PINGs are answered', async () => {
     const maxBytes = 4000;
@@ -162,7 +163,7 @@ describe('a host answering from inside onAbort (re-entrancy, issue 11.1)', () =>
       },
     });
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 1, id: 1 };
-    engine.receive(encodeRequestFrame(header, 5000, encodeMethodName('svc.m'), new Uint8Array(0)), PEER, now); // clamped to 100 ms
+    engine.receive(encodeRequestFrame(header, 5000, encodeMethodName('svc.m'), new Uint8Array(0), undefined, undefined, CodecId.MSGPACK), PEER, now); // clamped to 100 ms
     now = engine.nextTimerAt()!;
     expect(now).toBe(100);
     engine.onTimer(now);

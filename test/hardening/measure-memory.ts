@@ -18,6 +18,7 @@ import {
   type IncomingCall,
   type PeerAddress,
   type ServerEngineStats,
+  CodecId,
 } from '@udprpc/core';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -78,7 +79,7 @@ function sessions(): void {
   const sources = 65_536;
   for (let s = 0; s < sources; s++) {
     for (let session = 1; session <= 16; session++) {
-      e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session, id: 1 }, 5000, add, payload, 0), peer(s), now);
+      e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session, id: 1 }, 5000, add, payload, 0, undefined, CodecId.MSGPACK), peer(s), now);
     }
   }
   const s = e.stats();
@@ -92,7 +93,7 @@ function nospan(): void {
   const calls = 200_000;
   for (let id = 1; id <= calls; id++) {
     now++;
-    e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id }, 5000, add, payload, NO_SPAN), peer(1), now);
+    e.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id }, 5000, add, payload, NO_SPAN, undefined, CodecId.MSGPACK), peer(1), now);
     if (id % 1000 === 0) e.onTimer(now);
   }
   const s = e.stats();

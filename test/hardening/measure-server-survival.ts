@@ -8,7 +8,7 @@
 //
 // Items: 11.1 11.7 11.8 11.9 12.7 (default: all).
 import { createSocket } from 'node:dgram';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, type PeerAddress } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, type PeerAddress, CodecId } from '@udprpc/core';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError, type Server } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';
 import { framesOf } from './meter.js';
@@ -61,7 +61,7 @@ const wireNames = new Map<string, Uint8Array>();
 function request(id: number, name: string, input: unknown, deadlineMs = 1000, attempt = 0): Uint8Array {
   let wire = wireNames.get(name);
   if (wire === undefined) wireNames.set(name, (wire = encodeMethodName(name)));
-  return encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 77, id }, deadlineMs, wire, msgpackCodec.encode(input));
+  return encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 77, id }, deadlineMs, wire, msgpackCodec.encode(input), undefined, undefined, CodecId.MSGPACK);
 }
 const ping = (id: number): Uint8Array => encodeFrame({ type: FrameType.PING, flags: 0, attempt: 0, session: 77, id }, new Uint8Array(0));
 const count = (got: Frame[], type: number): number => got.filter((f) => f.type === type).length;

@@ -4,7 +4,7 @@
 // Deterministic (seeded); runs in a few seconds of real time:
 //
 //   npx tsx --conditions=source test/hardening/measure-trust.ts
-import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType, type DatagramHandler, type Transport } from '@udprpc/core';
+import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType, type DatagramHandler, type Transport, CodecId } from '@udprpc/core';
 import { SimNetwork, VirtualClock, createRandom, deriveSeed, settleAll } from '@udprpc/testkit';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError, type Server } from 'udprpc';
 import { Executions, implementRel, rel, startSimRun } from '../properties/sim-harness.js';
@@ -39,7 +39,7 @@ async function amplification(): Promise<void> {
   await settleAll(clock, [client.stub(svc).big({ bytes: 20_000 })]);
   await clock.runFor(1000);
   const request = (session: number, id: number) =>
-    encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session, id }, 5000, BIG, msgpackCodec.encode({ bytes: 60_000 }));
+    encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session, id }, 5000, BIG, msgpackCodec.encode({ bytes: 60_000 }), undefined, undefined, CodecId.MSGPACK);
   const attack = async (datagrams: Uint8Array[]): Promise<string> => {
     const before = out;
     let sent = 0;

@@ -11,7 +11,7 @@
 // UDPRPC_FC_SEED=<seed>. Explore: UDPRPC_FC_RUNS=20 multiplies numRuns.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, CodecId } from '@udprpc/core';
 import { createServer, defineContract, method, msgpackCodec } from 'udprpc';
 import { SimNetwork, VirtualClock, sleep } from '@udprpc/testkit';
 import { framesOf } from './meter.js';
@@ -81,7 +81,7 @@ async function check(maxRunning: number, maxQueued: number, maxBytes: number, ca
       { type: FrameType.REQUEST, flags: 0, attempt, session: 3, id },
       deadlineMs,
       encodeMethodName(`surv.${c.kind}`),
-      msgpackCodec.encode(c.kind === 'hang' ? { tag: id } : c.kind === 'once' || c.kind === 'idem' ? { tag: id, bytes: c.bytes } : { tag: id, ms: c.ms }),
+      msgpackCodec.encode(c.kind === 'hang' ? { tag: id } : c.kind === 'once' || c.kind === 'idem' ? { tag: id, bytes: c.bytes } : { tag: id, ms: c.ms }), undefined, undefined, CodecId.MSGPACK
     );
   const bare = (type: FrameType, id: number): Uint8Array => encodeFrame({ type, flags: 0, attempt: 0, session: 3, id }, new Uint8Array(0));
   const events: { at: number; send: () => void }[] = [];

@@ -6,7 +6,7 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { FrameType, ServerEngine, encodeMethodName, encodeRequestFrame, type IncomingCall, type PeerAddress } from '@udprpc/core';
+import { FrameType, ServerEngine, encodeMethodName, encodeRequestFrame, type IncomingCall, type PeerAddress, CodecId } from '@udprpc/core';
 import { RpcError, msgpackCodec } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { useHardSim } from './harness.js';
@@ -92,7 +92,7 @@ describe('11.3 a session that never sends a span keeps nothing beyond its cached
       for (let id = 1; id <= 20_000; id++) {
         now++;
         const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id } as const;
-        engine.receive(encodeRequestFrame(header, 5000, add, new Uint8Array([0x90]), 0xffff_ffff), from, now);
+        engine.receive(encodeRequestFrame(header, 5000, add, new Uint8Array([0x90]), 0xffff_ffff, undefined, CodecId.MSGPACK), from, now);
         if (id % 100 === 0) engine.onTimer(now);
       }
     })();

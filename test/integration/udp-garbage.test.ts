@@ -15,6 +15,7 @@ import {
   encodeRequestFrame,
   type DropReason,
   type FrameHeader,
+  CodecId,
 } from '@udprpc/core';
 import { createRandom } from '@udprpc/testkit';
 import { msgpackCodec } from 'udprpc';
@@ -61,7 +62,7 @@ function garbage(): [string, Uint8Array, DropReason][] {
     ['a PONG sent to a server', encodeFrame(header(FrameType.PONG), new Uint8Array(0)), 'unexpected-frame'],
     [
       'a method name that is not UTF-8',
-      encodeRequestFrame(header(FrameType.REQUEST, 9), 5000, new Uint8Array([0xff, 0xfe, 0x2e]), new Uint8Array(0)),
+      encodeRequestFrame(header(FrameType.REQUEST, 9), 5000, new Uint8Array([0xff, 0xfe, 0x2e]), new Uint8Array(0), undefined, undefined, CodecId.MSGPACK),
       'malformed',
     ],
     [

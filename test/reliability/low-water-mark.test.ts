@@ -5,7 +5,7 @@
 // stale hears so from its retransmission and starts a new session.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core';
+import { encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader, CodecId } from '@udprpc/core';
 import { settleAll } from '@udprpc/testkit';
 import { msgpackCodec, RpcError } from 'udprpc';
 import { useHardSim, type RawPeer } from '../hardening/harness.js';
@@ -18,7 +18,7 @@ const ADD = encodeMethodName('hard.add');
 
 /** A REQUEST for hard.add with an explicit in-flight span. */
 function addWithSpan(h: Partial<FrameHeader> & { id: number }, span: number, a = 1): Uint8Array {
-  return encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 0xabcdef, ...h }, 5000, ADD, msgpackCodec.encode({ a, b: 1 }), span);
+  return encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 0xabcdef, ...h }, 5000, ADD, msgpackCodec.encode({ a, b: 1 }), span, undefined, CodecId.MSGPACK);
 }
 
 const answered = (peer: RawPeer, id: number) => peer.received.filter((f) => f.type === FrameType.RESPONSE && f.id === id).length;

@@ -10,6 +10,7 @@ import {
   type FrameHeader,
   type PeerAddress,
   type Transport,
+  CodecId,
 } from '@udprpc/core';
 import { createPskTransport, generateKey, type PskDropReason, type PskTransportOptions } from '@udprpc/auth-psk';
 
@@ -72,6 +73,6 @@ export function sealer(keys: Record<string, Uint8Array>, sendKeyId: string, algo
 
 const header = (type: FrameHeader['type'], session: number, id = 1): FrameHeader => ({ type, flags: 0, attempt: 0, session, id });
 export const request = (session: number, id = 1): Uint8Array =>
-  encodeRequestFrame(header(FrameType.REQUEST, session, id), 5000, encodeMethodName('calc.add'), new Uint8Array([1, 2, 3]));
+  encodeRequestFrame(header(FrameType.REQUEST, session, id), 5000, encodeMethodName('calc.add'), new Uint8Array([1, 2, 3]), undefined, undefined, CodecId.MSGPACK);
 export const response = (session: number, id = 1): Uint8Array => encodeFrame(header(FrameType.RESPONSE, session, id), new Uint8Array([9]));
 
