@@ -166,7 +166,8 @@ describe('refusals at scale (docs/security.md, 11.10)', () => {
     const net = new SimNetwork({ clock, seed: 11, defaults: { delayMs: 1 } });
     const { createServer } = await import('udprpc');
     const serverEp = net.endpoint('server');
-    const server = createServer({ transport: serverEp, clock, admission: { maxRunning: 2, maxQueued: 0, retryAfterMs: 20 }, reassembly: { maxPeerMessages: 1 } });
+    // A first-ever server: no earlier incarnation can have run anything (protocol.md §6.3).
+    const server = createServer({ transport: serverEp, clock, startupGraceMs: 0, admission: { maxRunning: 2, maxQueued: 0, retryAfterMs: 20 }, reassembly: { maxPeerMessages: 1 } });
     const runs = new Map<number, number>();
     const svc2 = defineContract('svc2', { put: method<{ tag: number; data: Uint8Array }, number>() });
     server.implement(svc2, {

@@ -127,6 +127,24 @@ describe('a server restart never runs a call twice (protocol.md §6.3)', () => {
     expect(run.servers[1]!.stats().restartRefused).toBe(1);
   });
 
+  it('a call pushed back (REJECTED) by a server in its start-up grace period runs on its next round: the refusal names the incarnation', async () => {
+    const run = await startRestartRun(5, link, link, { startupGraceMs: 60_000, admission: { maxRunning: 1, maxQueued: 0, retryAfterMs: 20 } });
+    const { clock, stub, executions, clientTap } = run;
+    const calls = [1, 2, 3].map((tag) => stub.add({ tag, a: tag, b: 1, delayMs: 50 }));
+    const results = await settleAll(clock, calls);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    await clock.runFor(10_000);
+    expect([1, 2, 3].map((tag) => executions.of(tag))).toEqual([1, 1, 1]);
+    const stats = run.servers[0]!.stats();
+    expect(stats.rejected).toBeGreaterThan(0);
+    expect(stats.restartRefused).toBe(0);
+    // Copies after a pushback keep counting attempts (> 0) and carry the refusing server's incarnation.
+    const incarnation = run.servers[0]!.incarnation;
+    const later = clientTap.sent.filter((f) => f.type === FrameType.REQUEST && f.attempt > 0);
+    expect(later.length).toBeGreaterThan(0);
+    for (const f of later) expect(new DataView(f.body.buffer, f.body.byteOffset).getUint32(8)).toBe(incarnation);
+  });
+
   it('after the grace period, a retransmission from a client that knew no incarnation runs (it cannot predate this server)', async () => {
     const run = await startRestartRun(3, link, link, { startupGraceMs: 5000 });
     const { clock, stub, executions } = run;

@@ -108,7 +108,7 @@ export interface PendingCall extends Timed {
    * transmission carries it, so the server can tell whether an earlier copy
    * may have reached an earlier incarnation (protocol.md §6.3).
    */
-  readonly incarnation: number;
+  incarnation: number;
   readonly peer: PeerAddress;
   readonly peerKey: string;
   readonly peerState: PeerState<PendingCall>;

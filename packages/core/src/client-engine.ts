@@ -539,7 +539,15 @@ export class ClientEngine {
     const body = decodeErrorBody(replyBody);
     if (!body.ok) return this.drop(body.error, from);
     const e = body.value;
-    if ((flags & Flag.REJECTED) !== 0 && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
+    const rejected = (flags & Flag.REJECTED) !== 0;
+    if (rejected && e.details.length === 4) {
+      // The refusing incarnation checked this copy against the restart rule
+      // and kept nothing: the next round names it, so it is not refused as a
+      // retransmission that may predate the server (protocol.md §5.3, §6.3).
+      const incarnation = bytesIO.readU32(e.details, 0);
+      if (incarnation !== 0) call.incarnation = call.peerState.incarnation = incarnation;
+    }
+    if (rejected && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
     this.counters.errors++;
     // The server no longer recognises this session's calls: new calls go in a new one.
     if ((flags & Flag.SESSION_STALE) !== 0 && call.session === this.currentSession) this.renewSession();
@@ -551,7 +559,7 @@ export class ClientEngine {
       ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
       ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : {}),
     });
-    this.finish(call, { ok: false, error, detailsBytes: e.details });
+    this.finish(call, { ok: false, error, detailsBytes: rejected ? new Uint8Array(0) : e.details });
   }
 
   /**

@@ -128,9 +128,9 @@ export class ReplySender {
   }
 
   /** Refuses a request without running it (nothing is remembered of it). */
-  sendError(frame: Frame, to: PeerAddress, pk: string, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0): void {
+  sendError(frame: Frame, to: PeerAddress, pk: string, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0, details?: Uint8Array): void {
     this.errors++;
-    const body = encodeErrorBody({ code: codeToNumber(code), retryAfterMs, message });
+    const body = encodeErrorBody({ code: codeToNumber(code), retryAfterMs, message, ...(details === undefined ? {} : { details }) });
     this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, pk, now, frame);
   }
 

@@ -90,8 +90,10 @@ export class RequestSender {
       // A round's first transmission, maybe after waiting in the queue or out
       // a pushback, and before any fragment is framed: the remaining deadline
       // (§5.1, body offset 0) counts from now, or the server would keep the
-      // call past the client's deadline.
+      // call past the client's deadline. The known incarnation (offset 8) may
+      // have been learnt from the refusal that ended the previous round.
       bytesIO.writeU32(out.body, 0, Math.max(1, Math.ceil(call.deadlineAt - now)));
+      bytesIO.writeU32(out.body, 8, call.incarnation);
     }
     if (out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.

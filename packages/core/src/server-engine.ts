@@ -277,6 +277,8 @@ export class ServerEngine {
           // Only a new message is ever refused for room, before anything ran or
           // was kept: REJECTED, the client may send it again (protocol.md §7.4).
           result.reason === 'message-too-large' ? 0 : Flag.REJECTED,
+          // A refusal with REJECTED names this incarnation, so the call's next round passes §6.3's restart rule.
+          result.reason === 'message-too-large' ? undefined : this.ackBody,
         );
       case 'mismatch':
         return this.drop('malformed', from);
@@ -328,7 +330,7 @@ export class ServerEngine {
       this.counters.rejected++;
       if (noReply) return this.drop('overloaded', from);
       const message = 'the server is at its concurrency limit; try again later';
-      return this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED);
+      return this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED, this.ackBody);
     }
     const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
     const entry = new CallEntry(
