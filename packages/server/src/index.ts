@@ -12,4 +12,5 @@ export {
   type ServerRequest,
 } from './interceptor.js';
 export type { ServerEvents } from './events.js';
-export type { ServiceDescription, MethodDescription } from './introspection.js';
+export { JSON_SCHEMA_TARGET, type ServiceDescription, type MethodDescription } from './introspection.js';
+export { OutputValidationError } from './validated-handler.js';

@@ -40,6 +40,12 @@ export {
   type MethodOptions,
   type InputOf,
   type OutputOf,
+  type HandlerInputOf,
+  type HandlerOutputOf,
+  type StandardSchemaV1,
+  type CarriedTypes,
+  type ValidationIssue,
+  type ValidationDetails,
   type PeerAddress,
   type Transport,
   type Codec,
@@ -87,6 +93,8 @@ export {
   type Handler,
   type Handlers,
   type ServiceDescription,
+  type MethodDescription,
+  OutputValidationError,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
 export {
