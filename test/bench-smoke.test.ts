@@ -49,7 +49,7 @@ describe('bench --smoke', () => {
     expect(Object.keys(report)).toEqual(
       expect.arrayContaining(['startedAt', 'finishedAt', 'config', 'environment', 'peers', 'scenarios']),
     );
-    expect(report.scenarios.map((s) => s.id)).toEqual(['add-1', 'add-64', 'echo-1k-64', 'echo-1mib', 'echo-1mib-loss', 'add-64-loss']);
+    expect(report.scenarios.map((s) => s.id)).toEqual(['add-1', 'add-64', 'add-64-zod', 'echo-1k-64', 'echo-1mib', 'echo-1mib-loss', 'add-64-loss']);
     for (const name of ['k-rpc-socket', 'coap']) {
       expect(['measured', 'skipped (not installed)']).toContain(report.peers[name]);
     }
