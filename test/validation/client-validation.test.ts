@@ -74,4 +74,32 @@ describe('client-side validation', () => {
     const lax = await startSchemaRpc(old, { add: ({ a, b }) => `${a + b}` }, { clientContract: calc });
     expect(await lax.settle([lax.stub.add({ a: 1, b: 2 })])).toEqual([{ status: 'fulfilled', value: '3' }]);
   });
+
+  it('group calls are checked before anything is sent', async () => {
+    const rpc = await startSchemaRpc(calc, { add: ({ a, b }) => a + b, log: () => undefined });
+    const group = rpc.client.group(calc);
+    const collect = async (input: { a: number; b: number }): Promise<unknown[]> => {
+      const replies: unknown[] = [];
+      for await (const reply of group.add(input, { collectMs: 20 })) replies.push(reply.ok ? reply.result : reply.error.code);
+      return replies;
+    };
+    const bad = { a: 1, b: null } as unknown as { a: number; b: number };
+    const [refused] = await rpc.settle([collect(bad)]);
+    expect(rejection(refused)).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      remote: false,
+      details: { issues: [{ path: ['b'], message: 'Invalid input: expected number, received null' }] },
+    });
+    expect(rpc.sent.client).toBe(0);
+    expect(await rpc.settle([collect({ a: 2, b: 2 })])).toEqual([{ status: 'fulfilled', value: [4] }]);
+  });
+
+  it('validation happens before the client interceptors: they see only calls that are sent', async () => {
+    const seen: string[] = [];
+    const rpc = await startSchemaRpc(calc, { add: ({ a, b }) => a + b, log: () => undefined }, {
+      client: { interceptors: [(next) => (req) => (seen.push(JSON.stringify(req.input)), next(req))] },
+    });
+    await rpc.settle([rpc.stub.add({ a: 1, b: '2' } as never), rpc.stub.add({ a: 1, b: 2 })]);
+    expect(seen).toEqual(['{"a":1,"b":2}']);
+  });
 });

@@ -17,6 +17,8 @@ import {
   type InputOf,
   type MethodDef,
   type OutputOf,
+  type GroupReply,
+  type GroupStub,
   type StandardSchemaV1,
   type Stub,
 } from 'udprpc';
@@ -93,6 +95,9 @@ describe('schema-based method types', () => {
     expectTypeOf<Parameters<S['measure']>[0]>().toEqualTypeOf<string>();
     expectTypeOf<ReturnType<S['measure']>>().toEqualTypeOf<Promise<string>>();
     expectTypeOf<ReturnType<S['origin']>>().toEqualTypeOf<Promise<{ x: number; y: number }>>();
+    type G = GroupStub<typeof geo>;
+    expectTypeOf<Parameters<G['measure']>[0]>().toEqualTypeOf<string>();
+    expectTypeOf<ReturnType<G['measure']>>().toEqualTypeOf<AsyncIterable<GroupReply<string>>>();
     const handlers: Pick<H, 'measure'> = {
       // @ts-expect-error the handler gets a number (the transformed input), not a string
       measure: (text: string) => text.length,

@@ -163,4 +163,35 @@ describe('server-side validation', () => {
     expect(await asyncRpc.settle([slow])).toEqual([{ status: 'fulfilled', value: undefined }]);
     expect(asyncRpc.sent.server).toBe(1);
   });
+
+  it('runs inside the interceptors: they see the refusal, and an input they replace is what gets validated', async () => {
+    const contract = defineContract('calc', { add: method({ input: Add, output: z.number() }) });
+    const outcomes: string[] = [];
+    const rpc = await startSchemaRpc(contract, { add: ({ a, b }) => a + b }, {
+      client: { validate: false },
+      server: {
+        interceptors: [
+          (next) => async (req) => {
+            // Fills in a missing b before validation sees the argument.
+            const input = req.input as { a?: unknown; b?: unknown };
+            if (input.a === 'fix') req.input = { a: 1, b: 1 };
+            try {
+              const out = await next(req);
+              outcomes.push(`ok ${String(out)}`);
+              return out;
+            } catch (e) {
+              outcomes.push((e as { code: string }).code);
+              throw e;
+            }
+          },
+        ],
+      },
+    });
+    const fixable = { a: 'fix' } as unknown as { a: number; b: number };
+    const broken = { a: 'broken' } as unknown as { a: number; b: number };
+    const [fixed, refused] = await rpc.settle([rpc.stub.add(fixable), rpc.stub.add(broken)]);
+    expect(fixed).toEqual({ status: 'fulfilled', value: 2 });
+    expect(rejection(refused).code).toBe('INVALID_ARGUMENT');
+    expect(outcomes).toEqual(['ok 2', 'INVALID_ARGUMENT']);
+  });
 });

@@ -44,7 +44,10 @@ export interface ClientOptions extends RoutingOptions {
   /**
    * Validate each call's argument against its method's input schema before
    * sending (default true): an invalid one rejects with INVALID_ARGUMENT and
-   * `details.issues`, as the server would, and nothing is sent.
+   * `details.issues`, as the server would, and nothing is sent (the check
+   * runs before the interceptors, so they see only calls that are sent).
+   * The original value is sent, not the schema's output: the server
+   * validates again and applies any transform itself.
    */
   validate?: boolean;
   /**
