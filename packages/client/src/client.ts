@@ -31,7 +31,7 @@ import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
-import { checkedGroupCall, checkReply, sendChecked } from './validated-call.js';
+import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
 export type ClientStats = ClientEngineStats & { routing: RoutingStats };
@@ -124,20 +124,13 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const stub: Record<string, StubMethod<unknown, unknown>> = {};
     for (const [name, def] of Object.entries(contract.methods)) {
       const info = this.methodInfo(contract.name, name, def.idempotent);
-      const path = `${contract.name}.${name}`;
-      const input = this.options.validate === false ? undefined : def.input;
-      const output = this.options.validateOutput === true ? def.output : undefined;
-      let call = (input?: unknown, options?: CallOptions) => this.callMethod(info, input, options);
-      let notify = (input?: unknown) => this.notifyMethod(info, input);
-      if (output !== undefined) {
-        const unchecked = call;
-        call = (input, options) => checkReply(output, path, unchecked(input, options));
-      }
-      if (input !== undefined) {
-        const [unchecked, uncheckedNotify, what] = [call, notify, `the argument of ${path}`];
-        call = (value, options) => sendChecked(input, what, value, () => unchecked(value, options));
-        notify = (value) => sendChecked(input, what, value, () => uncheckedNotify(value));
-      }
+      const { call, notify } = schemaChecked(
+        `${contract.name}.${name}`,
+        this.options.validate === false ? undefined : def.input,
+        this.options.validateOutput === true ? def.output : undefined,
+        (input?: unknown, options?: CallOptions) => this.callMethod(info, input, options),
+        (input?: unknown) => this.notifyMethod(info, input),
+      );
       stub[name] = Object.assign(call, { notify });
     }
     return Object.freeze(stub) as Stub<C>;

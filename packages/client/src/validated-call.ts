@@ -4,6 +4,35 @@
 // server validates again and applies any transform itself, so a transforming
 // schema is never applied twice.
 import { invalidArgument, isPromiseLike, issuesOf, RpcError, type AnySchema, type StandardSchemaV1 } from '@udprpc/core';
+import type { CallOptions } from './stub.js';
+
+type CallFn = (input?: unknown, options?: CallOptions) => Promise<unknown>;
+type NotifyFn = (input?: unknown) => Promise<void>;
+
+/**
+ * A stub method's call and notify, wrapped in the checks its schemas ask
+ * for: `input` before sending (both), `output` on the reply (call). Without
+ * schemas they come back as they are, so a method without schemas pays
+ * nothing.
+ */
+export function schemaChecked(
+  path: string,
+  input: AnySchema | undefined,
+  output: AnySchema | undefined,
+  call: CallFn,
+  notify: NotifyFn,
+): { call: CallFn; notify: NotifyFn } {
+  if (output !== undefined) {
+    const unchecked = call;
+    call = (value, options) => checkReply(output, path, unchecked(value, options));
+  }
+  if (input !== undefined) {
+    const [uncheckedCall, uncheckedNotify, what] = [call, notify, `the argument of ${path}`];
+    call = (value, options) => sendChecked(input, what, value, () => uncheckedCall(value, options));
+    notify = (value) => sendChecked(input, what, value, () => uncheckedNotify(value));
+  }
+  return { call, notify };
+}
 
 /**
  * Runs `send` once `input` passes `schema`; rejects with INVALID_ARGUMENT
