@@ -22,6 +22,7 @@ export interface ClientRunConfig {
   lossRate: number;
   maxDatagramBytes?: number;
   coalesce?: boolean;
+  schema?: 'zod';
   timeoutMs: number;
   baselineTimeoutMs: number;
   load: LoadPlan;
@@ -43,6 +44,7 @@ async function makeDriver(c: ClientRunConfig): Promise<Driver> {
         timeoutMs: c.timeoutMs,
         drop,
         lossy: c.lossRate > 0,
+        schema: c.schema,
       });
     case 'raw-dgram':
       return createBaselineClient({ port: c.port, timeoutMs: c.baselineTimeoutMs, drop });

@@ -14,6 +14,7 @@ export interface ServerSpec {
   impl: Impl;
   maxDatagramBytes?: number;
   coalesce?: boolean;
+  schema?: 'zod';
   blastRecvBufferBytes?: number;
   hardTimeoutMs: number;
 }
@@ -27,7 +28,7 @@ exitWithParent(spec.hardTimeoutMs || 60_000, async () => {
 function start(s: ServerSpec): Promise<ServerHandle> {
   switch (s.impl) {
     case 'udprpc':
-      return startUdprpcServer(s.maxDatagramBytes, s.coalesce);
+      return startUdprpcServer(s.maxDatagramBytes, s.coalesce, s.schema);
     case 'raw-dgram':
       return startBaselineServer();
     case 'raw-blast':

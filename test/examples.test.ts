@@ -99,4 +99,21 @@ describe('examples', () => {
     expect(r.code, context).toBe(0);
     expect(r.stdout).toBe('hello, udprpc\nechoed 204800 bytes in fragments: identical\n');
   });
+
+  it('validation: a zod contract rejects an invalid order before sending and publishes its JSON Schema', async () => {
+    const r = await runScript('examples/validation/src/shop.ts', 25_000);
+    const context = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    expect(r.timedOut, context).toBe(false);
+    expect(r.code, context).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'order 3 × ABC-123: 750 cents',
+        'invalid order: INVALID_ARGUMENT remote=false',
+        '  sku: a SKU looks like ABC-123',
+        '  qty: Too small: expected number to be >=1',
+        'published input schema requires: sku, qty',
+        '',
+      ].join('\n'),
+    );
+  });
 });

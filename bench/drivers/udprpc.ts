@@ -1,10 +1,11 @@
 // udprpc on both sides, through the public API of the `udprpc` package.
 import { createClient, createServer, createUdpTransport, type Transport } from 'udprpc';
-import { benchContract, type Driver, type ServerHandle } from '../lib/contract.js';
+import { benchContract, benchZodContract, type Driver, type ServerHandle } from '../lib/contract.js';
 
-export async function startUdprpcServer(maxDatagramBytes: number | undefined, coalesce = true): Promise<ServerHandle> {
+export async function startUdprpcServer(maxDatagramBytes: number | undefined, coalesce = true, schema?: 'zod'): Promise<ServerHandle> {
   const server = createServer({ host: '127.0.0.1', port: 0, coalesce, ...(maxDatagramBytes === undefined ? {} : { maxDatagramBytes }) });
-  server.implement(benchContract, {
+  // Both contracts have the same handler types; the zod one also validates.
+  server.implement(schema === 'zod' ? benchZodContract : benchContract, {
     add: ({ a, b }) => a + b,
     echo: (bytes) => bytes,
   });
@@ -24,6 +25,7 @@ export interface UdprpcClientOptions {
   /** Simulated loss in a wrapper transport on the client side. */
   drop: () => boolean;
   lossy: boolean;
+  schema?: 'zod' | undefined;
 }
 
 export async function createUdprpcDriver(o: UdprpcClientOptions): Promise<Driver> {
@@ -40,7 +42,7 @@ export async function createUdprpcDriver(o: UdprpcClientOptions): Promise<Driver
       })
     : createClient({ ...common, url: `udp://127.0.0.1:${o.port}` });
   await client.connect();
-  const stub = client.stub(benchContract);
+  const stub = client.stub(o.schema === 'zod' ? benchZodContract : benchContract);
   return {
     add: (a, b) => stub.add({ a, b }),
     echo: (bytes) => stub.echo(bytes),

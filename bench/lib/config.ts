@@ -50,7 +50,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --baseline-timeout-ms=N per-call timeout of the raw baseline (default 200)
   --blast-rcvbuf=N        SO_RCVBUF of the blast receiver in bytes (default 4 MiB, the
                           usual net.core.rmem_max; 0 keeps the OS default)
-  --only=id,id            scenario ids: add-1 add-64 echo-1k-64 echo-<N>mib add-64-loss
+  --only=id,id            scenario ids: add-1 add-64 add-64-zod echo-1k-64 echo-<N>mib add-64-loss
   --impl=name,name        udprpc raw-dgram raw-blast k-rpc-socket coap
   --no-peers              do not look for k-rpc-socket / coap
   --out=DIR               where the JSON goes (default bench/results)

@@ -1,8 +1,18 @@
 import { defineContract, method } from 'udprpc';
+import { z } from 'zod';
 
 /** The benchmark service: a tiny call and an echo of any size. Default (at-most-once) semantics. */
 export const benchContract = defineContract('bench', {
   add: method<{ a: number; b: number }, number>(),
+  echo: method<Uint8Array, Uint8Array>(),
+});
+
+/**
+ * The same service with `add` declared by zod schemas: the client validates
+ * the argument before sending, the server the argument and the result.
+ */
+export const benchZodContract = defineContract('bench', {
+  add: method({ input: z.object({ a: z.number(), b: z.number() }), output: z.number() }),
   echo: method<Uint8Array, Uint8Array>(),
 });
 

@@ -96,6 +96,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
     hardTimeoutMs: budget,
     ...(row.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: row.maxDatagramBytes }),
     ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
+    ...(row.schema === undefined ? {} : { schema: row.schema }),
     ...(config.blastRecvBufferBytes === undefined ? {} : { blastRecvBufferBytes: config.blastRecvBufferBytes }),
   };
   const server = new Child(`server(${row.label})`, 'server-process', [JSON.stringify(spec)], nodeArgs('server'));
@@ -118,6 +119,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
       load: plan.load,
       ...(row.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: row.maxDatagramBytes }),
       ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
+      ...(row.schema === undefined ? {} : { schema: row.schema }),
     };
     type ClientReply = IpcMessage & { load: LoadResult; usage: Usage; implStats: Record<string, unknown>; deliveredBytes?: number };
     const result = await client.request<ClientReply>({ type: 'run', config: run }, 'result', budget);

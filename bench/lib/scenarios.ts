@@ -12,6 +12,8 @@ export interface RowPlan {
   maxDatagramBytes?: number;
   /** udprpc only: frame coalescing (default on). */
   coalesce?: boolean;
+  /** udprpc only: `add` declared with zod schemas, validated by the client and the server. */
+  schema?: 'zod';
 }
 
 export interface LoadPlan {
@@ -65,6 +67,8 @@ export function planScenarios(c: BenchConfig): ScenarioPlan[] {
   const plans: ScenarioPlan[] = [
     call('add-1', 'add {a,b} -> number, 1 in flight', 1, [udprpc, raw, ...peers]),
     call('add-64', 'add {a,b} -> number, 64 in flight', 64, [udprpc, udprpcPlain, raw, ...peers]),
+    // The cost of validation (issue 16): the same add with a zod input and output schema, against plain udprpc.
+    { ...call('add-64-zod', 'add, 64 in flight, without and with zod schemas (client and server validate)', 64, [udprpc, { impl: 'udprpc', label: 'udprpc zod', schema: 'zod' }]), baseline: 'udprpc' },
     { ...call('echo-1k-64', 'echo 1 KiB, 64 in flight', 64, [udprpc, raw]), op: 'echo', payloadBytes: 1024 },
   ];
   for (const size of c.largeSizes) {

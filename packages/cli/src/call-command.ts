@@ -4,6 +4,7 @@ import { checkPositionals, parseIntOption, parseMethodPath, parseOrUsage, parseT
 import { ExitCode } from './exit-codes.js';
 import { commandHelpText } from './help.js';
 import type { CliIo } from './io.js';
+import { checkInput, publishedInputSchema } from './input-check.js';
 import { formatJson } from './json-output.js';
 import { reportRpcError } from './rpc-errors.js';
 
@@ -20,6 +21,7 @@ export async function callCommand(argv: readonly string[], io: CliIo): Promise<n
       options: {
         timeout: { type: 'string', default: '5000' },
         idempotent: { type: 'boolean', default: false },
+        'no-check': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -35,8 +37,20 @@ export async function callCommand(argv: readonly string[], io: CliIo): Promise<n
   const input = await readJsonInput('call', positionals[2], io);
 
   const client = createClient({ url, timeoutMs });
+  const deadline = performance.now() + timeoutMs;
   try {
-    const result = await client.call(service, method, input, { timeoutMs, idempotent: values.idempotent });
+    if (!values['no-check']) {
+      const schema = await publishedInputSchema(client, service, method, timeoutMs);
+      const issues = schema === undefined ? undefined : checkInput(schema, input);
+      if (issues !== undefined && issues.length > 0) {
+        io.stderr(`INVALID_ARGUMENT: the argument does not match the input schema ${service}.${method} publishes; not sent\n`);
+        io.stderr(formatJson({ issues }));
+        return ExitCode.DATA;
+      }
+    }
+    // One time budget for the whole command: the schema lookup counts against it.
+    const remainingMs = Math.max(1, Math.ceil(deadline - performance.now()));
+    const result = await client.call(service, method, input, { timeoutMs: remainingMs, idempotent: values.idempotent });
     io.stdout(formatJson(result));
     return ExitCode.OK;
   } catch (e) {

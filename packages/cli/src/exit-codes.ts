@@ -12,7 +12,7 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad usage: unknown command or flag, missing or malformed argument (EX_USAGE). */
   USAGE: 64,
-  /** The JSON input could not be parsed (EX_DATAERR). */
+  /** The JSON input could not be parsed, or does not match the method's published input schema (EX_DATAERR). */
   DATA: 65,
   /** A bug in the tool itself (EX_SOFTWARE). */
   SOFTWARE: 70,
@@ -35,7 +35,7 @@ export function exitCodeTable(): string {
   for (const name of Object.keys(Code) as ErrorCode[]) lines.push(`  ${pad(exitCodeForRpcError(name))}${name}`);
   lines.push(
     `  ${pad(ExitCode.USAGE)}usage error (unknown command or flag, bad argument)`,
-    `  ${pad(ExitCode.DATA)}the JSON input does not parse`,
+    `  ${pad(ExitCode.DATA)}the JSON input does not parse, or does not match the published input schema`,
     `  ${pad(ExitCode.SOFTWARE)}internal error of the tool`,
   );
   return lines.join('\n');

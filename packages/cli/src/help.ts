@@ -19,10 +19,16 @@ it from stdin) and prints the result as JSON on stdout. When the call fails,
 prints "CODE: message" (and the error details as JSON, if any) on stderr and
 exits with 2 + the code's gRPC number (see "udprpc help").
 
+If the server publishes a JSON Schema for the method's argument (udprpc
+describe), the input is checked against it first: when it does not match, the
+issues are printed on stderr as {"issues": [{"path", "message"}]} and nothing
+is sent (exit 65). The lookup shares the --timeout budget.
+
 Options:
 ${timeoutLine}
   --idempotent          the method may run more than once: the server skips its
                         reply cache (use only for methods declared idempotent)
+  --no-check            do not look up the published input schema; send as is
   -h, --help            show this help
 
 Example:
@@ -34,7 +40,9 @@ Example:
     usage: 'udprpc describe <udp://host:port> [--json] [--group [--collect <ms>] [--interface <ip>] [--ttl <n>]] [options]',
     details: `Asks the server's built-in udprpc.describe method for its services and
 methods, and whether each method is idempotent (may run more than once) or
-at-most-once. Servers created with { introspection: false } answer NOT_FOUND.
+at-most-once, with the JSON Schemas of its argument and result when its
+contract has schemas that publish them. Servers created with
+{ introspection: false } answer NOT_FOUND.
 
 With --group, the URL is a multicast group (udp://239.255.0.1:4000,
 udp://[ff15::1]:4000) or an IPv4 broadcast address: the request goes to every
@@ -44,7 +52,8 @@ described itself.
 
 Options:
   --json                print the description as JSON:
-                        [{"service", "methods": [{"name", "idempotent"}]}];
+                        [{"service", "methods": [{"name", "idempotent",
+                        "inputSchema"?, "outputSchema"?}]}];
                         with --group: [{"url", "address", "port", "services"}]
                         (or "error": {"code", "message"} instead of "services")
 ${timeoutLine}

@@ -45,4 +45,19 @@ export interface ClientOptions extends RoutingOptions {
    * it costs nothing when there is nothing to pack.
    */
   coalesce?: boolean;
+  /**
+   * Validate each call's argument against its method's input schema before
+   * sending (default true): an invalid one rejects with INVALID_ARGUMENT and
+   * `details.issues`, as the server would, and nothing is sent (the check
+   * runs before the interceptors, so they see only calls that are sent).
+   * The original value is sent, not the schema's output: the server
+   * validates again and applies any transform itself.
+   */
+  validate?: boolean;
+  /**
+   * Also validate each reply against its method's output schema (default
+   * false); a mismatch rejects with INTERNAL and `details.issues`. Meant for
+   * output schemas without transforms (the server sends the schema's output).
+   */
+  validateOutput?: boolean;
 }

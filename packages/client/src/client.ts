@@ -32,6 +32,7 @@ import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
+import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
 export type ClientStats = ClientEngineStats & { routing: RoutingStats };
@@ -129,8 +130,14 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const stub: Record<string, StubMethod<unknown, unknown>> = {};
     for (const [name, def] of Object.entries(contract.methods)) {
       const info = this.methodInfo(contract.name, name, def.idempotent);
-      const call = (input?: unknown, options?: CallOptions) => this.callMethod(info, input, options);
-      stub[name] = Object.assign(call, { notify: (input?: unknown) => this.notifyMethod(info, input) });
+      const { call, notify } = schemaChecked(
+        `${contract.name}.${name}`,
+        this.options.validate === false ? undefined : def.input,
+        this.options.validateOutput === true ? def.output : undefined,
+        (input?: unknown, options?: CallOptions) => this.callMethod(info, input, options),
+        (input?: unknown) => this.notifyMethod(info, input),
+      );
+      stub[name] = Object.assign(call, { notify });
     }
     return Object.freeze(stub) as Stub<C>;
   }
@@ -146,7 +153,14 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const stub: Record<string, GroupMethod<unknown, unknown>> = {};
     for (const [name, def] of Object.entries(contract.methods)) {
       const info = this.methodInfo(contract.name, name, def.idempotent);
-      stub[name] = (input?: unknown, options?: GroupCallOptions) => startGroupCall(this.groupContext, info.wire, input, options);
+      const schema = this.options.validate === false ? undefined : def.input;
+      stub[name] =
+        schema === undefined
+          ? (input?: unknown, options?: GroupCallOptions) => startGroupCall(this.groupContext, info.wire, input, options)
+          : (input?: unknown, options?: GroupCallOptions) =>
+              checkedGroupCall(schema, `the argument of ${contract.name}.${name}`, input, () =>
+                startGroupCall(this.groupContext, info.wire, input, options),
+              );
     }
     return Object.freeze(stub) as GroupStub<C>;
   }

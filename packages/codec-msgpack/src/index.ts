@@ -5,3 +5,4 @@
  * @packageDocumentation
  */
 export { createMsgpackCodec, msgpackCodec, type MsgpackCodecOptions } from './msgpack-codec.js';
+export type {} from './carried-types.js';

@@ -2,6 +2,9 @@
 // and result types ride along as phantom fields on each method definition
 // (the trick tRPC uses for `_def.$types`), so no code generation is needed.
 
+import type { CarriableArgs } from './carriable.js';
+import type { StandardSchemaV1 } from './standard-schema.js';
+
 declare const phantom: unique symbol;
 
 /** Per-method options that change delivery semantics. */
@@ -14,17 +17,30 @@ export interface MethodOptions {
   idempotent?: boolean;
 }
 
-/** A method's definition: its options plus phantom input/output types. */
-export interface MethodDef<I, O> {
+/** Any Standard Schema v1 (zod 4, valibot 1, arktype 2, …). */
+export type AnySchema = StandardSchemaV1;
+
+/**
+ * A method's definition: its options, its schemas when it has some, and
+ * phantom types. `I` is what callers pass, `O` what they get back; `HI` is
+ * what the handler receives (the input schema's output, after transforms)
+ * and `HO` what it returns (what the output schema accepts). Without
+ * schemas, `HI = I` and `HO = O`.
+ */
+export interface MethodDef<I, O, HI = I, HO = O> {
   readonly kind: 'method';
   readonly idempotent: boolean;
+  /** Validates the argument (client before sending, server before the handler). */
+  readonly input?: AnySchema;
+  /** Validates the handler's result before the server sends it. */
+  readonly output?: AnySchema;
   /** Never set at run time; carries the types. */
-  readonly [phantom]?: { input: I; output: O };
+  readonly [phantom]?: { input: I; output: O; handlerInput: HI; handlerOutput: HO };
 }
 
 /** Any method definition. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyMethodDef = MethodDef<any, any>;
+export type AnyMethodDef = MethodDef<any, any, any, any>;
 
 /**
  * What every method definition has at run time. Contracts are constrained by
@@ -34,6 +50,8 @@ export type AnyMethodDef = MethodDef<any, any>;
 export interface MethodBase {
   readonly kind: 'method';
   readonly idempotent: boolean;
+  readonly input?: AnySchema;
+  readonly output?: AnySchema;
 }
 
 /** The methods of a contract, by name. */
@@ -45,19 +63,64 @@ export interface Contract<Name extends string = string, M extends MethodMap = Me
   readonly methods: M;
 }
 
-/** The argument type of a method definition. */
-export type InputOf<D> = D extends MethodDef<infer I, unknown> ? I : never;
-/** The result type of a method definition. */
-export type OutputOf<D> = D extends MethodDef<unknown, infer O> ? O : never;
+/** The argument type of a method definition, as callers pass it. */
+export type InputOf<D> = D extends MethodDef<infer I, unknown, unknown, unknown> ? I : never;
+/** The result type of a method definition, as callers receive it. */
+export type OutputOf<D> = D extends MethodDef<unknown, infer O, unknown, unknown> ? O : never;
+/** The argument type the handler receives: the input schema's output (after transforms), else {@link InputOf}. */
+export type HandlerInputOf<D> = D extends MethodDef<unknown, unknown, infer HI, unknown> ? HI : never;
+/** The result type the handler returns: what the output schema accepts, else {@link OutputOf}. */
+export type HandlerOutputOf<D> = D extends MethodDef<unknown, unknown, unknown, infer HO> ? HO : never;
+
+/** Method options with schemas: `input`, `output` or both. */
+export interface SchemaMethodOptions<SI extends AnySchema | undefined, SO extends AnySchema | undefined> extends MethodOptions {
+  /** Schema of the argument; the method takes `void` without one. */
+  input?: SI;
+  /** Schema of the result; the method returns `void` without one. */
+  output?: SO;
+}
+
+type SchemaIn<S> = S extends AnySchema ? StandardSchemaV1.InferInput<S> : void;
+type SchemaOut<S> = S extends AnySchema ? StandardSchemaV1.InferOutput<S> : void;
+
+/** The definition `method({ input, output })` returns: types from the schemas. */
+export type SchemaMethodDef<SI extends AnySchema | undefined, SO extends AnySchema | undefined> = MethodDef<
+  SchemaIn<SI>,
+  SchemaOut<SO>,
+  SchemaOut<SI>,
+  SchemaIn<SO>
+>;
 
 /**
- * Declares a method taking `I` and returning `O`.
+ * Declares a method. With Standard Schemas (zod 4, valibot 1, arktype 2)
+ * for `input` and/or `output`, the types come from them and both sides
+ * validate at run time; with type arguments only, the types are checked at
+ * compile time and must be ones the codec carries (see {@link CarriableArgs}).
  *
  * @example
+ * const add = method({ input: z.object({ a: z.number(), b: z.number() }), output: z.number() });
  * const get = method<{ key: string }, number>({ idempotent: true });
  */
-export function method<I = void, O = void>(options: MethodOptions = {}): MethodDef<I, O> {
-  return { kind: 'method', idempotent: options.idempotent ?? false };
+export function method<SI extends AnySchema | undefined = undefined, SO extends AnySchema | undefined = undefined>(
+  options: SchemaMethodOptions<SI, SO> & ({ input: SI } | { output: SO }),
+): SchemaMethodDef<SI, SO>;
+export function method<I = void, O = void>(...options: CarriableArgs<I, O, MethodOptions>): MethodDef<I, O>;
+export function method(options: SchemaMethodOptions<AnySchema | undefined, AnySchema | undefined> = {}): AnyMethodDef {
+  const def: { kind: 'method'; idempotent: boolean; input?: AnySchema; output?: AnySchema } = {
+    kind: 'method',
+    idempotent: options.idempotent ?? false,
+  };
+  if (options.input !== undefined) def.input = checkSchema(options.input, 'input');
+  if (options.output !== undefined) def.output = checkSchema(options.output, 'output');
+  return def;
+}
+
+function checkSchema(schema: AnySchema, role: string): AnySchema {
+  const props = (schema as Partial<AnySchema> | null)?.['~standard'];
+  if (props?.version !== 1 || typeof props.validate !== 'function') {
+    throw new TypeError(`method(): ${role} is not a Standard Schema v1 (it needs ['~standard'].validate)`);
+  }
+  return schema;
 }
 
 const nameRule = /^[A-Za-z_][\w.-]*$/;

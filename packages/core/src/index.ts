@@ -56,7 +56,22 @@ export {
   type AnyMethodDef,
   type InputOf,
   type OutputOf,
+  type HandlerInputOf,
+  type HandlerOutputOf,
+  type AnySchema,
+  type SchemaMethodOptions,
+  type SchemaMethodDef,
 } from './contract.js';
+export type { StandardSchemaV1, StandardJSONSchemaV1Converter } from './standard-schema.js';
+export type { Carriable, CarriedTypes, CarriableArgs, NotCarriable } from './carriable.js';
+export {
+  validateWith,
+  issuesOf,
+  invalidArgument,
+  isPromiseLike,
+  type ValidationIssue,
+  type ValidationDetails,
+} from './schema-validation.js';
 export {
   defaultRetryPolicy,
   defaultRetryBudget,

@@ -1,4 +1,4 @@
-import type { Contract, InputOf, OutputOf, PeerAddress } from '@udprpc/core';
+import type { Contract, HandlerInputOf, HandlerOutputOf, PeerAddress } from '@udprpc/core';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -24,7 +24,11 @@ export interface CallContext {
 /** A handler for one method: sync or async. */
 export type Handler<I, O> = (input: I, ctx: CallContext) => O | Promise<O>;
 
-/** Handlers for every method of a contract, with types taken from it. */
+/**
+ * Handlers for every method of a contract, with types taken from it. With
+ * schemas, a handler gets the input schema's output (validated, transformed)
+ * and returns what the output schema accepts.
+ */
 export type Handlers<C extends Contract> = {
-  readonly [K in keyof C['methods'] & string]: Handler<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+  readonly [K in keyof C['methods'] & string]: Handler<HandlerInputOf<C['methods'][K]>, HandlerOutputOf<C['methods'][K]>>;
 };

@@ -13,4 +13,5 @@ export {
 } from './interceptor.js';
 export type { ServerEvents, FailedCall } from './events.js';
 export { HandlerFailureWarning, defaultWarningLimits, type WarningOptions } from './warnings.js';
-export type { ServiceDescription, MethodDescription } from './introspection.js';
+export { JSON_SCHEMA_TARGET, type ServiceDescription, type MethodDescription } from './introspection.js';
+export { OutputValidationError } from './validated-handler.js';

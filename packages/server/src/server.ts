@@ -31,6 +31,7 @@ import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
+import { validatedHandler } from './validated-handler.js';
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -189,7 +190,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     for (const [name, def] of Object.entries(contract.methods)) {
       const handler = (handlers as Record<string, Handler<unknown, unknown> | undefined>)[name];
       if (typeof handler !== 'function') throw new TypeError(`no handler for ${contract.name}.${name}`);
-      this.register(contract.name, name, def.idempotent, handler, options.requireAuth ?? this.requireAuth);
+      const validated = validatedHandler(`${contract.name}.${name}`, handler, def.input, def.output);
+      this.register(contract.name, name, def.idempotent, validated, options.requireAuth ?? this.requireAuth);
       description.methods.push(describeMethod(name, def));
     }
     this.services.set(contract.name, description);

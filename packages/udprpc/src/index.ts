@@ -41,6 +41,12 @@ export {
   type MethodOptions,
   type InputOf,
   type OutputOf,
+  type HandlerInputOf,
+  type HandlerOutputOf,
+  type StandardSchemaV1,
+  type CarriedTypes,
+  type ValidationIssue,
+  type ValidationDetails,
   type PeerAddress,
   type Transport,
   type Codec,
@@ -91,6 +97,8 @@ export {
   HandlerFailureWarning,
   type FailedCall,
   type WarningOptions,
+  type MethodDescription,
+  OutputValidationError,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
 export {
