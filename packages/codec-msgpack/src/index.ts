@@ -5,4 +5,3 @@
  * @packageDocumentation
  */
 export { createMsgpackCodec, msgpackCodec, type MsgpackCodecOptions } from './msgpack-codec.js';
-export type {} from './carried-types.js';
