@@ -18,8 +18,8 @@ import {
   type Contract,
   type PeerAddress,
   type Transport,
+  type TypedEventEmitter,
 } from '@udprpc/core';
-import type * as TE from 'typed-emitter';
 import { encodeInput } from './codec-outcome.js';
 import type { EndpointSnapshot } from './endpoint-set.js';
 import type { ClientOptions } from './client-options.js';
@@ -42,8 +42,7 @@ interface MethodInfo {
   readonly idempotent: boolean;
 }
 
-// typed-emitter is CommonJS; from ESM its `export default` is the `default` member.
-type ClientEmitter = new () => TE.default<ClientEvents>;
+type ClientEmitter = new () => TypedEventEmitter<ClientEvents>;
 
 const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 });
 

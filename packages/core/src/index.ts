@@ -41,6 +41,7 @@ export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Trans
 export { jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
+export type { TypedEventEmitter, EventMap } from './typed-emitter.js';
 export {
   defineContract,
   method,

@@ -20,8 +20,8 @@ import {
   type PeerAddress,
   type ServerEngineStats,
   type Transport,
+  type TypedEventEmitter,
 } from '@udprpc/core';
-import type * as TE from 'typed-emitter';
 import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
@@ -90,7 +90,7 @@ interface Registered {
   readonly direct: Handler<unknown, unknown> | undefined;
 }
 
-type ServerEmitter = new () => TE.default<ServerEvents>;
+type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
 
 /** A udprpc server: implement contracts, then {@link Server.listen}. */
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
