@@ -18,6 +18,7 @@ import {
   type Contract,
   type PeerAddress,
   type Transport,
+  type TimedEngine,
   type TypedEventEmitter,
 } from '@udprpc/core';
 import { encodeInput } from './codec-outcome.js';
@@ -31,6 +32,12 @@ import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
+
+// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
+// runtime lacks it, a private stand-in keeps the class valid; the method is
+// then just unreachable, like `await using` itself.
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
 export type ClientStats = ClientEngineStats & { routing: RoutingStats };
@@ -68,6 +75,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private ready: Promise<void> | undefined;
   private listening: Promise<PeerAddress> | undefined;
   private closed = false;
+  /** Whether the transport currently keeps the process alive (a fresh socket does). */
+  private holding = true;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -94,7 +103,18 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onDrop: (reason, from) => this.emit('drop', reason, from),
       },
     });
-    this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
+    // The driver asks for the next deadline after every engine call: that is
+    // where the socket learns whether work is outstanding (see holdProcess).
+    const engine = this.engine;
+    const timed: TimedEngine = {
+      onTimer: (now) => engine.onTimer(now),
+      nextTimerAt: () => {
+        const next = engine.nextTimerAt();
+        if ((next !== undefined) !== this.holding) this.holdProcess(next !== undefined);
+        return next;
+      },
+    };
+    this.timer = new TimerDriver(timed, this.clock, (e) => this.reportError(e));
     if (options.peers !== undefined) {
       const retry = { ...defaultRetryPolicy, ...options.retry };
       this.router = new Router(this.engine, this.clock, random, policy, retry, {
@@ -179,6 +199,14 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);
+  }
+
+  /**
+   * Closes the client ({@link close}) when an `await using` block ends:
+   * `await using client = createClient(...)`.
+   */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -294,6 +322,19 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       this.peer = peer;
     }
     this.started = true;
+    this.holdProcess(this.engine.nextTimerAt() !== undefined);
+  }
+
+  /**
+   * An idle client must not keep the process alive (a forgotten client would
+   * otherwise hold it open for ever), but a call in flight must: its promise
+   * alone does not, and the clock's timers are unref'd. Every call, transfer
+   * and group call has a timer in the engine's heap until it ends, so
+   * "the engine has a timer" is exactly "work is outstanding".
+   */
+  private holdProcess(hold: boolean): void {
+    this.holding = hold;
+    this.transport.setRef?.(hold);
   }
 
   private reportError(error: unknown): void {

@@ -45,6 +45,13 @@ export interface Transport {
   send(bytes: Uint8Array, to: PeerAddress): void;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Whether the transport's sockets keep the Node.js process alive
+   * (`socket.ref()` / `socket.unref()`); they do until told otherwise.
+   * Clients turn it off while no call is in flight, so a forgotten client
+   * does not hold the process open. Wrapping transports forward it.
+   */
+  setRef?(ref: boolean): void;
   /** Largest datagram this transport can carry, if it knows a limit. */
   readonly maxDatagramBytes?: number;
   /**

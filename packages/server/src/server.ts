@@ -29,6 +29,12 @@ import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
 
+// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
+// runtime lacks it, a private stand-in keeps the class valid; the method is
+// then just unreachable, like `await using` itself.
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
+
 /** Options of {@link createServer}. */
 export interface ServerOptions {
   /** The datagram transport to serve on. */
@@ -178,6 +184,14 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   /** A snapshot of the counters. */
   stats(): ServerStats {
     return { ...this.engine.stats(), handlerErrors: this.handlerErrors };
+  }
+
+  /**
+   * Closes the server ({@link close}) when an `await using` block ends:
+   * `await using server = createServer(...)`.
+   */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Aborts running handlers, stops timers and closes the transport. Idempotent. */

@@ -133,6 +133,7 @@ export function createClient(options: UdpClientOptions): Client {
 function deferredUdpTransport(peer: Promise<PeerAddress>, socket: SocketOptions | undefined): Transport {
   let inner: Transport | undefined;
   let closed = false;
+  let refed = true;
   return {
     async listen(onDatagram, onError) {
       const { family } = await peer;
@@ -142,10 +143,15 @@ function deferredUdpTransport(peer: Promise<PeerAddress>, socket: SocketOptions 
         ...(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' }),
       });
       inner = udp;
+      if (!refed) udp.setRef(false);
       return udp.listen(onDatagram, onError);
     },
     send(bytes, to) {
       inner?.send(bytes, to);
+    },
+    setRef(ref) {
+      refed = ref;
+      inner?.setRef?.(ref);
     },
     async close() {
       closed = true;
