@@ -22,7 +22,8 @@ export type GroupMethod<I, O> = (
 
 /** The typed group client for a contract. */
 export type GroupStub<C extends Contract> = {
-  readonly [K in keyof C['methods'] & string]: GroupMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+  // Homomorphic (no `& string`), so each method's JSDoc reaches the hover (test/contract-jsdoc.test.ts).
+  readonly [K in keyof C['methods']]: GroupMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
 };
 
 /**
