@@ -14,7 +14,8 @@ import { runBench, type BenchProgress, type BenchResult } from './bench-runner.j
 import { MAX_TIMEOUT_MS } from './call-command.js';
 import { ExitCode } from './exit-codes.js';
 import { commandHelpText } from './help.js';
-import { formatHistogram, formatMs } from './histogram.js';
+import { formatHistogram, formatMs, type HistogramRow } from './histogram.js';
+import { formatJson } from './json-output.js';
 import type { CliIo } from './io.js';
 import { renderProgress, startProgress } from './progress-bar.js';
 
@@ -33,6 +34,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
         duration: { type: 'string', default: '10s' },
         timeout: { type: 'string', default: '5000' },
         idempotent: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -66,7 +68,9 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     progress.stop();
     await client.close();
   }
-  io.stdout(formatBenchReport(`${service}.${method}`, concurrency, result));
+  io.stdout(
+    values.json ? formatJson(benchReportJson(url, `${service}.${method}`, concurrency, durationMs, result)) : formatBenchReport(`${service}.${method}`, concurrency, result),
+  );
   return result.latency.count > 0 ? ExitCode.OK : ExitCode.FAILURE;
 }
 
@@ -101,6 +105,49 @@ export function formatBenchReport(methodPath: string, concurrency: number, r: Be
     out.push('');
   }
   return `${out.join('\n')}\n`.replace(/\n\n$/, '\n');
+}
+
+/** The machine-readable report of `bench --json`; times in ms. */
+export interface BenchReportJson {
+  url: string;
+  method: string;
+  concurrency: number;
+  durationMs: number;
+  elapsedMs: number;
+  calls: number;
+  ok: number;
+  failed: number;
+  callsPerSecond: number;
+  /** Of the successful calls; null when none succeeded. */
+  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; 'p99.9': number; max: number } | null;
+  histogram: HistogramRow[];
+  /** Failed calls by error code, with the first message seen. */
+  errors: Partial<Record<ErrorCode, { count: number; sample: string }>>;
+}
+
+/** What `bench --json` prints: the same figures as {@link formatBenchReport}, as one JSON object. */
+export function benchReportJson(url: string, methodPath: string, concurrency: number, durationMs: number, r: BenchResult): BenchReportJson {
+  const calls = r.latency.count + r.errorCount;
+  const l = r.latency;
+  const errors: BenchReportJson['errors'] = {};
+  for (const code of Object.keys(r.errors) as ErrorCode[]) errors[code] = { count: r.errors[code] ?? 0, sample: r.errorSamples[code] ?? '' };
+  return {
+    url,
+    method: methodPath,
+    concurrency,
+    durationMs,
+    elapsedMs: r.elapsedMs,
+    calls,
+    ok: l.count,
+    failed: r.errorCount,
+    callsPerSecond: r.elapsedMs > 0 ? calls / (r.elapsedMs / 1000) : 0,
+    latencyMs:
+      l.count === 0
+        ? null
+        : { min: l.minMs, mean: l.meanMs, p50: l.percentile(50), p90: l.percentile(90), p99: l.percentile(99), 'p99.9': l.percentile(99.9), max: l.maxMs },
+    histogram: l.rows(),
+    errors,
+  };
 }
 
 function formatDuration(ms: number): string {
