@@ -126,6 +126,9 @@ export function consumerLockfile(
         version: own.version,
         resolved,
         integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+        ...(own.license === undefined ? {} : { license: own.license }),
+        ...(own.bin === undefined ? {} : { bin: own.bin }),
+        ...(own.engines === undefined ? {} : { engines: own.engines }),
         ...(own.dependencies === undefined ? {} : { dependencies: own.dependencies }),
         ...(own.optionalDependencies === undefined ? {} : { optionalDependencies: own.optionalDependencies }),
       };
