@@ -5,6 +5,7 @@
  * the process.
  *
  * @packageDocumentation
+ * @module @udprpc/cli
  */
 export { run } from './run.js';
 export type { CliIo } from './io.js';

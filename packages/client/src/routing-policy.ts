@@ -122,7 +122,7 @@ export interface RoutingPolicy {
   readonly hedging: HedgingPolicy;
 }
 
-/** What {@link resolveRoutingPolicy} reads. */
+/** What `resolveRoutingPolicy` reads. */
 export interface RoutingOptions {
   balancer?: BalancerKind;
   health?: Partial<HealthPolicy>;

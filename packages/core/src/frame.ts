@@ -218,7 +218,7 @@ export interface RequestBody {
    * `id − oldest id the client still has in flight` (mod 2^32): every call of
    * this session with an id before that oldest one is finished at the client,
    * so the server may forget it and drop any late copy (protocol.md §6.3).
-   * {@link NO_SPAN} when the sender does not say.
+   * `NO_SPAN` when the sender does not say.
    */
   inFlightSpan: number;
   /**

@@ -4,6 +4,7 @@
  * the Transport / Codec / Clock interfaces the adapters implement.
  *
  * @packageDocumentation
+ * @module @udprpc/core
  */
 export { Code, RpcError, codeFromNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
 export { ok, err, type Result } from './result.js';

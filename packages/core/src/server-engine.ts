@@ -29,8 +29,8 @@ export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptio
  * sends an unvalidated address more than 3× what it sent (§8.2–8.3).
  *
  * This class is the dispatcher and the call state machine; what goes back to
- * the client is the {@link ReplySender}'s, and every datagram out passes the
- * {@link AmplificationGate}.
+ * the client is the `ReplySender`'s, and every datagram out passes the
+ * `AmplificationGate`.
  */
 export class ServerEngine {
   private readonly cache: DedupCache;
