@@ -1,5 +1,6 @@
 // `udprpc --version`, `bench --json`, and what a port out of range says; in-process.
 import { readFileSync } from 'node:fs';
+import type { BenchReportJson } from '@udprpc/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCalcServer, type CalcServer } from './calc-server.js';
 import { runCli } from './run-cli.js';
@@ -29,7 +30,7 @@ describe('udprpc bench --json', () => {
   it('prints one JSON object whose counts add up', async () => {
     const r = await runCli(['bench', calc.url, 'calc.add', '{"a":1,"b":2}', '--concurrency', '2', '--duration', '200ms', '--json']);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as Record<string, unknown> & { latencyMs: Record<string, number>; histogram: { count: number }[] };
+    const report = JSON.parse(r.stdout) as Record<string, unknown> & { latencyMs: BenchReportJson['latencyMs'] & object; histogram: { count: number }[] };
     expect(Object.keys(report).sort()).toEqual(
       ['calls', 'callsPerSecond', 'concurrency', 'durationMs', 'elapsedMs', 'errors', 'failed', 'histogram', 'latencyMs', 'method', 'ok', 'url'].sort(),
     );
@@ -38,7 +39,7 @@ describe('udprpc bench --json', () => {
     expect(report.ok as number).toBeGreaterThan(0);
     expect(report.histogram.reduce((n, row) => n + row.count, 0)).toBe(report.ok);
     const l = report.latencyMs;
-    expect(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l['p99.9']! && l['p99.9']! <= l.max * 1.01).toBe(true);
+    expect(l.min <= l.p50 && l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l['p99.9'] && l['p99.9'] <= l.max * 1.01).toBe(true);
   });
 
   it('reports failures by code, with latencyMs null when nothing succeeded', async () => {

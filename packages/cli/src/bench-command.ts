@@ -109,23 +109,58 @@ export function formatBenchReport(methodPath: string, concurrency: number, r: Be
 
 /** The machine-readable report of `bench --json`; times in ms. */
 export interface BenchReportJson {
+  /** The server, `udp://host:port`. */
   url: string;
+  /** `service.method`. */
   method: string;
+  /** Callers, each with one call in flight. */
   concurrency: number;
+  /** The requested duration. */
   durationMs: number;
+  /** From the first call until the last one finished. */
   elapsedMs: number;
+  /** Calls made (`ok + failed`). */
   calls: number;
+  /** Calls that succeeded. */
   ok: number;
+  /** Calls that failed. */
   failed: number;
+  /** `calls / elapsed seconds`. */
   callsPerSecond: number;
   /** Of the successful calls; null when none succeeded. */
-  latencyMs: { min: number; mean: number; p50: number; p90: number; p99: number; 'p99.9': number; max: number } | null;
+  latencyMs: {
+    /** Shortest. */
+    min: number;
+    /** Mean. */
+    mean: number;
+    /** Median. */
+    p50: number;
+    /** 90th percentile. */
+    p90: number;
+    /** 99th percentile. */
+    p99: number;
+    /** 99.9th percentile. */
+    'p99.9': number;
+    /** Longest. */
+    max: number;
+  } | null;
+  /** Latencies of the successful calls in log-spaced rows. */
   histogram: HistogramRow[];
   /** Failed calls by error code, with the first message seen. */
-  errors: Partial<Record<ErrorCode, { count: number; sample: string }>>;
+  errors: Partial<
+    Record<
+      ErrorCode,
+      {
+        /** Calls that failed with this code. */
+        count: number;
+        /** The first message seen with it. */
+        sample: string;
+      }
+    >
+  >;
 }
 
-/** What `bench --json` prints: the same figures as {@link formatBenchReport}, as one JSON object. */
+/** What `bench --json` prints: the figures of the text report, as one JSON object. */
 export function benchReportJson(url: string, methodPath: string, concurrency: number, durationMs: number, r: BenchResult): BenchReportJson {
   const calls = r.latency.count + r.errorCount;
   const l = r.latency;

@@ -18,6 +18,7 @@ import {
   type Contract,
   type PeerAddress,
   type Transport,
+  type PeerRtt,
   type TimedEngine,
   type TypedEventEmitter,
 } from '@udprpc/core';
@@ -40,7 +41,10 @@ const asyncDispose: typeof Symbol.asyncDispose =
   (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
-export type ClientStats = ClientEngineStats & { routing: RoutingStats };
+export type ClientStats = ClientEngineStats & {
+  /** Multi-endpoint routing counters (zeros for a single peer). */
+  routing: RoutingStats;
+};
 
 interface MethodInfo {
   readonly service: string;
@@ -180,7 +184,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   }
 
   /** Smoothed RTT and current RTO to the server (the first endpoint of a multi-endpoint client), once measured. */
-  timing(): { srttMs: number | undefined; rtoMs: number } | undefined {
+  timing(): PeerRtt | undefined {
     const peer = this.peer ?? this.router?.endpoints.list[0]?.peer;
     return peer === undefined ? undefined : this.engine.peerTiming(peer);
   }

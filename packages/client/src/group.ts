@@ -2,8 +2,22 @@ import type { Contract, InputOf, OutputOf, PeerAddress, RpcError } from '@udprpc
 
 /** One server's answer to a group call. */
 export type GroupReply<O> =
-  | { readonly peer: PeerAddress; readonly ok: true; readonly result: O }
-  | { readonly peer: PeerAddress; readonly ok: false; readonly error: RpcError };
+  | {
+      /** The server that answered. */
+      readonly peer: PeerAddress;
+      /** It returned a result. */
+      readonly ok: true;
+      /** The result. */
+      readonly result: O;
+    }
+  | {
+      /** The server that answered. */
+      readonly peer: PeerAddress;
+      /** It failed the call. */
+      readonly ok: false;
+      /** Its error. */
+      readonly error: RpcError;
+    };
 
 /** Options of a group call. */
 export interface GroupCallOptions {

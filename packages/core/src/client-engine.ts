@@ -33,10 +33,11 @@ import type {
   ClientEngineOptions,
   ClientEngineStats,
   GroupCollector,
+  PeerRtt,
   PendingCall,
 } from './client-engine-types.js';
 
-export type { CallOutcome, CallRequest, ClientEngineHooks, ClientEngineOptions, ClientEngineStats, GroupCollector } from './client-engine-types.js';
+export type { CallOutcome, CallRequest, ClientEngineHooks, ClientEngineOptions, ClientEngineStats, GroupCollector, PeerRtt } from './client-engine-types.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -46,6 +47,7 @@ const EMPTY = new Uint8Array(0);
  * with per-peer adaptive RTO and backoff, the retry budget and deadlines.
  */
 export class ClientEngine {
+  /** This client's random session number (protocol.md §3). */
   readonly session: number;
   private readonly pending = new Map<number, PendingCall>();
   private readonly timers = new TimerHeap<PendingCall>();
@@ -57,7 +59,9 @@ export class ClientEngine {
   private readonly random: () => number;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ClientEngineHooks;
+  /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
+  /** Largest request or reply it accepts, after reassembly. */
   readonly maxMessageBytes: number;
   /** Replies in fragments: their reassembly and acknowledgements. */
   private readonly replies: ReplyReceiver;
@@ -302,7 +306,7 @@ export class ClientEngine {
   }
 
   /** Smoothed RTT and RTO known for a peer, if any. */
-  peerTiming(peer: PeerAddress): { srttMs: number | undefined; rtoMs: number } | undefined {
+  peerTiming(peer: PeerAddress): PeerRtt | undefined {
     const rtt = this.peers.get(peer)?.rtt;
     return rtt === undefined ? undefined : { srttMs: rtt.srttMs, rtoMs: rtt.rtoMs };
   }

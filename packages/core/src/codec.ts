@@ -8,7 +8,9 @@ import { err, ok, type Result } from './result.js';
 export interface Codec {
   /** A short name, e.g. `'msgpack'`, for logs and introspection. */
   readonly name: string;
+  /** Encodes a value; throws a TypeError for a value it cannot encode. */
   encode(value: unknown): Uint8Array;
+  /** Decodes bytes; never throws (bad bytes give an error result). */
   decode(bytes: Uint8Array): Result<unknown, Error>;
 }
 

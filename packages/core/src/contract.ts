@@ -16,10 +16,17 @@ export interface MethodOptions {
 
 /** A method's definition: its options plus phantom input/output types. */
 export interface MethodDef<I, O> {
+  /** Always `'method'`. */
   readonly kind: 'method';
+  /** See {@link MethodOptions.idempotent}. */
   readonly idempotent: boolean;
   /** Never set at run time; carries the types. */
-  readonly [phantom]?: { input: I; output: O };
+  readonly [phantom]?: {
+    /** The argument type. */
+    input: I;
+    /** The result type. */
+    output: O;
+  };
 }
 
 /** Any method definition. */
@@ -41,7 +48,9 @@ export type MethodMap = Record<string, MethodBase>;
 
 /** A named service and its methods. */
 export interface Contract<Name extends string = string, M extends MethodMap = MethodMap> {
+  /** The service name, the first part of every wire method name. */
   readonly name: Name;
+  /** The methods, by name. */
   readonly methods: M;
 }
 

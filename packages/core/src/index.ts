@@ -77,6 +77,7 @@ export {
   type ClientEngineStats,
   type CallRequest,
   type CallOutcome,
+  type PeerRtt,
 } from './client-engine.js';
 export {
   ServerEngine,

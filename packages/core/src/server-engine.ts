@@ -41,6 +41,7 @@ export class ServerEngine {
   private readonly replies: ReplySender;
   private readonly policy: DedupPolicy;
   private readonly hooks: ServerEngineHooks;
+  /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
   private readonly counters = {
     requests: 0,

@@ -5,8 +5,11 @@
  * than change one it gave before.
  */
 export interface PeerAddress {
+  /** IP literal (or a simulated host name). */
   readonly address: string;
+  /** Address family; `sim` for the testkit's simulated network. */
   readonly family: 'IPv4' | 'IPv6' | 'sim';
+  /** UDP port. */
   readonly port: number;
 }
 

@@ -28,6 +28,7 @@
 
 /** Event names mapped to their listener signatures. */
 export type EventMap = {
+  /** The listener of the event `key`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- listener parameters are whatever each event declares
   [key: string]: (...args: any[]) => void;
 };

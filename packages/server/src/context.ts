@@ -12,7 +12,9 @@ export interface CallContext {
   readonly peer: PeerAddress;
   /** Unique name of this call on this server (peer, client session and message id). */
   readonly callId: string;
+  /** The service name of the method called. */
   readonly service: string;
+  /** The method name within the service. */
   readonly method: string;
   /**
    * The identity (key id) an authenticating transport verified this request

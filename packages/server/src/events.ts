@@ -2,6 +2,7 @@ import type { DropReason, PeerAddress } from '@udprpc/core';
 
 /** Events a server emits. */
 export type ServerEvents = {
+  /** The server is bound and serving at `address`. */
   listening: (address: PeerAddress) => void;
   /**
    * A transport problem, or a handler that threw something other than an
@@ -11,5 +12,6 @@ export type ServerEvents = {
   error: (error: Error) => void;
   /** A datagram was discarded. */
   drop: (reason: DropReason, from: PeerAddress) => void;
+  /** The server was closed. */
   close: () => void;
 };

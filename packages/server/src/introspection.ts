@@ -2,13 +2,17 @@ import type { AnyMethodDef } from '@udprpc/core';
 
 /** One method as `udprpc.describe` reports it. */
 export interface MethodDescription {
+  /** Method name. */
   name: string;
+  /** Whether it was declared idempotent. */
   idempotent: boolean;
 }
 
 /** One service as `udprpc.describe` reports it. */
 export interface ServiceDescription {
+  /** Service name. */
   service: string;
+  /** Its methods. */
   methods: MethodDescription[];
 }
 

@@ -83,7 +83,10 @@ export interface ImplementOptions {
 }
 
 /** Counters of a server. */
-export type ServerStats = ServerEngineStats & { handlerErrors: number };
+export type ServerStats = ServerEngineStats & {
+  /** Handlers that threw something other than an RpcError (answered as UNKNOWN or INTERNAL). */
+  handlerErrors: number;
+};
 
 interface Registered {
   readonly service: string;

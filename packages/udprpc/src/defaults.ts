@@ -68,6 +68,7 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
   lookup?: LookupAll;
   /** Instead of `url`: a transport and a peer on it (e.g. the testkit's simulated network). Also usable with `urls`. */
   transport?: Transport;
+  /** With `transport`: the server on it. */
   peer?: PeerAddress;
   /** Instead of `url`: a transport and several peers on it. */
   peers?: readonly PeerAddress[];

@@ -3,7 +3,9 @@ import { RpcError } from '@udprpc/core';
 
 /** A parsed `udp://host:port` endpoint. */
 export interface Endpoint {
+  /** Host name or IP literal (IPv6 without brackets). */
   host: string;
+  /** Port, 1 to 65535. */
   port: number;
   /** 4 or 6 for IP literals, 0 for host names that still need resolving. */
   ipVersion: 0 | 4 | 6;
