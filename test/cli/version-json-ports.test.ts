@@ -65,3 +65,15 @@ describe('ports out of range', () => {
     expect(r.stderr.split('\n')[0]).toBe(`udprpc call: ${message}`);
   });
 });
+
+describe('input the codec cannot encode', () => {
+  it('JSON nested too deeply fails as INVALID_ARGUMENT (exit 5) saying so, before anything is sent', async () => {
+    const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;
+    const r = await runCli(['call', calc.url, 'calc.echo', deep, '--timeout', '2000']);
+    expect(r).toEqual({
+      code: 5,
+      stdout: '',
+      stderr: 'INVALID_ARGUMENT: could not encode the request: msgpack codec cannot encode this value: it is nested too deeply\n',
+    });
+  });
+});
