@@ -112,6 +112,9 @@ describe('packed packages', () => {
         failure: 'INVALID_ARGUMENT: division by zero',
         loaded: [32, 'function', 'msgpack', 'json', 0, 'function'],
       });
+      // Other packages' `source` export condition must not select our .ts files.
+      const withSource = await node(['--conditions=source', 'client.mjs', String(server.port)], 30_000);
+      expect({ code: withSource.code, stderr: withSource.stderr, stdout: withSource.stdout }).toEqual({ code: 0, stderr: '', stdout: client.stdout });
       const cli = await node(['node_modules/@udprpc/cli/bin/udprpc.js', 'call', `udp://127.0.0.1:${server.port}`, 'calc.add', '{"a":40,"b":2}'], 30_000);
       expect(cli).toEqual({ code: 0, stdout: '42\n', stderr: '' });
     } finally {
