@@ -3,7 +3,7 @@
 // multi-endpoint client (urls = every worker's port) keeping 64 calls in
 // flight. Real UDP on 127.0.0.1.
 //
-//   npx tsx --conditions=source bench/scaling.ts [--seconds 2] [--warmup 0.5]
+//   npx tsx --conditions=@udprpc/source bench/scaling.ts [--seconds 2] [--warmup 0.5]
 //       [--in-flight 64] [--iterations 20000] [--max-workers 2] [--rounds 3]
 //
 // Two workloads: `cpu` (each call spins `iterations` steps in the handler, so

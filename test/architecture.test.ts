@@ -69,11 +69,11 @@ const externalImports = (p: Package): Import[] => p.imports.filter((i) => !isRel
  */
 const allowed: Record<string, (specifier: string) => boolean> = {
   core: () => false,
-  client: (s) => ['@udprpc/core', 'node:events', 'typed-emitter'].includes(s),
+  client: (s) => ['@udprpc/core', 'node:events'].includes(s),
   // node:crypto: the AEAD seal/open and key derivation (docs/security.md).
   'auth-psk': (s) => s === '@udprpc/core' || s === 'node:crypto',
   // node:crypto: HMAC address-validation tokens (protocol.md §8.3).
-  server: (s) => ['@udprpc/core', 'node:events', 'node:crypto', 'typed-emitter'].includes(s),
+  server: (s) => ['@udprpc/core', 'node:events', 'node:crypto'].includes(s),
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),
   'codec-msgpack': (s) => s === '@udprpc/core' || s === 'msgpackr',
   testkit: (s) => s === '@udprpc/core' || s === 'fast-check',
@@ -87,7 +87,7 @@ describe('architecture: package boundaries', () => {
     for (const dir of Object.keys(allowed)) expect(byDir.has(dir), `packages/${dir}`).toBe(true);
     const client = byDir.get('client')!;
     expect(client.imports.some((i) => i.specifier === '@udprpc/core')).toBe(true);
-    expect(client.imports.some((i) => i.specifier === 'typed-emitter')).toBe(true); // an `import type`
+    expect(client.imports.some((i) => i.specifier === 'node:events')).toBe(true);
     expect(byDir.get('transport-udp')!.imports.some((i) => i.specifier === 'node:dgram')).toBe(true);
   });
 

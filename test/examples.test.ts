@@ -19,7 +19,7 @@ interface RunResult {
 /** Runs a TypeScript file with node + tsx from the repository root; kills it after `limitMs`. */
 function runScript(script: string, limitMs: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@udprpc/source', script], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FORCE_COLOR: '0' },

@@ -1,6 +1,6 @@
 // The README's example must compile as written: the first ```ts block of
 // README.md is type-checked with the repository's tsconfig.check.json
-// settings (strict, NodeNext, customConditions ['source'], so `udprpc`
+// settings (strict, NodeNext, customConditions ['@udprpc/source'], so `udprpc`
 // resolves to the workspace sources). It is compiled only, never run.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

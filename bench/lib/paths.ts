@@ -21,4 +21,4 @@ export function entry(name: string): string {
 }
 
 /** Node flags a child needs to run {@link entry} scripts the way this process runs. */
-export const childExecArgv: readonly string[] = compiled ? [] : ['--import', 'tsx', '--conditions=source'];
+export const childExecArgv: readonly string[] = compiled ? [] : ['--import', 'tsx', '--conditions=@udprpc/source'];

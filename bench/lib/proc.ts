@@ -1,5 +1,5 @@
 // Orchestrator side of the child processes: spawn `node <script>` (compiled)
-// or `node --import tsx --conditions=source <script>` (from sources) with an
+// or `node --import tsx --conditions=@udprpc/source <script>` (from sources) with an
 // IPC channel, and wait for messages.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { childExecArgv, entry, repoRoot } from './paths.js';

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { clusterUrls, createClient, createUdpTransport, startCluster, type Cluster, type Client } from 'udprpc';
 import { work } from './fixtures/work-contract.js';
 
-const TSX = ['--import', 'tsx', '--conditions=source'];
+const TSX = ['--import', 'tsx', '--conditions=@udprpc/source'];
 const workerModule = new URL('./fixtures/pid-worker.ts', import.meta.url);
 
 /** A base port with `count` free consecutive UDP ports on 127.0.0.1 (bounded tries). */

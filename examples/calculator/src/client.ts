@@ -1,7 +1,7 @@
 /**
  * A scripted session against a calculator server. Run it on its own with
  *
- *   npx tsx --conditions=source examples/calculator/src/client.ts udp://127.0.0.1:PORT
+ *   npx tsx --conditions=@udprpc/source examples/calculator/src/client.ts udp://127.0.0.1:PORT
  *
  * or call {@link runSession} (the demo does). Every step checks what it got,
  * so the session throws if the server misbehaves.

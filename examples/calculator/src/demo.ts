@@ -19,7 +19,7 @@ const serverScript = fileURLToPath(new URL('./server.ts', import.meta.url));
 // its loader flags in execArgv); fall back to `node --import tsx` otherwise.
 const loaderArgs = process.execArgv.some((arg) => arg.includes('tsx'))
   ? process.execArgv
-  : ['--import', 'tsx', '--conditions=source'];
+  : ['--import', 'tsx', '--conditions=@udprpc/source'];
 
 let server: ChildProcess | undefined;
 const safety = setTimeout(() => {

@@ -1,7 +1,7 @@
 /**
  * The calculator server as a process:
  *
- *   npx tsx --conditions=source examples/calculator/src/server.ts [--host 127.0.0.1] [--port 0] [--ignore-stdin]
+ *   npx tsx --conditions=@udprpc/source examples/calculator/src/server.ts [--host 127.0.0.1] [--port 0] [--ignore-stdin]
  *
  * Host and port come from the flags, else from $HOST / $PORT, else
  * 127.0.0.1 and a free port. Once bound it prints exactly one line to stdout,

@@ -3,7 +3,7 @@
  * real UDP on 127.0.0.1. It echoes a string, then a 200 KB buffer, which does
  * not fit in one 1200-byte datagram and so travels as 175 fragments each way.
  *
- *   npx tsx --conditions=source examples/echo/src/echo.ts
+ *   npx tsx --conditions=@udprpc/source examples/echo/src/echo.ts
  */
 import { createClient, createServer, defineContract, method } from 'udprpc';
 

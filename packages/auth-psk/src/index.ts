@@ -1,6 +1,6 @@
 /**
  * @udprpc/auth-psk — optional pre-shared-key protection for udprpc, as a
- * {@link Transport} wrapper: every datagram is sealed with an AEAD
+ * {@link @udprpc/core!Transport} wrapper: every datagram is sealed with an AEAD
  * (ChaCha20-Poly1305 by default, or AES-256-GCM, from `node:crypto`), every
  * received one is authenticated and checked against replay, and the server
  * learns which key sealed it (`ctx.authenticatedAs`). Key rotation without
@@ -22,6 +22,7 @@
  * });
  *
  * @packageDocumentation
+ * @module @udprpc/auth-psk
  */
 export {
   createPskTransport,

@@ -189,6 +189,10 @@ class PskTransportImpl implements PskTransport {
     this.inner.send(sealed, to);
   }
 
+  setRef(ref: boolean): void {
+    this.inner.setRef?.(ref);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.replay.clear();

@@ -48,7 +48,9 @@ export const PSK_DROP_REASONS: readonly PskDropReason[] = Object.freeze([
 
 /** The parsed, not yet verified, header of a sealed datagram. */
 export interface SealedHeader {
+  /** The AEAD named in the header. */
   readonly algorithm: PskAlgorithm;
+  /** Id of the key the sender sealed with. */
   readonly keyId: string;
   /** The 4-byte random sender prefix, as a u32. */
   readonly prefix: number;
@@ -64,10 +66,15 @@ export interface SealedHeader {
 
 /** A datagram that opened: its plaintext and who sealed it. */
 export interface OpenedDatagram {
+  /** The datagram as it was before sealing. */
   readonly plaintext: Uint8Array;
+  /** Id of the key that sealed it. */
   readonly keyId: string;
+  /** The AEAD it was sealed with. */
   readonly algorithm: PskAlgorithm;
+  /** The sender's random 4-byte nonce prefix (identifies the sender for replay checks). */
   readonly prefix: number;
+  /** The sender's nonce counter (the replay window's sequence number). */
   readonly counter: bigint;
 }
 
@@ -168,7 +175,9 @@ export function sealWithKey(
 
 /** What {@link sealDatagram} needs besides the plaintext. */
 export interface SealOptions {
+  /** The keys to seal with. */
   readonly keys: KeyRing;
+  /** Id (in `keys`) of the key to seal with. */
   readonly keyId: string;
   /** Default `chacha20-poly1305`. */
   readonly algorithm?: PskAlgorithm;

@@ -4,9 +4,9 @@
 // - Built (`npm run build`, or an installed package): runs dist/main.js.
 // - In the repository without a build: runs src/main.ts through tsx, which
 //   is a root devDependency. tsx's loader is registered in this process (no
-//   second node process), plus a resolve hook adding the "source" export
+//   second node process), plus a resolve hook adding the "@udprpc/source" export
 //   condition, so that `udprpc` and `@udprpc/*` resolve to their src/index.ts
-//   exactly as under `tsx --conditions=source` and in vitest. This is what
+//   exactly as under `tsx --conditions=@udprpc/source` and in vitest. This is what
 //   makes `npx udprpc --help` work right after `npm ci`.
 //
 // Set UDPRPC_CLI_FROM_SOURCE=1 to run the sources even when dist/ exists

@@ -14,7 +14,8 @@ import { runBench, type BenchProgress, type BenchResult } from './bench-runner.j
 import { MAX_TIMEOUT_MS } from './call-command.js';
 import { ExitCode } from './exit-codes.js';
 import { commandHelpText } from './help.js';
-import { formatHistogram, formatMs } from './histogram.js';
+import { formatHistogram, formatMs, type HistogramRow } from './histogram.js';
+import { formatJson } from './json-output.js';
 import type { CliIo } from './io.js';
 import { renderProgress, startProgress } from './progress-bar.js';
 
@@ -33,6 +34,7 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
         duration: { type: 'string', default: '10s' },
         timeout: { type: 'string', default: '5000' },
         idempotent: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }),
@@ -66,7 +68,9 @@ export async function benchCommand(argv: readonly string[], io: CliIo): Promise<
     progress.stop();
     await client.close();
   }
-  io.stdout(formatBenchReport(`${service}.${method}`, concurrency, result));
+  io.stdout(
+    values.json ? formatJson(benchReportJson(url, `${service}.${method}`, concurrency, durationMs, result)) : formatBenchReport(`${service}.${method}`, concurrency, result),
+  );
   return result.latency.count > 0 ? ExitCode.OK : ExitCode.FAILURE;
 }
 
@@ -101,6 +105,84 @@ export function formatBenchReport(methodPath: string, concurrency: number, r: Be
     out.push('');
   }
   return `${out.join('\n')}\n`.replace(/\n\n$/, '\n');
+}
+
+/** The machine-readable report of `bench --json`; times in ms. */
+export interface BenchReportJson {
+  /** The server, `udp://host:port`. */
+  url: string;
+  /** `service.method`. */
+  method: string;
+  /** Callers, each with one call in flight. */
+  concurrency: number;
+  /** The requested duration. */
+  durationMs: number;
+  /** From the first call until the last one finished. */
+  elapsedMs: number;
+  /** Calls made (`ok + failed`). */
+  calls: number;
+  /** Calls that succeeded. */
+  ok: number;
+  /** Calls that failed. */
+  failed: number;
+  /** `calls / elapsed seconds`. */
+  callsPerSecond: number;
+  /** Of the successful calls; null when none succeeded. */
+  latencyMs: {
+    /** Shortest. */
+    min: number;
+    /** Mean. */
+    mean: number;
+    /** Median. */
+    p50: number;
+    /** 90th percentile. */
+    p90: number;
+    /** 99th percentile. */
+    p99: number;
+    /** 99.9th percentile. */
+    'p99.9': number;
+    /** Longest. */
+    max: number;
+  } | null;
+  /** Latencies of the successful calls in log-spaced rows. */
+  histogram: HistogramRow[];
+  /** Failed calls by error code, with the first message seen. */
+  errors: Partial<
+    Record<
+      ErrorCode,
+      {
+        /** Calls that failed with this code. */
+        count: number;
+        /** The first message seen with it. */
+        sample: string;
+      }
+    >
+  >;
+}
+
+/** What `bench --json` prints: the figures of the text report, as one JSON object. */
+export function benchReportJson(url: string, methodPath: string, concurrency: number, durationMs: number, r: BenchResult): BenchReportJson {
+  const calls = r.latency.count + r.errorCount;
+  const l = r.latency;
+  const errors: BenchReportJson['errors'] = {};
+  for (const code of Object.keys(r.errors) as ErrorCode[]) errors[code] = { count: r.errors[code] ?? 0, sample: r.errorSamples[code] ?? '' };
+  return {
+    url,
+    method: methodPath,
+    concurrency,
+    durationMs,
+    elapsedMs: r.elapsedMs,
+    calls,
+    ok: l.count,
+    failed: r.errorCount,
+    callsPerSecond: r.elapsedMs > 0 ? calls / (r.elapsedMs / 1000) : 0,
+    latencyMs:
+      l.count === 0
+        ? null
+        : { min: l.minMs, mean: l.meanMs, p50: l.percentile(50), p90: l.percentile(90), p99: l.percentile(99), 'p99.9': l.percentile(99.9), max: l.maxMs },
+    histogram: l.rows(),
+    errors,
+  };
 }
 
 function formatDuration(ms: number): string {

@@ -5,14 +5,21 @@ import { LatencyHistogram } from './histogram.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
+  /** The client to call through (the caller closes it). */
   client: Client;
+  /** Service name, e.g. `calc`. */
   service: string;
+  /** Method name, e.g. `add`. */
   method: string;
+  /** The argument of every call. */
   input: unknown;
   /** Callers, each with one call in flight at a time (a closed loop). */
   concurrency: number;
+  /** How long to keep starting calls. */
   durationMs: number;
+  /** Deadline of each call. */
   timeoutMs: number;
+  /** Call the method as idempotent (it may then run more than once per call). */
   idempotent: boolean;
   /** Stops starting calls; the ones in flight still finish. */
   signal?: AbortSignal | undefined;
@@ -24,6 +31,7 @@ export interface BenchResult {
   latency: LatencyHistogram;
   /** Failed calls by error code. */
   errors: Partial<Record<ErrorCode, number>>;
+  /** Number of failed calls (the sum of `errors`). */
   errorCount: number;
   /** First message seen per error code, to show what went wrong. */
   errorSamples: Partial<Record<ErrorCode, string>>;
@@ -33,8 +41,11 @@ export interface BenchResult {
 
 /** A live view of a running benchmark, for the progress display. */
 export interface BenchProgress {
+  /** When the run started (`performance.now()`). */
   readonly startedAt: number;
+  /** Calls that succeeded so far. */
   readonly ok: number;
+  /** Calls that failed so far. */
   readonly failed: number;
 }
 

@@ -97,6 +97,9 @@ Options:
   --duration <time>     how long to run: 500ms, 10s, 2m; at most 1h (default 10s)
 ${timeoutLine}
   --idempotent          call the method as idempotent (see "udprpc help call")
+  --json                print the report as one JSON object (calls, ok, failed,
+                        callsPerSecond, latencyMs percentiles, histogram,
+                        errors by code); progress still goes to stderr
   -h, --help            show this help
 
 Example:
@@ -123,6 +126,7 @@ Usage:
   udprpc <command> <udp://host:port> [arguments] [options]
   udprpc help [command]
   udprpc <command> --help
+  udprpc --version
 
 Commands:
 ${commands}

@@ -9,8 +9,11 @@ const BUCKETS = Math.ceil(Math.log(HIGHEST_MS / LOWEST_MS) / LOG_GROWTH) + 1;
 
 /** One row of a displayed histogram: samples in `[fromMs, toMs)`. */
 export interface HistogramRow {
+  /** Lower bound (inclusive), in ms. */
   fromMs: number;
+  /** Upper bound (exclusive), in ms. */
   toMs: number;
+  /** Samples in the row. */
   count: number;
 }
 

@@ -5,6 +5,7 @@
  * the process.
  *
  * @packageDocumentation
+ * @module @udprpc/cli
  */
 export { run } from './run.js';
 export type { CliIo } from './io.js';
@@ -13,3 +14,4 @@ export { LatencyHistogram, formatHistogram, type HistogramRow } from './histogra
 export { ping, summarizeRtts, type PingOptions, type PingResult, type RttSummary } from './pinger.js';
 export { runBench, type BenchOptions, type BenchResult, type BenchProgress } from './bench-runner.js';
 export { parseDurationMs } from './args.js';
+export { benchReportJson, type BenchReportJson } from './bench-command.js';

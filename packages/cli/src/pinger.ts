@@ -8,7 +8,9 @@ import { createUdpTransport, parseEndpoint, RpcError } from 'udprpc';
 export interface PingOptions {
   /** `udp://host:port`. */
   url: string;
+  /** PINGs to send. */
   count: number;
+  /** Time between PINGs. */
   intervalMs: number;
   /** How long to wait for each probe's PONG. */
   timeoutMs: number;
@@ -26,7 +28,9 @@ export interface PingOptions {
 
 /** What a {@link ping} run measured. */
 export interface PingResult {
+  /** PINGs sent. */
   transmitted: number;
+  /** PONGs received. */
   received: number;
   /** Round-trip times of the replies, in ms, in arrival order. */
   rttsMs: number[];
@@ -120,8 +124,11 @@ export async function ping(options: PingOptions): Promise<PingResult> {
 
 /** Summary statistics of round-trip times, as ping(8) prints them. */
 export interface RttSummary {
+  /** Shortest round trip. */
   minMs: number;
+  /** Mean round trip. */
   avgMs: number;
+  /** Longest round trip. */
   maxMs: number;
   /** Standard deviation (ping(8)'s "mdev"). */
   mdevMs: number;

@@ -6,6 +6,7 @@ import { ExitCode } from './exit-codes.js';
 import { commandHelpText, isCommandName, toolHelp, usageText, type CommandName } from './help.js';
 import type { CliIo } from './io.js';
 import { pingCommand } from './ping-command.js';
+import { cliVersion } from './version.js';
 
 const commands: Record<CommandName, (argv: readonly string[], io: CliIo) => Promise<number>> = {
   call: callCommand,
@@ -47,6 +48,11 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '--help' || first === '-h') {
     io.stdout(toolHelp());
+    return ExitCode.OK;
+  }
+  if (first === '--version' || first === '-v') {
+    if (rest.length > 0) throw new UsageError(undefined, `--version takes no arguments`);
+    io.stdout(`${cliVersion()}\n`);
     return ExitCode.OK;
   }
   if (first === 'help') {

@@ -12,6 +12,7 @@ export interface BalancerCandidate {
 
 /** Chooses one of the candidates for a new attempt; pure apart from its own cursor. */
 export interface Balancer {
+  /** Chooses one of `candidates` (all eligible), or undefined when the list is empty. */
   pick<T extends BalancerCandidate>(candidates: readonly T[]): T | undefined;
 }
 
@@ -41,6 +42,7 @@ export function pickTwoChoices<T extends BalancerCandidate>(candidates: readonly
 export class TwoChoicesBalancer implements Balancer {
   constructor(private readonly random: () => number) {}
 
+  /** Picks two candidates at random and returns the less loaded (fewer outstanding calls, then lower RTO). */
   pick<T extends BalancerCandidate>(candidates: readonly T[]): T | undefined {
     return pickTwoChoices(candidates, this.random);
   }
@@ -55,6 +57,7 @@ export class TwoChoicesBalancer implements Balancer {
 export class RoundRobinBalancer implements Balancer {
   private cursor = 0;
 
+  /** Returns the candidates in turn. */
   pick<T extends BalancerCandidate>(candidates: readonly T[]): T | undefined {
     let after: T | undefined;
     let first: T | undefined;

@@ -28,7 +28,9 @@ export interface ClientOptions extends RoutingOptions {
   random?: () => number;
   /** Default per-call time budget in ms (5000). */
   timeoutMs?: number;
+  /** Overrides of the retransmission policy (`defaultRetryPolicy`). */
   retry?: Partial<RetryPolicy>;
+  /** Overrides of the retry budget (`defaultRetryBudget`). */
   retryBudget?: Partial<RetryBudgetPolicy>;
   /** Largest datagram to send (1200 by default); larger messages are fragmented. */
   maxDatagramBytes?: number;

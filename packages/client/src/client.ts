@@ -19,8 +19,10 @@ import {
   type Contract,
   type PeerAddress,
   type Transport,
+  type PeerRtt,
+  type TimedEngine,
+  type TypedEventEmitter,
 } from '@udprpc/core';
-import type * as TE from 'typed-emitter';
 import { encodeInput } from './codec-outcome.js';
 import type { EndpointSnapshot } from './endpoint-set.js';
 import type { ClientOptions } from './client-options.js';
@@ -34,8 +36,17 @@ import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
+// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
+// runtime lacks it, a private stand-in keeps the class valid; the method is
+// then just unreachable, like `await using` itself.
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
+
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
-export type ClientStats = ClientEngineStats & { routing: RoutingStats };
+export type ClientStats = ClientEngineStats & {
+  /** Multi-endpoint routing counters (zeros for a single peer). */
+  routing: RoutingStats;
+};
 
 interface MethodInfo {
   readonly service: string;
@@ -44,8 +55,7 @@ interface MethodInfo {
   readonly idempotent: boolean;
 }
 
-// typed-emitter is CommonJS; from ESM its `export default` is the `default` member.
-type ClientEmitter = new () => TE.default<ClientEvents>;
+type ClientEmitter = new () => TypedEventEmitter<ClientEvents>;
 
 const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 });
 
@@ -71,6 +81,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private ready: Promise<void> | undefined;
   private listening: Promise<PeerAddress> | undefined;
   private closed = false;
+  /** Whether the transport currently keeps the process alive (a fresh socket does). */
+  private holding = true;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -98,7 +110,18 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onDrop: (reason, from) => this.emit('drop', reason, from),
       },
     });
-    this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
+    // The driver asks for the next deadline after every engine call: that is
+    // where the socket learns whether work is outstanding (see holdProcess).
+    const engine = this.engine;
+    const timed: TimedEngine = {
+      onTimer: (now) => engine.onTimer(now),
+      nextTimerAt: () => {
+        const next = engine.nextTimerAt();
+        if ((next !== undefined) !== this.holding) this.holdProcess(next !== undefined);
+        return next;
+      },
+    };
+    this.timer = new TimerDriver(timed, this.clock, (e) => this.reportError(e));
     if (options.peers !== undefined) {
       const retry = { ...defaultRetryPolicy, ...options.retry };
       this.router = new Router(this.engine, this.clock, random, policy, retry, {
@@ -181,7 +204,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   }
 
   /** Smoothed RTT and current RTO to the server (the first endpoint of a multi-endpoint client), once measured. */
-  timing(): { srttMs: number | undefined; rtoMs: number } | undefined {
+  timing(): PeerRtt | undefined {
     const peer = this.peer ?? this.router?.endpoints.list[0]?.peer;
     return peer === undefined ? undefined : this.engine.peerTiming(peer);
   }
@@ -200,6 +223,14 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);
+  }
+
+  /**
+   * Closes the client ({@link close}) when an `await using` block ends:
+   * `await using client = createClient(...)`.
+   */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /**
@@ -320,6 +351,19 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       this.peer = peer;
     }
     this.started = true;
+    this.holdProcess(this.engine.nextTimerAt() !== undefined);
+  }
+
+  /**
+   * An idle client must not keep the process alive (a forgotten client would
+   * otherwise hold it open for ever), but a call in flight must: its promise
+   * alone does not, and the clock's timers are unref'd. Every call, transfer
+   * and group call has a timer in the engine's heap until it ends, so
+   * "the engine has a timer" is exactly "work is outstanding".
+   */
+  private holdProcess(hold: boolean): void {
+    this.holding = hold;
+    this.transport.setRef?.(hold);
   }
 
   private reportError(error: unknown): void {

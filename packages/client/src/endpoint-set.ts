@@ -39,13 +39,19 @@ export class Endpoint implements BalancerCandidate {
 
 /** A point-in-time view of one endpoint, from `client.endpoints()`. */
 export interface EndpointSnapshot {
+  /** The endpoint's address. */
   readonly peer: PeerAddress;
   /** `removed`: no longer in the list, finishing its calls in flight. */
   readonly state: HealthState | 'removed';
+  /** Calls in flight to it. */
   readonly outstanding: number;
+  /** Failures since its last success. */
   readonly consecutiveFailures: number;
+  /** Times it was ejected. */
   readonly ejections: number;
+  /** Smoothed RTT, once measured. */
   readonly srttMs: number | undefined;
+  /** Current retransmission timeout, once known. */
   readonly rtoMs: number | undefined;
 }
 

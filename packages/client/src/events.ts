@@ -17,5 +17,6 @@ export type ClientEvents = {
   health: (info: { peer: PeerAddress; state: HealthState }) => void;
   /** A transport problem; only emitted when someone listens. */
   error: (error: Error) => void;
+  /** The client was closed. */
   close: () => void;
 };

@@ -2,8 +2,22 @@ import type { Contract, InputOf, OutputOf, PeerAddress, RpcError } from '@udprpc
 
 /** One server's answer to a group call. */
 export type GroupReply<O> =
-  | { readonly peer: PeerAddress; readonly ok: true; readonly result: O }
-  | { readonly peer: PeerAddress; readonly ok: false; readonly error: RpcError };
+  | {
+      /** The server that answered. */
+      readonly peer: PeerAddress;
+      /** It returned a result. */
+      readonly ok: true;
+      /** The result. */
+      readonly result: O;
+    }
+  | {
+      /** The server that answered. */
+      readonly peer: PeerAddress;
+      /** It failed the call. */
+      readonly ok: false;
+      /** Its error. */
+      readonly error: RpcError;
+    };
 
 /** Options of a group call. */
 export interface GroupCallOptions {
@@ -22,7 +36,8 @@ export type GroupMethod<I, O> = (
 
 /** The typed group client for a contract. */
 export type GroupStub<C extends Contract> = {
-  readonly [K in keyof C['methods'] & string]: GroupMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+  // Homomorphic (no `& string`), so each method's JSDoc reaches the hover (test/contract-jsdoc.test.ts).
+  readonly [K in keyof C['methods']]: GroupMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
 };
 
 /**

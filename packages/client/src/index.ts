@@ -4,6 +4,7 @@
  * idempotent calls: docs/multi-endpoint.md).
  *
  * @packageDocumentation
+ * @module @udprpc/client
  */
 export { Client, createClient, type ClientStats } from './client.js';
 export type { ClientOptions } from './client-options.js';

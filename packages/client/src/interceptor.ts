@@ -10,8 +10,11 @@ export interface ClientRequest {
   input: unknown;
   /** Absolute deadline on the client's clock (ms). */
   deadline: number;
+  /** The caller's abort signal, if any. */
   readonly signal: AbortSignal | undefined;
+  /** The server this attempt goes to. */
   readonly peer: PeerAddress;
+  /** Whether the method was declared idempotent. */
   readonly idempotent: boolean;
 }
 

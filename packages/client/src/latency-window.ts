@@ -12,6 +12,7 @@ export class LatencyWindow {
   private sorted: Float64Array | undefined;
   private addedSinceSort = 0;
 
+  /** @param capacity - How many recent samples the window keeps. */
   constructor(readonly capacity: number) {
     if (!(Number.isInteger(capacity) && capacity >= 1)) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
     this.ring = new Float64Array(capacity);

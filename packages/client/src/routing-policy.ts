@@ -75,6 +75,7 @@ export const defaultFailoverPolicy: Readonly<FailoverPolicy> = Object.freeze({
  * first is slow. Off by default, because it adds load.
  */
 export interface HedgingOptions {
+  /** Turns hedging on. */
   enabled: boolean;
   /**
    * Delay before a hedge, in ms, or `'p95'` (default): the 95th percentile of
@@ -95,9 +96,13 @@ export interface HedgingOptions {
 
 /** Hedging options after defaults. */
 export interface HedgingPolicy {
+  /** Whether idempotent calls are hedged. */
   readonly enabled: boolean;
+  /** Delay before the hedge: fixed, or the endpoint's observed 95th percentile. */
   readonly delayMs: number | 'p95';
+  /** Extra attempts per call at most. */
   readonly maxExtra: number;
+  /** The token bucket that bounds hedges across calls. */
   readonly budget: RetryBudgetPolicy;
 }
 
@@ -122,11 +127,15 @@ export interface RoutingPolicy {
   readonly hedging: HedgingPolicy;
 }
 
-/** What {@link resolveRoutingPolicy} reads. */
+/** What `resolveRoutingPolicy` reads. */
 export interface RoutingOptions {
+  /** How to choose an endpoint: `'two-choices'` (default) or `'round-robin'`. */
   balancer?: BalancerKind;
+  /** When endpoints are ejected and tried again (`defaultHealthPolicy`). */
   health?: Partial<HealthPolicy>;
+  /** Failover of idempotent calls to another endpoint: on by default (`defaultFailoverPolicy`). */
   failover?: boolean | Partial<FailoverPolicy>;
+  /** Hedging of idempotent calls: off by default (`defaultHedgingPolicy`). */
   hedging?: HedgingOptions;
 }
 

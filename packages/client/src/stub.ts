@@ -23,5 +23,6 @@ export interface StubMethod<I, O> {
 
 /** The typed client for a contract: one {@link StubMethod} per method. */
 export type Stub<C extends Contract> = {
-  readonly [K in keyof C['methods'] & string]: StubMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
+  // Homomorphic (no `& string`), so each method's JSDoc reaches the hover (test/contract-jsdoc.test.ts).
+  readonly [K in keyof C['methods']]: StubMethod<InputOf<C['methods'][K]>, OutputOf<C['methods'][K]>>;
 };

@@ -3,5 +3,6 @@
  * whose payloads each decode on their own, as datagrams require.
  *
  * @packageDocumentation
+ * @module @udprpc/codec-msgpack
  */
 export { createMsgpackCodec, msgpackCodec, type MsgpackCodecOptions } from './msgpack-codec.js';

@@ -2,6 +2,7 @@ import { CodecId, err, ok, type Codec, type Result } from '@udprpc/core';
 import { Packr, Unpackr } from 'msgpackr';
 import { profileValue } from './profile-values.js';
 import { Scan, scanPayload } from './token-scan.js';
+import { findCircularPath } from './circular.js';
 
 /** Options of {@link createMsgpackCodec}. */
 export interface MsgpackCodecOptions {
@@ -93,8 +94,7 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       try {
         return packr.pack(profileValue(value));
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
-        throw new TypeError(`msgpack codec cannot encode this value: ${reason}`, { cause: e });
+        throw new TypeError(`msgpack codec cannot encode this value: ${encodeFailure(e, value)}`, { cause: e });
       }
     },
     decode(bytes: Uint8Array): Result<unknown, Error> {
@@ -111,6 +111,15 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
       }
     },
   };
+}
+
+/** Why encoding `value` failed with `error`, in a user's terms. */
+function encodeFailure(error: unknown, value: unknown): string {
+  if (!(error instanceof RangeError)) return error instanceof Error ? error.message : String(error);
+  // msgpackr recurses: a cycle or very deep nesting overflows the stack.
+  const circular = findCircularPath(value);
+  if (circular !== undefined) return `it has a circular reference at ${circular}`;
+  return /call stack/i.test(error.message) ? 'it is nested too deeply' : error.message;
 }
 
 /** The default MessagePack codec: {@link createMsgpackCodec} with default options. */

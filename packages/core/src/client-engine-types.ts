@@ -13,8 +13,20 @@ import type { PeerAddress } from './transport.js';
 
 /** How a call ended, as the engine sees it (payloads are still encoded). */
 export type CallOutcome =
-  | { ok: true; payload: Uint8Array }
-  | { ok: false; error: RpcError; detailsBytes?: Uint8Array };
+  | {
+      /** A result came. */
+      ok: true;
+      /** The encoded result. */
+      payload: Uint8Array;
+    }
+  | {
+      /** The call failed. */
+      ok: false;
+      /** Why; from the server when `error.remote`. */
+      error: RpcError;
+      /** The error's encoded details, if the server sent any. */
+      detailsBytes?: Uint8Array;
+    };
 
 /**
  * Collects the replies of a group call (a request sent to a multicast or
@@ -27,8 +39,11 @@ export interface GroupCollector {
 
 /** What the client engine reports as it works; all optional. */
 export interface ClientEngineHooks {
+  /** A request is being retransmitted. */
   onRetry?(info: { id: number; peer: PeerAddress; attempt: number; rtoMs: number }): void;
+  /** A call ended without a reply. */
   onTimeout?(info: { id: number; peer: PeerAddress; attempts: number }): void;
+  /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
 }
 
@@ -38,11 +53,15 @@ export interface ClientEngineOptions {
   send(bytes: Uint8Array, to: PeerAddress): void;
   /** Uniform [0, 1) source for ids, session and jitter; inject a seeded one in tests. */
   random?: () => number;
+  /** Overrides of `defaultRetryPolicy`. */
   retry?: Partial<RetryPolicy>;
+  /** Overrides of `defaultRetryBudget`. */
   retryBudget?: Partial<RetryBudgetPolicy>;
+  /** Largest datagram to send (default 1200). */
   maxDatagramBytes?: number;
   /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
   maxMessageBytes?: number;
+  /** Observers of retries, timeouts and drops. */
   hooks?: ClientEngineHooks;
   /** Most peers whose RTT state is remembered (least recently used idle ones go first). */
   maxPeers?: number;
@@ -58,22 +77,39 @@ export interface ClientEngineOptions {
 
 /** One outgoing request. */
 export interface CallRequest {
+  /** The server to call. */
   peer: PeerAddress;
   /** UTF-8 wire name, encoded once per method by the caller. */
   method: Uint8Array;
+  /** The encoded argument. */
   payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */
   deadlineAt: number;
 }
 
+/** Round-trip estimates towards one peer. */
+export interface PeerRtt {
+  /** Smoothed RTT, undefined until measured. */
+  srttMs: number | undefined;
+  /** Current retransmission timeout. */
+  rtoMs: number;
+}
+
 /** Counters of a client engine. */
 export interface ClientEngineStats {
+  /** Calls started. */
   calls: number;
+  /** Calls answered with a result. */
   responses: number;
+  /** Calls answered with an error. */
   errors: number;
+  /** Calls that ended without a reply. */
   timeouts: number;
+  /** Calls cancelled by their caller or by `close`. */
   cancelled: number;
+  /** Request retransmissions. */
   retransmits: number;
+  /** Notifications sent. */
   notifications: number;
   /** Calls waiting for a slot in a peer's window (or for its pushback to end). */
   queued: number;
@@ -87,6 +123,7 @@ export interface ClientEngineStats {
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
   requestProbes: number;
+  /** Calls awaiting their outcome now. */
   inFlight: number;
   /**
    * The per-server window counters (§8.1), summed over servers: calls
@@ -94,7 +131,9 @@ export interface ClientEngineStats {
    * `inFlight` and `queued` for single-server calls, and are 0 once every call ended.
    */
   window: { inFlight: number; queued: number };
+  /** Received datagrams discarded, by reason. */
   drops: DropCounts;
+  /** The retry budget now. */
   retryBudget: RetryBudgetState;
 }
 

@@ -34,10 +34,11 @@ import type {
   ClientEngineOptions,
   ClientEngineStats,
   GroupCollector,
+  PeerRtt,
   PendingCall,
 } from './client-engine-types.js';
 
-export type { CallOutcome, CallRequest, ClientEngineHooks, ClientEngineOptions, ClientEngineStats, GroupCollector } from './client-engine-types.js';
+export type { CallOutcome, CallRequest, ClientEngineHooks, ClientEngineOptions, ClientEngineStats, GroupCollector, PeerRtt } from './client-engine-types.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -59,7 +60,9 @@ export class ClientEngine {
   private readonly random: () => number;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
   private readonly hooks: ClientEngineHooks;
+  /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
+  /** Largest request or reply it accepts, after reassembly. */
   readonly maxMessageBytes: number;
   /** Codec id of every request's payload (protocol.md §5.7). */
   readonly codec: number;
@@ -357,7 +360,7 @@ export class ClientEngine {
   }
 
   /** Smoothed RTT and RTO known for a peer, if any. */
-  peerTiming(peer: PeerAddress): { srttMs: number | undefined; rtoMs: number } | undefined {
+  peerTiming(peer: PeerAddress): PeerRtt | undefined {
     const rtt = this.peers.get(peer)?.rtt;
     return rtt === undefined ? undefined : { srttMs: rtt.srttMs, rtoMs: rtt.rtoMs };
   }

@@ -1,5 +1,6 @@
 /** A cancellable one-shot timer. */
 export interface TimerHandle {
+  /** Stops the timer; nothing happens if it fired already. */
   cancel(): void;
 }
 

@@ -95,7 +95,10 @@ export class Coalescer {
 }
 
 /** A send function, plus a way to push out whatever it is holding. */
-export type FlushableSend = ((bytes: Uint8Array, to: PeerAddress) => void) & { flush(): void };
+export type FlushableSend = ((bytes: Uint8Array, to: PeerAddress) => void) & {
+  /** Sends what is held for coalescing now. */
+  flush(): void;
+};
 
 /**
  * The send function an engine should use on `transport`: through a

@@ -16,7 +16,9 @@ export interface Codec {
   readonly id: number;
   /** A short name, e.g. `'msgpack'`, for logs and introspection. */
   readonly name: string;
+  /** Encodes a value; throws a TypeError for a value it cannot encode. */
   encode(value: unknown): Uint8Array;
+  /** Decodes bytes; never throws (bad bytes give an error result). */
   decode(bytes: Uint8Array): Result<unknown, Error>;
 }
 

@@ -28,14 +28,25 @@ export type AnySchema = StandardSchemaV1;
  * schemas, `HI = I` and `HO = O`.
  */
 export interface MethodDef<I, O, HI = I, HO = O> {
+  /** Always `'method'`. */
   readonly kind: 'method';
+  /** See {@link MethodOptions.idempotent}. */
   readonly idempotent: boolean;
   /** Validates the argument (client before sending, server before the handler). */
   readonly input?: AnySchema;
   /** Validates the handler's result before the server sends it. */
   readonly output?: AnySchema;
   /** Never set at run time; carries the types. */
-  readonly [phantom]?: { input: I; output: O; handlerInput: HI; handlerOutput: HO };
+  readonly [phantom]?: {
+    /** The argument type callers pass. */
+    input: I;
+    /** The result type callers get. */
+    output: O;
+    /** What the handler receives (the input schema's output). */
+    handlerInput: HI;
+    /** What the handler returns (what the output schema accepts). */
+    handlerOutput: HO;
+  };
 }
 
 /** Any method definition. */
@@ -48,9 +59,13 @@ export type AnyMethodDef = MethodDef<any, any, any, any>;
  * a bare `method()` inside `defineContract` instead of its `void` defaults.
  */
 export interface MethodBase {
+  /** Always `'method'`. */
   readonly kind: 'method';
+  /** See {@link MethodOptions.idempotent}. */
   readonly idempotent: boolean;
+  /** The input schema, if the method has one. */
   readonly input?: AnySchema;
+  /** The output schema, if the method has one. */
   readonly output?: AnySchema;
 }
 
@@ -59,7 +74,9 @@ export type MethodMap = Record<string, MethodBase>;
 
 /** A named service and its methods. */
 export interface Contract<Name extends string = string, M extends MethodMap = MethodMap> {
+  /** The service name, the first part of every wire method name. */
   readonly name: Name;
+  /** The methods, by name. */
   readonly methods: M;
 }
 

@@ -2,7 +2,9 @@ import type { Clock, TimerHandle } from './clock.js';
 
 /** The timer face shared by both engines. */
 export interface TimedEngine {
+  /** Runs every timer due at `now`. */
   onTimer(now: number): void;
+  /** When the next timer is due, or undefined when none is armed. */
   nextTimerAt(): number | undefined;
 }
 
@@ -23,6 +25,7 @@ export class TimerDriver {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
+  /** Re-arms the real timer if the engine's next deadline moved earlier; call after every engine call. */
   update(): void {
     if (this.closed) return;
     const next = this.engine.nextTimerAt();

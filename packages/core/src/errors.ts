@@ -5,21 +5,37 @@
  * the wire (docs/protocol.md §5.3).
  */
 export const Code = {
+  /** The caller cancelled the call, or the client closed. */
   CANCELLED: 1,
+  /** An error with no better code (e.g. a handler threw something that is not an RpcError). */
   UNKNOWN: 2,
+  /** The argument is wrong, whatever the state of the system. */
   INVALID_ARGUMENT: 3,
+  /** The deadline passed before an answer came. */
   DEADLINE_EXCEEDED: 4,
+  /** A requested entity (or the method) does not exist. */
   NOT_FOUND: 5,
+  /** The entity to create exists already. */
   ALREADY_EXISTS: 6,
+  /** The caller may not do this. */
   PERMISSION_DENIED: 7,
+  /** Out of capacity: the server is overloaded, or a size or rate limit was hit. */
   RESOURCE_EXHAUSTED: 8,
+  /** The system is not in a state that allows this. */
   FAILED_PRECONDITION: 9,
+  /** Aborted, e.g. by a concurrency conflict; the server may answer a retransmission with it rather than risk a second run. */
   ABORTED: 10,
+  /** A value is past the valid range. */
   OUT_OF_RANGE: 11,
+  /** Not implemented or not supported. */
   UNIMPLEMENTED: 12,
+  /** An invariant broke (a bug). */
   INTERNAL: 13,
+  /** The server cannot be reached or is not serving now; often transient. */
   UNAVAILABLE: 14,
+  /** Unrecoverable data loss or corruption. */
   DATA_LOSS: 15,
+  /** The request lacks valid authentication. */
   UNAUTHENTICATED: 16,
 } as const;
 
@@ -75,18 +91,25 @@ export interface RpcErrorOptions {
  * abort, oversize payload, no reply).
  */
 export class RpcError extends Error {
+  /** Always `'RpcError'`. */
   override readonly name = 'RpcError';
+  /** What went wrong, gRPC-aligned. */
   readonly code: ErrorCode;
+  /** True when the peer said it; false when this process decided it. */
   readonly remote: boolean;
+  /** Structured data the handler attached, decoded with the codec. */
   readonly details: unknown;
+  /** The server's hint of when to try again (overload pushback). */
   readonly retryAfterMs: number | undefined;
   /**
    * True when the server refused the call because it cannot tell whether an
    * earlier copy already ran it (its record was lost: evicted, forgotten, or
    * a server restart; protocol.md §6.3). The outcome is unknown: the call may
-   * or may not have run, once. Always with code ABORTED.
+   * or may not have run, once. With code ABORTED (a refusal) or UNAVAILABLE
+   * (the server's port refused the retransmissions of a call sent before it died).
    */
   readonly mayHaveRun: boolean;
+  /** @internal Brand that makes {@link RpcError.is} work across duplicate copies of this package. */
   readonly [brand] = true;
 
   constructor(code: ErrorCode, message: string, options: RpcErrorOptions = {}) {

@@ -17,16 +17,27 @@ export const MAX_UDP_PAYLOAD = 65_507;
 
 /** Frame types (protocol.md §4). */
 export const FrameType = {
+  /** A call (protocol.md §5.1). */
   REQUEST: 1,
+  /** A successful reply. */
   RESPONSE: 2,
+  /** A failed reply: code, message and details. */
   ERROR: 3,
+  /** The server has the request and is running it. */
   ACK: 4,
+  /** The client gave up on the call. */
   CANCEL: 5,
+  /** Liveness and RTT probe. */
   PING: 6,
+  /** Answer to a PING. */
   PONG: 7,
+  /** Selective acknowledgement of fragments. */
   FRAGMENT_ACK: 8,
+  /** Address-validation challenge (protocol.md §8.3). */
   VALIDATE: 9,
+  /** The client's answer to a challenge. */
   VALIDATE_ECHO: 10,
+  /** Several frames in one datagram. */
   BATCH: 11,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -59,7 +70,9 @@ export const Flag = {
 
 /** The fixed header fields of a frame. */
 export interface FrameHeader {
+  /** The frame type. */
   type: FrameType;
+  /** {@link Flag} bits. */
   flags: number;
   /** Transmission number of the request this frame is or answers; saturates at 255. */
   attempt: number;
@@ -81,7 +94,9 @@ export interface FragmentInfo {
 
 /** A decoded frame. `body` is a view into the datagram it came from. */
 export interface Frame extends FrameHeader {
+  /** Fragment position, for fragmented messages. */
   fragment: FragmentInfo | undefined;
+  /** The body, after the header (and fragment extension). */
   body: Uint8Array;
 }
 
@@ -229,7 +244,7 @@ export interface RequestBody {
    * `id − oldest id the client still has in flight` (mod 2^32): every call of
    * this session with an id before that oldest one is finished at the client,
    * so the server may forget it and drop any late copy (protocol.md §6.3).
-   * {@link NO_SPAN} when the sender does not say.
+   * `NO_SPAN` when the sender does not say.
    */
   inFlightSpan: number;
   /**
@@ -239,7 +254,9 @@ export interface RequestBody {
   incarnation: number;
   /** Codec id of the payload (protocol.md §5.1). */
   codec: number;
+  /** The wire method name, `service.method`. */
   method: string;
+  /** The encoded argument. */
   payload: Uint8Array;
 }
 
@@ -325,6 +342,7 @@ export interface ErrorBody {
   code: number;
   /** Server pushback in ms; 0 means none. */
   retryAfterMs: number;
+  /** Human-readable error message (at most 1024 bytes). */
   message: string;
   /** Codec-encoded details; empty when there are none. */
   details: Uint8Array;

@@ -4,6 +4,7 @@
  * the Transport / Codec / Clock interfaces the adapters implement.
  *
  * @packageDocumentation
+ * @module @udprpc/core
  */
 export { Code, RpcError, codeFromNumber, codeToNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
 export { ok, err, type Result } from './result.js';
@@ -42,6 +43,7 @@ export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Trans
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
+export type { TypedEventEmitter, EventMap } from './typed-emitter.js';
 export {
   defineContract,
   method,
@@ -94,6 +96,7 @@ export {
   type ClientEngineStats,
   type CallRequest,
   type CallOutcome,
+  type PeerRtt,
 } from './client-engine.js';
 export {
   ServerEngine,

@@ -2,9 +2,13 @@ import type { RetryBudgetPolicy } from './retry-policy.js';
 
 /** A snapshot of the retry budget, for `stats()`. */
 export interface RetryBudgetState {
+  /** Tokens available now. */
   tokens: number;
+  /** Tokens deposited so far. */
   deposited: number;
+  /** Tokens spent on retransmissions so far. */
   spent: number;
+  /** Retransmissions refused for lack of tokens. */
   denied: number;
 }
 
@@ -43,6 +47,7 @@ export class RetryBudget {
     return false;
   }
 
+  /** A snapshot of the budget at `now`. */
   state(now: number): RetryBudgetState {
     this.refill(now);
     return { tokens: this.tokens, deposited: this.deposited, spent: this.spent, denied: this.denied };

@@ -119,6 +119,7 @@ export const defaultCallPolicy = Object.freeze({
  * than the first copy. 2000 ms grace: far above any LAN or WAN delay spread.
  */
 export interface DedupPolicy {
+  /** Extra time an entry outlives its call's deadline (see above). 2000 ms. */
   graceMs: number;
   /** Byte cap on cached replies plus per-entry overhead. 64 MiB. */
   maxBytes: number;

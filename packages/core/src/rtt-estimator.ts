@@ -7,7 +7,9 @@ import type { RetryPolicy } from './retry-policy.js';
  * that unambiguous, protocol.md §3.2).
  */
 export class RttEstimator {
+  /** Smoothed RTT, undefined until the first sample. */
   srttMs: number | undefined;
+  /** RTT variation. */
   rttvarMs = 0;
   private rto: number;
 

@@ -17,9 +17,13 @@ import type { PeerAddress } from './transport.js';
 export interface IncomingCall {
   /** The handle `respond` and `onAbort` use: the call itself. */
   readonly key: IncomingCall;
+  /** Where the request came from. */
   readonly peer: PeerAddress;
+  /** The client's session number. */
   readonly session: number;
+  /** The message id within the session. */
   readonly id: number;
+  /** The wire method name, `service.method`. */
   readonly method: string;
   /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
   readonly payload: Uint8Array;
@@ -45,14 +49,19 @@ export interface ServerEngineHooks {
   onAbort?(call: IncomingCall, reason: 'deadline' | 'cancelled'): void;
   /** Whether a method may run twice; such methods skip the reply cache. */
   isIdempotent?(method: string): boolean;
+  /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
 }
 
 /** Configuration of a {@link ServerEngine}. */
 export interface ServerEngineOptions {
+  /** Sends one datagram. */
   send(bytes: Uint8Array, to: PeerAddress): void;
+  /** Where calls and events go. */
   hooks: ServerEngineHooks;
+  /** Overrides of `defaultDedupPolicy`. */
   dedup?: Partial<DedupPolicy>;
+  /** Largest datagram to send (default 1200). */
   maxDatagramBytes?: number;
   /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
   reassembly?: Partial<ReassemblyLimits>;
@@ -85,14 +94,34 @@ export interface ServerEngineOptions {
 
 /** A handler's outcome, with the result already encoded. */
 export type HandlerOutcome =
-  | { ok: true; payload: Uint8Array }
-  | { ok: false; code: ErrorCode; message: string; details?: Uint8Array; retryAfterMs?: number };
+  | {
+      /** The handler returned. */
+      ok: true;
+      /** Its encoded result. */
+      payload: Uint8Array;
+    }
+  | {
+      /** The handler failed. */
+      ok: false;
+      /** The error code to send. */
+      code: ErrorCode;
+      /** The error message to send. */
+      message: string;
+      /** Encoded error details, if any. */
+      details?: Uint8Array;
+      /** A retry-after hint for the client (overload pushback). */
+      retryAfterMs?: number;
+    };
 
 /** Counters of a server engine. */
 export interface ServerEngineStats {
+  /** Requests received (first copies). */
   requests: number;
+  /** Calls answered with a result. */
   responses: number;
+  /** Calls answered with an error. */
   errors: number;
+  /** Notifications received. */
   notifications: number;
   /** Retransmissions answered with ACK while the handler ran. */
   duplicatesInProgress: number;
@@ -106,6 +135,7 @@ export interface ServerEngineStats {
   duplicatesRefused: number;
   /** Of those, the ones refused because they may predate this server incarnation (a restart, protocol.md §6.3). */
   restartRefused: number;
+  /** Calls cancelled by their client. */
   cancelled: number;
   /** Calls whose deadline passed while they were queued or running (their handler was aborted). */
   deadlineAborts: number;
@@ -120,18 +150,23 @@ export interface ServerEngineStats {
   queued: number;
   /** Calls refused with pushback because handlers and queue were full. */
   rejected: number;
+  /** Replies held in the dedup cache. */
   cacheEntries: number;
+  /** Bytes held in the dedup cache. */
   cacheBytes: number;
+  /** Replies evicted from the dedup cache before their time. */
   cacheEvictions: number;
   /** Requests refused because reassembly limits were reached. */
   reassemblyRefused: number;
   /** Unfinished fragmented requests discarded after the idle timeout. */
   reassemblyExpired: number;
+  /** Bytes held in partly received requests. */
   reassemblyBytes: number;
   /** Sends held back by the anti-amplification limit. */
   amplificationBlocked: number;
   /** Reply fragments resent by the server's own loss timer, and probes sent by its probe timer (protocol.md §7.3). */
   replyLossResends: number;
+  /** Reply fragments sent by a reply transfer's probe timer; no budget token. */
   replyProbes: number;
   /** Token round trips that validated a session at its source address (again after each validation lifetime, protocol.md §8.2). */
   validations: number;
@@ -141,5 +176,6 @@ export interface ServerEngineStats {
   sessions: number;
   /** Bytes charged for remembered sources and sessions (protocol.md §8.2), at most `sources.maxStateBytes`. */
   stateBytes: number;
+  /** Received datagrams discarded, by reason. */
   drops: DropCounts;
 }

@@ -33,8 +33,8 @@ const MAX_VALID_SPAN = 0x8000_0000;
  * sends an unvalidated address more than 3× what it sent (§8.2–8.3).
  *
  * This class is the dispatcher and the call state machine; what goes back to
- * the client is the {@link ReplySender}'s, and every datagram out passes the
- * {@link AmplificationGate}.
+ * the client is the `ReplySender`'s, and every datagram out passes the
+ * `AmplificationGate`.
  */
 export class ServerEngine {
   private readonly cache: DedupCache;
@@ -45,6 +45,7 @@ export class ServerEngine {
   private readonly replies: ReplySender;
   private readonly policy: DedupPolicy;
   private readonly hooks: ServerEngineHooks;
+  /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
   private readonly counters = {
     requests: 0,

@@ -260,6 +260,8 @@ export class SourceTable {
  * secret; the engine stays free of crypto.
  */
 export interface AddressValidator {
+  /** A token for the address `peerKey`, valid for a while from `now`. */
   mint(peerKey: string, now: number): Uint8Array;
+  /** Whether `token` was minted for `peerKey` and is still valid at `now`. */
   verify(token: Uint8Array, peerKey: string, now: number): boolean;
 }

@@ -21,6 +21,7 @@ function before(a: Timed, b: Timed): boolean {
 export class TimerHeap<T extends Timed> {
   private readonly items: T[] = [];
 
+  /** Timers in the heap. */
   get size(): number {
     return this.items.length;
   }

@@ -5,8 +5,11 @@
  * than change one it gave before.
  */
 export interface PeerAddress {
+  /** IP literal (or a simulated host name). */
   readonly address: string;
+  /** Address family; `sim` for the testkit's simulated network. */
   readonly family: 'IPv4' | 'IPv6' | 'sim';
+  /** UDP port. */
   readonly port: number;
 }
 
@@ -56,6 +59,13 @@ export interface Transport {
   send(bytes: Uint8Array, to: PeerAddress): void;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Whether the transport's sockets keep the Node.js process alive
+   * (`socket.ref()` / `socket.unref()`); they do until told otherwise.
+   * Clients turn it off while no call is in flight, so a forgotten client
+   * does not hold the process open. Wrapping transports forward it.
+   */
+  setRef?(ref: boolean): void;
   /** Largest datagram this transport can carry, if it knows a limit. */
   readonly maxDatagramBytes?: number;
   /**

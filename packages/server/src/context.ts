@@ -12,7 +12,9 @@ export interface CallContext {
   readonly peer: PeerAddress;
   /** Unique name of this call on this server (peer, client session and message id). */
   readonly callId: string;
+  /** The service name of the method called. */
   readonly service: string;
+  /** The method name within the service. */
   readonly method: string;
   /**
    * The identity (key id) an authenticating transport verified this request
@@ -30,5 +32,6 @@ export type Handler<I, O> = (input: I, ctx: CallContext) => O | Promise<O>;
  * and returns what the output schema accepts.
  */
 export type Handlers<C extends Contract> = {
-  readonly [K in keyof C['methods'] & string]: Handler<HandlerInputOf<C['methods'][K]>, HandlerOutputOf<C['methods'][K]>>;
+  // Homomorphic (no `& string`), so each method's JSDoc reaches the hover (test/contract-jsdoc.test.ts).
+  readonly [K in keyof C['methods']]: Handler<HandlerInputOf<C['methods'][K]>, HandlerOutputOf<C['methods'][K]>>;
 };

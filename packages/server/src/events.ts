@@ -9,6 +9,7 @@ export interface FailedCall {
 
 /** Events a server emits. */
 export type ServerEvents = {
+  /** The server is bound and serving at `address`. */
   listening: (address: PeerAddress) => void;
   /**
    * A transport problem, or a handler failure the peer only sees as INTERNAL:
@@ -21,5 +22,6 @@ export type ServerEvents = {
   error: (error: Error, call?: FailedCall) => void;
   /** A datagram was discarded. */
   drop: (reason: DropReason, from: PeerAddress) => void;
+  /** The server was closed. */
   close: () => void;
 };

@@ -2,6 +2,7 @@
  * @udprpc/server — serve udprpc contracts.
  *
  * @packageDocumentation
+ * @module @udprpc/server
  */
 export { Server, createServer, type ServerOptions, type ServerStats, type ImplementOptions } from './server.js';
 export type { CallContext, Handler, Handlers } from './context.js';

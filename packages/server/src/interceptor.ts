@@ -2,10 +2,13 @@ import type { CallContext } from './context.js';
 
 /** A call as server interceptors see it. */
 export interface ServerRequest {
+  /** Service name, e.g. `calc`. */
   readonly service: string;
+  /** Method name within the service. */
   readonly method: string;
   /** The decoded argument. Interceptors may replace it. */
   input: unknown;
+  /** The call's context, as the handler sees it. */
   readonly ctx: CallContext;
 }
 

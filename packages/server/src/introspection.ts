@@ -2,7 +2,9 @@ import type { AnyMethodDef, AnySchema, StandardJSONSchemaV1Converter } from '@ud
 
 /** One method as `udprpc.describe` reports it (protocol.md §5.1, "Method schemas"). */
 export interface MethodDescription {
+  /** Method name. */
   name: string;
+  /** Whether it was declared idempotent. */
   idempotent: boolean;
   /** JSON Schema (draft 2020-12) of what callers send, when the input schema implements Standard JSON Schema. */
   inputSchema?: Record<string, unknown>;
@@ -12,7 +14,9 @@ export interface MethodDescription {
 
 /** One service as `udprpc.describe` reports it. */
 export interface ServiceDescription {
+  /** Service name. */
   service: string;
+  /** Its methods. */
   methods: MethodDescription[];
 }
 

@@ -22,8 +22,8 @@ import {
   type PeerAddress,
   type ServerEngineStats,
   type Transport,
+  type TypedEventEmitter,
 } from '@udprpc/core';
-import type * as TE from 'typed-emitter';
 import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
@@ -32,6 +32,12 @@ import { composeServerInterceptors, type ServerInterceptor, type ServerRequest }
 import { describeMethod, type ServiceDescription } from './introspection.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 import { validatedHandler } from './validated-handler.js';
+
+// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
+// runtime lacks it, a private stand-in keeps the class valid; the method is
+// then just unreachable, like `await using` itself.
+const asyncDispose: typeof Symbol.asyncDispose =
+  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -119,7 +125,7 @@ interface Registered {
   readonly direct: Handler<unknown, unknown> | undefined;
 }
 
-type ServerEmitter = new () => TE.default<ServerEvents>;
+type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
 
 /** A udprpc server: implement contracts, then {@link Server.listen}. */
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
@@ -248,6 +254,14 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       replyEncodeErrors: this.replyEncodeErrors,
       warningsSuppressed: this.warnings?.suppressed ?? 0,
     };
+  }
+
+  /**
+   * Closes the server ({@link close}) when an `await using` block ends:
+   * `await using server = createServer(...)`.
+   */
+  async [asyncDispose](): Promise<void> {
+    await this.close();
   }
 
   /** Aborts running handlers, stops timers and closes the transport. Idempotent. */

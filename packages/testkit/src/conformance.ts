@@ -6,7 +6,9 @@ import { formatPeer, peerKey, type PeerAddress, type Transport } from '@udprpc/c
  * polls with real timers.
  */
 export interface ConformancePair {
+  /** One end. */
   readonly a: Transport;
+  /** The other end, which `a` can reach. */
   readonly b: Transport;
   /**
    * Resolves once `condition()` holds, letting deliveries happen; rejects
@@ -19,7 +21,9 @@ export interface ConformancePair {
 
 /** One conformance check. It throws (an Error) on failure. */
 export interface TransportConformanceCase {
+  /** What the case checks. */
   readonly name: string;
+  /** Runs the check on a fresh pair; rejects on failure. */
   run(pair: ConformancePair): Promise<void>;
 }
 

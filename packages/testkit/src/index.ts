@@ -6,6 +6,7 @@
  * `fast-check`, and on no Node-specific API.
  *
  * @packageDocumentation
+ * @module @udprpc/testkit
  */
 export { createRandom, deriveSeed } from './random.js';
 export {

@@ -6,7 +6,15 @@ import { MAX_UDP_PAYLOAD } from '@udprpc/core';
  * anything else counts as 0). Use the function form for other distributions,
  * e.g. `(r) => 5 - 3 * Math.log(1 - r())` for 5 ms plus exponential jitter.
  */
-export type DelayDistribution = number | { readonly min: number; readonly max: number } | ((random: () => number) => number);
+export type DelayDistribution =
+  | number
+  | {
+      /** Shortest delay, ms. */
+      readonly min: number;
+      /** Longest delay, ms. */
+      readonly max: number;
+    }
+  | ((random: () => number) => number);
 
 /**
  * How one direction of a simulated link treats datagrams. Every field is

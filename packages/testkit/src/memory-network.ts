@@ -3,7 +3,9 @@ import { SimEndpoint, type Fabric, type SimTransport } from './sim-transport.js'
 
 /** Counters of a {@link MemoryNetwork}. */
 export interface MemoryNetworkStats {
+  /** Datagrams sent. */
   sent: number;
+  /** Datagrams delivered. */
   delivered: number;
   /** Larger than `maxDatagramBytes`: dropped. */
   mtuDropped: number;
@@ -90,8 +92,11 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
  * const client = createClient({ transport: b, peer: a.address });
  */
 export function createLoopbackPair(options: MemoryNetworkOptions = {}): {
+  /** The network both ends are on. */
   network: MemoryNetwork;
+  /** One end. */
   a: SimTransport;
+  /** The other end. */
   b: SimTransport;
 } {
   const network = new MemoryNetwork(options);

@@ -4,6 +4,7 @@ import type { Clock } from '@udprpc/core';
 export interface ScheduledCall<I> {
   /** Milliseconds after {@link scheduleCalls} is called. */
   readonly startAtMs: number;
+  /** The argument of the call. */
   readonly input: I;
 }
 

@@ -11,8 +11,34 @@ export type SimDropReason = 'loss' | 'mtu' | 'partition' | 'unreachable';
 
 /** What the network did, for tracing a failing run. */
 export type SimNetworkEvent =
-  | { readonly type: 'deliver'; readonly atMs: number; readonly from: PeerAddress; readonly to: PeerAddress; readonly bytes: Uint8Array; readonly corrupted: boolean }
-  | { readonly type: 'drop'; readonly atMs: number; readonly from: PeerAddress; readonly to: PeerAddress; readonly size: number; readonly reason: SimDropReason };
+  | {
+      /** A datagram arrived. */
+      readonly type: 'deliver';
+      /** Virtual time of the event. */
+      readonly atMs: number;
+      /** Sender. */
+      readonly from: PeerAddress;
+      /** Receiver. */
+      readonly to: PeerAddress;
+      /** What arrived. */
+      readonly bytes: Uint8Array;
+      /** Whether the network flipped bits in it. */
+      readonly corrupted: boolean;
+    }
+  | {
+      /** A datagram was dropped. */
+      readonly type: 'drop';
+      /** Virtual time of the event. */
+      readonly atMs: number;
+      /** Sender. */
+      readonly from: PeerAddress;
+      /** Intended receiver. */
+      readonly to: PeerAddress;
+      /** Its size in bytes. */
+      readonly size: number;
+      /** Why it was dropped. */
+      readonly reason: SimDropReason;
+    };
 
 /**
  * Counters of a {@link SimNetwork}. Every copy is accounted for:
@@ -23,6 +49,7 @@ export interface SimNetworkStats {
   sent: number;
   /** Copies handed to a listening endpoint. */
   delivered: number;
+  /** Datagrams lost (loss probability or partition). */
   lost: number;
   /** Extra copies created. */
   duplicated: number;
@@ -30,6 +57,7 @@ export interface SimNetworkStats {
   corrupted: number;
   /** Copies held back by the reorder delay. */
   reordered: number;
+  /** Datagrams dropped for exceeding the link MTU. */
   mtuDropped: number;
   /** Dropped by a partition, when sent or when they would have arrived. */
   partitioned: number;
@@ -53,6 +81,7 @@ export interface SimNetworkOptions {
 
 /** A partition that can be healed on its own. */
 export interface Partition {
+  /** Ends the partition. */
   heal(): void;
 }
 

@@ -19,9 +19,13 @@ export interface TransportPairOptions {
  * Drive it with `clock.runUntil(...)` or {@link settleAll}.
  */
 export function createTransportPair(options: TransportPairOptions = {}): {
+  /** The clock both ends run on. */
   clock: VirtualClock;
+  /** The simulated network. */
   network: SimNetwork;
+  /** One end. */
   a: SimTransport;
+  /** The other end. */
   b: SimTransport;
 } {
   const clock = options.clock ?? new VirtualClock();

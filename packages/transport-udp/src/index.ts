@@ -1,7 +1,7 @@
 /**
- * @udprpc/transport-udp — the `node:dgram` adapter: a {@link Transport} over a
+ * @udprpc/transport-udp — the `node:dgram` adapter: a {@link @udprpc/core!Transport} over a
  * real UDP socket (IPv4, IPv6, dual-stack, multicast, broadcast), with Node's
- * errno codes mapped to {@link RpcError} codes in one place. It is the only
+ * errno codes mapped to {@link @udprpc/core!RpcError} codes in one place. It is the only
  * udprpc package that touches `node:dgram`.
  *
  * @example
@@ -16,6 +16,7 @@
  * await transport.close();
  *
  * @packageDocumentation
+ * @module @udprpc/transport-udp
  */
 export { createUdpTransport } from './udp-transport.js';
 export {

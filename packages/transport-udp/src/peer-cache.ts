@@ -15,6 +15,7 @@ export const DEFAULT_PEER_CACHE_SIZE = 4096;
 export class PeerCache {
   private readonly peers = new Map<string, PeerAddress>();
 
+  /** @param maxEntries - Peers remembered at most; the least recently used goes first. */
   constructor(readonly maxEntries: number = DEFAULT_PEER_CACHE_SIZE) {
     if (!Number.isSafeInteger(maxEntries) || maxEntries < 0) {
       throw new RangeError(`PeerCache maxEntries must be a non-negative integer, got ${maxEntries}`);
@@ -24,6 +25,7 @@ export class PeerCache {
   /** Number of cached peers. */
   private last: PeerAddress | undefined;
 
+  /** Peers cached now. */
   get size(): number {
     return this.peers.size;
   }

@@ -53,7 +53,12 @@ export interface UdpTransportOptions {
    * filtered out by the kernel. Sends to other peers are then refused
    * (INVALID_ARGUMENT through `onError`). Only for single-server clients.
    */
-  connect?: { address: string; port: number };
+  connect?: {
+    /** The peer's IP literal. */
+    address: string;
+    /** The peer's port. */
+    port: number;
+  };
 }
 
 /** {@link UdpTransportOptions} after defaults and validation. */

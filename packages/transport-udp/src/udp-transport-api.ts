@@ -9,6 +9,8 @@ export interface UdpTransport extends Transport {
   readonly maxDatagramBytes: number;
   /** A snapshot of the counters. */
   stats(): UdpTransportStats;
+  /** Whether the socket keeps the process alive (`socket.ref()` / `unref()`, applied at bind if not bound yet). */
+  setRef(ref: boolean): void;
   /**
    * Joins multicast `group` (IP_ADD_MEMBERSHIP) on the interface whose address
    * is `iface` (the OS picks one when omitted). Bind to the group address or to

@@ -51,6 +51,7 @@ class UdpTransportImpl implements UdpTransport {
   private onDatagram: DatagramHandler | undefined;
   private onError: ((error: Error) => void) | undefined;
   private onUnreachable: UnreachableHandler | undefined;
+  private refed = true;
 
   constructor(options: UdpTransportOptions) {
     this.options = resolveUdpOptions(options);
@@ -90,6 +91,7 @@ class UdpTransportImpl implements UdpTransport {
         return;
       }
       this.socket = socket;
+      if (!this.refed) socket.unref();
       socket.on('error', this.handleSocketError);
       socket.on('message', this.handleMessage);
       socket.once('listening', () => this.finishListen(socket, o, where));
@@ -110,6 +112,13 @@ class UdpTransportImpl implements UdpTransport {
       this.counters.sendErrors++;
       this.report(rpcErrorFromErrno(e, `send to ${describeTarget(to)}`));
     }
+  }
+
+  setRef(ref: boolean): void {
+    this.refed = ref;
+    // dgram's ref()/unref() are no-ops once the socket is closed.
+    if (ref) this.socket?.ref();
+    else this.socket?.unref();
   }
 
   close(): Promise<void> {

@@ -4,8 +4,11 @@ import { CLUSTER_ENV, type ClusterMessage } from './cluster-protocol.js';
 
 /** Where a cluster worker serves, from the environment its primary set. */
 export interface ClusterWorkerInfo {
+  /** Worker number, from 0. */
   readonly index: number;
+  /** Address to bind. */
   readonly host: string;
+  /** Port to bind. */
   readonly port: number;
 }
 

@@ -28,8 +28,11 @@ export interface ClusterOptions {
 
 /** One running worker. */
 export interface ClusterWorker {
+  /** Worker number, from 0. */
   readonly index: number;
+  /** The port it serves on. */
   readonly port: number;
+  /** Its process id. */
   readonly pid: number;
 }
 
@@ -37,6 +40,7 @@ export interface ClusterWorker {
 export interface Cluster {
   /** `udp://host:port` of every worker, for a client's `urls`. */
   readonly urls: readonly string[];
+  /** The running workers. */
   readonly workers: readonly ClusterWorker[];
   /** Stops every worker (a stop message, then SIGKILL after `stopTimeoutMs`). Idempotent. */
   close(): Promise<void>;

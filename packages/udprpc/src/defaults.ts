@@ -75,6 +75,7 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
   lookup?: LookupAll;
   /** Instead of `url`: a transport and a peer on it (e.g. the testkit's simulated network). Also usable with `urls`. */
   transport?: Transport;
+  /** With `transport`: the server on it. */
   peer?: PeerAddress;
   /** Instead of `url`: a transport and several peers on it. */
   peers?: readonly PeerAddress[];
@@ -161,6 +162,7 @@ function lazyLookup(host: string, port: number, lookup: LookupAll): () => Promis
 function deferredUdpTransport(peer: () => Promise<PeerAddress>, socket: SocketOptions | undefined): Transport {
   let inner: Transport | undefined;
   let closed = false;
+  let refed = true;
   return {
     async listen(onDatagram, onError, onUnreachable) {
       const { family } = await peer();
@@ -170,10 +172,15 @@ function deferredUdpTransport(peer: () => Promise<PeerAddress>, socket: SocketOp
         ...(family === 'IPv6' ? { host: '::', type: 'udp6', ipv6Only: true } : { host: '0.0.0.0', type: 'udp4' }),
       });
       inner = udp;
+      if (!refed) udp.setRef(false);
       return udp.listen(onDatagram, onError, onUnreachable);
     },
     send(bytes, to) {
       inner?.send(bytes, to);
+    },
+    setRef(ref) {
+      refed = ref;
+      inner?.setRef?.(ref);
     },
     async close() {
       closed = true;

@@ -35,6 +35,7 @@ export class FamilyTransport implements Transport {
   private onDatagram: DatagramHandler | undefined;
   private onError: ((error: Error) => void) | undefined;
   private closed = false;
+  private refed = true;
 
   constructor(
     /** The families needed at first (from the first resolution). */
@@ -60,6 +61,7 @@ export class FamilyTransport implements Transport {
     let bound = this.sockets.get(family);
     if (bound === undefined) {
       const socket = this.factory(family);
+      if (!this.refed) socket.setRef?.(false);
       bound = socket
         .listen(
           (bytes, from, meta) => this.onDatagram?.(bytes, from, meta),
@@ -91,6 +93,11 @@ export class FamilyTransport implements Transport {
     const socket = this.open.get(to.family === 'IPv6' ? 'IPv6' : 'IPv4');
     if (socket !== undefined) return socket.send(bytes, to);
     this.onError?.(new RpcError('UNAVAILABLE', `no ${to.family} socket open for ${to.address}`));
+  }
+
+  setRef(ref: boolean): void {
+    this.refed = ref;
+    for (const socket of this.open.values()) socket.setRef?.(ref);
   }
 
   async close(): Promise<void> {

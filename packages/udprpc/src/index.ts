@@ -7,6 +7,7 @@
  * defaults; every piece (transport, codec, clock, interceptors) can be swapped.
  *
  * @packageDocumentation
+ * @module udprpc
  */
 export { createServer, createClient, type UdpServerOptions, type UdpClientOptions, type SocketOptions } from './defaults.js';
 export { parseEndpoint, type Endpoint } from './url.js';

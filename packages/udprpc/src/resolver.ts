@@ -4,6 +4,7 @@ import type { Endpoint } from './url.js';
 
 /** One address of a host name, as `dns.lookup(host, { all: true })` gives it. */
 export interface LookupAddress {
+  /** An IP literal. */
   readonly address: string;
   /** 4 or 6. */
   readonly family: number;
@@ -20,7 +21,9 @@ export const DEFAULT_RESOLVE_INTERVAL_MS = 30_000;
 
 /** Options of an {@link EndpointResolver}. */
 export interface EndpointResolverOptions {
+  /** The `udp://` endpoints to resolve. */
   readonly endpoints: readonly Endpoint[];
+  /** The DNS lookup to use. */
   readonly lookup: LookupAll;
   /** Timers come from here (the system clock's timers are unref'd). */
   readonly clock: Clock;
