@@ -55,6 +55,7 @@ export type Carriable<T> = unknown extends T
 
 /** The compile error a contract gets for a type the codec cannot carry. */
 export interface NotCarriable<Which extends string> {
+  /** The explanation shown in the compile error: which side (`input` or `output`) holds a type the codec cannot carry. */
   readonly error: `the ${Which} type holds a function, symbol, promise, Map or Set, which the codec cannot carry`;
 }
 

@@ -130,7 +130,12 @@ export interface ClientEngineStats {
    * holding a window slot and calls waiting in a queue. They equal
    * `inFlight` and `queued` for single-server calls, and are 0 once every call ended.
    */
-  window: { inFlight: number; queued: number };
+  window: {
+    /** Calls holding a slot in a server's window, summed over servers. */
+    inFlight: number;
+    /** Calls waiting in a server's queue for a window slot (or for its pushback to end), summed over servers. */
+    queued: number;
+  };
   /** Received datagrams discarded, by reason. */
   drops: DropCounts;
   /** The retry budget now. */

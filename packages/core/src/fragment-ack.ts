@@ -15,7 +15,9 @@ import type { FrameError } from './frame.js';
 
 /** A decoded FRAGMENT_ACK body. */
 export interface FragmentAck {
+  /** The frame type of the message acknowledged: REQUEST when a server acks a request, RESPONSE or ERROR when a client acks a reply. */
   ackedType: number;
+  /** Every fragment with an index below this has arrived; equal to the fragment count when the message is complete. */
   cumulative: number;
   /** Half-open ranges above `cumulative`, ascending and disjoint. */
   ranges: Array<[number, number]>;

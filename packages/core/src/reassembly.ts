@@ -22,7 +22,7 @@ export interface ReassemblyLimits {
 
 /**
  * Defaults; see each field. A message of `maxMessageBytes` costs at most
- * {@link maxReassemblyCostOf}`(maxMessageBytes)` = 16 MiB + 64.8 KiB, so the
+ * `maxReassemblyCostOf(maxMessageBytes)` = 16 MiB + 64.8 KiB, so the
  * per-peer cap holds two of the largest messages and the total cap eight,
  * whatever their fragment size.
  */

@@ -8,11 +8,13 @@ import type { StandardSchemaV1 } from './standard-schema.js';
 export interface ValidationIssue {
   /** Keys from the root of the value to the offending part; empty for the value itself. */
   readonly path: ReadonlyArray<string | number>;
+  /** The schema library's message for the problem. */
   readonly message: string;
 }
 
 /** The `details` of an INVALID_ARGUMENT raised by a schema. */
 export interface ValidationDetails {
+  /** Every problem the schema found, in the order it reported them. */
   readonly issues: readonly ValidationIssue[];
 }
 

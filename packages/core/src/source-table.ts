@@ -25,8 +25,8 @@ export interface SourceLimits {
   maxSources: number;
   /**
    * Bytes of per-source and per-session state: each address is charged
-   * {@link SOURCE_STATE_BYTES} and each of its client sessions
-   * {@link SESSION_STATE_BYTES} (measured heap costs, protocol.md §8.2). Past
+   * `SOURCE_STATE_BYTES` and each of its client sessions
+   * `SESSION_STATE_BYTES` (measured heap costs, protocol.md §8.2). Past
    * it, the least recently seen addresses are forgotten. 64 MiB: 65,536
    * addresses with one session each, or 12,900 with 16.
    */

@@ -2,8 +2,11 @@ import type { DropReason, PeerAddress } from '@udprpc/core';
 
 /** The call a handler failure belongs to. */
 export interface FailedCall {
+  /** The contract's service name. */
   readonly service: string;
+  /** The method's name within the service. */
   readonly method: string;
+  /** The caller's address. */
   readonly peer: PeerAddress;
 }
 

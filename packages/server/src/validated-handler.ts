@@ -15,8 +15,11 @@ import type { CallContext, Handler } from './context.js';
  * it as an `error` event (with the issues), because it is a server bug.
  */
 export class OutputValidationError extends Error {
+  /** `'OutputValidationError'`. */
   override readonly name = 'OutputValidationError';
+  /** The method whose handler returned the invalid result, as `service.method`. */
   readonly method: string;
+  /** What the output schema rejected, as {@link ValidationIssue}s. */
   readonly issues: readonly ValidationIssue[];
 
   constructor(method: string, issues: readonly ValidationIssue[]) {

@@ -8,6 +8,7 @@ import { formatPeer, type Clock, type PeerAddress } from '@udprpc/core';
  * `error` listener, at most {@link WarningOptions.maxPerInterval} per interval.
  */
 export class HandlerFailureWarning extends Error {
+  /** `'UdprpcWarning'`: the warning type Node prints and `process.on('warning')` listeners can filter on. */
   override readonly name = 'UdprpcWarning';
   /** The contract's service name. */
   readonly service: string;
@@ -35,7 +36,12 @@ export interface WarningOptions {
 }
 
 /** Defaults of {@link WarningOptions}. */
-export const defaultWarningLimits = Object.freeze({ maxPerInterval: 10, intervalMs: 60_000 });
+export const defaultWarningLimits = Object.freeze({
+  /** Warnings per interval at most: 10. */
+  maxPerInterval: 10,
+  /** The interval, in ms of the server's clock: 60 000. */
+  intervalMs: 60_000,
+});
 
 /**
  * At most `maxPerInterval` warnings per fixed interval: a handler failing on
