@@ -71,7 +71,7 @@ const allowed: Record<string, (specifier: string) => boolean> = {
   core: () => false,
   client: (s) => ['@udprpc/core', 'node:events'].includes(s),
   // node:crypto: the AEAD seal/open and key derivation (docs/security.md).
-  'auth-psk': (s) => s === '@udprpc/core' || s === 'node:crypto',
+  'auth-psk': (s) => s === '@udprpc/core' || s === 'node:crypto' || s === 'node:os',
   // node:crypto: HMAC address-validation tokens (protocol.md §8.3).
   server: (s) => ['@udprpc/core', 'node:events', 'node:crypto'].includes(s),
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),

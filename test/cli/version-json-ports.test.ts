@@ -73,7 +73,7 @@ describe('input the codec cannot encode', () => {
     expect(r).toEqual({
       code: 5,
       stdout: '',
-      stderr: 'INVALID_ARGUMENT: could not encode the request: msgpack codec cannot encode this value: it is nested too deeply\n',
+      stderr: 'INVALID_ARGUMENT: could not encode the request: msgpack codec cannot encode this value: it nests arrays and maps more than 512 levels deep\n',
     });
   });
 });

@@ -40,7 +40,8 @@ describe('reliability on a simulated lossy network (fast-check)', () => {
       }),
       { numRuns: 3000 * RUNS, seed: SEED },
     );
-  });
+    // 3000 simulated runs take ~10 s of CPU alone; the limit only guards a hang on a busy 2-core CI machine.
+  }, 120_000);
 
   // Requests and replies may both be duplicated: a network duplicate of an
   // evicted call's first copy must not run it again (a fixed engine finding,

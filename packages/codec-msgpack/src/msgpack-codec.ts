@@ -1,6 +1,6 @@
 import { CodecId, err, ok, type Codec, type Result } from '@udprpc/core';
 import { Packr, Unpackr } from 'msgpackr';
-import { profileValue } from './profile-values.js';
+import { NestingTooDeep, profileValue } from './profile-values.js';
 import { Scan, scanPayload } from './token-scan.js';
 import { findCircularPath } from './circular.js';
 
@@ -115,11 +115,12 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
 
 /** Why encoding `value` failed with `error`, in a user's terms. */
 function encodeFailure(error: unknown, value: unknown): string {
-  if (!(error instanceof RangeError)) return error instanceof Error ? error.message : String(error);
-  // msgpackr recurses: a cycle or very deep nesting overflows the stack.
+  // The profile walk stops at its nesting limit, which every cycle reaches; a
+  // RangeError (stack overflow) is the same thing found by msgpackr itself.
+  if (!(error instanceof NestingTooDeep || error instanceof RangeError)) return error instanceof Error ? error.message : String(error);
   const circular = findCircularPath(value);
   if (circular !== undefined) return `it has a circular reference at ${circular}`;
-  return /call stack/i.test(error.message) ? 'it is nested too deeply' : error.message;
+  return error.message;
 }
 
 /** The default MessagePack codec: {@link createMsgpackCodec} with default options. */

@@ -77,9 +77,16 @@ function profileObjectLike(object: object, depth: number): unknown {
   return enter(depth) && profileObject(object as Record<string, unknown>, depth + 1);
 }
 
+/** A value nested deeper than the profile allows, or cyclic (the encoder tells which). */
+export class NestingTooDeep extends TypeError {
+  constructor() {
+    super(`it nests arrays and maps more than ${MAX_NESTING} levels deep`);
+  }
+}
+
 // One more level of arrays and maps: refused beyond MAX_NESTING (and so every cycle).
 function enter(depth: number): true {
-  if (depth >= MAX_NESTING) throw new TypeError(`the value nests arrays and maps more than ${MAX_NESTING} levels deep (or is cyclic)`);
+  if (depth >= MAX_NESTING) throw new NestingTooDeep();
   return true;
 }
 

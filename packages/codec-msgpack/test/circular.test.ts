@@ -45,7 +45,7 @@ describe('msgpack codec on circular and deep values', () => {
   });
 
   it('throws a TypeError for nesting too deep to encode', () => {
-    expect(() => msgpackCodec.encode(deep(200_000))).toThrowError(new TypeError('msgpack codec cannot encode this value: it is nested too deeply'));
+    expect(() => msgpackCodec.encode(deep(200_000))).toThrowError(new TypeError('msgpack codec cannot encode this value: it nests arrays and maps more than 512 levels deep'));
   });
 
   it('still encodes and decodes afterwards', () => {
