@@ -1,35 +1,17 @@
 import type { DropCounts, DropReason } from './drop-reason.js';
 import type { ErrorCode } from './errors.js';
+import type { IncomingCall } from './incoming-call.js';
 import type { ReassemblyLimits } from './reassembly.js';
 import type { DedupPolicy } from './retry-policy.js';
 import type { AdmissionLimits } from './admission-queue.js';
 import type { AddressValidator, SourceLimits } from './source-table.js';
 import type { PeerAddress } from './transport.js';
 
-// The shapes the server engine takes and gives: the call it hands to the
-// handler layer, its hooks and options, a handler's outcome and its counters.
+// The shapes the server engine takes and gives: its hooks and options, a
+// handler's outcome and its counters (the call it hands to the handler layer
+// is in incoming-call.ts).
 
-/**
- * A request the server should run. The object itself names the call in
- * {@link ServerEngine.respond} and `onAbort` (compare by identity): it is the
- * engine's own record of the call, so no string key is built per call.
- */
-export interface IncomingCall {
-  /** The handle `respond` and `onAbort` use: the call itself. */
-  readonly key: IncomingCall;
-  readonly peer: PeerAddress;
-  readonly session: number;
-  readonly id: number;
-  readonly method: string;
-  /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
-  readonly payload: Uint8Array;
-  /** Absolute deadline on the engine's clock. */
-  readonly deadlineAt: number;
-  /** True for a notification: the handler runs but nothing is sent back. */
-  readonly noReply: boolean;
-  /** Identity the transport authenticated the (completing) datagram as, if any. */
-  readonly authenticatedAs: string | undefined;
-}
+export type { IncomingCall } from './incoming-call.js';
 
 /** What the server engine asks of the layer that runs handlers. */
 export interface ServerEngineHooks {

@@ -1,5 +1,5 @@
 import { BATCH_ENTRY_BYTES, HEADER_BYTES } from './frame.js';
-import type { SessionState } from './session-state.js';
+import type { SessionSource, SessionState } from './session-state.js';
 
 /**
  * Per-source state a server keeps about the addresses that send to it
@@ -34,7 +34,7 @@ export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
 });
 
 /** What is known about one source address. */
-export interface SourceState {
+export interface SourceState extends SessionSource {
   tokens: number;
   refilledAt: number;
   bytesIn: number;
