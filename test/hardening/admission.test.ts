@@ -134,9 +134,9 @@ describe('server admission (admission.maxRunning / maxQueued)', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // BUG (packages/core/src/client-engine.ts, pushBack(), the line
+  // Fixed bug (packages/core/src/client-engine.ts, pushBack(), which then did
   // `call.id = this.ids.allocate(...)`): after a REJECTED pushback the client
-  // sends the call again under a NEW message id. A copy of the call under its
+  // sent the call again under a NEW message id. A copy of the call under its
   // OLD id that is still in the network (delayed or reordered: protocol.md
   // §6.3 promises suppression for copies up to graceMs late) then reaches the
   // server as a different key and runs the non-idempotent handler a second
@@ -147,8 +147,8 @@ describe('regressions (found by these tests, fixed)', () => {
   // Y's first copy (attempt 0) is delayed, its retransmission (attempt 1) is
   // REJECTED, the client re-sends Y under a new id and it runs once Z is done;
   // the delayed attempt-0 copy of Y's old id then arrives (X is still in flight,
-  // so the low-water mark is below it) and Y runs again. Suggested fix:
-  // re-send a pushed-back call under the SAME id (the server remembered nothing
+  // so the low-water mark is below it) and Y ran again. The fix: a
+  // pushed-back call is re-sent under the SAME id (the server remembered nothing
   // about it, and any late copy is then a duplicate of the same key).
   it('a call pushed back by REJECTED runs at most once even when an older copy arrives late', async () => {
     const sim = await start({ server: { admission: { maxRunning: 1, maxQueued: 0, retryAfterMs: 50 } } });
@@ -174,7 +174,7 @@ describe('regressions (found by these tests, fixed)', () => {
     await sim.clock.runFor(500); // the late copy arrives ~1 s after it was sent: well inside graceMs
     expect(sim.meter.release((f) => f.id === ids[2])).toBe(1);
     await sim.clock.runFor(500);
-    expect(sim.probe.of(2)).toBe(1); // fails: 2
+    expect(sim.probe.of(2)).toBe(1); // before the fix: 2
     await settleAll(sim.clock, [x.catch(() => {})]);
   });
 });

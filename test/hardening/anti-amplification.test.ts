@@ -148,15 +148,15 @@ describe('anti-amplification', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // BUG (packages/core/src/coalescer.ts sendAll() / server-engine.ts
+  // Fixed bug (packages/core/src/coalescer.ts sendAll() / then server-engine.ts
   // transmit(); since commit edf95a2, coalescing on by default): the engine
-  // charges each FRAME against the 3× budget, then the coalescer packs the
+  // charged each FRAME against the 3× budget, then the coalescer packs the
   // frames into a BATCH datagram that adds a 14-byte header and a 2-byte
   // length per frame. Bytes on the wire to an unvalidated address exceed 3×
   // what it sent: one 46-byte request yields four 34-byte VALIDATE frames
-  // (136 ≤ 138 charged) sent as one 158-byte batch (3.43×). Suggested fix:
-  // charge BATCH_ENTRY_BYTES per frame plus the batch header (or let the
-  // coalescer enforce the budget per datagram).
+  // (136 ≤ 138 charged) sent as one 158-byte batch (3.43×). The fix:
+  // SourceTable.allowSend charges every frame its size plus a batch header and
+  // a length prefix (16 bytes; packages/core/test/amplification.test.ts).
   it('with coalescing on (the default), bytes on the wire to an unvalidated source stay within 3×', async () => {
     const sim = await start();
     const victim = await sim.raw('victim');
@@ -167,18 +167,18 @@ describe('regressions (found by these tests, fixed)', () => {
       }
     }
     expect(victim.received.length).toBeGreaterThan(0);
-    expect(victim.bytesReceived).toBeLessThanOrEqual(3 * victim.bytesSent); // fails: 3196 > 2760
+    expect(victim.bytesReceived).toBeLessThanOrEqual(3 * victim.bytesSent); // before the fix: 3196 > 2760
   });
 
-  // BUG (then in server-engine.ts transmit() and onValidateEcho(); that code
+  // Fixed bug (then in server-engine.ts transmit() and onValidateEcho(); that code
   // now lives in amplification-gate.ts and reply-sender.ts): every fragment of a held reply that the
-  // limit blocks sends its own VALIDATE while the 3× budget lasts (4 for one
+  // limit blocked sent its own VALIDATE while the 3× budget lasts (4 for one
   // 46-byte request), the client echoes each one, and EVERY echo calls
   // resendReply(), whose transfer.onTimeout() marks all fragments lost and
   // sends the whole reply again. A 20 KB reply thus costs ~80 KB (72 fragment
-  // sends for 18 fragments). Suggested fix: mint at most one challenge per
-  // held send burst (or per source until it echoes), and resend the reply
-  // only on the echo that validates the address.
+  // sends for 18 fragments). The fix: at most one challenge per datagram
+  // received (SourceState.mayChallenge), and a resend skips fragments sent
+  // within the last RESEND_MIN_AGE_MS (reply-sender.ts).
   it('a held reply is sent about once after validation, not once per echo', async () => {
     const sim = await start({ server: EXACT });
     const { stub } = await sim.client();
@@ -186,8 +186,8 @@ describe('regressions (found by these tests, fixed)', () => {
     expect(r.status).toBe('fulfilled');
     await sim.clock.runFor(1000); // let every datagram already sent arrive
     const fragments = Math.ceil(BIG / 1176);
-    expect(sim.meter.sentOf(FrameType.RESPONSE).length).toBeLessThanOrEqual(Math.ceil(1.5 * fragments)); // fails: 72
-    expect(sim.meter.sentOf(FrameType.VALIDATE).length).toBeLessThanOrEqual(1); // fails: 4
+    expect(sim.meter.sentOf(FrameType.RESPONSE).length).toBeLessThanOrEqual(Math.ceil(1.5 * fragments)); // before the fix: 72
+    expect(sim.meter.sentOf(FrameType.VALIDATE).length).toBeLessThanOrEqual(1); // before the fix: 4
   });
 });
 

@@ -3,7 +3,7 @@
 // survival fixes"). The engine is driven directly (sans-io, virtual time), so
 // the figures are the engine's own memory, without sockets.
 //
-//   node --expose-gc --import tsx --conditions=source test/hardening/measure-memory.ts [pin|sessions|nospan]
+//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-memory.ts [pin|sessions|nospan]
 //
 // Each run is bounded (a fixed number of datagrams) and prints one line per
 // attack: heap + ArrayBuffer bytes retained after a full GC, minus the

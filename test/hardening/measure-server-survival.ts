@@ -4,7 +4,7 @@
 // virtual clock, so the figures are exact and repeatable; 11.9 binds real
 // sockets on 127.0.0.1.
 //
-//   node --expose-gc --import tsx --conditions=source test/hardening/measure-server-survival.ts [item ...]
+//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-server-survival.ts [item ...]
 //
 // Items: 11.1 11.7 11.8 11.9 12.7 (default: all).
 import { createSocket } from 'node:dgram';

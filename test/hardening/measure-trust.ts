@@ -3,7 +3,7 @@
 // figures quoted in docs/security.md ("Measured after the survival fixes").
 // Deterministic (seeded); runs in a few seconds of real time:
 //
-//   npx tsx --conditions=source test/hardening/measure-trust.ts
+//   npx tsx --conditions=@udprpc/source test/hardening/measure-trust.ts
 import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType, type DatagramHandler, type Transport, CodecId } from '@udprpc/core';
 import { SimNetwork, VirtualClock, createRandom, deriveSeed, settleAll } from '@udprpc/testkit';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError, type Server } from 'udprpc';

@@ -5,7 +5,7 @@
 // against the default 33 MiB per peer and 129 MiB in all), so the ratio of
 // demand to budget is the at every scale.
 //
-//   node --import tsx --conditions=source test/hardening/measure-uploads.ts [scale=8]
+//   node --import tsx --conditions=@udprpc/source test/hardening/measure-uploads.ts [scale=8]
 //
 // Bounded: 16 calls, each with a 30 s deadline, run to settlement.
 import { createClient, createServer, defineContract, method, RpcError } from 'udprpc';

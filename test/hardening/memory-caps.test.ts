@@ -137,17 +137,16 @@ describe('per-source state (sources.maxSources)', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // BUG (packages/core/src/dedup-cache.ts, cancel() line 95 / enforceCap()
-  // line 112; packages/core/src/server-engine.ts onCancel() line 479): a
-  // CANCELLED entry is never evicted by the byte cap and keeps the bytes of
+  // Fixed bug (packages/core/src/dedup-cache.ts cancel() / enforceCap();
+  // packages/core/src/server-engine.ts onCancel(), as they were then): a
+  // CANCELLED entry was never evicted by the byte cap and keeps the bytes of
   // its request payload (ENTRY_OVERHEAD + payload) until deadline + graceMs,
   // i.e. up to maxDeadlineMs (10 min) + 2 s. Its handler slot is released as
   // soon as the handler honours the abort, so admission does not bound them.
   // A peer that sends REQUEST (10-minute deadline, ~1 KB payload) + CANCEL in
   // a loop grows cacheBytes without limit (rate × 10 min × ~1.2 KB), far past
-  // dedup.maxBytes. Suggested fix: on cancel, charge only ENTRY_OVERHEAD, and
-  // bound cancelled entries too (count them against the cap, or shorten their
-  // life to the client's remaining retransmission window).
+  // dedup.maxBytes. The fix: a cancelled entry drops its payload and is
+  // charged ENTRY_OVERHEAD only, and it is evicted by the cap like a finished one.
   it('request + CANCEL pairs cannot grow the cache past dedup.maxBytes', async () => {
     const maxBytes = 20_000;
     const sim = await start({ server: { dedup: { maxBytes }, admission: { maxRunning: 4, maxQueued: 4 } } });
@@ -161,18 +160,18 @@ describe('regressions (found by these tests, fixed)', () => {
     expect(sim.probe.aborted).toBe(200); // every handler honoured its abort
     expect(sim.server.stats().running).toBe(0);
     const bound = maxBytes + (4 + 4) * (ENTRY_OVERHEAD + 1100);
-    expect(sim.server.stats().cacheBytes).toBeLessThanOrEqual(bound); // fails: ~230 KB
+    expect(sim.server.stats().cacheBytes).toBeLessThanOrEqual(bound); // before the fix: ~230 KB
   });
 
-  // BUG (packages/core/src/reassembly.ts, offer() lines 179-196): a new
-  // Reassembly is stored in byKey and charged its base cost (256 + 8 × count)
+  // Fixed bug (packages/core/src/reassembly.ts offer(), as it was then): a new
+  // Reassembly was stored in byKey and charged its base cost (256 + 8 × count)
   // BEFORE its first fragment's cost is checked; when that fragment is then
   // refused (line 187), the message stays in the table with no idle timer
   // (set only at line 196), so it never expires. Its bytes and its
   // maxPeerMessages slot leak forever. Spread over a few source addresses the
   // leak fills maxTotalBytes and every fragmented request is refused from then
-  // on, for every peer. Suggested fix: check affordable(base + first fragment)
-  // before inserting, or arm the timer / delete the entry on refusal.
+  // on, for every peer. The fix: a new message must afford its bookkeeping and
+  // its first fragment before it is created at all.
   it('refused first fragments leak nothing: after the idle timeout a normal large call works again', async () => {
     const limits = { maxPeerBytes: 4000, maxTotalBytes: 30_000, idleTimeoutMs: 1000 };
     const sim = await start({ server: { reassembly: limits } });
@@ -181,9 +180,9 @@ describe('regressions (found by these tests, fixed)', () => {
     // checked before anything is allocated.)
     for (let p = 0; p < 12; p++) (await sim.raw(`leak-${p}`)).send(firstFragment(1, 400_000));
     await sim.clock.runFor(60_000); // 60 idle timeouts
-    expect(sim.server.stats().reassemblyBytes).toBe(0); // fails: 29840
+    expect(sim.server.stats().reassemblyBytes).toBe(0); // before the fix: 29840
     const { stub } = await sim.client();
     const [r] = await settleAll(sim.clock, [stub.upload({ tag: 1, data: new Uint8Array(2500) })]);
-    expect(r).toMatchObject({ status: 'fulfilled', value: 2500 }); // fails: RESOURCE_EXHAUSTED, forever
+    expect(r).toMatchObject({ status: 'fulfilled', value: 2500 }); // before the fix: RESOURCE_EXHAUSTED, forever
   });
 });

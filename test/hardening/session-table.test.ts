@@ -106,19 +106,19 @@ describe('11.3 a session that never sends a span keeps nothing beyond its cached
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // BUG (packages/core/src/server-engine.ts constructor, the SessionTable's
+  // Fixed bug (then packages/core/src/server-engine.ts constructor, the SessionTable's
   // onLost callback -> DedupCache.noteLostState(); session-table.ts get()):
-  // the session table is bounded by sources.maxSources for ALL sources
+  // the session table was bounded by sources.maxSources for ALL sources
   // together, and any source can create sessions at will (a new random session
   // number per datagram, with a span so it has a low-water mark). Each session
   // pushed out for room sets the cache's GLOBAL lastEvictionAt, so for the
   // next maxDeadlineMs + graceMs (10 min 2 s) the server refuses every
   // retransmission (attempt > 0) of every non-idempotent call from EVERY
   // client with ABORTED. One source, ~65k datagrams (inside the default
-  // per-source burst of 100k): any client whose first copy is lost then fails.
-  // Suggested fix: remember "state lost / evicted" per source address (the
-  // refusal only needs to cover keys of the address whose state was lost),
-  // and bound sessions per source as well as overall.
+  // per-source burst of 100k): any client whose first copy was lost then failed.
+  // The fix: "state lost" is remembered per source address
+  // (SourceState.lostStateAt), and sessions are bounded per source (16,
+  // session-state.ts) as well as overall.
   it("another source's flood of sessions does not make an honest client's retransmission fail with ABORTED", async () => {
     const sim = await start({ server: { sources: { maxSources: 64 } } });
     const { stub } = await sim.client();
@@ -130,6 +130,6 @@ describe('regressions (found by these tests, fixed)', () => {
     for (let s = 1; s <= 100; s++) attacker.send(sessionRequest(s)); // pushes sessions out of the table
     const [r] = await settleAll(sim.clock, [call]);
     const code = r.status === 'rejected' && RpcError.is(r.reason) ? r.reason.code : r.status;
-    expect(code).toBe('fulfilled'); // fails: 'ABORTED'
+    expect(code).toBe('fulfilled'); // before the fix: 'ABORTED'
   });
 });

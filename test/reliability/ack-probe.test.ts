@@ -1,10 +1,10 @@
-// Regression tests for an engine finding, now fixed (property 5 fails for handlers of a few tens of ms):
+// Regression tests for an engine finding, now fixed (property 5 failed for handlers of a few tens of ms):
 // once ANY copy of a request reaches the server while its handler is running,
 // the server answers it with an ACK ("still running"), and from then on the
-// client only probes once per ~1 s (ackedProbeIntervalMs) instead of at its
-// RTO. If the handler's reply is then lost, every further chance costs ~1 s,
-// so a 5 s call gets ~4 more tries instead of ~20, and at 30 % loss each way
-// it fails with DEADLINE_EXCEEDED far more often than the documented ~1e-6.
+// client only probed once per ~1 s (ackedProbeIntervalMs) instead of at its
+// RTO. If the handler's reply was then lost, every further chance cost ~1 s,
+// so a 5 s call got ~4 more tries instead of ~20, and at 30 % loss each way
+// it failed with DEADLINE_EXCEEDED far more often than the documented ~1e-6.
 // Ordinary ways to get there:
 //   1. the network duplicates the FIRST copy (not a retransmission): its twin
 //      arrives while the handler runs and is ACKed;
@@ -18,16 +18,15 @@
 // handlers <= 50 ms; one shrunk counterexample (trigger 2), replayable with
 // startSimRun + startPlanned: run seed 1542520549, up { loss 0.226,
 // delayMs 0..1, reorder 0.024 (2 ms) }, down { loss 0.082, duplicate 0.001,
-// delayMs 0..1 }, calls [add 1 ms at t=0, add 32 ms at t=2] → call 2 fails.
+// delayMs 0..1 }, calls [add 1 ms at t=0, add 32 ms at t=2] → call 2 failed.
 // long-run.test.ts reports the rate as quickFailureRate.
 //
-// Where: packages/core/src/server-engine.ts onDuplicate() ACKs every
+// Where it was: packages/core/src/server-engine.ts onDuplicate() ACKs every
 // duplicate of a RUNNING entry; packages/core/src/client-engine.ts onAcked()
-// sets `acked`, and schedule() then uses max(ackedProbeIntervalMs, RTO).
-// Possible fixes: after an ACK let the probe gap grow from the RTO (doubling)
-// up to ackedProbeIntervalMs instead of jumping to it (fixes all three),
-// and/or ACK only copies whose attempt is above the entry's recorded attempt
-// (fixes 1).
+// set `acked`, and schedule() then used max(ackedProbeIntervalMs, RTO).
+// The fix (client-engine.ts onAcked()/schedule()): after an ACK the probe gap
+// grows from the RTO (doubling) up to ackedProbeIntervalMs instead of jumping
+// to it, which covers all three paths.
 import { describe, expect, it } from 'vitest';
 import { FrameType } from '@udprpc/core';
 import { settleAll } from '@udprpc/testkit';
@@ -79,14 +78,14 @@ describe('an ACK for a quick handler slows the client to 1 s probes (engine find
   it('regression (1): when the network duplicates the first copy of a 10 ms call, the same losses are recovered', async () => {
     const run = await startSimRun({ seed: 1, up: link, down: link });
     duplicateNextRequest(run);
-    // Today: { error: 'DEADLINE_EXCEEDED', ms: 5000 } after only ~5 REQUEST copies.
+    // Before the fix: { error: 'DEADLINE_EXCEEDED', ms: 5000 } after only ~5 REQUEST copies.
     expect(await lossyCall(run, 10)).toMatchObject({ value: { tag: 1, sum: 5 } });
   });
 
   it('regression (2): a 40 ms handler with the RTO at its 30 ms floor: the same losses are recovered', async () => {
     const run = await startSimRun({ seed: 1, up: link, down: link });
     await primeRto(run);
-    // Today: { error: 'DEADLINE_EXCEEDED', ms: 5000 }.
+    // Before the fix: { error: 'DEADLINE_EXCEEDED', ms: 5000 }.
     expect(await lossyCall(run, 40)).toMatchObject({ value: { tag: 1, sum: 5 } });
   });
 

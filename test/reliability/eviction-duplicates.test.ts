@@ -1,11 +1,11 @@
 // Regression tests for an engine finding, now fixed (property 2, at-most-once): after the byte cap evicts a
 // finished call's entry, a NETWORK DUPLICATE of that call's first copy
-// (attempt 0) runs the handler a second time. The server refuses only
+// (attempt 0) ran the handler a second time. The server refused only
 // retransmissions (attempt > 0) after an eviction, on the reasoning that
 // "first transmissions are never refused, because nothing can have run them
 // before" (protocol.md §6.3) — but UDP may deliver a datagram twice, and
 // with frame coalescing one duplicated datagram carries every request of a
-// turn. Notifications (always attempt 0) run twice the same way. A first copy
+// turn. Notifications (always attempt 0) ran twice the same way. A first copy
 // that the network delays past its own retransmission, completion and
 // eviction is a third path (reordering).
 //
@@ -16,11 +16,11 @@
 // UDPRPC_FC_SEED=402: "notification 3 ran more than once". The low-water
 // release does not help while an older call of the session is still in flight.
 //
-// Where: packages/core/src/server-engine.ts startCall(): the ABORTED refusal
-// requires `frame.attempt > 0 && !noReply`. Possible fix: remember what was
-// evicted per session (e.g. the evicted ids, or the highest evicted id, since
-// ids are sequential) and refuse (calls) or drop (notifications) any copy
-// for an evicted id whatever its attempt number.
+// Where it was: packages/core/src/server-engine.ts startCall(): the ABORTED refusal
+// required `frame.attempt > 0 && !noReply`. The fix: each session remembers
+// the highest evicted id (SessionState.evictedUpTo; ids are sequential), and
+// any copy of a call up to it that finds no entry is refused (calls) or
+// dropped (notifications), whatever its attempt number.
 import { describe, expect, it } from 'vitest';
 import { FrameType } from '@udprpc/core';
 import { settleAll } from '@udprpc/testkit';
@@ -60,7 +60,7 @@ describe('byte-cap eviction and network duplicates (engine finding)', () => {
     expect(run.executions.of(1)).toBe(1);
     run.clientTap.inner.send(duplicateOf(run, id), run.serverEp.address);
     await run.clock.runFor(10);
-    // Today: 2 — and the client, which has moved on, drops the second reply.
+    // Before the fix: 2 — and the client, which had moved on, dropped the second reply.
     expect(run.executions.of(1)).toBe(1);
   });
 
@@ -70,7 +70,7 @@ describe('byte-cap eviction and network duplicates (engine finding)', () => {
     expect(run.executions.of(1)).toBe(1);
     run.clientTap.inner.send(duplicateOf(run, id), run.serverEp.address);
     await run.clock.runFor(10);
-    expect(run.executions.of(1)).toBe(1); // today: 2
+    expect(run.executions.of(1)).toBe(1); // before the fix: 2
   });
 
   it('control: a retransmission (attempt > 0) of an evicted call is refused with ABORTED', async () => {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createClient, defineContract, method, RpcError } from 'udprpc';
 
-const TSX = ['--import', 'tsx', '--conditions=source'];
+const TSX = ['--import', 'tsx', '--conditions=@udprpc/source'];
 const fixture = new URL('./fixtures/restart-server.ts', import.meta.url);
 const rel = defineContract('rel', { add: method<{ tag: number; a: number; b: number; delayMs: number }, { tag: number; sum: number }>() });
 

@@ -1,6 +1,6 @@
 // protocol.md Appendix A shows exactly the bytes the encoders and engines
 // produce (issue 12: the appendix had gone stale when the REQUEST layout
-// changed). Regenerate with: npx tsx --conditions=source test/wire/print-appendix-a.ts
+// changed). Regenerate with: npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, decodeRequestBody } from '@udprpc/core';

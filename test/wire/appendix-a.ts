@@ -1,7 +1,7 @@
 // The byte strings of protocol.md Appendix A, produced by the encoders and
 // the engines of @udprpc/core (and the reference address validator for
 // A.11). appendix-a.test.ts checks that the document shows exactly these;
-// `npx tsx --conditions=source test/wire/print-appendix-a.ts` prints them.
+// `npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts` prints them.
 import {
   CodecId,
   encodeBatch,

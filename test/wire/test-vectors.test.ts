@@ -15,7 +15,7 @@ const files = vectorFiles();
 const load = <T>(name: string): T => JSON.parse(readFileSync(new URL(name, VECTOR_DIR), 'utf8')) as T;
 
 describe('docs/test-vectors files', () => {
-  it.each(Object.keys(files))('%s is exactly what the generators make (regenerate: npx tsx --conditions=source test/wire/write-test-vectors.ts)', (name) => {
+  it.each(Object.keys(files))('%s is exactly what the generators make (regenerate: npx tsx --conditions=@udprpc/source test/wire/write-test-vectors.ts)', (name) => {
     expect(readFileSync(new URL(name, VECTOR_DIR), 'utf8')).toBe(files[name]);
   });
 

@@ -1,5 +1,5 @@
 // Writes docs/test-vectors/*.json from the generators:
-//   npx tsx --conditions=source test/wire/write-test-vectors.ts
+//   npx tsx --conditions=@udprpc/source test/wire/write-test-vectors.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { VECTOR_DIR, vectorFiles } from './test-vector-files.js';
 

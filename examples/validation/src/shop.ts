@@ -5,7 +5,7 @@
  * `udprpc.describe` publishes the JSON Schemas, so `udprpc call` can check
  * arguments too. Server and client in one process, over UDP on 127.0.0.1.
  *
- *   npx tsx --conditions=source examples/validation/src/shop.ts
+ *   npx tsx --conditions=@udprpc/source examples/validation/src/shop.ts
  */
 import { createClient, createServer, defineContract, method, RpcError } from 'udprpc';
 import { z } from 'zod';

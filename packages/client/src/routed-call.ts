@@ -1,6 +1,6 @@
 import { RpcError, type CallOutcome, type TimerHandle } from '@udprpc/core';
-import type { Endpoint } from './endpoint-set.js';
-import type { Router } from './router.js';
+import type { Endpoint, EndpointSet } from './endpoint-set.js';
+import type { RoutingPolicy } from './routing-policy.js';
 
 /** One transmission series of a logical call to one endpoint (one engine call). */
 export interface Attempt {
@@ -24,6 +24,33 @@ export interface RoutedRequest {
   /** The logical call's deadline; every attempt carries it to its server. */
   readonly deadline: number;
   readonly idempotent: boolean;
+}
+
+/** How an ended attempt counts for its endpoint and its call. */
+export type AttemptVerdict = 'success' | 'answered' | 'unresponsive' | 'neutral';
+
+/**
+ * What a {@link RoutedCall} needs of the router that runs it (router.ts
+ * `Router` implements it). Declared here, on the caller's side, so that
+ * router.ts imports routed-call.ts and not the other way round (no cycle).
+ */
+export interface CallRouter {
+  readonly endpoints: EndpointSet;
+  readonly policy: RoutingPolicy;
+  readonly closed: boolean;
+  now(): number;
+  setTimer(delayMs: number, callback: () => void): TimerHandle;
+  startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome) => void): number | RpcError;
+  track(attempt: Attempt): void;
+  attemptNotSent(attempt: Attempt): void;
+  cancelAttempt(attempt: Attempt, error: RpcError): void;
+  attemptEnded(attempt: Attempt, outcome: CallOutcome, now: number, cancelledByCall: boolean): AttemptVerdict;
+  ackLivenessMs(endpoint: Endpoint): number;
+  hedgeDelayMs(): number | undefined;
+  takeHedgeToken(now: number): boolean;
+  onFailover(from: Endpoint, to: Endpoint, reason: RpcError): void;
+  onHedge(to: Endpoint, delayMs: number): void;
+  onHedgeWon(): void;
 }
 
 /**
@@ -53,7 +80,7 @@ export class RoutedCall {
   private done = false;
 
   constructor(
-    private readonly router: Router,
+    private readonly router: CallRouter,
     private readonly req: RoutedRequest,
     private readonly settle: (outcome: CallOutcome) => void,
   ) {}

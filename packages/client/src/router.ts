@@ -15,7 +15,7 @@ import { createBalancer } from './balancer.js';
 import type { HealthState } from './endpoint-health.js';
 import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
 import { LatencyWindow } from './latency-window.js';
-import { RoutedCall, type Attempt, type RoutedRequest } from './routed-call.js';
+import { RoutedCall, type Attempt, type AttemptVerdict, type CallRouter, type RoutedRequest } from './routed-call.js';
 import { LATENCY_SAMPLE_SIZE, MIN_LATENCY_SAMPLES, type RoutingPolicy } from './routing-policy.js';
 
 /** Counters of a multi-endpoint client's routing (all 0 for a single-peer client). */
@@ -39,8 +39,7 @@ export interface RouterHooks {
   onHealth?(info: { peer: PeerAddress; state: HealthState }): void;
 }
 
-/** How an ended attempt counts for its endpoint and its call. */
-export type AttemptVerdict = 'success' | 'answered' | 'unresponsive' | 'neutral';
+export type { AttemptVerdict } from './routed-call.js';
 
 /**
  * The multi-endpoint layer between a client's stub and its engine: the
@@ -48,7 +47,7 @@ export type AttemptVerdict = 'success' | 'answered' | 'unresponsive' | 'neutral'
  * budget, shared by every {@link RoutedCall}. Pure apart from the injected
  * engine and clock.
  */
-export class Router {
+export class Router implements CallRouter {
   readonly endpoints: EndpointSet;
   closed = false;
   private readonly latency = new LatencyWindow(LATENCY_SAMPLE_SIZE);

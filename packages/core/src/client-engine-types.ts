@@ -2,9 +2,9 @@ import type { DropCounts, DropReason } from './drop-reason.js';
 import type { RpcError } from './errors.js';
 import type { PeerState, FlowLimits } from './peer-state.js';
 import type { RetryBudgetPolicy, RetryPolicy, } from './retry-policy.js';
-import type { RequestTransfer } from './request-transfer.js';
 import type { RetryBudgetState } from './retry-budget.js';
 import type { RttEstimator } from './rtt-estimator.js';
+import type { TimedTransfer } from './timed-transfer.js';
 import type { Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
 
@@ -176,8 +176,8 @@ export interface PendingCall extends Timed {
   backoffMs: number;
   nextSendAt: number;
   acked: boolean;
-  /** The request's fragments, with their loss/probe timer, when it does not fit in one datagram. */
-  out: RequestTransfer | undefined;
+  /** The request's fragments, with their loss/probe timer, when it does not fit in one datagram: a request-transfer.ts `RequestTransfer`. */
+  out: TimedTransfer | undefined;
   /** Set once a fragment of the reply has arrived. */
   receivingReply: boolean;
   /** The transmission whose RTT was last sampled. */

@@ -1,10 +1,25 @@
 import type { SlotReclaim } from './admission-queue.js';
-import type { ReplyTransfer } from './reply-transfer.js';
+import type { IncomingCall } from './incoming-call.js';
 import type { DedupPolicy } from './retry-policy.js';
-import type { IncomingCall } from './server-engine.js';
+import type { TimedTransfer } from './timed-transfer.js';
 import { TimerHeap, type Timed } from './timer-heap.js';
 import type { PeerAddress } from './transport.js';
-import type { SessionState } from './session-state.js';
+
+/**
+ * What the cache needs of the client session a call belongs to
+ * (session-state.ts `SessionState` implements it; declared here so that
+ * session-state.ts imports this module and not the other way round).
+ */
+export interface EntryOwner {
+  /** The session's calls the cache remembers, by id (the cache manages the map). */
+  readonly calls: Map<number, CallEntry>;
+  /** Lists a finished entry for release by a later low-water mark. */
+  noteDone(entry: CallEntry): void;
+  /** Takes a forgotten entry off the session's list of finished calls. */
+  dropDone(entry: CallEntry): void;
+  /** Records that the entry of call `id` was evicted. */
+  noteEvicted(id: number): void;
+}
 
 /**
  * Life cycle of a call on the server (protocol.md §6.2):
@@ -64,14 +79,14 @@ export class CallEntry implements IncomingCall, Timed {
   /** Latest attempt number seen; replies echo it. */
   declare attempt: number;
   /** The client session this call belongs to (for low-water release and lookups). */
-  declare readonly owner: SessionState;
+  declare readonly owner: EntryOwner;
   declare readonly authenticatedAs: string | undefined;
   /** Codec id the request named for its payload (protocol.md §5.7). */
   declare readonly codec: number;
   declare state: CallState;
   declare reply: Uint8Array | undefined;
-  /** The reply's fragments, when it does not fit in one datagram (with their timer). */
-  declare transfer: ReplyTransfer | undefined;
+  /** The reply's fragments, when it does not fit in one datagram (with their timer): a reply-transfer.ts `ReplyTransfer`. */
+  declare transfer: TimedTransfer | undefined;
   /** Bytes charged against the cache cap. */
   declare bytes: number;
   declare timerAt: number;
@@ -106,7 +121,7 @@ export class CallEntry implements IncomingCall, Timed {
     idempotent: boolean,
     clamped: boolean,
     attempt: number,
-    owner: SessionState,
+    owner: EntryOwner,
     authenticatedAs: string | undefined,
     codec: number,
   ) {
@@ -201,7 +216,7 @@ export class DedupCache {
    * The entry of call `id` of session number `sessionId` from `peerKey`.
    * `session` is that session's state if the session table has it.
    */
-  find(session: SessionState | undefined, peerKey: string, sessionId: number, id: number): CallEntry | undefined {
+  find(session: EntryOwner | undefined, peerKey: string, sessionId: number, id: number): CallEntry | undefined {
     const entry = session?.calls.get(id);
     if (entry !== undefined || this.orphans.size === 0) return entry;
     return this.orphans.get(callKeyOf(peerKey, sessionId, id));
@@ -230,7 +245,7 @@ export class DedupCache {
    * `session` left the session table: keep its entries findable by string key
    * until they are forgotten, as a retransmission may still arrive for them.
    */
-  orphan(session: SessionState): void {
+  orphan(session: EntryOwner): void {
     if (session.calls.size === 0) return;
     for (const entry of session.calls.values()) {
       entry.indexed = EntryIndex.Orphan;

@@ -6,6 +6,7 @@ import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type
 import { fragmentBytesFor } from './outgoing-transfer.js';
 import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import type { HandlerOutcome } from './server-engine-types.js';
+import type { TimedTransfer } from './timed-transfer.js';
 import type { PeerAddress } from './transport.js';
 
 /** A reply fragment sent more recently than this is not resent on a client's request. */
@@ -104,7 +105,7 @@ export class ReplySender {
    * Applies a client's FRAGMENT_ACK to the entry's fragmented reply and sends
    * what it makes room for; `stalled` (ACK_REQUESTED) asks for the missing ones.
    */
-  onAck(entry: CallEntry, transfer: ReplyTransfer, ack: FragmentAck, stalled: boolean, now: number): void {
+  onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number): void {
     transfer.onAck(ack, now);
     if (transfer.complete) {
       // The client has the whole reply: keep the entry (it still blocks

@@ -84,7 +84,7 @@ export class RequestSender {
   }
 
   /** One transmission of `call` (§7.2), the call's timer having fired or the call just started. */
-  transmit(call: PendingCall, out: RequestTransfer, header: FrameHeader, now: number): void {
+  transmit(call: PendingCall, out: TimedTransfer, header: FrameHeader, now: number): void {
     const first = call.attempt === call.roundStart + 1;
     if (first) {
       // A round's first transmission, maybe after waiting in the queue or out
@@ -109,7 +109,7 @@ export class RequestSender {
    * made room for, and says whether the call should reset its backoff — the
    * ack made progress (§7.2), or the request is complete.
    */
-  onAck(call: PendingCall, out: RequestTransfer, ack: FragmentAck, now: number): boolean {
+  onAck(call: PendingCall, out: TimedTransfer, ack: FragmentAck, now: number): boolean {
     const progressed = out.onAck(ack, now);
     // Delivered, not "in progress": the call keeps its normal backoff, so a
     // lost reply is asked for again after one RTO, not the slow probe interval.

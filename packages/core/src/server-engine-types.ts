@@ -1,45 +1,17 @@
 import type { DropCounts, DropReason } from './drop-reason.js';
 import type { ErrorCode } from './errors.js';
+import type { IncomingCall } from './incoming-call.js';
 import type { ReassemblyLimits } from './reassembly.js';
 import type { DedupPolicy } from './retry-policy.js';
 import type { AdmissionLimits } from './admission-queue.js';
 import type { AddressValidator, SourceLimits } from './source-table.js';
 import type { PeerAddress } from './transport.js';
 
-// The shapes the server engine takes and gives: the call it hands to the
-// handler layer, its hooks and options, a handler's outcome and its counters.
+// The shapes the server engine takes and gives: its hooks and options, a
+// handler's outcome and its counters (the call it hands to the handler layer
+// is in incoming-call.ts).
 
-/**
- * A request the server should run. The object itself names the call in
- * {@link ServerEngine.respond} and `onAbort` (compare by identity): it is the
- * engine's own record of the call, so no string key is built per call.
- */
-export interface IncomingCall {
-  /** The handle `respond` and `onAbort` use: the call itself. */
-  readonly key: IncomingCall;
-  /** Where the request came from. */
-  readonly peer: PeerAddress;
-  /** The client's session number. */
-  readonly session: number;
-  /** The message id within the session. */
-  readonly id: number;
-  /** The wire method name, `service.method`. */
-  readonly method: string;
-  /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
-  readonly payload: Uint8Array;
-  /** Absolute deadline on the engine's clock. */
-  readonly deadlineAt: number;
-  /** True for a notification: the handler runs but nothing is sent back. */
-  readonly noReply: boolean;
-  /** Identity the transport authenticated the (completing) datagram as, if any. */
-  readonly authenticatedAs: string | undefined;
-  /**
-   * Codec id the request named for its payload (protocol.md §5.1, §5.7). The
-   * engine does not check it: the layer that owns the codec refuses a
-   * mismatch with UNIMPLEMENTED (§6.2).
-   */
-  readonly codec: number;
-}
+export type { IncomingCall } from './incoming-call.js';
 
 /** What the server engine asks of the layer that runs handlers. */
 export interface ServerEngineHooks {

@@ -1,5 +1,16 @@
-import type { CallEntry } from './dedup-cache.js';
-import type { SourceState } from './source-table.js';
+import type { CallEntry, EntryOwner } from './dedup-cache.js';
+
+/**
+ * What a session needs of its source address's state (source-table.ts
+ * `SourceState` extends it; declared here so that source-table.ts imports
+ * this module and not the other way round).
+ */
+export interface SessionSource {
+  /** When the server last lost dedup state for this address (protocol.md §6.3). */
+  lostStateAt: number;
+  /** Client sessions seen from this address, by session number. */
+  readonly sessions: Map<number, SessionState>;
+}
 
 /**
  * True when serial number `a` comes before `b` (RFC 1982 arithmetic on u32):
@@ -21,7 +32,7 @@ export function serialBefore(a: number, b: number): boolean {
  * session that never sends a span (notification-only clients) keeps nothing
  * beyond them. The session itself is charged by the source table.
  */
-export class SessionState {
+export class SessionState implements EntryOwner {
   lowWater: number | undefined;
   /**
    * The highest id of this session's REQUESTs so far, moved forward by at
@@ -40,7 +51,7 @@ export class SessionState {
   constructor(
     now: number,
     /** The source address's state, where lost dedup state is recorded. */
-    readonly source: SourceState,
+    readonly source: SessionSource,
   ) {
     this.lastSeenAt = now;
   }
@@ -143,7 +154,7 @@ export const MAX_SESSIONS_PER_SOURCE = 16;
  * of each session that leaves the map (its remaining calls must stay findable).
  */
 export function sessionOf(
-  source: SourceState,
+  source: SessionSource,
   id: number,
   now: number,
   idleMs: number,

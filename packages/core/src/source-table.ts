@@ -1,5 +1,5 @@
 import { BATCH_ENTRY_BYTES, HEADER_BYTES } from './frame.js';
-import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionState } from './session-state.js';
+import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
 
 /**
  * Per-source state a server keeps about the addresses that send to it
@@ -63,7 +63,7 @@ export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
 });
 
 /** What is known about one source address. */
-export interface SourceState {
+export interface SourceState extends SessionSource {
   tokens: number;
   refilledAt: number;
   /** Bytes received from the address, except datagrams of its validated session (protocol.md §8.2). */

@@ -179,8 +179,8 @@ describe('RpcError', () => {
       );
     });
 
-    // BUG packages/core/src/errors.ts RpcError.from, `String(value)`: it throws
-    // a TypeError ("Cannot convert object to primitive value") for a thrown
+    // Regression (fixed in packages/core/src/errors.ts RpcError.from, which
+    // called `String(value)`): it threw a TypeError ("Cannot convert object to primitive value") for a thrown
     // value with no usable toString, e.g. a null-prototype object, although
     // its contract is to turn anything thrown into an RpcError.
     it('turns a thrown null-prototype object into an RpcError instead of throwing', () => {

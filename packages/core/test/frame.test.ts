@@ -93,9 +93,7 @@ const fitUtf8 = (s: string, max: number): string => {
 };
 const text = fc
   .oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 120 }), fc.string({ unit: 'binary', maxLength: 80 }))
-  .filter(isWellFormed)
-  // A leading U+FEFF is lost on decode: see the it.fails tests at the bottom.
-  .filter((s) => !s.startsWith('\ufeff'));
+  .filter(isWellFormed);
 const methodName = fc.oneof(
   text.map((s) => fitUtf8(s, MAX_METHOD_BYTES)),
   fc.constantFrom('a'.repeat(255), 'é'.repeat(127) + 'a', '😀'.repeat(63) + 'abc', '€'.repeat(85), 'calc.add', ''),
@@ -455,14 +453,13 @@ describe('ERROR body', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Known bugs in packages/core/src/frame.ts. Each test states the correct
-// behaviour and currently fails; when the bug is fixed vitest reports the
-// `it.fails` as failing, and it should become a plain `it`.
+// Regressions: bugs once in packages/core/src/frame.ts, each fixed; the test
+// states the correct behaviour.
 
-describe('known bugs', () => {
-  // BUG frame.ts encodeRequestFrame (writeHeader(buf, h)): unlike encodeFrame
-  // it does not clear Flag.FRAGMENT, so a header with flags & 0x01 yields a
-  // "fragmented" frame with no fragment extension: decodeFrame then reads the
+describe('regressions (fixed)', () => {
+  // encodeRequestFrame (writeHeader(buf, h)): unlike encodeFrame it did not
+  // clear Flag.FRAGMENT, so a header with flags & 0x01 yielded a
+  // "fragmented" frame with no fragment extension: decodeFrame then read the
   // deadline/method bytes as the extension (usually 'malformed').
   it('encodeRequestFrame equals encodeFrame(h, encodeRequestBody(...)) for every flags byte', () => {
     fc.assert(
@@ -474,9 +471,9 @@ describe('known bugs', () => {
     );
   });
 
-  // BUG frame.ts encodeRequestBody / encodeRequestFrame (`body[4] = method.length`):
-  // a method name over 255 bytes is not rejected; its length is stored mod 256,
-  // so the peer decodes a different method and a corrupted payload.
+  // encodeRequestBody / encodeRequestFrame (`body[4] = method.length`): a
+  // method name over 255 bytes was not rejected; its length was stored mod 256,
+  // so the peer decoded a different method and a corrupted payload.
   it('encodeRequestBody never yields a body that decodes to another method (throws instead)', () => {
     const method = encodeMethodName('m'.repeat(256));
     let bytes: Uint8Array;
@@ -488,9 +485,9 @@ describe('known bugs', () => {
     expect(decodeRequestBody(bytes)).toMatchObject({ ok: true, value: { method: 'm'.repeat(256) } });
   });
 
-  // BUG frame.ts utf8Decoder (`new TextDecoder('utf-8', { fatal: true })`):
-  // without `ignoreBOM: true` the decoder strips a leading U+FEFF, so a method
-  // name or error message starting with it does not round-trip.
+  // utf8Decoder (`new TextDecoder('utf-8', { fatal: true })`): without
+  // `ignoreBOM: true` the decoder stripped a leading U+FEFF, so a method
+  // name or error message starting with it did not round-trip.
   it('round-trips an error message that starts with U+FEFF', () => {
     const r = decodeErrorBody(encodeErrorBody({ code: 2, retryAfterMs: 0, message: '\ufeffhello' }));
     expect(r).toMatchObject({ ok: true, value: { message: '\ufeffhello' } });
