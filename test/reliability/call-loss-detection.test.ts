@@ -109,6 +109,47 @@ describe('early loss detection for calls (protocol.md §7.2)', () => {
     }
   });
 
+  it('a lost BATCH loses several calls at once: all are detected, and resent together when the 3rd later call is answered', async () => {
+    const run = await startSimRun({ seed: 5 });
+    await prime(run, 10);
+    setDelay(run, 1);
+    // Datagrams (and the REQUESTs in each) with their time; the first datagram after this is lost whole.
+    const datagrams: { at: number; requests: { id: number; attempt: number }[] }[] = [];
+    const send = run.clientTap.send.bind(run.clientTap);
+    run.clientTap.send = (bytes, to) => {
+      const before = run.clientTap.sent.length;
+      send(bytes, to);
+      const requests = run.clientTap.sent.slice(before).filter((f) => f.type === FrameType.REQUEST);
+      if (requests.length > 0) datagrams.push({ at: run.clock.now(), requests: requests.map((f) => ({ id: f.id, attempt: f.attempt })) });
+    };
+    let dropped = false;
+    run.clientTap.filter = (frame) => !(frame?.type === FrameType.REQUEST && !dropped && (dropped = true));
+    const t0 = run.clock.now();
+    const inBatch = (atMs: number, tags: number[]) =>
+      new Promise<CallRecord[]>((resolve) => {
+        run.clock.setTimer(atMs, () => {
+          const started = tags.map((tag) => record(run.clock, tag, 5000, () => run.stub.add({ tag, a: tag, b: 1, delayMs: 0 })).done);
+          void Promise.all(started).then(resolve);
+        });
+      });
+    const [lost, later] = await Promise.all([inBatch(0, [1, 2, 3]), inBatch(1, [4, 5, 6]), run.clock.runUntil(t0 + 100)]);
+    const ids = datagrams[0]!.requests.map((r) => r.id);
+    // Calls 4–6 leave together at t0+1 and their replies arrive together at t0+3: the 3rd one makes calls 1–3 lost.
+    expect(datagrams.map((d) => [d.at - t0, d.requests.map((r) => r.attempt)])).toEqual([
+      [0, [0, 0, 0]],
+      [1, [0, 0, 0]],
+      [3, [1, 1, 1]],
+    ]);
+    expect(datagrams[2]!.requests.map((r) => r.id)).toEqual(ids);
+    expect(lost!.map((r) => [r.settledAt! - t0, r.settleCount, r.value])).toEqual([
+      [5, 1, { tag: 1, sum: 2 }],
+      [5, 1, { tag: 2, sum: 3 }],
+      [5, 1, { tag: 3, sum: 4 }],
+    ]);
+    expect(later!.map((r) => r.settledAt! - t0)).toEqual([3, 3, 3]);
+    expect(run.client.stats()).toMatchObject({ retransmits: 3, lossRetransmits: 3, inFlight: 0 });
+  });
+
   it('an ACKed slow call is never declared lost, however many later calls are answered', async () => {
     const run = await startSimRun({ seed: 3 });
     await prime(run, 1); // RTO 30 ms: the first slow probe after the ACK would come >= 24 ms later, after the reply
