@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from './lib/config.js';
+import { evaluateGoals, formatGoals } from './lib/goals.js';
 import { childExecArgv, entry } from './lib/paths.js';
 import { Progress } from './lib/progress.js';
 import { buildReport, formatTable, writeReport, type ScenarioResult } from './lib/report.js';
@@ -64,8 +65,9 @@ async function main(): Promise<number> {
   }
   progress.finish();
 
-  process.stdout.write(`${formatTable(results, peers, loadAvgStart)}\n`);
-  const path = writeReport(buildReport(config, startedAt, loadAvgStart, peers, results), config.outDir);
+  const goals = evaluateGoals(results);
+  process.stdout.write(`${formatTable(results, peers, loadAvgStart)}\n${formatGoals(goals).join('\n')}`);
+  const path = writeReport({ ...buildReport(config, startedAt, loadAvgStart, peers, results), goals }, config.outDir);
   process.stderr.write(`bench: results written to ${path}\n`);
   // Multi-core scaling (1 vs 2 worker processes) in the full run only.
   const scaling = config.mode === 'full' && config.only.length === 0 ? await runScaling() : 0;

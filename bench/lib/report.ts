@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchConfig } from './config.js';
+import type { GoalResult } from './goals.js';
 import type { RowResult } from './row.js';
 import type { ScenarioPlan } from './scenarios.js';
 
@@ -35,6 +36,8 @@ export interface BenchReport {
   };
   peers: Record<string, string>;
   scenarios: ScenarioResult[];
+  /** The issue's targets, as this run measured them (bench/lib/goals.ts). */
+  goals?: GoalResult[];
 }
 
 /** Fills `ratios` of every row: value / baseline value (calls/s and MB/s: higher is better; the rest: lower is). */

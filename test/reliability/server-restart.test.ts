@@ -140,7 +140,10 @@ describe('a server restart never runs a call twice (protocol.md §6.3)', () => {
     expect(stats.restartRefused).toBe(0);
     // Copies after a pushback keep counting attempts (> 0) and carry the refusing server's incarnation.
     const incarnation = run.servers[0]!.incarnation;
-    const later = clientTap.sent.filter((f) => f.type === FrameType.REQUEST && f.attempt > 0);
+    // Calls 2 and 3 are the ones pushed back (call 1 came first and runs; an
+    // early copy of it while it runs, protocol.md §7.2, is in its first round and is ACKed).
+    const pushedBack = new Set([2, 3].map((tag) => executions.idOf.get(tag)));
+    const later = clientTap.sent.filter((f) => f.type === FrameType.REQUEST && f.attempt > 0 && pushedBack.has(f.id));
     expect(later.length).toBeGreaterThan(0);
     for (const f of later) expect(new DataView(f.body.buffer, f.body.byteOffset).getUint32(8)).toBe(incarnation);
   });

@@ -1,3 +1,4 @@
+import type { LossTracked } from './call-loss-detector.js';
 import type { DropCounts, DropReason } from './drop-reason.js';
 import type { RpcError } from './errors.js';
 import type { PeerState, FlowLimits } from './peer-state.js';
@@ -109,6 +110,12 @@ export interface ClientEngineStats {
   cancelled: number;
   /** Request retransmissions. */
   retransmits: number;
+  /**
+   * Retransmissions of calls declared lost because calls sent after them
+   * were answered (protocol.md §7.2, early loss detection), before their
+   * RTO; included in `retransmits`.
+   */
+  lossRetransmits: number;
   /** Notifications sent. */
   notifications: number;
   /** Calls waiting for a slot in a peer's window (or for its pushback to end). */
@@ -143,7 +150,7 @@ export interface ClientEngineStats {
 }
 
 /** What the engine keeps per call (internal). */
-export interface PendingCall extends Timed {
+export interface PendingCall extends Timed, LossTracked<PendingCall> {
   readonly id: number;
   /** The session the call was started in; every frame of the call carries it. */
   readonly session: number;
@@ -182,6 +189,8 @@ export interface PendingCall extends Timed {
   receivingReply: boolean;
   /** The transmission whose RTT was last sampled. */
   sampledAttempt: number;
+  /** The call's timer is armed early, at its loss time threshold (protocol.md §7.2). */
+  lossArmed: boolean;
   /** Set for group calls: who answered, and where answers go. */
   group: { collector: GroupCollector; seen: Set<string> } | undefined;
 }

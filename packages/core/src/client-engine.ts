@@ -1,3 +1,4 @@
+import { LOSS_PACKET_THRESHOLD, lossDelayMs } from './call-loss-detector.js';
 import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
 import { codeFromNumber, RpcError } from './errors.js';
 import { decodeFragmentAck, type FragmentAck } from './fragment-ack.js';
@@ -77,6 +78,7 @@ export class ClientEngine {
     timeouts: 0,
     cancelled: 0,
     retransmits: 0,
+    lossRetransmits: 0,
     notifications: 0,
     pushbacks: 0,
     validations: 0,
@@ -88,6 +90,8 @@ export class ClientEngine {
   private oldestId: number;
   /** Set by cancelAll: queued calls are failed, not started. */
   private closing = false;
+  /** Calls an answer made suspect of loss (reused: the reply path allocates nothing). */
+  private readonly suspects: PendingCall[] = [];
 
   constructor(options: ClientEngineOptions) {
     this.random = options.random ?? Math.random;
@@ -162,6 +166,11 @@ export class ClientEngine {
       out: undefined,
       receivingReply: false,
       sampledAttempt: 0,
+      lossArmed: false,
+      lossSeq: 0,
+      laterAnswered: 0,
+      lossPrev: undefined,
+      lossNext: undefined,
       group: group === undefined ? undefined : { collector: group, seen: new Set() },
       timerAt: 0,
       heapIndex: -1,
@@ -304,6 +313,8 @@ export class ClientEngine {
         this.finish(call, { ok: true, payload: EMPTY });
       } else if (now >= call.deadlineAt) {
         this.giveUp(call, new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`));
+      } else if (call.lossArmed && now < call.nextSendAt) {
+        this.onLossTimer(call, now);
       } else if (call.group === undefined && call.unacked >= this.policy.maxAttempts) {
         this.giveUp(call, new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`));
       } else if (this.budget.tryRetry(now)) {
@@ -370,6 +381,11 @@ export class ClientEngine {
     call.attempt++;
     call.unacked++;
     call.lastSentAt = now;
+    call.lossArmed = false;
+    // Only a call the engine resends whole, and whose server has not said it
+    // has it, can be declared lost early; fragment transfers keep their own timers.
+    if (call.out === undefined && call.group === undefined && !call.acked && !call.receivingReply) call.peerState.loss.sent(call);
+    else call.peerState.loss.remove(call);
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
     if (call.receivingReply) {
       // The reply is arriving in fragments and stalled: ask for the missing ones.
@@ -430,15 +446,90 @@ export class ClientEngine {
     // Karn's rule, made exact by the echoed attempt number: only a reply to
     // the latest transmission times it, and only once — the reply that
     // follows an ACK echoes the same attempt but includes the handler's time.
-    if (frame.attempt === call.attempt - 1 && frame.attempt < 255 && call.sampledAttempt !== call.attempt) {
+    const ofLatest = frame.attempt === call.attempt - 1 && frame.attempt < 255;
+    if (ofLatest && call.sampledAttempt !== call.attempt) {
       call.sampledAttempt = call.attempt;
       call.rtt.sample(now - call.lastSentAt);
     }
+    // A VALIDATE is a challenge, not an answer: the call stays a loss candidate.
+    if (frame.type !== FrameType.VALIDATE) this.onAnswer(call, ofLatest, now);
     if (frame.type === FrameType.ACK) return this.onAcked(call, frame.body, now);
     if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
     if (ack !== undefined) return this.onFragmentAck(call, ack, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
     this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
+  }
+
+  /**
+   * `call` got an answer. If it answers the latest transmission, the calls
+   * to the same peer sent before that transmission and still unanswered may
+   * be lost (protocol.md §7.2, early loss detection, after RFC 9002 §6.1):
+   * lost at once after LOSS_PACKET_THRESHOLD such answers, or once the time
+   * threshold has passed since their own latest transmission; until then
+   * their timer is armed at it.
+   */
+  private onAnswer(call: PendingCall, ofLatest: boolean, now: number): void {
+    call.lossArmed = false;
+    const suspects = this.suspects;
+    call.peerState.loss.answered(call, ofLatest, suspects);
+    if (suspects.length === 0) return;
+    const delay = lossDelayMs(call.rtt);
+    for (let i = 0; i < suspects.length; i++) {
+      const suspect = suspects[i]!;
+      if (suspect.laterAnswered >= LOSS_PACKET_THRESHOLD) {
+        this.retransmitLost(suspect, now);
+        continue;
+      }
+      if (delay === undefined) continue;
+      const lossAt = suspect.lastSentAt + delay;
+      if (lossAt <= now) {
+        suspect.peerState.loss.remove(suspect);
+        this.retransmitLost(suspect, now);
+      } else if (lossAt < suspect.timerAt) {
+        suspect.lossArmed = true;
+        this.timers.set(suspect, lossAt);
+      }
+    }
+    suspects.length = 0;
+  }
+
+  // The call's timer fired at its loss time threshold, before its RTO.
+  private onLossTimer(call: PendingCall, now: number): void {
+    call.lossArmed = false;
+    const delay = lossDelayMs(call.rtt);
+    // The RTT estimate moved since the timer was armed: check again.
+    if (delay !== undefined && call.lastSentAt + delay > now) {
+      const lossAt = call.lastSentAt + delay;
+      if (lossAt < Math.min(call.nextSendAt, call.deadlineAt)) {
+        call.lossArmed = true;
+        this.timers.set(call, lossAt);
+      } else {
+        this.timers.set(call, Math.min(call.nextSendAt, call.deadlineAt));
+      }
+      return;
+    }
+    call.peerState.loss.remove(call);
+    this.retransmitLost(call, now);
+  }
+
+  /**
+   * Resends a call declared lost (no longer tracked by its peer's detector),
+   * like a timer-driven retransmission: same id, next attempt, one budget
+   * token. It was not a timeout, so the backoff restarts from the RTO
+   * (RFC 9002 §6.2.1 resets its backoff when acknowledgements arrive).
+   * Without a token, or with no attempt left, the call keeps its RTO timer.
+   */
+  private retransmitLost(call: PendingCall, now: number): void {
+    call.lossArmed = false;
+    if (now >= call.deadlineAt || call.unacked >= this.policy.maxAttempts || !this.budget.tryRetry(now)) {
+      this.timers.set(call, Math.min(call.nextSendAt, call.deadlineAt));
+      return;
+    }
+    this.counters.retransmits++;
+    this.counters.lossRetransmits++;
+    call.backoffMs = call.rtt.rtoMs;
+    this.hooks.onRetry?.({ id: call.id, peer: call.peer, attempt: call.attempt, rtoMs: call.backoffMs });
+    this.transmit(call, now);
   }
 
   // Any server may answer a group call, each once; replies must fit one datagram.
@@ -580,6 +671,7 @@ export class ClientEngine {
 
   private finish(call: PendingCall, outcome: CallOutcome): void {
     this.pending.delete(call.id);
+    call.peerState.loss.remove(call);
     this.timers.delete(call);
     if (call.out !== undefined) call.out.stop();
     if (call.receivingReply) this.replies.discard(call);

@@ -1,3 +1,4 @@
+import { CallLossDetector, type LossTracked } from './call-loss-detector.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { RttEstimator } from './rtt-estimator.js';
 
@@ -21,10 +22,12 @@ export const defaultFlowLimits: Readonly<FlowLimits> = Object.freeze({
 /**
  * What a client knows about one server address: its RTT estimate, how many
  * calls are in flight to it, the calls waiting for a slot, and until when the
- * server asked us to hold off (pushback).
+ * server asked us to hold off (pushback), and which calls may be lost.
  */
-export class PeerState<C> {
+export class PeerState<C extends LossTracked<C>> {
   readonly rtt: RttEstimator;
+  /** Its calls whose latest transmission is unanswered, in send order (protocol.md §7.2). */
+  readonly loss = new CallLossDetector<C>();
   inFlight = 0;
   pausedUntil = -Infinity;
   /**

@@ -1,3 +1,4 @@
+import type { LossTracked } from './call-loss-detector.js';
 import { PeerState } from './peer-state.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { peerKey, type PeerAddress } from './transport.js';
@@ -8,7 +9,7 @@ import { peerKey, type PeerAddress } from './transport.js';
  * Bounded: beyond `maxPeers`, an idle peer is forgotten to make room; a peer
  * with calls in flight never is (those calls bound the table).
  */
-export class PeerTable<C> {
+export class PeerTable<C extends LossTracked<C>> {
   private readonly peers = new Map<string, PeerState<C>>();
   private lastAddress: PeerAddress | undefined;
   private lastPeer: PeerState<C> | undefined;

@@ -9,6 +9,8 @@ import type { RetryPolicy } from './retry-policy.js';
 export class RttEstimator {
   /** Smoothed RTT, undefined until the first sample. */
   srttMs: number | undefined;
+  /** The last sample, for the loss time threshold (call-loss-detector.ts). */
+  latestMs: number | undefined;
   /** RTT variation. */
   rttvarMs = 0;
   private rto: number;
@@ -25,6 +27,7 @@ export class RttEstimator {
   /** Adds one RTT sample (ms). */
   sample(rttMs: number): void {
     const r = Math.max(0, rttMs);
+    this.latestMs = r;
     if (this.srttMs === undefined) {
       this.srttMs = r;
       this.rttvarMs = r / 2;
