@@ -33,7 +33,7 @@ export interface ClientCallMessage {
 export interface ClientRetransmitMessage {
   readonly id: number;
   readonly peer: PeerAddress;
-  /** The transmission about to be sent (2 for the first retransmission). */
+  /** Transmissions before this one (1 for the first retransmission), as in the client's `retry` event. */
   readonly attempt: number;
   readonly rtoMs: number;
 }

@@ -169,6 +169,9 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly io: TransportCounters = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, drops: 0 };
   /** The traced call whose dispatch is on the stack: its outcome, if immediate, is published after its `end`. */
   private dispatching: ServerCallMessage | undefined;
+  /** Its outcome, held back until its `end` is published. */
+  private heldCode: ErrorCode | 'OK' | undefined;
+  private heldError: unknown;
 
   constructor(options: ServerOptions) {
     super();
@@ -340,7 +343,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       }
     });
     // Answered before dispatch returned: the outcome follows `end`.
-    if (message.code !== undefined) publishOutcome(message);
+    const code = this.heldCode;
+    if (code === undefined) return;
+    message.code = code;
+    if (this.heldError !== undefined) message.error = this.heldError;
+    this.heldCode = this.heldError = undefined;
+    publishOutcome(message);
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
@@ -473,11 +481,20 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.timer.update();
   }
 
-  /** Records a traced call's outcome; published now, or after `end` when the call is answered within its dispatch. */
+  /**
+   * Sets a traced call's outcome and publishes it; for a call answered
+   * within its dispatch, both wait until its `end` is out, so `end` never
+   * shows an outcome.
+   */
   private traced(trace: ServerCallMessage, code: ErrorCode | 'OK', error: unknown): void {
+    if (trace === this.dispatching) {
+      this.heldCode = code;
+      this.heldError = error;
+      return;
+    }
     trace.code = code;
     if (error !== undefined) trace.error = error;
-    if (trace !== this.dispatching) publishOutcome(trace);
+    publishOutcome(trace);
   }
 
   // A handler failure the peer only sees as INTERNAL: to the `error`
