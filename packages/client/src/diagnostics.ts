@@ -47,8 +47,8 @@ export interface ClientPushbackMessage {
   readonly retryAfterMs: number;
 }
 
-/** Message of `udprpc:client:drop` (and `udprpc:server:drop`). */
-export interface DropMessage {
+/** Message of `udprpc:client:drop`. */
+export interface ClientDropMessage {
   readonly reason: DropReason;
   readonly peer: PeerAddress;
 }
@@ -74,7 +74,7 @@ export function observePushback(info: ClientPushbackMessage): void {
 }
 
 export function observeDrop(reason: DropReason, peer: PeerAddress): void {
-  if (clientDropChannel.hasSubscribers) clientDropChannel.publish({ reason, peer } satisfies DropMessage);
+  if (clientDropChannel.hasSubscribers) clientDropChannel.publish({ reason, peer } satisfies ClientDropMessage);
   if (debug.enabled) debug('client drop %s from %s', reason, formatPeer(peer));
 }
 

@@ -55,6 +55,8 @@ export {
   type RetryPolicy,
   type RetryBudgetPolicy,
   type DedupPolicy,
+  type MethodStats,
+  type TransportCounters,
 } from '@udprpc/core';
 export {
   Client,
@@ -78,6 +80,10 @@ export {
   type HealthState,
   type EndpointSnapshot,
   type RoutingStats,
+  type ClientCallMessage,
+  type ClientRetransmitMessage,
+  type ClientPushbackMessage,
+  type ClientDropMessage,
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,
@@ -87,6 +93,8 @@ export {
   type ServerOptions,
   type ServerStats,
   type ServerEvents,
+  type ServerCallMessage,
+  type ServerDropMessage,
   type ServerInterceptor,
   type ServerRequest,
   type ServerNext,
