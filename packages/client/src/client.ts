@@ -18,6 +18,8 @@ import {
   type MethodRecord,
   type MethodStats,
   type TransportCounters,
+  countedSender,
+  zeroTransportCounters,
   type FlushableSend,
   type Codec,
   type Contract,
@@ -97,7 +99,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private listening: Promise<PeerAddress> | undefined;
   private closed = false;
   private readonly methodStats = new MethodStatsTable(latencyHistogram);
-  private readonly io: TransportCounters = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, drops: 0 };
+  private readonly io = zeroTransportCounters();
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -111,15 +113,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
     const random = options.random ?? Math.random;
     const io = this.io;
-    const transport = options.transport;
-    // Counts what leaves, below the coalescer: one count per datagram.
-    const counted = {
-      send(bytes: Uint8Array, to: PeerAddress): void {
-        io.datagramsOut++;
-        io.bytesOut += bytes.length;
-        transport.send(bytes, to);
-      },
-    };
+    const counted = countedSender(options.transport, io);
     this.engine = new ClientEngine({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       random,

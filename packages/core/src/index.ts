@@ -113,5 +113,5 @@ export {
   MethodStatsTable,
   type LatencyHistogram,
   type MethodStats,
-  type TransportCounters,
 } from './method-stats.js';
+export { countedSender, zeroTransportCounters, type TransportCounters } from './transport-counters.js';

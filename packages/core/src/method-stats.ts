@@ -89,16 +89,3 @@ export class MethodStatsTable {
     return out;
   }
 }
-
-/**
- * Datagrams and bytes that crossed between an engine and its transport, as
- * the client or server counted them at that boundary, and the datagrams or
- * frames the engine dropped (all reasons; by reason in `drops`).
- */
-export interface TransportCounters {
-  datagramsIn: number;
-  bytesIn: number;
-  datagramsOut: number;
-  bytesOut: number;
-  drops: number;
-}

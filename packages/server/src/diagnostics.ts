@@ -60,12 +60,56 @@ export function serverCallMessage(path: string, peer: PeerAddress): ServerCallMe
 }
 
 /**
- * Publishes the end of a call's asynchronous part: `error` (failures
- * only), `asyncStart`, `asyncEnd`.
+ * Publishes a server's traced calls (only used when
+ * `serverCallChannel.hasSubscribers`). A call answered within its own
+ * dispatch (a handler returning a value) has its outcome held back until
+ * its `end` is out, so every call publishes in the same order and `end`
+ * never shows an outcome.
  */
-export function publishOutcome(message: ServerCallMessage): void {
-  const ch = serverCallChannel;
-  if (message.code !== 'OK') ch.error.publish(message);
-  ch.asyncStart.publish(message);
-  ch.asyncEnd.publish(message);
+export class ServerCallTracer {
+  /** The traced call whose dispatch is on the stack. */
+  private dispatching: ServerCallMessage | undefined;
+  /** Its outcome, once answered, until its `end` is published. */
+  private heldCode: ErrorCode | 'OK' | undefined;
+  private heldError: unknown;
+
+  /** Publishes `start`, runs `run` inside the start channel's stores, publishes `end`, then any held outcome. */
+  dispatch(message: ServerCallMessage, run: (message: ServerCallMessage) => void): void {
+    const ch = serverCallChannel;
+    const outer = this.dispatching;
+    this.dispatching = message;
+    ch.start.runStores(message, () => {
+      try {
+        run(message);
+      } finally {
+        this.dispatching = outer;
+        ch.end.publish(message);
+      }
+    });
+    const code = this.heldCode;
+    if (code === undefined) return;
+    const error = this.heldError;
+    this.heldCode = this.heldError = undefined;
+    this.publish(message, code, error);
+  }
+
+  /** The call's outcome: `error` is what failed it (undefined on success). */
+  outcome(message: ServerCallMessage, code: ErrorCode | 'OK', error: unknown): void {
+    if (message === this.dispatching) {
+      this.heldCode = code;
+      this.heldError = error;
+    } else {
+      this.publish(message, code, error);
+    }
+  }
+
+  /** `error` (failures only), `asyncStart`, `asyncEnd`. */
+  private publish(message: ServerCallMessage, code: ErrorCode | 'OK', error: unknown): void {
+    const ch = serverCallChannel;
+    message.code = code;
+    if (error !== undefined) message.error = error;
+    if (code !== 'OK') ch.error.publish(message);
+    ch.asyncStart.publish(message);
+    ch.asyncEnd.publish(message);
+  }
 }

@@ -12,7 +12,6 @@ import {
   type Clock,
   type FlushableSend,
   type Codec,
-  type ErrorCode,
   type Contract,
   type AdmissionLimits,
   type DedupPolicy,
@@ -26,6 +25,8 @@ import {
   type PeerAddress,
   type ServerEngineStats,
   type TransportCounters,
+  countedSender,
+  zeroTransportCounters,
   type Transport,
 } from '@udprpc/core';
 import type * as TE from 'typed-emitter';
@@ -36,9 +37,9 @@ import {
   latencyHistogram,
   logLifecycle,
   observeDrop,
-  publishOutcome,
   serverCallChannel,
   serverCallMessage,
+  ServerCallTracer,
   type ServerCallMessage,
 } from './diagnostics.js';
 import type { ServerEvents } from './events.js';
@@ -166,12 +167,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly warnings: RateLimitedWarnings | undefined;
   private readonly requireAuth: boolean;
   private readonly methodStats = new MethodStatsTable(latencyHistogram);
-  private readonly io: TransportCounters = { datagramsIn: 0, bytesIn: 0, datagramsOut: 0, bytesOut: 0, drops: 0 };
-  /** The traced call whose dispatch is on the stack: its outcome, if immediate, is published after its `end`. */
-  private dispatching: ServerCallMessage | undefined;
-  /** Its outcome, held back until its `end` is published. */
-  private heldCode: ErrorCode | 'OK' | undefined;
-  private heldError: unknown;
+  private readonly io = zeroTransportCounters();
+  private readonly tracer = new ServerCallTracer();
 
   constructor(options: ServerOptions) {
     super();
@@ -182,15 +179,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.requireAuth = options.requireAuth ?? false;
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     const io = this.io;
-    const transport = options.transport;
-    // Counts what leaves, below the coalescer: one count per datagram.
-    const counted = {
-      send(bytes: Uint8Array, to: PeerAddress): void {
-        io.datagramsOut++;
-        io.bytesOut += bytes.length;
-        transport.send(bytes, to);
-      },
-    };
+    const counted = countedSender(options.transport, io);
     this.engine = new ServerEngine({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
@@ -331,24 +320,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   private dispatch(call: IncomingCall): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
-    const message = serverCallMessage(call.method, call.peer);
-    const outer = this.dispatching;
-    this.dispatching = message;
-    serverCallChannel.start.runStores(message, () => {
-      try {
-        this.run(call, message);
-      } finally {
-        this.dispatching = outer;
-        serverCallChannel.end.publish(message);
-      }
-    });
-    // Answered before dispatch returned: the outcome follows `end`.
-    const code = this.heldCode;
-    if (code === undefined) return;
-    message.code = code;
-    if (this.heldError !== undefined) message.error = this.heldError;
-    this.heldCode = this.heldError = undefined;
-    publishOutcome(message);
+    this.tracer.dispatch(serverCallMessage(call.method, call.peer), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
@@ -425,7 +397,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     }
     const now = this.clock.now();
     registered.stats.record(undefined, now - startedAt);
-    if (trace !== undefined) this.traced(trace, 'OK', undefined);
+    if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
     this.engine.respondOk(call, payload, now);
@@ -475,26 +447,10 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   ): void {
     const now = this.clock.now();
     registered?.stats.record(outcome.code, now - startedAt);
-    if (trace !== undefined) this.traced(trace, outcome.code, thrown ?? new RpcError(outcome.code, outcome.message));
+    if (trace !== undefined) this.tracer.outcome(trace, outcome.code, thrown ?? new RpcError(outcome.code, outcome.message));
     if (this.state === 'closed') return;
     this.engine.respond(call, outcome, now);
     this.timer.update();
-  }
-
-  /**
-   * Sets a traced call's outcome and publishes it; for a call answered
-   * within its dispatch, both wait until its `end` is out, so `end` never
-   * shows an outcome.
-   */
-  private traced(trace: ServerCallMessage, code: ErrorCode | 'OK', error: unknown): void {
-    if (trace === this.dispatching) {
-      this.heldCode = code;
-      this.heldError = error;
-      return;
-    }
-    trace.code = code;
-    if (error !== undefined) trace.error = error;
-    publishOutcome(trace);
   }
 
   // A handler failure the peer only sees as INTERNAL: to the `error`
