@@ -65,6 +65,9 @@ const isBuiltin = (s: string): boolean => s.startsWith('node:') || builtins.has(
 /** `@scope/name/deep` → `@scope/name`; `name/deep` → `name`. */
 const packageOf = (s: string): string => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/');
 
+/** Node modules the client and server use for observability (docs/observability.md). */
+const observability = ['node:diagnostics_channel', 'node:util', 'node:perf_hooks'];
+
 /** Every import that leaves the package's own files. */
 const externalImports = (p: Package): Import[] => p.imports.filter((i) => !isRelative(i.specifier));
 
@@ -74,11 +77,11 @@ const externalImports = (p: Package): Import[] => p.imports.filter((i) => !isRel
  */
 const allowed: Record<string, (specifier: string) => boolean> = {
   // core: nothing at all (dependency-cruiser rule core-imports-only-itself).
-  client: (s) => ['@udprpc/core', 'node:events'].includes(s),
+  client: (s) => ['@udprpc/core', 'node:events', ...observability].includes(s),
   // node:crypto: the AEAD seal/open and key derivation (docs/security.md).
   'auth-psk': (s) => s === '@udprpc/core' || s === 'node:crypto' || s === 'node:os',
   // node:crypto: HMAC address-validation tokens (protocol.md §8.3).
-  server: (s) => ['@udprpc/core', 'node:events', 'node:crypto'].includes(s),
+  server: (s) => ['@udprpc/core', 'node:events', 'node:crypto', ...observability].includes(s),
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),
   'codec-msgpack': (s) => s === '@udprpc/core' || s === 'msgpackr',
   testkit: (s) => s === '@udprpc/core' || s === 'fast-check',

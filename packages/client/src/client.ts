@@ -14,6 +14,12 @@ import {
   TimerDriver,
   type ClientEngineStats,
   type Clock,
+  MethodStatsTable,
+  type MethodRecord,
+  type MethodStats,
+  type TransportCounters,
+  countedSender,
+  zeroTransportCounters,
   type FlushableSend,
   type Codec,
   type Contract,
@@ -24,6 +30,16 @@ import {
   type TypedEventEmitter,
 } from '@udprpc/core';
 import { encodeInput } from './codec-outcome.js';
+import {
+  clientCallChannel,
+  latencyHistogram,
+  logLifecycle,
+  observeDrop,
+  observePushback,
+  observeRetransmit,
+  traceCall,
+  type ClientCallMessage,
+} from './diagnostics.js';
 import type { EndpointSnapshot } from './endpoint-set.js';
 import type { ClientOptions } from './client-options.js';
 import type { ClientEvents } from './events.js';
@@ -33,7 +49,7 @@ import { composeClientInterceptors, type ClientNext, type ClientRequest } from '
 import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
-import { routeKey, RoutedSender, wireKey, type Reservation } from './routed-sender.js';
+import { routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
 // `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
@@ -46,6 +62,14 @@ const asyncDispose: typeof Symbol.asyncDispose =
 export type ClientStats = ClientEngineStats & {
   /** Multi-endpoint routing counters (zeros for a single peer). */
   routing: RoutingStats;
+  /** What the client handed to and got from its transport (docs/observability.md). */
+  transport: TransportCounters;
+  /**
+   * Per `service.method`: calls that ended, errors by code and latency
+   * percentiles in ms, from handing the call to the engine to its outcome
+   * (interceptors and payload decoding not included). Only methods with an ended call.
+   */
+  methods: Record<string, MethodStats>;
 };
 
 interface MethodInfo {
@@ -53,6 +77,7 @@ interface MethodInfo {
   readonly method: string;
   readonly wire: Uint8Array;
   readonly idempotent: boolean;
+  readonly stats: MethodRecord;
 }
 
 type ClientEmitter = new () => TypedEventEmitter<ClientEvents>;
@@ -83,6 +108,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private closed = false;
   /** Whether the transport currently keeps the process alive (a fresh socket does). */
   private holding = true;
+  private readonly methodStats = new MethodStatsTable(latencyHistogram);
+  private readonly io = zeroTransportCounters();
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -95,8 +122,10 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     this.clock = options.clock ?? systemClock;
     this.defaultTimeoutMs = options.timeoutMs ?? defaultCallPolicy.timeoutMs;
     const random = options.random ?? Math.random;
+    const io = this.io;
+    const counted = countedSender(options.transport, io);
     this.engine = new ClientEngine({
-      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
+      send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       random,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
@@ -105,9 +134,17 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       codec: this.codec.id,
       hooks: {
-        onRetry: (info) => this.emit('retry', info),
+        onRetry: (info) => {
+          observeRetransmit(info);
+          this.emit('retry', info);
+        },
         onTimeout: (info) => this.emit('timeout', info),
-        onDrop: (reason, from) => this.emit('drop', reason, from),
+        onDrop: (reason, from) => {
+          io.drops++;
+          observeDrop(reason, from);
+          this.emit('drop', reason, from);
+        },
+        onPushback: observePushback,
       },
     });
     // The driver asks for the next deadline after every engine call: that is
@@ -130,7 +167,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onHealth: (info) => this.emit('health', info),
       }, () => this.timer.update());
     }
-    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router);
+    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats);
     const interceptors = options.interceptors ?? [];
     const onion = composeClientInterceptors(interceptors, (req) => this.sender.send(req));
     // The innermost step fails only with RpcErrors; what an interceptor throws
@@ -200,7 +237,12 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** A snapshot of the counters. */
   stats(): ClientStats {
-    return { ...this.engine.stats(), routing: this.router?.stats() ?? { ...noRouting } };
+    return {
+      ...this.engine.stats(),
+      routing: this.router?.stats() ?? { ...noRouting },
+      transport: { ...this.io },
+      methods: this.methodStats.snapshot(),
+    };
   }
 
   /** Smoothed RTT and current RTO to the server (the first endpoint of a multi-endpoint client), once measured. */
@@ -246,6 +288,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
     await this.transport.close();
+    logLifecycle('closed');
     this.emit('close');
   }
 
@@ -257,7 +300,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       if (wire.length > MAX_METHOD_BYTES) {
         throw new RpcError('INVALID_ARGUMENT', `method name ${path.slice(0, 40)}… is ${wire.length} bytes, above ${MAX_METHOD_BYTES}`);
       }
-      info = { service, method, wire, idempotent };
+      info = { service, method, wire, idempotent, stats: this.methodStats.of(path) };
       this.methods.set(path, info);
     }
     return info;
@@ -268,7 +311,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (this.started && !this.closed && this.router === undefined && timeoutMs > 0) {
       try {
-        return this.invoke(requestOf(info, input, this.clock.now() + timeoutMs, options?.signal, this.peer!));
+        const req = requestOf(info, input, this.clock.now() + timeoutMs, options?.signal, this.peer!);
+        return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -291,13 +335,20 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       peer = reservation.endpoint.peer;
     }
     const req = requestOf(info, input, deadline, options?.signal, peer!);
-    if (reservation === undefined) return this.invoke(req);
+    if (reservation === undefined) return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
     (req as ClientRequest & { [routeKey]?: Reservation })[routeKey] = reservation;
     try {
-      return await this.invoke(req);
+      return await (clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req));
     } finally {
       this.sender.giveBack(reservation);
     }
+  }
+
+  /** Runs a call under the `udprpc:client:call` tracing channel (only when it has subscribers). */
+  private traced(req: ClientRequest): Promise<unknown> {
+    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0 };
+    (req as ClientRequest & { [traceKey]: ClientCallMessage | undefined })[traceKey] = message;
+    return traceCall(message, () => this.invoke(req));
   }
 
   private async notifyMethod(info: MethodInfo, input: unknown): Promise<void> {
@@ -326,6 +377,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const listening = (this.listening ??= this.transport
       .listen(
         (bytes, from) => {
+          this.io.datagramsIn++;
+          this.io.bytesIn += bytes.length;
           const now = this.clock.now();
           this.router?.onDatagram(bytes, now);
           this.engine.receive(bytes, from, now);
@@ -351,6 +404,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       this.peer = peer;
     }
     this.started = true;
+    logLifecycle('listening on', await listening);
     this.holdProcess(this.engine.nextTimerAt() !== undefined);
   }
 
@@ -400,5 +454,16 @@ export function createClient(options: ClientOptions): Client {
  * store is allocated per call.
  */
 function requestOf(info: MethodInfo, input: unknown, deadline: number, signal: AbortSignal | undefined, peer: PeerAddress): ClientRequest {
-  return { service: info.service, method: info.method, input, deadline, signal, peer, idempotent: info.idempotent, [wireKey]: info.wire } as ClientRequest;
+  return {
+    service: info.service,
+    method: info.method,
+    input,
+    deadline,
+    signal,
+    peer,
+    idempotent: info.idempotent,
+    [wireKey]: info.wire,
+    [statsKey]: info.stats,
+    [traceKey]: undefined,
+  } as ClientRequest;
 }

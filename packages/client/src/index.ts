@@ -16,6 +16,7 @@ export {
   type ClientRequest,
 } from './interceptor.js';
 export type { ClientEvents } from './events.js';
+export type { ClientCallMessage, ClientRetransmitMessage, ClientPushbackMessage, ClientDropMessage } from './diagnostics.js';
 export type { GroupReply, GroupCallOptions, GroupMethod, GroupStub } from './group.js';
 export {
   defaultHealthPolicy,

@@ -40,7 +40,7 @@ export interface CallRouter {
   readonly closed: boolean;
   now(): number;
   setTimer(delayMs: number, callback: () => void): TimerHandle;
-  startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome) => void): number | RpcError;
+  startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome, transmissions: number) => void): number | RpcError;
   track(attempt: Attempt): void;
   attemptNotSent(attempt: Attempt): void;
   cancelAttempt(attempt: Attempt, error: RpcError): void;
@@ -74,6 +74,8 @@ export class RoutedCall {
   private readonly live: Attempt[] = [];
   private readonly tried = new Set<Endpoint>();
   private attempts = 0;
+  /** Transmissions of all attempts that ended so far (cancelled losers end before the call settles). */
+  private transmissions = 0;
   private hedged = false;
   private hedgeTimer: TimerHandle | undefined;
   private lastError: RpcError | undefined;
@@ -82,7 +84,7 @@ export class RoutedCall {
   constructor(
     private readonly router: CallRouter,
     private readonly req: RoutedRequest,
-    private readonly settle: (outcome: CallOutcome) => void,
+    private readonly settle: (outcome: CallOutcome, transmissions: number) => void,
   ) {}
 
   /** Starts the first attempt on `endpoint`, whose `outstanding` the caller already counted. */
@@ -97,7 +99,8 @@ export class RoutedCall {
   }
 
   /** Called by the engine for each attempt, exactly once. */
-  private onOutcome(attempt: Attempt, outcome: CallOutcome): void {
+  private onOutcome(attempt: Attempt, outcome: CallOutcome, transmissions: number): void {
+    this.transmissions += transmissions;
     if (attempt.settled) return;
     attempt.settled = true;
     attempt.timer?.cancel();
@@ -133,7 +136,7 @@ export class RoutedCall {
     const timeoutMs = this.attemptTimeout(endpoint, now);
     const trial = endpoint.health.onAttempt(now);
     const attempt: Attempt = { endpoint, id: 0, startedAt: now, trial, hedge, timer: undefined, lastAckAt: undefined, settled: false };
-    const id = router.startAttempt(endpoint, this.req, (outcome) => this.onOutcome(attempt, outcome));
+    const id = router.startAttempt(endpoint, this.req, (outcome, transmissions) => this.onOutcome(attempt, outcome, transmissions));
     if (typeof id !== 'number') {
       // Never sent: a full window may be tried elsewhere, for any method.
       router.attemptNotSent(attempt);
@@ -211,6 +214,6 @@ export class RoutedCall {
       // While the client closes, the engine is cancelling every call itself: do not cancel under it.
       if (!this.router.closed) this.router.cancelAttempt(attempt, losing);
     }
-    this.settle(outcome);
+    this.settle(outcome, this.transmissions);
   }
 }

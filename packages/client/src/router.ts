@@ -93,7 +93,7 @@ export class Router implements CallRouter {
   }
 
   /** Starts a logical call whose first attempt goes to the reserved `endpoint`. */
-  run(req: RoutedRequest, endpoint: Endpoint, settle: (outcome: CallOutcome) => void): RoutedCall {
+  run(req: RoutedRequest, endpoint: Endpoint, settle: (outcome: CallOutcome, transmissions: number) => void): RoutedCall {
     if (req.idempotent && this.policy.hedging.enabled) this.hedgeBudget.onCall();
     const call = new RoutedCall(this, req, settle);
     call.start(endpoint);
@@ -101,7 +101,7 @@ export class Router implements CallRouter {
   }
 
   /** @internal Hands one attempt to the engine: its id, or why it was not sent. */
-  startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome) => void): number | RpcError {
+  startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome, transmissions: number) => void): number | RpcError {
     const id = this.engine.call({ peer: endpoint.peer, method: req.method, payload: req.payload, deadlineAt: req.deadline }, this.now(), settle);
     if (typeof id === 'number') this.kick();
     return id;

@@ -46,6 +46,8 @@ export interface ClientEngineHooks {
   onTimeout?(info: { id: number; peer: PeerAddress; attempts: number }): void;
   /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
+  /** The server refused a call before running it (REJECTED with a retry-after hint, §8.1): it waits `retryAfterMs`, then is sent again. */
+  onPushback?(info: { id: number; peer: PeerAddress; attempt: number; retryAfterMs: number }): void;
 }
 
 /** Configuration of a {@link ClientEngine}. */
@@ -169,7 +171,8 @@ export interface PendingCall extends Timed, LossTracked<PendingCall> {
   readonly method: Uint8Array;
   readonly payload: Uint8Array;
   readonly deadlineAt: number;
-  readonly settle: (outcome: CallOutcome) => void;
+  /** Called once with the outcome and the call's transmissions over all rounds (its `attempt`). */
+  readonly settle: (outcome: CallOutcome, transmissions: number) => void;
   /** Transmissions so far (0 before the first), over all rounds. */
   attempt: number;
   /** Transmissions before the current round: a pushback (REJECTED, §8.1) starts a new one. */

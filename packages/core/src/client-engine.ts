@@ -118,9 +118,10 @@ export class ClientEngine {
 
   /**
    * Starts a call. Returns its id, or an error (without calling `settle`) when
-   * the request cannot be sent at all. `settle` is called exactly once.
+   * the request cannot be sent at all. `settle` is called exactly once, with
+   * the outcome and how many times the request was transmitted.
    */
-  call(req: CallRequest, now: number, settle: (outcome: CallOutcome) => void, group?: GroupCollector): number | RpcError {
+  call(req: CallRequest, now: number, settle: (outcome: CallOutcome, transmissions: number) => void, group?: GroupCollector): number | RpcError {
     this.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
     let body: Uint8Array | undefined;
@@ -678,7 +679,7 @@ export class ClientEngine {
     if (call.queued) call.peerState.forget();
     else call.peerState.inFlight--;
     this.drain(call.peerState, this.lastNow);
-    call.settle(outcome);
+    call.settle(outcome, call.attempt);
   }
 
   // Starts queued calls while the peer's window has room and no pause holds.
@@ -708,6 +709,7 @@ export class ClientEngine {
     peer.pausedUntil = Math.max(peer.pausedUntil, now + retryAfterMs);
     if (peer.pausedUntil >= call.deadlineAt) return false;
     this.counters.pushbacks++;
+    this.hooks.onPushback?.({ id: call.id, peer: call.peer, attempt: call.attempt, retryAfterMs });
     if (call.receivingReply) this.replies.discard(call);
     // Same id: should a delayed copy of the refused request still reach the
     // server and run, the resend is then a duplicate it answers from cache.

@@ -111,3 +111,10 @@ export { defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.
 export { defaultSourceLimits, type SourceLimits, type AddressValidator } from './source-table.js';
 export { defaultFlowLimits, type FlowLimits } from './peer-state.js';
 export { defaultReassemblyLimits, type ReassemblyLimits } from './reassembly.js';
+export {
+  MethodRecord,
+  MethodStatsTable,
+  type LatencyHistogram,
+  type MethodStats,
+} from './method-stats.js';
+export { countedSender, zeroTransportCounters, type TransportCounters } from './transport-counters.js';

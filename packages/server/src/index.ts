@@ -13,6 +13,7 @@ export {
   type ServerRequest,
 } from './interceptor.js';
 export type { ServerEvents, FailedCall } from './events.js';
+export type { ServerCallMessage, ServerDropMessage } from './diagnostics.js';
 export { HandlerFailureWarning, defaultWarningLimits, type WarningOptions } from './warnings.js';
 export { JSON_SCHEMA_TARGET, type ServiceDescription, type MethodDescription } from './introspection.js';
 export { OutputValidationError } from './validated-handler.js';

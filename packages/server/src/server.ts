@@ -19,14 +19,29 @@ import {
   type SourceLimits,
   type HandlerOutcome,
   type IncomingCall,
+  MethodStatsTable,
+  type MethodRecord,
+  type MethodStats,
   type PeerAddress,
   type ServerEngineStats,
+  type TransportCounters,
+  countedSender,
+  zeroTransportCounters,
   type Transport,
   type TypedEventEmitter,
 } from '@udprpc/core';
 import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
+import {
+  latencyHistogram,
+  logLifecycle,
+  observeDrop,
+  serverCallChannel,
+  serverCallMessage,
+  ServerCallTracer,
+  type ServerCallMessage,
+} from './diagnostics.js';
 import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
@@ -112,6 +127,16 @@ export type ServerStats = ServerEngineStats & {
   replyEncodeErrors: number;
   /** Handler-failure warnings held back by the rate limit. */
   warningsSuppressed: number;
+  /** What the server got from and handed to its transport (docs/observability.md). */
+  transport: TransportCounters;
+  /**
+   * Per implemented `service.method`: calls answered, errors by code and
+   * latency percentiles in ms, from the call reaching the server (before
+   * decoding its argument) to its reply being handed to the engine. Only
+   * methods with an answered call; calls to unknown methods are not
+   * broken down (their names come from peers).
+   */
+  methods: Record<string, MethodStats>;
 };
 
 interface Registered {
@@ -123,6 +148,7 @@ interface Registered {
   readonly invoke: (req: ServerRequest) => unknown;
   /** The bare handler when there are no interceptors: called directly, without a request object. */
   readonly direct: Handler<unknown, unknown> | undefined;
+  readonly stats: MethodRecord;
 }
 
 type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
@@ -146,6 +172,9 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private replyEncodeErrors = 0;
   private readonly warnings: RateLimitedWarnings | undefined;
   private readonly requireAuth: boolean;
+  private readonly methodStats = new MethodStatsTable(latencyHistogram);
+  private readonly io = zeroTransportCounters();
+  private readonly tracer = new ServerCallTracer();
 
   constructor(options: ServerOptions) {
     super();
@@ -155,8 +184,10 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
+    const io = this.io;
+    const counted = countedSender(options.transport, io);
     this.engine = new ServerEngine({
-      send: this.send = sendVia(options.transport, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
+      send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
@@ -177,7 +208,11 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
           ctx.abort(abortReasons[reason]());
         },
         isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
-        onDrop: (reason, from) => this.emit('drop', reason, from),
+        onDrop: (reason, from) => {
+          io.drops++;
+          observeDrop(reason, from);
+          this.emit('drop', reason, from);
+        },
       },
     });
     this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
@@ -216,6 +251,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     try {
       address = await this.transport.listen(
         (bytes, from, meta) => {
+          this.io.datagramsIn++;
+          this.io.bytesIn += bytes.length;
           this.engine.receive(bytes, from, this.clock.now(), meta);
           this.timer.update();
         },
@@ -229,6 +266,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (this.state !== 'binding') throw new RpcError('CANCELLED', 'the server was closed while binding');
     this.state = 'listening';
     this.address = address;
+    logLifecycle('listening on', address);
     this.emit('listening', address);
     return address;
   }
@@ -253,6 +291,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       handlerErrors: this.handlerErrors,
       replyEncodeErrors: this.replyEncodeErrors,
       warningsSuppressed: this.warnings?.suppressed ?? 0,
+      transport: { ...this.io },
+      methods: this.methodStats.snapshot(),
     };
   }
 
@@ -274,6 +314,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
     await this.transport.close();
+    logLifecycle('closed');
     this.emit('close');
   }
 
@@ -287,26 +328,36 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
     const direct = this.interceptors.length === 0 ? handler : undefined;
     const invoke = direct !== undefined ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
-    this.registry.set(`${service}.${method}`, { service, method, idempotent, requireAuth, invoke, direct });
+    const path = `${service}.${method}`;
+    this.registry.set(path, { service, method, idempotent, requireAuth, invoke, direct, stats: this.methodStats.of(path) });
   }
 
   private dispatch(call: IncomingCall): void {
+    if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
+    this.tracer.dispatch(serverCallMessage(call.method, call.peer), (message) => this.run(call, message));
+  }
+
+  /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
+  private run(call: IncomingCall, trace: ServerCallMessage | undefined): void {
     if (call.codec !== this.codec.id) {
       // The payload is in another encoding (or names none): decoding it with
       // ours could "succeed" with a wrong value (protocol.md §5.7, §6.2).
       const message = `the request's payload codec is ${codecIdName(call.codec)}; this server's codec is ${codecIdName(this.codec.id)} (id ${this.codec.id})`;
-      return this.finish(call, { ok: false, code: 'UNIMPLEMENTED', message });
+      return this.finish(call, { ok: false, code: 'UNIMPLEMENTED', message }, undefined, 0, trace);
     }
     const registered = this.registry.get(call.method);
     if (registered === undefined) {
-      return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` });
+      return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` }, undefined, 0, trace);
     }
+    const startedAt = this.clock.now();
     const input = this.codec.decode(call.payload);
     if (!input.ok) {
-      return this.finish(call, { ok: false, code: 'INVALID_ARGUMENT', message: `could not decode the request: ${input.error.message}` });
+      const message = `could not decode the request: ${input.error.message}`;
+      return this.finish(call, { ok: false, code: 'INVALID_ARGUMENT', message }, registered, startedAt, trace);
     }
     if (registered.requireAuth && call.authenticatedAs === undefined) {
-      return this.finish(call, { ok: false, code: 'UNAUTHENTICATED', message: `${call.method} requires an authenticated peer` });
+      const message = `${call.method} requires an authenticated peer`;
+      return this.finish(call, { ok: false, code: 'UNAUTHENTICATED', message }, registered, startedAt, trace);
     }
     const ctx = new LazyCallContext(
       this.clock,
@@ -326,49 +377,53 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
           ? direct(input.value, ctx)
           : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
     } catch (error) {
-      return this.fail(call, error);
+      return this.fail(call, error, registered, startedAt, trace);
     }
     if (isThenable(result)) {
       this.running.set(call, ctx);
       result.then(
         (value) => {
           this.running.delete(call);
-          this.succeed(call, value);
+          this.succeed(call, value, registered, startedAt, trace);
         },
         (error: unknown) => {
           this.running.delete(call);
           // A handler that honours ctx.signal rejects with whatever its API
           // throws on abort (often a DOMException AbortError): that is the
           // abort doing its job, not a handler bug.
-          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error);
+          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error, registered, startedAt, trace);
         },
       );
     } else {
-      this.succeed(call, result);
+      this.succeed(call, result, registered, startedAt, trace);
     }
   }
 
-  private succeed(call: IncomingCall, value: unknown): void {
+  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
     let payload: Uint8Array;
     try {
       payload = this.codec.encode(value);
     } catch (error) {
       this.replyEncodeErrors++;
       this.reportFailure(call, 'returned a value the codec cannot encode', error);
-      return this.finish(call, { ok: false, code: 'INTERNAL', message: 'the handler returned a value the codec cannot encode' });
+      const outcome: HandlerOutcome = { ok: false, code: 'INTERNAL', message: 'the handler returned a value the codec cannot encode' };
+      return this.finish(call, outcome, registered, startedAt, trace, error);
     }
+    const now = this.clock.now();
+    registered.stats.record(undefined, now - startedAt);
+    if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
-    this.engine.respondOk(call, payload, this.clock.now());
+    this.engine.respondOk(call, payload, now);
     this.timer.update();
   }
 
-  private fail(call: IncomingCall, thrown: unknown): void {
+  private fail(call: IncomingCall, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
       this.reportFailure(call, 'threw', thrown);
-      return this.finish(call, { ok: false, code: 'INTERNAL', message: 'internal error' });
+      return this.finish(call, { ok: false, code: 'INTERNAL', message: 'internal error' }, registered, startedAt, trace, thrown);
     }
     let details: Uint8Array | undefined;
     if (thrown.details !== undefined) {
@@ -381,18 +436,34 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         this.reportFailure(call, `threw ${thrown.code} with details the codec cannot encode`, error);
       }
     }
-    this.finish(call, {
+    const outcome: HandlerOutcome = {
       ok: false,
       code: thrown.code,
       message: thrown.message,
       ...(details === undefined ? {} : { details }),
       ...(thrown.retryAfterMs === undefined ? {} : { retryAfterMs: thrown.retryAfterMs }),
-    });
+    };
+    this.finish(call, outcome, registered, startedAt, trace, thrown);
   }
 
-  private finish(call: IncomingCall, outcome: HandlerOutcome): void {
+  /**
+   * Answers with an error. `registered` and `startedAt` book it in the
+   * method's stats (not for unknown methods); `thrown` is what the handler
+   * threw, if it ran.
+   */
+  private finish(
+    call: IncomingCall,
+    outcome: Extract<HandlerOutcome, { ok: false }>,
+    registered: Registered | undefined,
+    startedAt: number,
+    trace: ServerCallMessage | undefined,
+    thrown?: unknown,
+  ): void {
+    const now = this.clock.now();
+    registered?.stats.record(outcome.code, now - startedAt);
+    if (trace !== undefined) this.tracer.outcome(trace, outcome.code, thrown ?? new RpcError(outcome.code, outcome.message));
     if (this.state === 'closed') return;
-    this.engine.respond(call, outcome, this.clock.now());
+    this.engine.respond(call, outcome, now);
     this.timer.update();
   }
 

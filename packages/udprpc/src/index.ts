@@ -56,6 +56,8 @@ export {
   type RetryPolicy,
   type RetryBudgetPolicy,
   type DedupPolicy,
+  type MethodStats,
+  type TransportCounters,
 } from '@udprpc/core';
 export {
   Client,
@@ -79,6 +81,10 @@ export {
   type HealthState,
   type EndpointSnapshot,
   type RoutingStats,
+  type ClientCallMessage,
+  type ClientRetransmitMessage,
+  type ClientPushbackMessage,
+  type ClientDropMessage,
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,
@@ -88,6 +94,8 @@ export {
   type ServerOptions,
   type ServerStats,
   type ServerEvents,
+  type ServerCallMessage,
+  type ServerDropMessage,
   type ServerInterceptor,
   type ServerRequest,
   type ServerNext,
