@@ -99,7 +99,7 @@ function recordingServer(random?: () => number) {
 }
 
 const request = (attempt: number, id = 7): Uint8Array => encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 0x1a2b3c4d, id }, 5000, METHOD, Uint8Array.of(1), 0, 0, 1);
-const bare = (type: number, id = 7, extra = new Uint8Array(0)): Uint8Array => encodeFrame({ type, flags: 0, attempt: 1, session: 0x1a2b3c4d, id }, extra);
+const bare = (type: FrameType, id = 7, extra = new Uint8Array(0)): Uint8Array => encodeFrame({ type, flags: 0, attempt: 1, session: 0x1a2b3c4d, id }, extra);
 
 describe('ACK, CANCEL, PING and PONG bodies (§5.4)', () => {
   it('the server sends an ACK of exactly 18 bytes whose body is its incarnation, and a PONG of exactly 14 bytes', () => {
