@@ -19,11 +19,11 @@ describe('protocol.md Appendix A', () => {
 
   it('states the sizes of its examples', () => {
     const sizes = appendixSizes();
-    expect(sizes).toEqual({ 'A.1': 43, 'A.7': 104, 'A.8 body': 3022, 'A.10': 76 });
+    expect(sizes).toEqual({ 'A.1': 43, 'A.7': 104, 'A.8 body': 3022, 'A.10': 80 });
     expect(appendix).toContain('**A.1 REQUEST, first transmission** (43 bytes)');
     expect(appendix).toContain('one 104-byte datagram (14 + 2 × (2 + 43))');
     expect(appendix).toContain('14 + 8 + 3000 = 3022 = `0x0BCE` bytes');
-    expect(appendix).toContain('refuses call 7 (76 bytes)');
+    expect(appendix).toContain('refuses call 7 (80 bytes)');
   });
 
   it('A.1 decodes to the fields its table lists', () => {

@@ -25,6 +25,15 @@ export const CALC_ADD = encodeMethodName('calc.add');
 /** `{a: 1, b: 2}` in the MessagePack profile. */
 export const ARG = msgpackCodec.encode({ a: 1, b: 2 });
 
+/** The server incarnation the examples use (protocol.md §6.3): ACK bodies (A.3) and REJECTED details (A.10) carry it. */
+export const INCARNATION = 0xc0ffee01;
+/** `INCARNATION` as the 4 bytes of an ACK body or REJECTED details (u32, big-endian). */
+export const incarnationBytes = (incarnation = INCARNATION): Uint8Array => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, incarnation);
+  return b;
+};
+
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
 
 const header = (type: FrameHeader['type'], id: number, attempt = 0, flags = 0): FrameHeader => ({ type, flags, attempt, session: SESSION, id });
@@ -34,7 +43,7 @@ export function request(id: number, payload: Uint8Array, opts: { attempt?: numbe
   return encodeRequestFrame(header(FrameType.REQUEST, id, opts.attempt ?? 0, opts.flags ?? 0), opts.deadlineMs ?? 5000, CALC_ADD, payload, opts.span ?? 0, 0, CodecId.MSGPACK);
 }
 
-/** The examples, by the label Appendix A gives them; each value is one byte string (or a prefix of one, for A.10). */
+/** The examples, by the label Appendix A gives them; each value is one byte string (or, for A.10, its start and its end). */
 export function appendixA(): Record<string, Uint8Array> {
   const a1 = request(7, ARG);
   const a8body = encodeRequestBody(5000, CALC_ADD, new Uint8Array(3000), 0, 0, CodecId.MSGPACK);
@@ -49,13 +58,13 @@ export function appendixA(): Record<string, Uint8Array> {
   };
   const refusal = encodeFrame(
     header(FrameType.ERROR, 7, 0, Flag.REJECTED),
-    encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later' }),
+    encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later', details: incarnationBytes() }),
   );
   const { validate, echo } = validationExchange(a1);
   return {
     'A.1': a1,
     'A.2': request(7, ARG, { attempt: 1, deadlineMs: 4800 }),
-    'A.3': encodeFrame(header(FrameType.ACK, 7, 1), new Uint8Array(0)),
+    'A.3': encodeFrame(header(FrameType.ACK, 7, 1), incarnationBytes()),
     'A.4': encodeFrame(header(FrameType.RESPONSE, 7), msgpackCodec.encode(3)),
     'A.5': encodeFrame(header(FrameType.ERROR, 7), encodeErrorBody({ code: 5, retryAfterMs: 0, message: 'unknown method calc.mul' })),
     'A.6': request(7, ARG, { flags: Flag.NO_REPLY, span: 0xffffffff }),
@@ -67,6 +76,7 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.9 gap': encodeFrame(header(FrameType.FRAGMENT_ACK, 7), encodeFragmentAck({ ackedType: FrameType.REQUEST, cumulative: 1, ranges: [[2, 3]] }, 1186)),
     'A.9 complete': encodeFrame(header(FrameType.FRAGMENT_ACK, 7), encodeFragmentAck({ ackedType: FrameType.REQUEST, cumulative: 3, ranges: [] }, 1186)),
     'A.10': refusal.subarray(0, 25),
+    'A.10 end': refusal.subarray(refusal.length - 9),
     'A.11 VALIDATE': validate,
     'A.11 VALIDATE_ECHO': echo,
   };
@@ -79,7 +89,10 @@ export function appendixSizes(): Record<string, number> {
     'A.1': request(7, ARG).length,
     'A.7': encodeBatch([request(7, ARG), request(8, msgpackCodec.encode({ a: 3, b: 4 }), { span: 1 })]).length,
     'A.8 body': a8body.length,
-    'A.10': encodeFrame(header(FrameType.ERROR, 7, 0, Flag.REJECTED), encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later' })).length,
+    'A.10': encodeFrame(
+      header(FrameType.ERROR, 7, 0, Flag.REJECTED),
+      encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later', details: incarnationBytes() }),
+    ).length,
   };
 }
 

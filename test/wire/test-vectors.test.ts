@@ -46,8 +46,16 @@ function reencode(d: Record<string, unknown>): Uint8Array | undefined {
       return encodeFrame(header, unhex(body.token as string));
     case FrameType.BATCH:
       return encodeBatch((body.entries as string[]).map(unhex));
+    case FrameType.ACK: {
+      // The 4-byte incarnation (§5.4); trailing bytes, and the body of a shorter ACK, are ignored, not re-encoded.
+      if ((body.ignored as string) !== '') return undefined;
+      if (body.incarnation === null) return encodeFrame(header, new Uint8Array(0));
+      const incarnation = new Uint8Array(4);
+      new DataView(incarnation.buffer).setUint32(0, body.incarnation as number);
+      return encodeFrame(header, incarnation);
+    }
     default:
-      // ACK, CANCEL, PING, PONG: the header alone; trailing bytes are ignored, not re-encoded.
+      // CANCEL, PING, PONG: the header alone; trailing bytes are ignored, not re-encoded.
       return (body.ignored as string) === '' ? encodeFrame(header, new Uint8Array(0)) : undefined;
   }
 }

@@ -70,6 +70,10 @@ function describeBody(frame: Frame): Record<string, unknown> | { error: string }
       if (!entries.ok) return { error: entries.error };
       return { entries: entries.value.map((e) => hex(e)) };
     }
+    case FrameType.ACK:
+      // The server's incarnation (§5.4); an ACK shorter than 4 bytes (an earlier revision) names none.
+      if (frame.body.length < 4) return { incarnation: null, ignored: hex(frame.body) };
+      return { incarnation: new DataView(frame.body.buffer, frame.body.byteOffset).getUint32(0), ignored: hex(frame.body.subarray(4)) };
     default:
       return { ignored: hex(frame.body) };
   }

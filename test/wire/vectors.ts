@@ -16,7 +16,7 @@ import {
   type FrameHeader,
 } from '@udprpc/core';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
-import { appendixA, ARG, request, SESSION } from './appendix-a.js';
+import { appendixA, ARG, incarnationBytes, request, SESSION } from './appendix-a.js';
 import { describeFrame, hex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';
 
 const EMPTY = new Uint8Array(0);
@@ -24,8 +24,9 @@ const h = (type: FrameHeader['type'], id = 7, attempt = 0, flags = 0, session = 
 const frame = (type: FrameHeader['type'], body: Uint8Array = EMPTY, id = 7, attempt = 0, flags = 0, session = SESSION): Uint8Array =>
   encodeFrame(h(type, id, attempt, flags, session), body);
 const response = (value: unknown, id = 7, attempt = 0): Uint8Array => frame(FrameType.RESPONSE, msgpackCodec.encode(value), id, attempt);
+/** An ERROR; one with REJECTED carries the server's incarnation as its details (§5.3). */
 const error = (code: number, message: string, id = 7, attempt = 0, flags = 0, retryAfterMs = 0): Uint8Array =>
-  frame(FrameType.ERROR, encodeErrorBody({ code, retryAfterMs, message }), id, attempt, flags);
+  frame(FrameType.ERROR, encodeErrorBody({ code, retryAfterMs, message, ...((flags & Flag.REJECTED) !== 0 ? { details: incarnationBytes() } : {}) }), id, attempt, flags);
 const ack = (ackedType: number, cumulative: number, ranges: Array<[number, number]> = [], id = 7, flags = 0): Uint8Array =>
   frame(FrameType.FRAGMENT_ACK, encodeFragmentAck({ ackedType, cumulative, ranges }, 1186), id, 0, flags);
 const patched = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
@@ -68,11 +69,12 @@ function frameCases(): [string, string, Uint8Array][] {
     ['response', 'A.4: RESPONSE with msgpack 3', A['A.4']!],
     ['response-empty', 'A RESPONSE with an empty payload (undefined)', frame(FrameType.RESPONSE)],
     ['error', 'A.5: ERROR NOT_FOUND', A['A.5']!],
-    ['error-rejected', 'An admission refusal: REJECTED, RESOURCE_EXHAUSTED, retry after 100 ms', error(8, 'the server is at its concurrency limit; try again later', 7, 0, Flag.REJECTED, 100)],
+    ['error-rejected', 'A.10: an admission refusal: REJECTED, RESOURCE_EXHAUSTED, retry after 100 ms; the details are the server incarnation 0xC0FFEE01', error(8, 'the server is at its concurrency limit; try again later', 7, 0, Flag.REJECTED, 100)],
     ['error-with-details', 'ERROR FAILED_PRECONDITION with msgpack details {balance: 3}', frame(FrameType.ERROR, encodeErrorBody({ code: 9, retryAfterMs: 0, message: 'no', details: msgpackCodec.encode({ balance: 3 }) }))],
     ['error-code-0', 'Code 0 is never sent; a receiver maps it to UNKNOWN (§5.3)', error(0, 'x')],
-    ['ack', 'A.3: ACK echoing attempt 1', A['A.3']!],
-    ['ack-with-trailing-bytes', 'Bytes after the header of an ACK are ignored (§5.4)', frame(FrameType.ACK, Uint8Array.of(1, 2, 3))],
+    ['ack', 'A.3: ACK echoing attempt 1; its body is the server incarnation 0xC0FFEE01', A['A.3']!],
+    ['ack-with-trailing-bytes', 'Bytes after the 4-byte incarnation of an ACK are ignored (§5.4)', frame(FrameType.ACK, Uint8Array.of(...incarnationBytes(), 1, 2, 3))],
+    ['ack-without-incarnation', 'An ACK shorter than 4 bytes (an earlier revision) names no incarnation; its bytes are ignored (§5.4)', frame(FrameType.ACK, Uint8Array.of(1, 2, 3))],
     ['cancel', 'CANCEL for call 7', frame(FrameType.CANCEL, EMPTY, 7, 1)],
     ['ping', 'PING', frame(FrameType.PING, EMPTY, 1)],
     ['pong', 'PONG', frame(FrameType.PONG, EMPTY, 1)],
@@ -215,7 +217,7 @@ export function clientExchanges(): ClientExchange[] {
     x('error-code-200', 'An unassigned code is received as UNKNOWN', [server(error(200, 'x'))], [], { ok: false, code: 'UNKNOWN', remote: true }),
     x('rejected-without-retry-after', 'REJECTED with retry after 0 fails the call at once (§8.1)', [server(error(8, 'busy', 7, 0, Flag.REJECTED))], [], { ok: false, code: 'RESOURCE_EXHAUSTED', remote: true }),
     x('flag-on-other-type-ignored', 'A.4 with REJECTED and NO_REPLY set (defined for other types) settles the call as A.4', [server(patched(A['A.4']!, 4, Flag.REJECTED | Flag.NO_REPLY))], [], { ok: true, payload: '03' }),
-    x('ack', 'An ACK does not end the call', [server(frame(FrameType.ACK))], [], { pending: true }),
+    x('ack', 'An ACK (naming the server incarnation) does not end the call', [server(frame(FrameType.ACK, incarnationBytes()))], [], { pending: true }),
     x('validate', 'A.11: a VALIDATE is echoed, token unchanged, to its source', [server(A['A.11 VALIDATE']!)], [A['A.11 VALIDATE_ECHO']!], { pending: true }),
     x('wrong-peer', 'A.4 from another address: wrong-peer, the call goes on', [{ from: 'other', hex: hex(A['A.4']!) }], [], { pending: true }, { 'wrong-peer': 1 }),
     x('wrong-session', 'A RESPONSE for another session: unknown-call', [server(frame(FrameType.RESPONSE, msgpackCodec.encode(3), 7, 0, 0, SESSION + 1))], [], { pending: true }, { 'unknown-call': 1 }),

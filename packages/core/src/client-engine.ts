@@ -642,7 +642,8 @@ export class ClientEngine {
       const incarnation = bytesIO.readU32(e.details, 0);
       if (incarnation !== 0) call.incarnation = call.peerState.incarnation = incarnation;
     }
-    if (rejected && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
+    // MAY_HAVE_RUN forbids sending the call again (§3.2), even next to REJECTED (a broken server).
+    if (rejected && (flags & Flag.MAY_HAVE_RUN) === 0 && e.retryAfterMs > 0 && this.pushBack(call, e.retryAfterMs, now)) return;
     this.counters.errors++;
     // The server no longer recognises this session's calls: new calls go in a new one.
     if ((flags & Flag.SESSION_STALE) !== 0 && call.session === this.currentSession) this.renewSession();
@@ -733,8 +734,9 @@ export class ClientEngine {
   // Calls in flight keep their session; only new calls use the new one.
   private renewSession(): void {
     const old = this.currentSession;
-    do this.currentSession = randomSession(this.random);
-    while (this.currentSession === old);
+    const drawn = randomSession(this.random);
+    // One draw, not a loop: a random source that repeats itself must not hang the engine.
+    this.currentSession = drawn !== old ? drawn : (old % 0xffff_ffff) + 1;
     this.counters.sessionsRenewed++;
   }
 
