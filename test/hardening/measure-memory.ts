@@ -117,7 +117,7 @@ const entryVariants: Record<string, () => void> = {
   running: () =>
     entryCost('running, 4-byte payload', new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: 20_000, maxQueued: 20_000 } }), 0, () => payload.length),
   // Orphaned: its session left the session table (its source was pushed out by others): kept by string key.
-  orphaned: () => entryCost('orphaned, done, 4-byte result', engine({ sources: { maxStateBytes: 400 + 16 * 300 } }), 0, reply, 100),
+  orphaned: () => entryCost('orphaned, done, 4-byte result', engine({ sources: { maxSources: 1 } }), 0, reply, 100),
 };
 
 function request(session: number, id: number, flags: number): Uint8Array {

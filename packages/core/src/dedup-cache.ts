@@ -154,8 +154,33 @@ export class CallEntry implements IncomingCall, Timed {
   }
 }
 
-/** Bookkeeping bytes charged per entry on top of its reply. */
-export const ENTRY_OVERHEAD_BYTES = 160;
+/**
+ * Bytes charged per entry on top of its request payload (while it runs) or
+ * its reply (once answered): what one entry retains besides those bytes — the
+ * CallEntry, its slot in its session's `calls` map and in the timer heap, and
+ * the typed-array and ArrayBuffer objects that wrap its payload or reply.
+ * Measured on Node 20 (x64), heap + ArrayBuffer bytes after a full GC, per
+ * entry of 20,000 in one session, payload/reply bytes taken off
+ * (`node --expose-gc --import tsx --conditions=@udprpc/source
+ * test/hardening/measure-memory.ts entry:done|entry:running|entry:notification`):
+ * 545 bytes answered with a reply, 559 running with its payload, 341 for a
+ * notification (nothing to cache).
+ */
+export const ENTRY_OVERHEAD_BYTES = 560;
+
+/**
+ * Bytes charged on top of {@link ENTRY_OVERHEAD_BYTES} while an entry is
+ * indexed by string key because its session left the session table: the key
+ * string and its slot in the cache's `orphans` map. Measured as above
+ * (`entry:orphaned`): 680 bytes per orphaned answered entry, 135 more than
+ * one in its session.
+ */
+export const ORPHAN_INDEX_BYTES = 140;
+
+/** The bytes an entry is charged besides its payload or reply, given where it is indexed. */
+export function overheadOf(entry: CallEntry): number {
+  return entry.indexed === EntryIndex.Orphan ? ENTRY_OVERHEAD_BYTES + ORPHAN_INDEX_BYTES : ENTRY_OVERHEAD_BYTES;
+}
 
 /** The string key of a call, built only off the hot path (orphaned entries, reassembly). */
 export function callKeyOf(peerKey: string, session: number, id: number): string {
@@ -235,8 +260,11 @@ export class DedupCache {
     for (const entry of session.calls.values()) {
       entry.indexed = EntryIndex.Orphan;
       this.orphans.set(callKeyOf(entry.peerKey, entry.session, entry.id), entry);
+      // Its string key and map slot are held as well now (protocol.md §6.3).
+      this.setBytes(entry, entry.bytes + ORPHAN_INDEX_BYTES);
     }
     session.calls.clear();
+    this.enforceCap();
   }
 
   /** Sets the bytes an entry holds (overhead included). */
@@ -260,7 +288,7 @@ export class DedupCache {
     if (!isLive(entry)) return;
     entry.state = CallState.Cancelled;
     entry.dropPayload();
-    this.setBytes(entry, ENTRY_OVERHEAD_BYTES);
+    this.setBytes(entry, overheadOf(entry));
     this.appendDone(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);
