@@ -133,7 +133,7 @@ function reply(): number {
 }
 
 function entryCost(name: string, e: ServerEngine, flags: number, separately: () => number, perSource = 20_000): void {
-  const calls = 20_000;
+  const calls = Number(process.env.CALLS ?? 20_000);
   const sep = separately();
   for (let s = 0; s < 4; s++) peer(100 + s); // the peers exist before the baseline
   const before = retained();

@@ -1,5 +1,5 @@
 // What the reply cache charges against dedup.maxBytes (protocol.md §6.3):
-// per entry, the measured bookkeeping cost (ENTRY_OVERHEAD_BYTES, 560 bytes
+// per entry, the measured bookkeeping cost (ENTRY_OVERHEAD_BYTES, 600 bytes
 // on Node 20 x64), plus its request payload while it runs or its reply once
 // answered, plus ORPHAN_INDEX_BYTES (140) while its session is out of the
 // session table. Exact oracles; test/hardening/cache-entry-memory.test.ts
@@ -16,7 +16,7 @@ import {
   type PeerAddress,
 } from '../src/index.js';
 
-const ENTRY = 560;
+const ENTRY = 600;
 const ORPHAN = 140;
 const N = 1000;
 const NO_SPAN = 0xffff_ffff; // no low-water mark: nothing is released early
@@ -41,7 +41,7 @@ function rig(answer: boolean, options: Partial<ConstructorParameters<typeof Serv
 }
 
 describe('reply-cache charge per entry (dedup.maxBytes)', () => {
-  it(`${N} answered calls: N × (560 + reply bytes)`, () => {
+  it(`${N} answered calls: N × (600 + reply bytes)`, () => {
     const { engine, replies } = rig(true);
     for (let id = 1; id <= N; id++) engine.receive(request(7, id), peer(1), 0);
     expect(replies).toHaveLength(N);
@@ -50,7 +50,7 @@ describe('reply-cache charge per entry (dedup.maxBytes)', () => {
     expect(engine.stats()).toMatchObject({ cacheEntries: N, cacheBytes: N * (ENTRY + reply) }); // before: N × (160 + reply)
   });
 
-  it(`${N} running calls: N × (560 + payload bytes); cancelled, N × 560`, () => {
+  it(`${N} running calls: N × (600 + payload bytes); cancelled, N × 600`, () => {
     const { engine } = rig(false);
     for (let id = 1; id <= N; id++) engine.receive(request(7, id), peer(1), 0);
     expect(engine.stats()).toMatchObject({ cacheEntries: N, running: N, cacheBytes: N * (ENTRY + payload.length) });
@@ -58,7 +58,7 @@ describe('reply-cache charge per entry (dedup.maxBytes)', () => {
     expect(engine.stats()).toMatchObject({ cacheEntries: N, cacheBytes: N * ENTRY });
   });
 
-  it(`${N} notifications: N × 560 (nothing to cache but the entry)`, () => {
+  it(`${N} notifications: N × 600 (nothing to cache but the entry)`, () => {
     const { engine, replies } = rig(true);
     for (let id = 1; id <= N; id++) engine.receive(request(7, id, 0x02 /* NO_REPLY */), peer(1), 0);
     expect(replies).toHaveLength(0);
