@@ -3,7 +3,7 @@
 // survival fixes"). The engine is driven directly (sans-io, virtual time), so
 // the figures are the engine's own memory, without sockets.
 //
-//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-memory.ts [pin|sessions|nospan]
+//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-memory.ts [pin|sessions|nospan|entry:done|entry:notification|entry:running|entry:orphaned]
 //
 // Each run is bounded (a fixed number of datagrams) and prints one line per
 // attack: heap + ArrayBuffer bytes retained after a full GC, minus the
@@ -100,7 +100,54 @@ function nospan(): void {
   report('no span (11.3)', `${calls} calls, 1 ms apart`, before, s, s.cacheBytes + ((s as { stateBytes?: number }).stateBytes ?? 0));
 }
 
+/**
+ * What one reply-cache entry retains (ENTRY_OVERHEAD_BYTES and
+ * ORPHAN_INDEX_BYTES in dedup-cache.ts): 20,000 calls of one session, no
+ * span (so no low-water mark releases them) and no time passing (so none
+ * expires). Printed per entry, after taking off the payload or reply bytes
+ * the cache charges separately. Each variant runs in a process of its own,
+ * so no engine of another variant is collected during the measurement.
+ */
+const entryVariants: Record<string, () => void> = {
+  // Answered, holding its reply (the common case).
+  done: () => entryCost('done, 4-byte result', engine(), 0, reply),
+  // Notifications: answered with nothing to cache.
+  notification: () => entryCost('done, no reply (notification)', engine(), 1 << 1, () => 0),
+  // Running: the handler has not answered; the entry holds the request payload.
+  running: () =>
+    entryCost('running, 4-byte payload', new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: 20_000, maxQueued: 20_000 } }), 0, () => payload.length),
+  // Orphaned: its session left the session table (its source was pushed out by others): kept by string key.
+  orphaned: () => entryCost('orphaned, done, 4-byte result', engine({ sources: { maxSources: 1 } }), 0, reply, 100),
+};
+
+function request(session: number, id: number, flags: number): Uint8Array {
+  return encodeRequestFrame({ type: FrameType.REQUEST, flags, attempt: 0, session, id }, 5000, add, payload, NO_SPAN, undefined, CodecId.MSGPACK);
+}
+
+/** What the cache charges for the reply of one call (respondOk of a 4-byte result): the whole RESPONSE frame. */
+function reply(): number {
+  let bytes = 0;
+  const probe: ServerEngine = new ServerEngine({ send: (b) => (bytes = b.length), hooks: { onCall: (c) => probe.respondOk(c, new Uint8Array(4), 0) } });
+  probe.receive(request(1, 1, 0), peer(0), 0);
+  return bytes;
+}
+
+function entryCost(name: string, e: ServerEngine, flags: number, separately: () => number, perSource = 20_000): void {
+  const calls = Number(process.env.CALLS ?? 20_000);
+  const sep = separately();
+  for (let s = 0; s < 4; s++) peer(100 + s); // the peers exist before the baseline
+  const before = retained();
+  for (let i = 0; i < calls; i++) e.receive(request(7, 1 + (i % perSource), flags), peer(100 + Math.floor(i / perSource)), now);
+  const s = e.stats();
+  const held = retained() - before - sep * s.cacheEntries;
+  console.log(
+    `${name}: ${s.cacheEntries} entries, ${s.sources} sources: ${(held / s.cacheEntries).toFixed(0)} bytes retained per entry beyond its payload/reply ` +
+      `(charged: ${((s.cacheBytes - sep * s.cacheEntries) / s.cacheEntries).toFixed(0)})`,
+  );
+}
+
 const which = process.argv[2];
 if (which === undefined || which === 'pin') pin();
 if (which === undefined || which === 'sessions') sessions();
 if (which === undefined || which === 'nospan') nospan();
+if (which?.startsWith('entry')) entryVariants[which.slice(6) || 'done']!();

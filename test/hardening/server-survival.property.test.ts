@@ -135,7 +135,7 @@ describe('server survival under small limits (issue 11.1, 11.7; fast-check)', ()
       fc.asyncProperty(
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 0, max: 4 }),
-        fc.constantFrom(700, 4000, 64 * 1024 * 1024),
+        fc.constantFrom(1100, 4000, 64 * 1024 * 1024),
         fc.array(planned, { minLength: 1, maxLength: 24 }),
         async (maxRunning, maxQueued, maxBytes, calls) => check(maxRunning, maxQueued, maxBytes, calls),
       ),

@@ -52,7 +52,7 @@ describe('reliability on a simulated lossy network (fast-check)', () => {
         seeds(),
         netConditions(link),
         netConditions(link),
-        fc.integer({ min: 200, max: 2000 }),
+        fc.integer({ min: 640, max: 6400 }), // 1 to 10 entries of 600 bytes (ENTRY_OVERHEAD_BYTES) + reply
         callSchedule(anyCall, { minCalls: 5, maxCalls: 20, maxStartMs: 1000 }),
         async (seed, up, down, maxBytes, schedule) => {
           await runSchedule({ seed, up, down, server: { dedup: { maxBytes } } }, schedule, false, ['ABORTED']);

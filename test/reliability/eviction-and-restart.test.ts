@@ -11,8 +11,8 @@ const link = { delayMs: 1 };
 
 describe('byte-cap eviction', () => {
   it('after an eviction, a retransmission of an at-most-once call whose entry was evicted is refused with ABORTED, not run again', async () => {
-    // Each finished `add` entry costs 160 bytes + its ~35-byte reply: two fit, three do not.
-    const run = await startSimRun({ seed: 31, up: link, down: link, server: { dedup: { maxBytes: 450 } } });
+    // Each finished `add` entry costs 600 bytes (ENTRY_OVERHEAD_BYTES) + its ~35-byte reply: two fit, three do not.
+    const run = await startSimRun({ seed: 31, up: link, down: link, server: { dedup: { maxBytes: 1350 } } });
     const { clock, stub } = run;
     let victim = -1;
     let lost = false;
@@ -43,7 +43,7 @@ describe('byte-cap eviction', () => {
   });
 
   it('an idempotent call whose reply was lost after an eviction is run again rather than refused', async () => {
-    const run = await startSimRun({ seed: 32, up: link, down: link, server: { dedup: { maxBytes: 450 } } });
+    const run = await startSimRun({ seed: 32, up: link, down: link, server: { dedup: { maxBytes: 1350 } } });
     const { clock, stub } = run;
     const first = await settleAll(clock, [1, 2, 3].map((tag) => stub.add({ tag, a: tag, b: 0, delayMs: 0 })));
     expect(first.every((r) => r.status === 'fulfilled')).toBe(true);

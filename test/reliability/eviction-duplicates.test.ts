@@ -55,7 +55,7 @@ async function evictOne(run: SimRun, first: () => Promise<unknown>): Promise<num
 
 describe('byte-cap eviction and network duplicates (engine finding)', () => {
   it('regression: a network duplicate of an evicted at-most-once call does not run its handler again', async () => {
-    const run = await startSimRun({ seed: 61, up: link, down: link, server: { dedup: { maxBytes: 400 } } });
+    const run = await startSimRun({ seed: 61, up: link, down: link, server: { dedup: { maxBytes: 1300 } } });
     const id = await evictOne(run, () => run.stub.add({ tag: 1, a: 1, b: 1, delayMs: 0 }));
     expect(run.executions.of(1)).toBe(1);
     run.clientTap.inner.send(duplicateOf(run, id), run.serverEp.address);
@@ -65,7 +65,7 @@ describe('byte-cap eviction and network duplicates (engine finding)', () => {
   });
 
   it('regression: a network duplicate of an evicted notification does not run it again', async () => {
-    const run = await startSimRun({ seed: 62, up: link, down: link, server: { dedup: { maxBytes: 400 } } });
+    const run = await startSimRun({ seed: 62, up: link, down: link, server: { dedup: { maxBytes: 1300 } } });
     const id = await evictOne(run, () => run.stub.note.notify({ tag: 1 }));
     expect(run.executions.of(1)).toBe(1);
     run.clientTap.inner.send(duplicateOf(run, id), run.serverEp.address);
@@ -74,7 +74,7 @@ describe('byte-cap eviction and network duplicates (engine finding)', () => {
   });
 
   it('control: a retransmission (attempt > 0) of an evicted call is refused with ABORTED', async () => {
-    const run = await startSimRun({ seed: 63, up: link, down: link, server: { dedup: { maxBytes: 400 } } });
+    const run = await startSimRun({ seed: 63, up: link, down: link, server: { dedup: { maxBytes: 1300 } } });
     const id = await evictOne(run, () => run.stub.add({ tag: 1, a: 1, b: 1, delayMs: 0 }));
     const copy = duplicateOf(run, id).slice();
     copy[5] = 1; // the attempt byte (protocol.md §3.1): a retransmission

@@ -169,8 +169,35 @@ export class CallEntry implements IncomingCall, Timed {
   }
 }
 
-/** Bookkeeping bytes charged per entry on top of its reply. */
-export const ENTRY_OVERHEAD_BYTES = 160;
+/**
+ * Bytes charged per entry on top of its request payload (while it runs) or
+ * its reply (once answered): what one entry retains besides those bytes — the
+ * CallEntry, its slot in its session's `calls` map and in the timer heap, and
+ * the typed-array and ArrayBuffer objects that wrap its payload or reply.
+ * Measured on Node 20 (x64): heap + ArrayBuffer bytes after a full GC, per
+ * entry of N in one session, payload/reply bytes taken off
+ * (`CALLS=N node --expose-gc --import tsx --conditions=@udprpc/source
+ * test/hardening/measure-memory.ts entry:done|entry:running|entry:notification`):
+ * answered with a reply, 537 to 575 bytes for N from 8,193 to 60,000 (the
+ * `calls` map and the timer heap grow by doubling, so the figure depends on
+ * how full they are; 575 just past a doubling); running with its payload,
+ * 553 to 583; a notification (nothing to cache), 341. 600 covers them all.
+ */
+export const ENTRY_OVERHEAD_BYTES = 600;
+
+/**
+ * Bytes charged on top of {@link ENTRY_OVERHEAD_BYTES} while an entry is
+ * indexed by string key because its session left the session table: the key
+ * string and its slot in the cache's `orphans` map. Measured as above
+ * (`entry:orphaned`): 660 to 685 bytes per orphaned answered entry, 110 to
+ * 137 more than one in its session.
+ */
+export const ORPHAN_INDEX_BYTES = 140;
+
+/** The bytes an entry is charged besides its payload or reply, given where it is indexed. */
+export function overheadOf(entry: CallEntry): number {
+  return entry.indexed === EntryIndex.Orphan ? ENTRY_OVERHEAD_BYTES + ORPHAN_INDEX_BYTES : ENTRY_OVERHEAD_BYTES;
+}
 
 /** The string key of a call, built only off the hot path (orphaned entries, reassembly). */
 export function callKeyOf(peerKey: string, session: number, id: number): string {
@@ -250,8 +277,11 @@ export class DedupCache {
     for (const entry of session.calls.values()) {
       entry.indexed = EntryIndex.Orphan;
       this.orphans.set(callKeyOf(entry.peerKey, entry.session, entry.id), entry);
+      // Its string key and map slot are held as well now (protocol.md §6.3).
+      this.setBytes(entry, entry.bytes + ORPHAN_INDEX_BYTES);
     }
     session.calls.clear();
+    this.enforceCap();
   }
 
   /** Sets the bytes an entry holds (overhead included). */
@@ -275,7 +305,7 @@ export class DedupCache {
     if (!isLive(entry)) return;
     entry.state = CallState.Cancelled;
     entry.dropPayload();
-    this.setBytes(entry, ENTRY_OVERHEAD_BYTES);
+    this.setBytes(entry, overheadOf(entry));
     this.appendDone(entry);
     this.timers.set(entry, this.expiryOf(entry, now));
     entry.owner.noteDone(entry);

@@ -1,5 +1,5 @@
 import type { AmplificationGate } from './amplification-gate.js';
-import { ENTRY_OVERHEAD_BYTES, type CallEntry, type DedupCache } from './dedup-cache.js';
+import { overheadOf, type CallEntry, type DedupCache } from './dedup-cache.js';
 import { codeToNumber, type ErrorCode } from './errors.js';
 import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from './frame.js';
@@ -111,7 +111,7 @@ export class ReplySender {
       // The client has the whole reply: keep the entry (it still blocks
       // re-execution) but free the reply's bytes.
       entry.transfer = undefined;
-      this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES);
+      this.cache.setBytes(entry, overheadOf(entry));
       return;
     }
     this.sendFragments(entry, stalled ? transfer.resend(now, 1) : transfer.nextToSend(now), now);
@@ -145,7 +145,7 @@ export class ReplySender {
     }
     entry.reply = reply;
     // The request payload is no longer held; the reply is, until it expires.
-    this.cache.setBytes(entry, ENTRY_OVERHEAD_BYTES + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
+    this.cache.setBytes(entry, overheadOf(entry) + (reply?.length ?? 0) + (entry.transfer?.body.length ?? 0));
     this.cache.finish(entry, now);
   }
 
