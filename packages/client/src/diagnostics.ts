@@ -31,25 +31,33 @@ export interface ClientCallMessage {
 
 /** Message of `udprpc:client:retransmit`. */
 export interface ClientRetransmitMessage {
+  /** The call's message id. */
   readonly id: number;
+  /** The server the call goes to. */
   readonly peer: PeerAddress;
   /** Transmissions before this one (1 for the first retransmission), as in the client's `retry` event. */
   readonly attempt: number;
+  /** The retransmission timeout that fired, ms. */
   readonly rtoMs: number;
 }
 
 /** Message of `udprpc:client:pushback`. */
 export interface ClientPushbackMessage {
+  /** The call's message id. */
   readonly id: number;
+  /** The server that refused it. */
   readonly peer: PeerAddress;
   /** Transmissions so far. */
   readonly attempt: number;
+  /** The pause the server asked for, ms. */
   readonly retryAfterMs: number;
 }
 
 /** Message of `udprpc:client:drop`. */
 export interface ClientDropMessage {
+  /** Why the datagram or frame was dropped. */
   readonly reason: DropReason;
+  /** Where it came from. */
   readonly peer: PeerAddress;
 }
 

@@ -25,12 +25,23 @@ export interface MethodStats {
    * significant figures: exact below 2.048 ms, within 0.1% above); `maxMs` is
    * exact. All 0 while `count` is 0.
    */
-  readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  readonly latencyMs: {
+    /** Median latency, ms. */
+    readonly p50: number;
+    /** 90th percentile, ms. */
+    readonly p90: number;
+    /** 99th percentile, ms. */
+    readonly p99: number;
+    /** Largest latency seen, ms (exact). */
+    readonly max: number;
+  };
 }
 
 /** One method's mutable record (internal to the client and server). */
 export class MethodRecord {
+  /** Calls of this method that ended. */
   count = 0;
+  /** Of those, the ones that failed, by code. */
   readonly errors: Partial<Record<ErrorCode, number>> = {};
   private maxUs = 0;
 
@@ -46,6 +57,7 @@ export class MethodRecord {
     if (us > this.maxUs) this.maxUs = us;
   }
 
+  /** The counts and percentiles now. */
   snapshot(): MethodStats {
     const h = this.histogram;
     const zero = this.count === 0;

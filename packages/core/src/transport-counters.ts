@@ -6,10 +6,15 @@ import type { PeerAddress } from './transport.js';
  * frames the engine dropped (all reasons; by reason in `drops`).
  */
 export interface TransportCounters {
+  /** Datagrams received from the transport. */
   datagramsIn: number;
+  /** Bytes in those datagrams. */
   bytesIn: number;
+  /** Datagrams handed to the transport. */
   datagramsOut: number;
+  /** Bytes in those datagrams. */
   bytesOut: number;
+  /** Received datagrams or frames the engine dropped, all reasons together. */
   drops: number;
 }
 
@@ -25,7 +30,10 @@ export function zeroTransportCounters(): TransportCounters {
 export function countedSender(
   transport: { send(bytes: Uint8Array, to: PeerAddress): void },
   counters: TransportCounters,
-): { send(bytes: Uint8Array, to: PeerAddress): void } {
+): {
+  /** Sends one datagram through `transport`, counting it. */
+  send(bytes: Uint8Array, to: PeerAddress): void;
+} {
   return {
     send(bytes: Uint8Array, to: PeerAddress): void {
       counters.datagramsOut++;

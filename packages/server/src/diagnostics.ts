@@ -31,7 +31,9 @@ export interface ServerCallMessage {
 
 /** Message of `udprpc:server:drop`. */
 export interface ServerDropMessage {
+  /** Why the datagram or frame was dropped. */
   readonly reason: DropReason;
+  /** Where it came from. */
   readonly peer: PeerAddress;
 }
 
