@@ -21,7 +21,7 @@ function run(nodeDebug: string | undefined): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', '--conditions=source', fixture],
+      ['--import', 'tsx', '--conditions=@udprpc/source', fixture],
       { env, timeout: 30_000, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => (error ? reject(Object.assign(error, { stderr })) : resolve({ stdout, stderr })),
     );
@@ -33,7 +33,7 @@ const at = (a: Address): string => `${a.address}:${a.port}`;
 
 it('NODE_DEBUG=udprpc: one stderr line per lifecycle step, retransmit, drop and pushback, in order', { timeout: 60_000 }, async () => {
   const { stdout, stderr } = await run('udprpc');
-  const { serverAddress, clientAddress, attackerAddress } = JSON.parse(stdout) as Record<string, Address>;
+  const { serverAddress, clientAddress, attackerAddress, holderAddress } = JSON.parse(stdout) as Record<string, Address>;
   const lines = stderr.trimEnd().split('\n');
   const prefix = `UDPRPC ${'\\d+'}: `;
   const expected = [
@@ -42,7 +42,9 @@ it('NODE_DEBUG=udprpc: one stderr line per lifecycle step, retransmit, drop and 
     `client retransmit id=\\d+ attempt=1 to ${at(serverAddress!)} rto=300ms`,
     `server drop truncated from ${at(attackerAddress!)}`,
     `client drop truncated from ${at(attackerAddress!)}`,
+    `client listening on ${at(holderAddress!)}`,
     `client pushback id=\\d+ from ${at(serverAddress!)} retry-after=50ms`,
+    'client closed',
     'client closed',
     'server closed',
   ];
