@@ -5,11 +5,9 @@ import { describe, expect, it } from 'vitest';
 import {
   ClientEngine,
   decodeFragmentAck,
-  decodeFrame,
   decodeRequestBody,
   encodeFrame,
   encodeFragmentAck,
-  encodeMethodName,
   encodeRequestFrame,
   Flag,
   FrameType,
@@ -18,19 +16,10 @@ import {
   ServerEngine,
   type Frame,
   type IncomingCall,
-  type PeerAddress,
 } from '@udprpc/core';
+import { CLIENT, decoded, METHOD, SERVER } from './must-support.js';
 import { asDescription } from '../../packages/cli/src/service-description.js';
 
-const SERVER: PeerAddress = { address: '192.0.2.1', family: 'IPv4', port: 4000 };
-const CLIENT: PeerAddress = { address: '192.0.2.10', family: 'IPv4', port: 5000 };
-const METHOD = encodeMethodName('calc.add');
-
-function decoded(bytes: Uint8Array): Frame {
-  const f = decodeFrame(bytes);
-  if (!f.ok) throw new Error(f.error);
-  return f.value;
-}
 
 /** A client engine whose sends are recorded with their time, driven timer by timer up to `untilMs`. */
 function drive(engine: ClientEngine, sent: { at: number; frame: Frame }[], untilMs: number): void {
