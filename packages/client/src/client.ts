@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  asyncDisposeSymbol,
   ClientEngine,
   defaultCallPolicy,
   defaultRetryPolicy,
@@ -51,12 +52,6 @@ import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
-
-// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
-// runtime lacks it, a private stand-in keeps the class valid; the method is
-// then just unreachable, like `await using` itself.
-const asyncDispose: typeof Symbol.asyncDispose =
-  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
 export type ClientStats = ClientEngineStats & {
@@ -271,7 +266,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
    * Closes the client ({@link close}) when an `await using` block ends:
    * `await using client = createClient(...)`.
    */
-  async [asyncDispose](): Promise<void> {
+  async [asyncDisposeSymbol](): Promise<void> {
     await this.close();
   }
 

@@ -118,3 +118,4 @@ export {
   type MethodStats,
 } from './method-stats.js';
 export { countedSender, zeroTransportCounters, type TransportCounters } from './transport-counters.js';
+export { asyncDisposeSymbol } from './async-dispose.js';

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  asyncDisposeSymbol,
   checkCodec,
   codecIdName,
   jsonCodec,
@@ -47,12 +48,6 @@ import { composeServerInterceptors, type ServerInterceptor, type ServerRequest }
 import { describeMethod, type ServiceDescription } from './introspection.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 import { validatedHandler } from './validated-handler.js';
-
-// `await using` needs Symbol.asyncDispose (Node.js 20.4 and later). Where the
-// runtime lacks it, a private stand-in keeps the class valid; the method is
-// then just unreachable, like `await using` itself.
-const asyncDispose: typeof Symbol.asyncDispose =
-  (Symbol as { asyncDispose?: typeof Symbol.asyncDispose }).asyncDispose ?? (Symbol('Symbol.asyncDispose') as typeof Symbol.asyncDispose);
 
 /** Options of {@link createServer}. */
 export interface ServerOptions {
@@ -300,7 +295,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
    * Closes the server ({@link close}) when an `await using` block ends:
    * `await using server = createServer(...)`.
    */
-  async [asyncDispose](): Promise<void> {
+  async [asyncDisposeSymbol](): Promise<void> {
     await this.close();
   }
 
