@@ -51,10 +51,23 @@ module.exports = {
       name: 'wire-is-the-bottom-layer',
       severity: 'error',
       comment:
-        'core/src/wire (frames and codecs) imports nothing above it: only modules inside wire/. ' +
-        'Matches nothing until the folder exists (issue 13, the layered move).',
+        'core/src/wire (frames, frame bodies, message ids) imports nothing above it: only modules inside wire/.',
       from: { path: '^packages/core/src/wire/' },
       to: { path: '^packages/core/src/', pathNot: '^packages/core/src/wire/' },
+    },
+    {
+      name: 'core-client-not-server',
+      severity: 'error',
+      comment: 'Inside core, the client engine (core/src/client) and the server engine (core/src/server) never import each other.',
+      from: { path: '^packages/core/src/client/' },
+      to: { path: '^packages/core/src/server/' },
+    },
+    {
+      name: 'core-server-not-client',
+      severity: 'error',
+      comment: 'Inside core, the client engine (core/src/client) and the server engine (core/src/server) never import each other.',
+      from: { path: '^packages/core/src/server/' },
+      to: { path: '^packages/core/src/client/' },
     },
     {
       name: 'not-to-unresolvable',

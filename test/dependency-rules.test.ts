@@ -5,8 +5,7 @@
 //
 // The rules are also run on small fixture trees with one violation each, so
 // a rule that silently matches nothing (a mistyped path, a resolver that
-// stopped following workspace imports) fails this test too — including the
-// rule for core/src/wire/, a folder that does not exist yet.
+// stopped following workspace imports) fails this test too.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,6 +65,9 @@ describe('dependency rules (dependency-cruiser)', () => {
       'packages/core/src/engine.js': 'export const engine = 1;\n',
       'packages/core/src/wire/frame.js': "import './codec.js';\nimport '../engine.js';\n",
       'packages/core/src/wire/codec.js': 'export const codec = 1;\n',
+      'packages/core/src/client/engine.js': "import '../server/engine.js';\n",
+      'packages/core/src/server/engine.js': "import '../client/types.js';\n",
+      'packages/core/src/client/types.js': 'export const t = 1;\n',
       'packages/client/src/c.js': "import '../../server/src/s.js';\n",
       'packages/server/src/s.js': "import '../../client/src/d.js';\n",
       'packages/client/src/d.js': 'export const d = 1;\n',
@@ -85,6 +87,8 @@ describe('dependency rules (dependency-cruiser)', () => {
       ['client-not-server', 'client-not-server: packages/client/src/c.js -> packages/server/src/s.js'],
       ['server-not-client', 'server-not-client: packages/server/src/s.js -> packages/client/src/d.js'],
       ['wire-is-the-bottom-layer', 'wire-is-the-bottom-layer: packages/core/src/wire/frame.js -> packages/core/src/engine.js'],
+      ['core-client-not-server', 'core-client-not-server: packages/core/src/client/engine.js -> packages/core/src/server/engine.js'],
+      ['core-server-not-client', 'core-server-not-client: packages/core/src/server/engine.js -> packages/core/src/client/types.js'],
     ] as const) {
       it(rule, async () => {
         const all = await violations();

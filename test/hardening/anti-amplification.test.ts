@@ -148,7 +148,7 @@ describe('anti-amplification', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // Fixed bug (packages/core/src/coalescer.ts sendAll() / then server-engine.ts
+  // Fixed bug (packages/core/src/transport/coalescer.ts sendAll() / then server-engine.ts
   // transmit(); since commit edf95a2, coalescing on by default): the engine
   // charged each FRAME against the 3× budget, then the coalescer packs the
   // frames into a BATCH datagram that adds a 14-byte header and a 2-byte

@@ -9,7 +9,7 @@ import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim, type RawPeer } from './harness.js';
 
 const start = useHardSim();
-const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/dedup-cache.ts)
+const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/dedup-cache.ts)
 
 describe('reply cache (dedup.maxBytes)', () => {
   it('stays within the cap plus one entry, counts evictions, and refuses a retransmission of an evicted call with ABORTED', async () => {
@@ -137,8 +137,8 @@ describe('per-source state (sources.maxSources)', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // Fixed bug (packages/core/src/dedup-cache.ts cancel() / enforceCap();
-  // packages/core/src/server-engine.ts onCancel(), as they were then): a
+  // Fixed bug (packages/core/src/server/dedup-cache.ts cancel() / enforceCap();
+  // packages/core/src/server/server-engine.ts onCancel(), as they were then): a
   // CANCELLED entry was never evicted by the byte cap and keeps the bytes of
   // its request payload (ENTRY_OVERHEAD + payload) until deadline + graceMs,
   // i.e. up to maxDeadlineMs (10 min) + 2 s. Its handler slot is released as
@@ -163,7 +163,7 @@ describe('regressions (found by these tests, fixed)', () => {
     expect(sim.server.stats().cacheBytes).toBeLessThanOrEqual(bound); // before the fix: ~230 KB
   });
 
-  // Fixed bug (packages/core/src/reassembly.ts offer(), as it was then): a new
+  // Fixed bug (packages/core/src/recovery/reassembly.ts offer(), as it was then): a new
   // Reassembly was stored in byKey and charged its base cost (256 + 8 × count)
   // BEFORE its first fragment's cost is checked; when that fragment is then
   // refused (line 187), the message stays in the table with no idle timer

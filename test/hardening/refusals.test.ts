@@ -5,7 +5,7 @@
 // sending fragments while the server had asked for a pause. A server that
 // refuses a request fragment by fragment, or a network that duplicates one
 // REJECTED, triggered it. Now a refusal is acted on once per round of
-// transmissions (packages/core/src/client-engine.ts isLiveRefusal), a queued
+// transmissions (packages/core/src/client/client-engine.ts isLiveRefusal), a queued
 // call ignores acks and its transfer's timer stays off (request-transfer.ts).
 //
 // The server here is scripted on a raw simulated endpoint, so every refusal,
@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Code, encodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '@udprpc/core';
 import { createClient, defineContract, method, msgpackCodec, RpcError, type Client } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';
-import { encodeFragmentAck } from '../../packages/core/src/fragment-ack.js';
+import { encodeFragmentAck } from '../../packages/core/src/wire/fragment-ack.js';
 import { framesOf } from './meter.js';
 
 const svc = defineContract('svc', { put: method<Uint8Array, number>() });

@@ -106,7 +106,7 @@ describe('11.3 a session that never sends a span keeps nothing beyond its cached
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // Fixed bug (then packages/core/src/server-engine.ts constructor, the SessionTable's
+  // Fixed bug (then packages/core/src/server/server-engine.ts constructor, the SessionTable's
   // onLost callback -> DedupCache.noteLostState(); session-table.ts get()):
   // the session table was bounded by sources.maxSources for ALL sources
   // together, and any source can create sessions at will (a new random session

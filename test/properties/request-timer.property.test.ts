@@ -1,5 +1,5 @@
 // Large requests with the client's own loss/probe timer for request fragments
-// (protocol.md §7.3 "Request timers", packages/core/src/request-transfer.ts).
+// (protocol.md §7.3 "Request timers", packages/core/src/client/request-transfer.ts).
 //
 // 1. Over lossy links (loss up to 15 % each way, duplication, reordering,
 //    delay), for 1200- and 65 507-byte datagrams, every call of a few large

@@ -1,5 +1,5 @@
 // The server's own loss/probe timer for replies in fragments (protocol.md
-// §7.3 "Reply timers", packages/core/src/reply-transfer.ts). Before it, a
+// §7.3 "Reply timers", packages/core/src/server/reply-transfer.ts). Before it, a
 // reply whose tail was lost (the last fragments of a burst, or the ack that
 // answers them) stalled until the client's retransmission timer fired (RTO
 // floor 30 ms, backing off) and the client sent a STALLED FRAGMENT_ACK. Now

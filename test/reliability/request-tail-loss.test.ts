@@ -1,5 +1,5 @@
 // The client's own loss/probe timer for requests in fragments (protocol.md
-// §7.3 "Request timers", packages/core/src/request-transfer.ts and
+// §7.3 "Request timers", packages/core/src/client/request-transfer.ts and
 // timed-transfer.ts). Before it, a request whose tail was lost (the last
 // fragments of a burst, or the server's ack for them) stalled until the
 // call's retransmission timer fired (RTO floor 30 ms, backing off) and the

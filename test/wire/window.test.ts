@@ -2,7 +2,7 @@
 // on OutgoingTransfer (issue 12 item 3: the spec described a fixed window).
 import { describe, expect, it } from 'vitest';
 import { FrameType } from '@udprpc/core';
-import { maxWindowFor, OutgoingTransfer, windowFor } from '../../packages/core/src/outgoing-transfer.js';
+import { maxWindowFor, OutgoingTransfer, windowFor } from '../../packages/core/src/recovery/outgoing-transfer.js';
 
 const F = 1176;
 const transfer = (fragments: number): OutgoingTransfer => {

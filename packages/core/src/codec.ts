@@ -1,4 +1,4 @@
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from './wire/result.js';
 
 /**
  * Turns call arguments and results into bytes and back. Each payload travels

@@ -7,7 +7,7 @@
  * @module @udprpc/core
  */
 export { Code, RpcError, codeFromNumber, codeToNumber, isErrorCode, type ErrorCode, type RpcErrorOptions } from './errors.js';
-export { ok, err, type Result } from './result.js';
+export { ok, err, type Result } from './wire/result.js';
 export {
   MAGIC,
   VERSION,
@@ -37,12 +37,12 @@ export {
   type FragmentInfo,
   type RequestBody,
   type ErrorBody,
-} from './frame.js';
-export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
-export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport.js';
+} from './wire/frame.js';
+export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './wire/fragment-ack.js';
+export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
-export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './clock.js';
-export { Coalescer, sendVia, type FlushableSend } from './coalescer.js';
+export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './timer/clock.js';
+export { Coalescer, sendVia, type FlushableSend } from './transport/coalescer.js';
 export type { TypedEventEmitter, EventMap } from './typed-emitter.js';
 export {
   defineContract,
@@ -63,9 +63,9 @@ export {
   type AnySchema,
   type SchemaMethodOptions,
   type SchemaMethodDef,
-} from './contract.js';
-export type { StandardSchemaV1, StandardJSONSchemaV1Converter } from './standard-schema.js';
-export type { Carriable, CarriedTypes, CarriableArgs, NotCarriable } from './carriable.js';
+} from './contract/contract.js';
+export type { StandardSchemaV1, StandardJSONSchemaV1Converter } from './contract/standard-schema.js';
+export type { Carriable, CarriedTypes, CarriableArgs, NotCarriable } from './contract/carriable.js';
 export {
   validateWith,
   issuesOf,
@@ -73,7 +73,7 @@ export {
   isPromiseLike,
   type ValidationIssue,
   type ValidationDetails,
-} from './schema-validation.js';
+} from './contract/schema-validation.js';
 export {
   defaultRetryPolicy,
   defaultRetryBudget,
@@ -83,12 +83,12 @@ export {
   type RetryPolicy,
   type RetryBudgetPolicy,
   type DedupPolicy,
-} from './retry-policy.js';
-export { RttEstimator } from './rtt-estimator.js';
-export { RetryBudget, type RetryBudgetState } from './retry-budget.js';
-export { TimerHeap, type Timed } from './timer-heap.js';
-export { MessageIds, randomSession } from './message-ids.js';
-export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';
+} from './recovery/retry-policy.js';
+export { RttEstimator } from './recovery/rtt-estimator.js';
+export { RetryBudget, type RetryBudgetState } from './flowcontrol/retry-budget.js';
+export { TimerHeap, type Timed } from './timer/timer-heap.js';
+export { MessageIds, randomSession } from './wire/message-ids.js';
+export { countDrop, type DropReason, type DropCounts } from './wire/drop-reason.js';
 export {
   ClientEngine,
   type ClientEngineOptions,
@@ -97,7 +97,7 @@ export {
   type CallRequest,
   type CallOutcome,
   type PeerRtt,
-} from './client-engine.js';
+} from './client/client-engine.js';
 export {
   ServerEngine,
   type ServerEngineOptions,
@@ -105,17 +105,17 @@ export {
   type ServerEngineStats,
   type IncomingCall,
   type HandlerOutcome,
-} from './server-engine.js';
-export { TimerDriver, type TimedEngine } from './engine-driver.js';
-export { defaultAdmissionLimits, type AdmissionLimits } from './admission-queue.js';
-export { defaultSourceLimits, type SourceLimits, type AddressValidator } from './source-table.js';
-export { defaultFlowLimits, type FlowLimits } from './peer-state.js';
-export { defaultReassemblyLimits, type ReassemblyLimits } from './reassembly.js';
+} from './server/server-engine.js';
+export { TimerDriver, type TimedEngine } from './timer/engine-driver.js';
+export { defaultAdmissionLimits, type AdmissionLimits } from './flowcontrol/admission-queue.js';
+export { defaultSourceLimits, type SourceLimits, type AddressValidator } from './server/source-table.js';
+export { defaultFlowLimits, type FlowLimits } from './flowcontrol/peer-state.js';
+export { defaultReassemblyLimits, type ReassemblyLimits } from './recovery/reassembly.js';
 export {
   MethodRecord,
   MethodStatsTable,
   type LatencyHistogram,
   type MethodStats,
-} from './method-stats.js';
-export { countedSender, zeroTransportCounters, type TransportCounters } from './transport-counters.js';
+} from './stats/method-stats.js';
+export { countedSender, zeroTransportCounters, type TransportCounters } from './transport/transport-counters.js';
 export { asyncDisposeSymbol } from './async-dispose.js';

@@ -4,7 +4,7 @@
 // it returned first. And the queue's array stays O(maxQueued) however many
 // calls are withdrawn while every slot is taken.
 import { describe, expect, it } from 'vitest';
-import { AdmissionQueue, defaultAdmissionLimits, type Admissible } from '../src/admission-queue.js';
+import { AdmissionQueue, defaultAdmissionLimits, type Admissible } from '../src/flowcontrol/admission-queue.js';
 
 interface Item extends Admissible {
   readonly n: number;

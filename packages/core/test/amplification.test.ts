@@ -4,10 +4,10 @@
 // 14 and a u16 length prefix: coalescing may wrap any frame in a batch). The
 // figures below are exact: one byte more crosses the limit.
 import { describe, expect, it } from 'vitest';
-import { AmplificationGate } from '../src/amplification-gate.js';
-import { encodeRequestFrame, FrameType, HEADER_BYTES, type FrameHeader } from '../src/frame.js';
-import { ServerEngine } from '../src/server-engine.js';
-import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/source-table.js';
+import { AmplificationGate } from '../src/flowcontrol/amplification-gate.js';
+import { encodeRequestFrame, FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame.js';
+import { ServerEngine } from '../src/server/server-engine.js';
+import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/server/source-table.js';
 import { CLIENT, framesOf, METHOD } from './engine-pair.js';
 
 const ALLOWANCE = 16;

@@ -3,11 +3,11 @@
 // by a lossless FIFO of datagrams. No I/O and no other package: the engines
 // are exercised exactly as their hosts drive them (one call into an engine,
 // then its timer driver's update(); handlers answered outside `receive`).
-import { ClientEngine, type ClientEngineOptions, type CallOutcome } from '../src/client-engine.js';
-import type { Clock, TimerHandle } from '../src/clock.js';
-import { encodeMethodName, parseFrame, splitBatch, FrameType, type Frame } from '../src/frame.js';
-import { ServerEngine, type ServerEngineOptions, type IncomingCall } from '../src/server-engine.js';
-import type { PeerAddress } from '../src/transport.js';
+import { ClientEngine, type ClientEngineOptions, type CallOutcome } from '../src/client/client-engine.js';
+import type { Clock, TimerHandle } from '../src/timer/clock.js';
+import { encodeMethodName, parseFrame, splitBatch, FrameType, type Frame } from '../src/wire/frame.js';
+import { ServerEngine, type ServerEngineOptions, type IncomingCall } from '../src/server/server-engine.js';
+import type { PeerAddress } from '../src/transport/transport.js';
 
 export const CLIENT: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 export const SERVER: PeerAddress = Object.freeze({ address: '10.0.0.2', family: 'sim', port: 2222 });

@@ -3,7 +3,7 @@
 // Ranges are half-open, ascending, disjoint and above `cumulative`; the
 // decoder never throws and names what is wrong.
 import { describe, expect, it } from 'vitest';
-import { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from '../src/fragment-ack.js';
+import { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from '../src/wire/fragment-ack.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 

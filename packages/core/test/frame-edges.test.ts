@@ -16,7 +16,7 @@ import {
   parseRequestBody,
   splitBatch,
   type FrameHeader,
-} from '../src/frame.js';
+} from '../src/wire/frame.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const h = (id: number): FrameHeader => ({ type: FrameType.ACK, flags: 0, attempt: 1, session: 2, id });

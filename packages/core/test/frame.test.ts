@@ -21,7 +21,7 @@ import {
 } from '@udprpc/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ERROR_MESSAGE_BYTES, setAttempt } from '../src/frame.js';
+import { MAX_ERROR_MESSAGE_BYTES, setAttempt } from '../src/wire/frame.js';
 
 // Fixed run counts; fast-check prints the seed and counterexample on failure.
 const runs = { numRuns: 500 };
@@ -453,7 +453,7 @@ describe('ERROR body', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Regressions: bugs once in packages/core/src/frame.ts, each fixed; the test
+// Regressions: bugs once in packages/core/src/wire/frame.ts, each fixed; the test
 // states the correct behaviour.
 
 describe('regressions (fixed)', () => {

@@ -4,9 +4,9 @@
 // number is what makes this exact; these tests drive the real ClientEngine
 // with hand-made server frames at chosen times.
 import { describe, expect, it } from 'vitest';
-import { ClientEngine } from '../src/client-engine.js';
-import { encodeFrame, FrameType, type FrameHeader } from '../src/frame.js';
-import { defaultRetryPolicy } from '../src/retry-policy.js';
+import { ClientEngine } from '../src/client/client-engine.js';
+import { encodeFrame, FrameType, type FrameHeader } from '../src/wire/frame.js';
+import { defaultRetryPolicy } from '../src/recovery/retry-policy.js';
 import { framesOf, METHOD, seeded, SERVER } from './engine-pair.js';
 
 function setUp() {

@@ -3,10 +3,10 @@
 // peer with calls in flight or queued never is; the scan for an idle one is
 // bounded to 64 entries (so the table may exceed its bound then).
 import { describe, expect, it } from 'vitest';
-import type { LossTracked } from '../src/call-loss-detector.js';
-import { PeerTable } from '../src/peer-table.js';
-import { defaultRetryPolicy } from '../src/retry-policy.js';
-import type { PeerAddress } from '../src/transport.js';
+import type { LossTracked } from '../src/recovery/call-loss-detector.js';
+import { PeerTable } from '../src/client/peer-table.js';
+import { defaultRetryPolicy } from '../src/recovery/retry-policy.js';
+import type { PeerAddress } from '../src/transport/transport.js';
 
 /** A call type for a table whose calls are never tracked here. */
 interface NoCall extends LossTracked<NoCall> {}

@@ -3,7 +3,7 @@
 // are copied, never kept as views into their datagrams.
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeFrame, parseFrame, splitBatch, FrameType, type FragmentInfo } from '../src/index.js';
-import { defaultReassemblyLimits, ReassemblyTable } from '../src/reassembly.js';
+import { defaultReassemblyLimits, ReassemblyTable } from '../src/recovery/reassembly.js';
 
 const MESSAGE_OVERHEAD = 800;
 

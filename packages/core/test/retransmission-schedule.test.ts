@@ -6,9 +6,9 @@
 // against that formula, and the documented copy counts, up to the worst case
 // of 28 copies in 5 s.
 import { describe, expect, it } from 'vitest';
-import { ClientEngine } from '../src/client-engine.js';
-import { encodeFrame, FrameType } from '../src/frame.js';
-import { defaultCallPolicy, defaultRetryPolicy } from '../src/retry-policy.js';
+import { ClientEngine } from '../src/client/client-engine.js';
+import { encodeFrame, FrameType } from '../src/wire/frame.js';
+import { defaultCallPolicy, defaultRetryPolicy } from '../src/recovery/retry-policy.js';
 import { framesOf, METHOD, seeded, SERVER } from './engine-pair.js';
 
 interface Run {

@@ -4,11 +4,11 @@
 // clock, re-arms only when the earliest deadline moved earlier, and cancels
 // the timer it replaces. The ManualClock counts every arm, cancel and fire.
 import { describe, expect, it } from 'vitest';
-import { ClientEngine } from '../src/client-engine.js';
-import { TimerDriver } from '../src/engine-driver.js';
-import { encodeRequestFrame, FrameType } from '../src/frame.js';
-import type { IncomingCall } from '../src/server-engine-types.js';
-import { ServerEngine } from '../src/server-engine.js';
+import { ClientEngine } from '../src/client/client-engine.js';
+import { TimerDriver } from '../src/timer/engine-driver.js';
+import { encodeRequestFrame, FrameType } from '../src/wire/frame.js';
+import type { IncomingCall } from '../src/server/server-engine-types.js';
+import { ServerEngine } from '../src/server/server-engine.js';
 import { CLIENT, ManualClock, METHOD, seeded, SERVER } from './engine-pair.js';
 
 /** Asserts the clock's books balance and at most one timer is pending. */

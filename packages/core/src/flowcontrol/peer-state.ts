@@ -1,6 +1,6 @@
-import { CallLossDetector, type LossTracked } from './call-loss-detector.js';
-import type { RetryPolicy } from './retry-policy.js';
-import { RttEstimator } from './rtt-estimator.js';
+import { CallLossDetector, type LossTracked } from '../recovery/call-loss-detector.js';
+import type { RetryPolicy } from '../recovery/retry-policy.js';
+import { RttEstimator } from '../recovery/rtt-estimator.js';
 
 /** Per-peer flow control of a client (protocol.md §8.1). */
 export interface FlowLimits {

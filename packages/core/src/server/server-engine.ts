@@ -1,16 +1,16 @@
-import { AmplificationGate } from './amplification-gate.js';
+import { AmplificationGate } from '../flowcontrol/amplification-gate.js';
 import { CallEntry, callKeyOf, CallState, DedupCache } from './dedup-cache.js';
-import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
-import { decodeFragmentAck } from './fragment-ack.js';
-import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, splitBatch, bytesIO, type Frame } from './frame.js';
-import { defaultReassemblyLimits, ReassemblyTable } from './reassembly.js';
+import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason.js';
+import { decodeFragmentAck } from '../wire/fragment-ack.js';
+import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, splitBatch, bytesIO, type Frame } from '../wire/frame.js';
+import { defaultReassemblyLimits, ReassemblyTable } from '../recovery/reassembly.js';
 import { ReplySender } from './reply-sender.js';
-import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from './retry-policy.js';
-import { AdmissionQueue, defaultAdmissionLimits } from './admission-queue.js';
+import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from '../recovery/retry-policy.js';
+import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission-queue.js';
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import type { SessionState } from './session-state.js';
-import { randomSession } from './message-ids.js';
-import { peerKey, type DatagramMeta, type PeerAddress } from './transport.js';
+import { randomSession } from '../wire/message-ids.js';
+import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
   IncomingCall,

@@ -1,7 +1,7 @@
 // Running a method's Standard Schema and turning its issues into the one
 // error shape both sides use: INVALID_ARGUMENT with `details.issues`, each a
 // plain `{ path, message }` that every codec can carry.
-import { RpcError } from './errors.js';
+import { RpcError } from '../errors.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 
 /** One validation problem, as it travels in `details.issues`. */

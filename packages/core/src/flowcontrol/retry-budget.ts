@@ -1,4 +1,4 @@
-import type { RetryBudgetPolicy } from './retry-policy.js';
+import type { RetryBudgetPolicy } from '../recovery/retry-policy.js';
 
 /** A snapshot of the retry budget, for `stats()`. */
 export interface RetryBudgetState {

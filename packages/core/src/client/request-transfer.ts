@@ -1,10 +1,10 @@
 import type { CallRequest, PendingCall } from './client-engine-types.js';
-import { RpcError } from './errors.js';
-import type { FragmentAck } from './fragment-ack.js';
-import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from './frame.js';
-import { fragmentBytesFor } from './outgoing-transfer.js';
-import { TimedTransfer, TransferTimers } from './timed-transfer.js';
-import type { PeerAddress } from './transport.js';
+import { RpcError } from '../errors.js';
+import type { FragmentAck } from '../wire/fragment-ack.js';
+import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire/frame.js';
+import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
+import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 /**
  * A client's request in fragments (protocol.md §7.3): a {@link TimedTransfer},

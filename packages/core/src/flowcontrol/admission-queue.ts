@@ -1,4 +1,4 @@
-import { TimerHeap, type Timed } from './timer-heap.js';
+import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
 /**
  * How many handlers run at once, and how many admitted calls may wait for a

@@ -1,7 +1,7 @@
-import { LOSS_PACKET_THRESHOLD, lossDelayMs } from './call-loss-detector.js';
-import { countDrop, type DropCounts, type DropReason } from './drop-reason.js';
-import { codeFromNumber, RpcError } from './errors.js';
-import { decodeFragmentAck, type FragmentAck } from './fragment-ack.js';
+import { LOSS_PACKET_THRESHOLD, lossDelayMs } from '../recovery/call-loss-detector.js';
+import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason.js';
+import { codeFromNumber, RpcError } from '../errors.js';
+import { decodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
 import {
   decodeErrorBody,
   parseFrame,
@@ -16,18 +16,18 @@ import {
   splitBatch,
   type Frame,
   type FrameHeader,
-} from './frame.js';
-import { ACK_REQUESTED } from './outgoing-transfer.js';
-import { defaultReassemblyLimits } from './reassembly.js';
+} from '../wire/frame.js';
+import { ACK_REQUESTED } from '../recovery/outgoing-transfer.js';
+import { defaultReassemblyLimits } from '../recovery/reassembly.js';
 import { ReplyReceiver } from './reply-receiver.js';
-import { MessageIds, randomSession } from './message-ids.js';
+import { MessageIds, randomSession } from '../wire/message-ids.js';
 import { RequestSender } from './request-transfer.js';
-import { RetryBudget } from './retry-budget.js';
-import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from './retry-policy.js';
-import { defaultFlowLimits, type FlowLimits, type PeerState } from './peer-state.js';
+import { RetryBudget } from '../flowcontrol/retry-budget.js';
+import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from '../recovery/retry-policy.js';
+import { defaultFlowLimits, type FlowLimits, type PeerState } from '../flowcontrol/peer-state.js';
 import { PeerTable } from './peer-table.js';
-import { TimerHeap } from './timer-heap.js';
-import { formatPeer, peerKey, type PeerAddress } from './transport.js';
+import { TimerHeap } from '../timer/timer-heap.js';
+import { formatPeer, peerKey, type PeerAddress } from '../transport/transport.js';
 import type {
   CallOutcome,
   CallRequest,

@@ -1,6 +1,6 @@
-import type { FragmentAck } from './fragment-ack.js';
-import type { FragmentInfo } from './frame.js';
-import { TimerHeap, type Timed } from './timer-heap.js';
+import type { FragmentAck } from '../wire/fragment-ack.js';
+import type { FragmentInfo } from '../wire/frame.js';
+import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
 /**
  * Bounds on reassembly memory (protocol.md §7.4). Every byte a peer can make

@@ -1,13 +1,13 @@
-import type { AmplificationGate } from './amplification-gate.js';
+import type { AmplificationGate } from '../flowcontrol/amplification-gate.js';
 import { overheadOf, type CallEntry, type DedupCache } from './dedup-cache.js';
-import { codeToNumber, type ErrorCode } from './errors.js';
-import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
-import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from './frame.js';
-import { fragmentBytesFor } from './outgoing-transfer.js';
+import { codeToNumber, type ErrorCode } from '../errors.js';
+import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
+import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from '../wire/frame.js';
+import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import type { HandlerOutcome } from './server-engine-types.js';
-import type { TimedTransfer } from './timed-transfer.js';
-import type { PeerAddress } from './transport.js';
+import type { TimedTransfer } from '../recovery/timed-transfer.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 /** A reply fragment sent more recently than this is not resent on a client's request. */
 const RESEND_MIN_AGE_MS = 10;

@@ -1,10 +1,10 @@
 import type { PendingCall } from './client-engine-types.js';
-import { RpcError } from './errors.js';
-import { encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
-import { encodeFrame, FrameType, HEADER_BYTES, type Frame } from './frame.js';
-import { ACK_REQUESTED, STALLED } from './outgoing-transfer.js';
-import { defaultReassemblyLimits, maxReassemblyCostOf, ReassemblyTable, type FragmentResult } from './reassembly.js';
-import type { PeerAddress } from './transport.js';
+import { RpcError } from '../errors.js';
+import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
+import { encodeFrame, FrameType, HEADER_BYTES, type Frame } from '../wire/frame.js';
+import { ACK_REQUESTED, STALLED } from '../recovery/outgoing-transfer.js';
+import { defaultReassemblyLimits, maxReassemblyCostOf, ReassemblyTable, type FragmentResult } from '../recovery/reassembly.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 /**
  * The replies a client receives in fragments (protocol.md §7.4): their

@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * The part of a latency histogram that {@link MethodStatsTable} uses. Node's

@@ -1,7 +1,7 @@
-import type { LossTracked } from './call-loss-detector.js';
-import { PeerState } from './peer-state.js';
-import type { RetryPolicy } from './retry-policy.js';
-import { peerKey, type PeerAddress } from './transport.js';
+import type { LossTracked } from '../recovery/call-loss-detector.js';
+import { PeerState } from '../flowcontrol/peer-state.js';
+import type { RetryPolicy } from '../recovery/retry-policy.js';
+import { peerKey, type PeerAddress } from '../transport/transport.js';
 
 /**
  * The servers a client talks to, by address and port: each one's

@@ -1,4 +1,4 @@
-import type { PeerAddress } from './transport.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 // The call record the server engine hands to the handler layer, in a module
 // of its own: the dedup cache (which implements it) and the engine's option

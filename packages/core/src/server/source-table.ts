@@ -1,4 +1,4 @@
-import { BATCH_ENTRY_BYTES, HEADER_BYTES } from './frame.js';
+import { BATCH_ENTRY_BYTES, HEADER_BYTES } from '../wire/frame.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
 
 /**

@@ -1,9 +1,9 @@
-import type { SlotReclaim } from './admission-queue.js';
+import type { SlotReclaim } from '../flowcontrol/admission-queue.js';
 import type { IncomingCall } from './incoming-call.js';
-import type { DedupPolicy } from './retry-policy.js';
-import type { TimedTransfer } from './timed-transfer.js';
-import { TimerHeap, type Timed } from './timer-heap.js';
-import type { PeerAddress } from './transport.js';
+import type { DedupPolicy } from '../recovery/retry-policy.js';
+import type { TimedTransfer } from '../recovery/timed-transfer.js';
+import { TimerHeap, type Timed } from '../timer/timer-heap.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 /**
  * What the cache needs of the client session a call belongs to

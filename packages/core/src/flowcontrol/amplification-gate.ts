@@ -1,6 +1,6 @@
-import { BATCH_ENTRY_BYTES, bytesIO, encodeFrame, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from './frame.js';
-import type { AddressValidator, SourceTable } from './source-table.js';
-import type { PeerAddress } from './transport.js';
+import { BATCH_ENTRY_BYTES, bytesIO, encodeFrame, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from '../wire/frame.js';
+import type { AddressValidator, SourceTable } from '../server/source-table.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 /**
  * The server's one way out to the network: every datagram it sends passes

@@ -1,11 +1,11 @@
-import type { DropCounts, DropReason } from './drop-reason.js';
-import type { ErrorCode } from './errors.js';
+import type { DropCounts, DropReason } from '../wire/drop-reason.js';
+import type { ErrorCode } from '../errors.js';
 import type { IncomingCall } from './incoming-call.js';
-import type { ReassemblyLimits } from './reassembly.js';
-import type { DedupPolicy } from './retry-policy.js';
-import type { AdmissionLimits } from './admission-queue.js';
+import type { ReassemblyLimits } from '../recovery/reassembly.js';
+import type { DedupPolicy } from '../recovery/retry-policy.js';
+import type { AdmissionLimits } from '../flowcontrol/admission-queue.js';
 import type { AddressValidator, SourceLimits } from './source-table.js';
-import type { PeerAddress } from './transport.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 // The shapes the server engine takes and gives: its hooks and options, a
 // handler's outcome and its counters (the call it hands to the handler layer

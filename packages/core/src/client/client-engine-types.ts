@@ -1,13 +1,13 @@
-import type { LossTracked } from './call-loss-detector.js';
-import type { DropCounts, DropReason } from './drop-reason.js';
-import type { RpcError } from './errors.js';
-import type { PeerState, FlowLimits } from './peer-state.js';
-import type { RetryBudgetPolicy, RetryPolicy, } from './retry-policy.js';
-import type { RetryBudgetState } from './retry-budget.js';
-import type { RttEstimator } from './rtt-estimator.js';
-import type { TimedTransfer } from './timed-transfer.js';
-import type { Timed } from './timer-heap.js';
-import type { PeerAddress } from './transport.js';
+import type { LossTracked } from '../recovery/call-loss-detector.js';
+import type { DropCounts, DropReason } from '../wire/drop-reason.js';
+import type { RpcError } from '../errors.js';
+import type { PeerState, FlowLimits } from '../flowcontrol/peer-state.js';
+import type { RetryBudgetPolicy, RetryPolicy, } from '../recovery/retry-policy.js';
+import type { RetryBudgetState } from '../flowcontrol/retry-budget.js';
+import type { RttEstimator } from '../recovery/rtt-estimator.js';
+import type { TimedTransfer } from '../recovery/timed-transfer.js';
+import type { Timed } from '../timer/timer-heap.js';
+import type { PeerAddress } from '../transport/transport.js';
 
 // The shapes the client engine takes and gives: its options, hooks, requests,
 // outcomes and counters, and the record it keeps per call.

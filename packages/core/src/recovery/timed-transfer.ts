@@ -1,8 +1,8 @@
-import type { FragmentAck } from './fragment-ack.js';
-import type { FrameHeader, FrameType } from './frame.js';
+import type { FragmentAck } from '../wire/fragment-ack.js';
+import type { FrameHeader, FrameType } from '../wire/frame.js';
 import { OutgoingTransfer, windowFor } from './outgoing-transfer.js';
 import { RttEstimator } from './rtt-estimator.js';
-import { TimerHeap, type Timed } from './timer-heap.js';
+import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
 /**
  * PTO before the transfer has an RTT sample: the client's `initialRtoMs`

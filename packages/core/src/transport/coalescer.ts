@@ -1,4 +1,4 @@
-import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES, MAX_BATCH_FRAMES } from './frame.js';
+import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES, MAX_BATCH_FRAMES } from '../wire/frame.js';
 import type { PeerAddress } from './transport.js';
 
 interface Pending {

@@ -1,5 +1,5 @@
-import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from './frame.js';
-import type { FragmentAck } from './fragment-ack.js';
+import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame.js';
+import type { FragmentAck } from '../wire/fragment-ack.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
 export const ACK_REQUESTED = Flag.ACK_REQUESTED;

@@ -1,8 +1,8 @@
 import { EntryIndex, type CallEntry } from './dedup-cache.js';
-import type { FrameType } from './frame.js';
-import { TimedTransfer, TransferTimers } from './timed-transfer.js';
+import type { FrameType } from '../wire/frame.js';
+import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 
-export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from './timed-transfer.js';
+export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transfer.js';
 
 /**
  * A server's reply in fragments (protocol.md §7.3 "Reply timers"): a
