@@ -24,6 +24,8 @@ export interface RoutedRequest {
   /** The logical call's deadline; every attempt carries it to its server. */
   readonly deadline: number;
   readonly idempotent: boolean;
+  /** The encoded request metadata block, the same for every attempt (protocol.md §5.8). */
+  readonly metadata?: Uint8Array | undefined;
 }
 
 /** How an ended attempt counts for its endpoint and its call. */
