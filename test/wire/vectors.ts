@@ -84,7 +84,7 @@ function frameCases(): [string, string, Uint8Array][] {
     ['validate', 'A.11: VALIDATE with a 20-byte token', A['A.11 VALIDATE']!],
     ['validate-echo', 'A.11: VALIDATE_ECHO', A['A.11 VALIDATE_ECHO']!],
     ['batch', 'A.7: BATCH of two REQUESTs', A['A.7']!],
-    ['reserved-flags', 'Flags 0x10–0x80 are ignored (§3.2)', patched(A['A.4']!, 4, 0xf0)],
+    ['reserved-flags', 'Flags 0x10, 0x20 and 0x80 are ignored on a RESPONSE (§3.2)', patched(A['A.4']!, 4, 0xb0)],
     // Refused by the decoders, with the reason of the first failing check (§3.1, §11).
     ['truncated-header', 'Shorter than 14 bytes', a1.subarray(0, 13)],
     ['empty-datagram', 'An empty datagram', EMPTY],
@@ -168,7 +168,7 @@ export function serverExchanges(): ServerExchange[] {
     x('session-0', 'A request with session 0 is served like any other (§6.1)', at0(requestWith(7, 'calc.add', ARG, 1, 5000, 0, 0)), [frame(FrameType.RESPONSE, msgpackCodec.encode(3), 7, 0, 0, 0)], {}, 1),
     x('ping', 'PING with session 0 is answered by PONG echoing session, id and attempt', at0(frame(FrameType.PING, EMPTY, 5, 3, 0, 0)), [frame(FrameType.PONG, EMPTY, 5, 3, 0, 0)]),
     x('ping-trailing-bytes', 'Bytes after a PING header are ignored; the PONG has none', at0(frame(FrameType.PING, Uint8Array.of(1, 2), 5)), [frame(FrameType.PONG, EMPTY, 5)]),
-    x('reserved-flags-ignored', 'A.1 with the reserved flag bits 0xF0 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xf0)), [A['A.4']!], {}, 1),
+    x('reserved-flags-ignored', 'A.1 with flag bits 0x10 and 0x20 (defined for ERROR only) and the reserved 0x80 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xb0)), [A['A.4']!], {}, 1),
     x('flag-on-other-type-ignored', 'A PING with REJECTED and ACK_REQUESTED set (defined for other types): a plain PONG', at0(frame(FrameType.PING, EMPTY, 5, 0, Flag.REJECTED | Flag.ACK_REQUESTED)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('fragment-copy-with-ack-requested', 'A copy of fragment 0 with ACK_REQUESTED while the request is being reassembled: acknowledged at once (§3.2), although it is not new', at0(frags[0]!, patched(frags[0]!, 4, Flag.FRAGMENT | Flag.ACK_REQUESTED)), [ack(FrameType.REQUEST, 1, [], 9)]),
     x('cancel-unknown', 'A CANCEL for no call is ignored and not counted', at0(frame(FrameType.CANCEL, EMPTY, 99)), []),
