@@ -134,7 +134,8 @@ export function frameVectors(): FrameVector[] {
  * anti-amplification and coalescing off, one service `calc` with one
  * (non-idempotent) method `add({a, b}) → a + b`, on a clock that starts at 0.
  */
-export const SERVER_SETUP = 'createServer({ codec: msgpackCodec, antiAmplification: false, coalesce: false }).implement(calc, { add: ({a, b}) => a + b }) with calc = defineContract("calc", { add: method() }), clock at 0 ms';
+export const SERVER_SETUP =
+  'createServer({ codec: msgpackCodec, antiAmplification: false, coalesce: false }).implement(calc, { add: ({a, b}, ctx) => a + b }) with calc = defineContract("calc", { add: method() }), clock at 0 ms; the handler sets every request metadata entry as reply metadata, and throws RpcError FAILED_PRECONDITION "failed as asked" when the request metadata has the key `fail`';
 
 export function serverExchanges(): ServerExchange[] {
   const A = appendixA();
