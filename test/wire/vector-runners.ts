@@ -34,7 +34,7 @@ export async function runServer(exchange: Pick<ServerExchange, 'datagrams'>): Pr
     add: ({ a, b }, ctx) => {
       runs++;
       // Request metadata comes back as reply metadata; a `fail` key makes the call fail (protocol.md §5.8).
-      for (const [key, value] of ctx.metadata) ctx.setReplyMetadata(key, value);
+      for (const [key, value] of ctx.metadata) if (!key.startsWith('udprpc-')) ctx.setReplyMetadata(key, value);
       if (ctx.metadata.has('fail')) throw new RpcError('FAILED_PRECONDITION', 'failed as asked');
       return a + b;
     },
