@@ -28,7 +28,7 @@ export interface ClientCallMessage {
    * encoded after `start` is published, after the interceptors, so added
    * keys go on the wire (and are checked like the caller's: an invalid key
    * fails the call with INVALID_ARGUMENT). Only keys added during `start`
-   * are sure to be sent. Empty (and not allocated) when nobody subscribes.
+   * are sure to be sent.
    */
   readonly metadata: Record<string, MetadataValue>;
   /** `'OK'` or the error's code; set before `error` / `asyncStart`. */
