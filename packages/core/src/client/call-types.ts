@@ -38,6 +38,8 @@ export type CallOutcome =
  * broadcast address): one per responding server, at most `maxReplies`.
  */
 export interface GroupCollector {
+  /** Replies after which the call ends (its deadline ends it otherwise). */
   readonly maxReplies: number;
+  /** One server's reply; each server answers once. */
   onReply(from: PeerAddress, outcome: CallOutcome): void;
 }

@@ -25,7 +25,7 @@ const EMPTY = new Uint8Array(0);
  * with per-peer adaptive RTO and backoff, the retry budget and deadlines.
  *
  * This class is the engine's entry points; the work is done in this folder's
- * modules over one shared {@link ClientState}: transmission.ts (sending and
+ * modules over one shared `ClientState` (client-state.ts): transmission.ts (sending and
  * backoff), call-lifecycle.ts (window, queue, pushback, ending),
  * early-loss.ts (§7.2 loss detection), reply-handling.ts and group-reply.ts
  * (what the server's frames mean).
