@@ -1,16 +1,6 @@
-import {
-  FrameType,
-  HEADER_BYTES,
-  MAGIC,
-  RetryBudget,
-  RpcError,
-  type CallOutcome,
-  type ClientEngine,
-  type Clock,
-  type PeerAddress,
-  type RetryPolicy,
-  type TimerHandle,
-} from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress, type RetryPolicy, type TimerHandle } from '@udprpc/core';
+import { FrameType, HEADER_BYTES, MAGIC } from '@udprpc/core/wire';
+import { RetryBudget, type CallOutcome, type ClientEngine } from '@udprpc/core/engine';
 import { createBalancer } from './balancer.js';
 import type { HealthState } from './endpoint-health.js';
 import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
