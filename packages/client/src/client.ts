@@ -141,6 +141,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.emit('drop', reason, from);
         },
         onPushback: observePushback,
+        // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
+        onAck: (info) => this.router?.onAcked(info.id, this.clock.now()),
       },
     });
     // The driver asks for the next deadline after every engine call: that is
@@ -376,7 +378,6 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
           const now = this.clock.now();
-          this.router?.onDatagram(bytes, now);
           this.engine.receive(bytes, from, now);
           this.timer.update();
         },
