@@ -1,0 +1,214 @@
+// Discovery through DNS SRV against a real DNS server (test/helpers/dns-server.ts)
+// on 127.0.0.1, with udprpc servers on loopback; the records change during
+// the tests. TTLs are 1 s; every wait is bounded in count and time.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, createServer, RpcError, srvDiscoveryStats, type Client, type Server } from 'udprpc';
+import { startDnsServer, type TestDnsServer } from '../helpers/dns-server.js';
+import { waitFor, withGuard } from '../helpers/wait.js';
+import { svc } from './sim-cluster.js';
+
+const NAME = '_calc._udp.example.internal';
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((x) => x.close()));
+});
+
+interface Backend {
+  readonly port: number;
+  /** Calls served. */
+  calls: number;
+  /** When true, every call fails with a remote UNAVAILABLE (the server says it cannot serve). */
+  down: boolean;
+}
+
+async function backend(): Promise<Backend> {
+  const server: Server = createServer({ host: '127.0.0.1' });
+  const state = { port: 0, calls: 0, down: false };
+  const handle = async ({ tag, delayMs }: { tag: number; delayMs: number }) => {
+    state.calls++;
+    if (state.down) throw new RpcError('UNAVAILABLE', 'down');
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return { tag, server: String(state.port) };
+  };
+  server.implement(svc, { get: handle, put: handle });
+  state.port = (await server.listen()).port;
+  open.push(server);
+  return state;
+}
+
+async function dnsServer(): Promise<TestDnsServer> {
+  const dns = await startDnsServer();
+  open.push(dns);
+  return dns;
+}
+
+/** Publishes `backends` under NAME as targets sN.example.internal → 127.0.0.1. */
+function publish(dns: TestDnsServer, entries: { b: Backend; priority?: number; weight?: number }[]): void {
+  dns.srv.set(
+    NAME,
+    entries.map(({ b, priority = 10, weight = 1 }) => {
+      const target = `s${b.port}.example.internal`;
+      dns.a.set(target, ['127.0.0.1']);
+      return { priority, weight, port: b.port, target };
+    }),
+  );
+}
+
+function client(dns: TestDnsServer, extra: Parameters<typeof createClient>[0] = {}): Client {
+  const c = createClient({ url: `udp+srv://${NAME}`, dns: { servers: [dns.address], timeoutMs: 200, attempts: 2 }, ...extra });
+  open.push(c);
+  return c;
+}
+
+const counts = (bs: Backend[]): number[] => bs.map((b) => b.calls);
+
+describe('udp+srv:// discovery against a real DNS server', () => {
+  it('resolves SRV and A records and honours weights exactly (smooth weighted round robin)', async () => {
+    const dns = await dnsServer();
+    const bs = [await backend(), await backend(), await backend()];
+    publish(dns, [
+      { b: bs[0]!, weight: 3 },
+      { b: bs[1]!, weight: 2 },
+      { b: bs[2]!, weight: 1 },
+    ]);
+    const c = client(dns);
+    const stub = c.stub(svc);
+    // Sequential calls: each pick sees the same three endpoints, so every 6 calls give exactly 3, 2, 1.
+    for (let i = 0; i < 60; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts(bs)).toEqual([30, 20, 10]);
+    expect(c.endpoints().map((e) => [e.peer.port, e.priority, e.weight])).toEqual(
+      bs.map((b, i) => [b.port, 10, [3, 2, 1][i]]).sort((x, y) => String(`s${x[0]}`).localeCompare(`s${y[0]}`)),
+    );
+    // One SRV query, then one A query per target (no additional section here).
+    expect(dns.queries.slice(0, 4).sort()).toEqual([`SRV ${NAME}`, ...bs.map((b) => `A s${b.port}.example.internal`)].sort());
+  });
+
+  it('uses the A records of the additional section without further queries', async () => {
+    const dns = await dnsServer();
+    dns.additional = true;
+    dns.ttl = 60;
+    const bs = [await backend(), await backend()];
+    publish(dns, [{ b: bs[0]! }, { b: bs[1]! }]);
+    const stub = client(dns).stub(svc);
+    for (let i = 0; i < 4; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts(bs)).toEqual([2, 2]);
+    expect(dns.queries).toEqual([`SRV ${NAME}`]);
+  });
+
+  it('follows record changes within one TTL; calls in flight finish where they started', async () => {
+    const dns = await dnsServer();
+    const [a, b, c] = [await backend(), await backend(), await backend()];
+    publish(dns, [{ b: a }, { b }]);
+    const cl = client(dns);
+    const stub = cl.stub(svc);
+    for (let i = 0; i < 4; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts([a, b, c])).toEqual([2, 2, 0]);
+    // A slow call is running on `a` (the next in the rotation) when the records change.
+    const slow = stub.get({ tag: 100, delayMs: 1500 });
+    await waitFor(() => a.calls === 3, 'the slow call to reach a');
+    publish(dns, [{ b: c }]);
+    const changedAt = performance.now();
+    let followedAfterMs: number | undefined;
+    for (let i = 0; i < 200 && followedAfterMs === undefined && performance.now() - changedAt < 5000; i++) {
+      await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+      if (c.calls > 0) followedAfterMs = performance.now() - changedAt;
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The client re-resolves when the 1 s TTL of its last answer runs out, so the change is seen within
+    // one TTL of being made (plus a DNS round trip and a call on loopback: 250 ms of slack).
+    expect(followedAfterMs).toBeDefined();
+    expect(followedAfterMs!).toBeLessThan(1250);
+    const before = counts([a, b, c]);
+    for (let i = 0; i < 10; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts([a, b, c])).toEqual([before[0], before[1], before[2]! + 10]);
+    // The slow call, started on `a` before the change, was answered by `a`.
+    expect(await withGuard(slow, 'the slow call')).toEqual({ tag: 100, server: String(a.port) });
+    expect(cl.endpoints().map((e) => [e.peer.port, e.state])).toEqual([[c.port, 'healthy']]);
+  });
+
+  it('sends calls to the best priority and falls to the next when none of it is healthy', async () => {
+    const dns = await dnsServer();
+    dns.ttl = 60;
+    const [a, b, c] = [await backend(), await backend(), await backend()];
+    publish(dns, [
+      { b: a, priority: 10, weight: 1 },
+      { b, priority: 10, weight: 1 },
+      { b: c, priority: 20, weight: 5 },
+    ]);
+    // A long ejection, so that no trial call reaches a or b during the test.
+    const stub = client(dns, { health: { ejectionMs: 60_000, maxEjectionMs: 60_000 } }).stub(svc);
+    for (let i = 0; i < 10; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts([a, b, c])).toEqual([5, 5, 0]);
+    a.down = true;
+    b.down = true;
+    // Idempotent calls fail over (a → b → c, all in priority order) until a and b are ejected after 5 failures each.
+    for (let i = 0; i < 10; i++) expect(await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`)).toEqual({ tag: i, server: String(c.port) });
+    const before = counts([a, b, c]);
+    for (let i = 0; i < 10; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i}`);
+    expect(counts([a, b, c])).toEqual([before[0], before[1], before[2]! + 10]);
+  });
+
+  it('keeps the last good set when the resolver times out, fails or says NXDOMAIN, with typed errors', async () => {
+    const dns = await dnsServer();
+    const [a, b] = [await backend(), await backend()];
+    publish(dns, [{ b: a }, { b }]);
+    const cl = client(dns, { dns: { servers: [dns.address], timeoutMs: 100, attempts: 1, maxBackoffMs: 1000 } });
+    const errors: RpcError[] = [];
+    cl.on('error', (e) => errors.push(e as RpcError));
+    const stub = cl.stub(svc);
+    await withGuard(stub.get({ tag: 0, delayMs: 0 }), 'first call');
+    for (const [mode, reason] of [
+      ['silent', 'timeout'],
+      ['servfail', 'servfail'],
+      ['nxdomain', 'nxdomain'],
+      ['truncated', 'truncated'],
+    ] as const) {
+      dns.mode = mode;
+      const seen = errors.length;
+      await waitFor(() => errors.length > seen, `an error while the DNS server is ${mode}`, 5000);
+      expect(errors[seen]).toMatchObject({ code: 'UNAVAILABLE', details: { dns: reason } });
+      expect(cl.endpoints().map((e) => e.peer.port)).toEqual([a.port, b.port].sort((x, y) => String(`s${x}`).localeCompare(`s${y}`)));
+      const before = a.calls + b.calls;
+      for (let i = 0; i < 4; i++) await withGuard(stub.get({ tag: i, delayMs: 0 }), `call ${i} while ${mode}`);
+      expect(a.calls + b.calls).toBe(before + 4);
+    }
+    expect(srvDiscoveryStats(cl)!.failures).toBeGreaterThanOrEqual(4);
+  });
+
+  it('counts junk datagrams as drops and still uses the real answer', async () => {
+    const dns = await dnsServer();
+    dns.ttl = 60;
+    dns.additional = true;
+    dns.mode = 'junk-first';
+    const a = await backend();
+    publish(dns, [{ b: a }]);
+    const cl = client(dns);
+    await withGuard(cl.stub(svc).get({ tag: 1, delayMs: 0 }), 'the call');
+    // One query (the A record came in the additional section), and before its answer: one undecodable
+    // datagram, one with the wrong ID, one larger than the 4096 bytes advertised.
+    await waitFor(() => srvDiscoveryStats(cl)!.drops.oversized === 1, 'the oversized datagram to be counted', 2000);
+    expect(srvDiscoveryStats(cl)).toEqual({ queries: 1, timeouts: 0, drops: { oversized: 1, malformed: 1, mismatched: 1 }, resolutions: 1, failures: 0 });
+  });
+
+  it('fails the first call with a typed error when the resolver only sends garbage, and counts every datagram', async () => {
+    const dns = await dnsServer();
+    dns.mode = 'garbage';
+    const a = await backend();
+    publish(dns, [{ b: a }]);
+    const cl = client(dns);
+    const error = await withGuard(
+      cl.stub(svc).get({ tag: 1, delayMs: 0 }).then(
+        () => undefined,
+        (e: unknown) => e as RpcError,
+      ),
+      'the call',
+    );
+    expect(error).toMatchObject({ code: 'UNAVAILABLE', details: { dns: 'timeout' } });
+    // 2 attempts of 200 ms, each answered by one undecodable datagram.
+    expect(srvDiscoveryStats(cl)).toEqual({ queries: 2, timeouts: 2, drops: { oversized: 0, malformed: 2, mismatched: 0 }, resolutions: 0, failures: 1 });
+    expect(a.calls).toBe(0);
+    // The resolver recovers: the next call resolves again and succeeds.
+    dns.mode = 'normal';
+    expect(await withGuard(cl.stub(svc).get({ tag: 2, delayMs: 0 }), 'the next call')).toEqual({ tag: 2, server: String(a.port) });
+  });
+});
