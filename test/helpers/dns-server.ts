@@ -36,6 +36,8 @@ export interface TestDnsServer {
   mode: DnsMode;
   /** Questions received, as `TYPE name`, in order. */
   readonly queries: string[];
+  /** When each of `queries` arrived (performance.now()). */
+  readonly queryTimes: number[];
   close(): Promise<void>;
 }
 
@@ -48,6 +50,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     additional: false,
     mode: 'normal',
     queries: [],
+    queryTimes: [],
   };
   const reply = (packet: Buffer | Uint8Array, to: RemoteInfo): void => socket.send(packet, to.port, to.address);
   socket.on('message', (bytes, from) => {
@@ -60,6 +63,7 @@ export async function startDnsServer(): Promise<TestDnsServer> {
     const q = query.questions?.[0];
     if (q === undefined) return;
     state.queries.push(`${q.type} ${q.name}`);
+    state.queryTimes.push(performance.now());
     const base = { type: 'response' as const, id: query.id ?? 0, questions: [q] };
     switch (state.mode) {
       case 'silent':
