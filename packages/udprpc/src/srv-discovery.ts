@@ -26,8 +26,13 @@ export interface DnsOptions {
   maxBackoffMs?: number;
 }
 
-/** Defaults of the per-query fields of {@link DnsOptions}: 1 s per attempt, 3 attempts. */
-export const defaultDnsQueryOptions = Object.freeze({ timeoutMs: 1000, attempts: 3 });
+/**
+ * Defaults of the per-query fields of {@link DnsOptions}: 1 s per attempt (a
+ * resolver on the LAN or in the cluster answers in milliseconds, or has lost
+ * the query), 3 attempts over the servers in turn (so a first round fails
+ * after 3 s at most).
+ */
+export const defaultDnsQueryOptions: Readonly<Required<Pick<DnsOptions, 'timeoutMs' | 'attempts'>>> = Object.freeze({ timeoutMs: 1000, attempts: 3 });
 
 const statsOf = new WeakMap<Client, DnsStats>();
 

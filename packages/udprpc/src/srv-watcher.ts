@@ -3,7 +3,7 @@ import { RpcError, type Clock, type TimerHandle } from '@udprpc/core';
 import type { DnsStats } from './dns-query.js';
 import type { SrvResolution } from './srv-lookup.js';
 
-/** When an {@link SrvWatcher} resolves again. All in ms. */
+/** When a `udp+srv://` name is resolved again (the `dns.*TtlMs` and `dns.maxBackoffMs` options). All in ms. */
 export interface SrvTiming {
   /** Floor of the re-resolution delay: a TTL below it (0 included) counts as this. */
   readonly minTtlMs: number;
