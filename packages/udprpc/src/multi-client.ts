@@ -42,11 +42,13 @@ export function createMultiClient(
   // Publications run one after another: opening a socket for a new family is async, and a later list must not be overtaken by an earlier one.
   let publishing = Promise.resolve();
   const publish = (): Promise<void> =>
-    (publishing = publishing.then(async () => {
-      const all = merged();
-      const usable = families === undefined ? all : await withSockets(families, all, report);
-      if (usable.length > 0) client?.setPeers(usable);
-    }));
+    (publishing = publishing
+      .then(async () => {
+        const all = merged();
+        const usable = families === undefined ? all : await withSockets(families, all, report);
+        if (usable.length > 0) client?.setPeers(usable);
+      })
+      .catch((error: unknown) => report(RpcError.from(error, 'UNAVAILABLE'))));
 
   const resolver =
     endpoints.length === 0
