@@ -2,6 +2,7 @@
 // balancer and the priority filter, the SRV record selection, the
 // re-resolution schedule (virtual clock), the DNS querier's matching and
 // retries (a scripted transport on a virtual clock), and URL parsing.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encode, type Answer, type DecodedPacket, decode } from 'dns-packet';
 import { bestPriority, createBalancer, checkWeighting, SmoothWeightedBalancer, type BalancerCandidate, type WeightedPeer } from '@udprpc/client';
@@ -260,6 +261,50 @@ describe('DnsQuerier (scripted transport, virtual clock)', () => {
     const tc = await run((q) => [{ bytes: answer(q, { flags: 1 << 9 }) }]);
     expect(tc.outcome).toMatchObject({ code: 'UNAVAILABLE', details: { dns: 'truncated' } });
     expect(tc.sockets.sent).toHaveLength(1);
+  });
+});
+
+describe('DnsQuerier never throws on junk (property)', () => {
+  it('random datagrams before the answer are each one counted drop; mutated answers end the attempt with a packet or a typed error', async () => {
+    const junk = fc.oneof(
+      fc.uint8Array({ maxLength: 5000 }),
+      // A real response with some bytes changed: decodes or not, matches or not.
+      fc.record({ at: fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), value: fc.integer({ min: 0, max: 255 }) }).map(({ at, value }) => ({ at, value })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(junk, { maxLength: 6 }), async (datagrams) => {
+        const clock = new VirtualClock();
+        const stats = zeroDnsStats();
+        const sockets = scriptedSockets((q) => [
+          ...datagrams.map((d) => {
+            if (d instanceof Uint8Array) return { bytes: d };
+            const bytes = Uint8Array.from(answer(q));
+            for (const i of d.at) bytes[i % bytes.length] = d.value;
+            return { bytes };
+          }),
+          { bytes: answer(q) },
+        ]);
+        const querier = new DnsQuerier({ servers: [parseDnsServer('10.0.0.53')], clock, random: () => 0.25, timeoutMs: 500, attempts: 1, stats, socket: sockets.factory });
+        const result = querier.query('a.x', 'A', false).then(
+          (p) => p,
+          (e: unknown) => e,
+        );
+        await clock.runAll({ maxTimeMs: 10_000 });
+        const outcome = await result;
+        const { oversized, malformed, mismatched } = stats.drops;
+        // A mutated copy may still answer our question (say with another rcode, or the TC bit): then it ends the
+        // attempt, as a packet or a typed error, and what follows is not counted. Random bytes never match.
+        if (RpcError.is(outcome)) expect(outcome).toMatchObject({ code: 'UNAVAILABLE', details: { dns: expect.any(String) } });
+        else expect((outcome as DecodedPacket).type).toBe('response');
+        expect(oversized + malformed + mismatched).toBeLessThanOrEqual(datagrams.length);
+        if (datagrams.every((d) => d instanceof Uint8Array)) {
+          expect(oversized + malformed + mismatched).toBe(datagrams.length);
+          expect((outcome as DecodedPacket).answers).toHaveLength(1);
+        }
+        expect(sockets.open).toBe(0);
+      }),
+      { numRuns: 300, seed: 20_261_203 },
+    );
   });
 });
 
