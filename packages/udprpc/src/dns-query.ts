@@ -73,6 +73,36 @@ export const DNS_MAX_RESPONSE_BYTES = 4096;
 /** Question types this client asks. */
 export type DnsQuestionType = 'SRV' | 'A' | 'AAAA';
 
+/** A resource record of the types the discovery reads (others are skipped). */
+export type DnsRecord =
+  | {
+      readonly type: 'SRV';
+      readonly name: string;
+      /** Seconds. */
+      readonly ttl: number;
+      readonly data: { readonly priority: number; readonly weight: number; readonly port: number; readonly target: string };
+    }
+  | {
+      readonly type: 'A' | 'AAAA';
+      readonly name: string;
+      /** Seconds. */
+      readonly ttl: number;
+      /** The IP literal. */
+      readonly data: string;
+    };
+
+/**
+ * The parts of a DNS response the discovery uses. Its own type rather than
+ * dns-packet's, so that no declaration this package publishes needs that
+ * library's types.
+ */
+export interface DnsResponse {
+  /** SRV, A and AAAA records of the answer section. */
+  readonly answers: readonly DnsRecord[];
+  /** SRV, A and AAAA records of the additional section. */
+  readonly additionals: readonly DnsRecord[];
+}
+
 /** Builds the UNAVAILABLE error of a failed lookup. */
 export function dnsError(reason: DnsFailure, message: string, cause?: unknown): RpcError {
   return new RpcError('UNAVAILABLE', message, { details: { dns: reason }, ...(cause === undefined ? {} : { cause }) });
@@ -126,11 +156,11 @@ export class DnsQuerier {
   }
 
   /**
-   * Resolves with the decoded response (rcode NOERROR), or rejects with an
+   * Resolves with the response's records (rcode NOERROR), or rejects with an
    * UNAVAILABLE RpcError whose `details.dns` is a {@link DnsFailure}.
    * `ref`: whether the socket keeps the process alive meanwhile.
    */
-  async query(name: string, type: DnsQuestionType, ref: boolean): Promise<DecodedPacket> {
+  async query(name: string, type: DnsQuestionType, ref: boolean): Promise<DnsResponse> {
     const { servers, attempts } = this.options;
     let last: RpcError = dnsError('timeout', `DNS ${type} ${name}: no answer`);
     for (let i = 0; i < attempts; i++) {
@@ -147,7 +177,7 @@ export class DnsQuerier {
         if (reason === 'servfail' || reason === 'refused' || reason === 'socket') continue;
         throw outcome;
       }
-      return outcome;
+      return { answers: recordsOf(outcome.answers), additionals: recordsOf(outcome.additionals) };
     }
     throw last;
   }
@@ -240,6 +270,19 @@ function outcomeOf(packet: DecodedPacket, name: string, type: DnsQuestionType): 
     default:
       return dnsError('rcode', `DNS ${type} ${name}: response code ${rcode}`);
   }
+}
+
+function recordsOf(section: DecodedPacket['answers']): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  for (const r of section ?? []) {
+    if (r.type === 'SRV') {
+      const { priority = 0, weight = 0, port, target } = r.data;
+      records.push({ type: 'SRV', name: r.name, ttl: r.ttl ?? 0, data: { priority, weight, port, target } });
+    } else if (r.type === 'A' || r.type === 'AAAA') {
+      records.push({ type: r.type, name: r.name, ttl: r.ttl ?? 0, data: r.data });
+    }
+  }
+  return records;
 }
 
 /** DNS names compare case-insensitively, with or without the root dot. */

@@ -1,6 +1,5 @@
-import type { Answer, DecodedPacket } from 'dns-packet';
 import type { WeightedPeer } from '@udprpc/client';
-import { sameName } from './dns-query.js';
+import { sameName, type DnsRecord, type DnsResponse } from './dns-query.js';
 
 /** One SRV record (RFC 2782) as the discovery uses it. */
 export interface SrvRecord {
@@ -33,23 +32,23 @@ export interface TargetAddress {
  * record with target `.` ("service decidedly not available", RFC 2782)
  * gives none.
  */
-export function srvRecordsOf(packet: DecodedPacket, name: string, max: number): SrvRecord[] {
+export function srvRecordsOf(response: DnsResponse, name: string, max: number): SrvRecord[] {
   const records: SrvRecord[] = [];
-  for (const a of packet.answers ?? []) {
+  for (const a of response.answers) {
     if (a.type !== 'SRV' || !sameName(a.name, name)) continue;
     if (records.length >= max) break;
-    records.push({ priority: a.data.priority ?? 0, weight: a.data.weight ?? 0, port: a.data.port, target: a.data.target, ttl: a.ttl ?? 0 });
+    records.push({ priority: a.data.priority, weight: a.data.weight, port: a.data.port, target: a.data.target, ttl: a.ttl });
   }
   if (records.length === 1 && (records[0]!.target === '.' || records[0]!.target === '')) return [];
   return records.filter((r) => r.port >= 1 && r.target !== '.' && r.target !== '');
 }
 
 /** A and AAAA records of `target` in `answers` (an answer or additional section). */
-export function addressesOf(answers: readonly Answer[] | undefined, target: string): TargetAddress[] {
+export function addressesOf(records: readonly DnsRecord[], target: string): TargetAddress[] {
   const found: TargetAddress[] = [];
-  for (const a of answers ?? []) {
+  for (const a of records) {
     if ((a.type === 'A' || a.type === 'AAAA') && sameName(a.name, target)) {
-      found.push({ address: a.data, family: a.type === 'A' ? 4 : 6, ttl: a.ttl ?? 0 });
+      found.push({ address: a.data, family: a.type === 'A' ? 4 : 6, ttl: a.ttl });
     }
   }
   return found;
