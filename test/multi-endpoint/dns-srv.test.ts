@@ -22,6 +22,8 @@ interface Backend {
   readonly calls: number;
   /** When true, every call fails with a remote UNAVAILABLE (the server says it cannot serve). */
   down: boolean;
+  /** When the first call arrived (performance.now()). */
+  readonly firstCallAt: number | undefined;
 }
 
 async function backend(): Promise<Backend> {
@@ -30,12 +32,14 @@ async function backend(): Promise<Backend> {
   const state = {
     port: 0,
     down: false,
+    firstCallAt: undefined as number | undefined,
     get calls() {
       return tags.size;
     },
   };
   const handle = async ({ tag, delayMs }: { tag: number; delayMs: number }) => {
     tags.add(tag);
+    state.firstCallAt ??= performance.now();
     if (state.down) throw new RpcError('UNAVAILABLE', 'down');
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     return { tag, server: String(state.port) };
@@ -130,14 +134,16 @@ describe('udp+srv:// discovery against a real DNS server', () => {
       if (c.calls > 0) followedAfterMs = performance.now() - changedAt;
       else await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    // The client asks again when the 1 s TTL of its last answer runs out, so it sees the change within one
-    // TTL of it being made (200 ms of slack for timer lateness on a loaded machine), and the traffic follows
-    // (500 ms more for the DNS round trip, the set-up and a call on loopback).
-    const firstQueryAfter = dns.queryTimes.find((at, i) => at >= changedAt && dns.queries[i] === `SRV ${NAME}`);
+    // The client asks again when the 1 s TTL of its last answer runs out: not sooner (Node arms timers from
+    // the event loop's cached time, so allow it 50 ms early), and the calls moved only after that query. How much later it asked is
+    // bounded loosely (timers fire late on a loaded machine): docs/multi-endpoint.md gives measured figures.
+    const srvTimes = dns.queryTimes.filter((_, i) => dns.queries[i] === `SRV ${NAME}`);
+    for (let i = 1; i < srvTimes.length; i++) expect(srvTimes[i]! - srvTimes[i - 1]!).toBeGreaterThanOrEqual(950);
+    const firstQueryAfter = srvTimes.find((at) => at >= changedAt);
     expect(firstQueryAfter).toBeDefined();
-    expect(firstQueryAfter! - changedAt).toBeLessThan(1200);
+    expect(c.firstCallAt!).toBeGreaterThan(firstQueryAfter!);
+    expect(firstQueryAfter! - changedAt).toBeLessThan(1000 + 1000);
     expect(followedAfterMs).toBeDefined();
-    expect(followedAfterMs!).toBeLessThan(1700);
     const before = counts([a, b, c]);
     for (let i = 0; i < 10; i++) await withGuard(stub.get({ tag: t(), delayMs: 0 }), `call ${i}`);
     expect(counts([a, b, c])).toEqual([before[0], before[1], before[2]! + 10]);
