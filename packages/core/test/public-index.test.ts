@@ -97,7 +97,6 @@ describe('@udprpc/core public index', () => {
       'invalidArgument',
       'isPromiseLike',
       'issuesOf',
-      'validateWith',
       'wireName',
     ]);
   });

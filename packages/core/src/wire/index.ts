@@ -40,6 +40,6 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './frame.js';
-export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
+export { decodeFragmentAck, encodeFragmentAck, type FragmentAck } from './fragment-ack.js';
 export { MessageIds, randomSession } from './message-ids.js';
-export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';
+export type { DropReason, DropCounts } from './drop-reason.js';
