@@ -16,7 +16,7 @@ import { msgpackCodec } from 'udprpc';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
 
 const PEER: PeerAddress = { address: '10.0.0.1', family: 'IPv4', port: 4000 };
-const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/dedup-cache.ts)
+const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/call-entry.ts)
 const REPLY_BYTES = 300;
 const DEADLINE_MS = 1000;
 const GRACE_MS = 2000;

@@ -93,7 +93,7 @@ function nospan(): void {
 
 /**
  * What one reply-cache entry retains (ENTRY_OVERHEAD_BYTES and
- * ORPHAN_INDEX_BYTES in dedup-cache.ts): 20,000 calls of one session, no
+ * ORPHAN_INDEX_BYTES in call-entry.ts): 20,000 calls of one session, no
  * span (so no low-water mark releases them) and no time passing (so none
  * expires). Printed per entry, after taking off the payload or reply bytes
  * the cache charges separately. Each variant runs in a process of its own,

@@ -10,7 +10,7 @@ import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim, type RawPeer } from './harness.js';
 
 const start = useHardSim();
-const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/dedup-cache.ts)
+const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/call-entry.ts)
 
 describe('reply cache (dedup.maxBytes)', () => {
   it('stays within the cap plus one entry, counts evictions, and refuses a retransmission of an evicted call with ABORTED', async () => {

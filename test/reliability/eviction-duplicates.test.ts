@@ -16,7 +16,7 @@
 // UDPRPC_FC_SEED=402: "notification 3 ran more than once". The low-water
 // release does not help while an older call of the session is still in flight.
 //
-// Where it was: packages/core/src/server/server-engine.ts startCall(): the ABORTED refusal
+// Where it was: packages/core/src/server/server-engine.ts (now request-intake.ts) startCall(): the ABORTED refusal
 // required `frame.attempt > 0 && !noReply`. The fix: each session remembers
 // the highest evicted id (SessionState.evictedUpTo; ids are sequential), and
 // any copy of a call up to it that finds no entry is refused (calls) or
