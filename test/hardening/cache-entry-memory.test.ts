@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { CodecId, encodeMethodName, encodeRequestFrame, FrameType, ServerEngine, type PeerAddress } from '@udprpc/core';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -43,7 +44,7 @@ function measure(engine: ServerEngine, flags: number, perSource = ENTRIES): { re
 }
 
 const answering = (options: Partial<ConstructorParameters<typeof ServerEngine>[0]> = {}): ServerEngine => {
-  const engine: ServerEngine = new ServerEngine({ send: () => {}, hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(4), 0) }, ...options });
+  const engine: ServerEngine = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(4), 0) }, ...options }));
   return engine;
 };
 
@@ -56,7 +57,7 @@ describe('reply-cache entries retain no more than they are charged (dedup.maxByt
   });
 
   it('5,000 running entries holding their payload: retained ≤ charged × 1.1', () => {
-    const engine = new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: ENTRIES, maxQueued: ENTRIES } });
+    const engine = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: ENTRIES, maxQueued: ENTRIES } }));
     const m = measure(engine, 0);
     expect(m.entries).toBe(ENTRIES);
     expect(engine.stats().running).toBe(ENTRIES);

@@ -17,6 +17,7 @@ import {
   type IncomingCall,
 } from '@udprpc/core';
 import { CLIENT, decoded, METHOD, SERVER } from './must-support.js';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 
 /** A client engine whose sends are recorded with the time they were made. */
@@ -79,11 +80,13 @@ function recordingServer(random?: () => number) {
   const sizes: number[] = [];
   const calls: IncomingCall[] = [];
   const aborted: string[] = [];
-  const engine = new ServerEngine({
-    send: (bytes) => (sent.push(decoded(bytes)), sizes.push(bytes.length)),
-    ...(random === undefined ? {} : { random }),
-    hooks: { onCall: (call) => calls.push(call), onAbort: (_call, reason) => aborted.push(reason) },
-  });
+  const engine = delivering(
+    new ServerEngine({
+      send: (bytes) => (sent.push(decoded(bytes)), sizes.push(bytes.length)),
+      ...(random === undefined ? {} : { random }),
+      hooks: { onCall: (call) => calls.push(call), onAbort: (_call, reason) => aborted.push(reason) },
+    }),
+  );
   return { engine, sent, sizes, calls, aborted };
 }
 

@@ -8,7 +8,7 @@ import {
   type MethodRecord,
   type MethodStatsTable,
   type PeerAddress,
-  type TimerDriver,
+  type EngineHost,
 } from '@udprpc/core';
 import { abortError, encodeInput, settleOutcome } from './codec-outcome.js';
 import type { Endpoint } from './endpoint-set.js';
@@ -57,7 +57,7 @@ export class RoutedSender {
     private readonly engine: ClientEngine,
     private readonly clock: Clock,
     private readonly codec: Codec,
-    private readonly timer: TimerDriver,
+    private readonly host: EngineHost,
     private readonly router: Router | undefined,
     private readonly stats: MethodStatsTable,
   ) {}
@@ -122,13 +122,27 @@ export class RoutedSender {
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
         settleOutcome(this.codec, outcome, resolve, reject);
       };
-      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, startedAt, settle);
+      const host = this.host;
+      let id: number | RpcError;
+      host.enter();
+      try {
+        id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, startedAt, settle);
+      } finally {
+        host.leave();
+      }
       if (typeof id !== 'number') return reject(id);
       if (signal !== undefined) {
-        onAbort = () => this.engine.cancel(id, this.clock.now(), abortError(signal));
+        const callId = id;
+        onAbort = () => {
+          host.enter();
+          try {
+            this.engine.cancel(callId, this.clock.now(), abortError(signal));
+          } finally {
+            host.leave();
+          }
+        };
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.timer.update();
     });
   }
 }

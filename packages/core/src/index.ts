@@ -107,6 +107,7 @@ export {
   type HandlerOutcome,
 } from './server/server-engine.js';
 export { TimerDriver, type TimedEngine } from './timer/engine-driver.js';
+export { EngineHost, type EngineHostOptions } from './timer/engine-host.js';
 export { defaultAdmissionLimits, type AdmissionLimits } from './flowcontrol/admission-queue.js';
 export { defaultSourceLimits, type SourceLimits, type AddressValidator } from './server/source-table.js';
 export { defaultFlowLimits, type FlowLimits } from './flowcontrol/peer-state.js';

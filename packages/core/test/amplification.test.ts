@@ -101,6 +101,7 @@ describe('ServerEngine: the reply to an unvalidated source', () => {
     const request = encodeRequestFrame(header, 5000, METHOD, new Uint8Array(400 - HEADER_BYTES - 14 - METHOD.length));
     expect(request.length).toBe(400);
     engine.receive(request, CLIENT, 0);
+    engine.deliver();
     expect(calls).toHaveLength(1);
     engine.respondOk(calls[0]!, new Uint8Array(replyPayloadBytes), 0);
     return { frames: sent.flatMap(framesOf), stats: engine.stats() };

@@ -9,7 +9,7 @@ import {
   sendVia,
   ServerEngine,
   systemClock,
-  TimerDriver,
+  EngineHost,
   type Clock,
   type FlushableSend,
   type Codec,
@@ -152,7 +152,8 @@ type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly engine: ServerEngine;
   private readonly send: FlushableSend;
-  private readonly timer: TimerDriver;
+  /** Owns the engine: every engine call goes through it, and it alone re-arms the engine's timer. */
+  private readonly host: EngineHost;
   private readonly transport: Transport;
   private readonly codec: Codec;
   private readonly clock: Clock;
@@ -210,7 +211,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         },
       },
     });
-    this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
+    const engine = this.engine;
+    this.host = new EngineHost(engine, this.clock, { deliver: () => engine.deliver(), onError: (e) => this.reportError(e) });
     if (options.introspection !== false) {
       this.register('udprpc', 'describe', true, () => [...this.services.values()], this.requireAuth);
     }
@@ -248,8 +250,13 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         (bytes, from, meta) => {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
-          this.engine.receive(bytes, from, this.clock.now(), meta);
-          this.timer.update();
+          // The handlers this datagram starts run when the host leaves, outside receive().
+          this.host.enter();
+          try {
+            this.engine.receive(bytes, from, this.clock.now(), meta);
+          } finally {
+            this.host.leave();
+          }
         },
         (error) => this.reportError(error),
       );
@@ -305,7 +312,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.state = 'closed';
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
     this.running.clear();
-    this.timer.close();
+    this.host.close();
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
     await this.transport.close();
@@ -409,8 +416,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
-    this.engine.respondOk(call, payload, now);
-    this.timer.update();
+    this.host.enter();
+    try {
+      this.engine.respondOk(call, payload, now);
+    } finally {
+      this.host.leave();
+    }
   }
 
   private fail(call: IncomingCall, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
@@ -458,8 +469,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     registered?.stats.record(outcome.code, now - startedAt);
     if (trace !== undefined) this.tracer.outcome(trace, outcome.code, thrown ?? new RpcError(outcome.code, outcome.message));
     if (this.state === 'closed') return;
-    this.engine.respond(call, outcome, now);
-    this.timer.update();
+    this.host.enter();
+    try {
+      this.engine.respond(call, outcome, now);
+    } finally {
+      this.host.leave();
+    }
   }
 
   // A handler failure the peer only sees as INTERNAL: to the `error`

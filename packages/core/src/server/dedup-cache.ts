@@ -47,23 +47,17 @@ export class DedupCache {
     return this.orphans.get(callKeyOf(peerKey, sessionId, id));
   }
 
-  /** Starts tracking a new call. Arm its deadline with {@link armDeadline} once it has been started or queued. */
+  /**
+   * Starts tracking a new call, its timer set to its deadline. (Its handler
+   * starts only after the engine call that admitted it, so no reply can
+   * have moved it on yet: the deadline is armed here, not after the start.)
+   */
   add(entry: CallEntry): void {
     entry.owner.calls.set(entry.id, entry);
     entry.indexed = EntryIndex.Session;
     this.count++;
     this.totalBytes += entry.bytes;
-  }
-
-  /**
-   * Sets the timer of a call still queued or running to its deadline. Left
-   * until after the handler was started, as most small calls are answered
-   * synchronously, and their entry's only timer is then its expiry.
-   */
-  armDeadline(entry: CallEntry): void {
-    // A handler that answered synchronously has moved its entry on (to Done,
-    // or to Forgotten for an idempotent reply): its timer is set already, or none is due.
-    if (isLive(entry)) this.timers.set(entry, entry.deadlineAt);
+    this.timers.set(entry, entry.deadlineAt);
   }
 
   /**

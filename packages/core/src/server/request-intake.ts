@@ -178,7 +178,6 @@ export class RequestIntake {
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
     this.admission.submit(entry);
-    this.cache.armDeadline(entry);
   }
 
   // A session left its source's table: its remaining calls stay findable.

@@ -13,11 +13,19 @@ import type { PeerAddress } from '../transport/transport.js';
 
 export type { IncomingCall } from './incoming-call.js';
 
-/** What the server engine asks of the layer that runs handlers. */
+/**
+ * What the server engine asks of the layer that runs handlers. `onCall` and
+ * `onAbort` are called only from `ServerEngine.deliver()`, which the host
+ * calls after each engine call: never inside `receive`, `respond` or
+ * `onTimer` (CONVENTIONS.md 15).
+ */
 export interface ServerEngineHooks {
-  /** A new call may run: run its handler, then call `respond` with it. */
+  /** A new call may run: run its handler, then call `respond` with it (at once is fine). */
   onCall(call: IncomingCall): void;
-  /** The call's deadline passed or the client cancelled it: abort its handler. */
+  /**
+   * The call's deadline passed or the client cancelled it: abort its handler.
+   * Only for a call handed to `onCall` whose answer has not come back yet.
+   */
   onAbort?(call: IncomingCall, reason: 'deadline' | 'cancelled'): void;
   /** Whether a method may run twice; such methods skip the reply cache. */
   isIdempotent?(method: string): boolean;

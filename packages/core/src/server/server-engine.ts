@@ -21,6 +21,12 @@ import type {
   ServerEngineStats,
 } from './server-engine-types.js';
 
+/** A running handler to abort, waiting for {@link ServerEngine.deliver}. */
+interface AbortNote {
+  readonly call: CallEntry;
+  readonly reason: 'deadline' | 'cancelled';
+}
+
 export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
 
 /**
@@ -49,6 +55,12 @@ export class ServerEngine {
   /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
   private readonly counters = zeroCallCounters();
+  /**
+   * What {@link deliver} hands to the hooks, in the order the engine decided
+   * it: a call to start (its entry) or a handler to abort.
+   */
+  private readonly work: (CallEntry | AbortNote)[] = [];
+  private workHead = 0;
   private readonly drops: DropCounts = {};
   // The transport hands the same PeerAddress object for the same address, so
   // remembering the last one saves building its string key per datagram.
@@ -66,7 +78,8 @@ export class ServerEngine {
     this.admission = new AdmissionQueue<CallEntry>({ ...defaultAdmissionLimits, ...options.admission }, (entry) => {
       if (entry.state !== CallState.Queued) return false;
       entry.state = CallState.Running;
-      this.hooks.onCall(entry);
+      // Its handler starts in deliver(), after this engine call: never inside it.
+      this.work.push(entry);
       return true;
     });
     const sourceLimits = {
@@ -146,6 +159,33 @@ export class ServerEngine {
   }
 
   /**
+   * Hands the calls this engine started and the aborts it decided since the
+   * last delivery to `hooks.onCall` and `hooks.onAbort`, in order. The host
+   * calls it after each engine call, outside it: no hook runs inside
+   * `receive`, `respond` or `onTimer`. A hook may answer at once through
+   * {@link respond}; the calls that frees a slot for join this loop.
+   */
+  deliver(): void {
+    const work = this.work;
+    while (this.workHead < work.length) {
+      const item = work[this.workHead++]!;
+      if (!(item instanceof CallEntry)) {
+        // Only a handler still holding its slot is running: one skipped below,
+        // or one that has answered already, has nothing to abort.
+        if (item.call.holdsSlot) this.hooks.onAbort?.(item.call, item.reason);
+      } else if (item.state === CallState.Running) {
+        this.hooks.onCall(item);
+      } else {
+        // Cancelled before its handler started (a REQUEST and its CANCEL in
+        // one BATCH): it never runs, and its slot goes to the next call.
+        this.admission.release(item);
+      }
+    }
+    work.length = 0;
+    this.workHead = 0;
+  }
+
+  /**
    * Delivers a handler's outcome for `call`. Frees its handler slot; the reply
    * is dropped when the call was cancelled or forgotten (or is not this engine's).
    */
@@ -178,9 +218,7 @@ export class ServerEngine {
         // Deadline reached with the handler still running: tell it to stop,
         // and take its slot back if it has not stopped after a grace period.
         this.counters.deadlineAborts++;
-        this.hooks.onAbort?.(entry, 'deadline');
-        // A host may answer from inside onAbort: then the call is finished already.
-        if (entry.state !== CallState.Running) continue;
+        this.work.push({ call: entry, reason: 'deadline' });
         this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
         if (entry.clamped) {
           this.replyDeadlineClamped(entry, now);
@@ -223,7 +261,7 @@ export class ServerEngine {
     this.cache.cancel(entry, now);
     this.counters.cancelled++;
     if (wasRunning) {
-      this.hooks.onAbort?.(entry, 'cancelled');
+      this.work.push({ call: entry, reason: 'cancelled' });
       this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
     }
   }
