@@ -80,7 +80,7 @@ function rig(maxBytes: number): Rig {
       hooks: {
         // Answers at once, as soon as the host hands the call out (after receive()).
         onCall: (call) => r.engine.respondOk(call, new Uint8Array(REPLY_BYTES), r.now),
-        isIdempotent: (method) => method === 'svc.idem',
+        resolve: (method) => ({ idempotent: method === 'svc.idem' }),
       },
     }),
   );

@@ -134,6 +134,7 @@ export type ServerStats = ServerEngineStats & {
   methods: Record<string, MethodStats>;
 };
 
+/** What the registry keeps per method; the engine carries it on each call as `target`. */
 interface Registered {
   readonly service: string;
   readonly method: string;
@@ -146,11 +147,14 @@ interface Registered {
   readonly stats: MethodRecord;
 }
 
+/** A call as this server's engine hands it out: its target is the method's registry record. */
+type Call = IncomingCall<Registered>;
+
 type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
 
 /** A udprpc server: implement contracts, then {@link Server.listen}. */
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
-  private readonly engine: ServerEngine;
+  private readonly engine: ServerEngine<Registered>;
   private readonly send: FlushableSend;
   /** Owns the engine: every engine call goes through it, and it alone re-arms the engine's timer. */
   private readonly host: EngineHost;
@@ -161,7 +165,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly registry = new Map<string, Registered>();
   private readonly services = new Map<string, ServiceDescription>();
   /** Contexts of handlers still running after dispatch returned (async ones), for aborts. */
-  private readonly running = new Map<IncomingCall, LazyCallContext>();
+  private readonly running = new Map<Call, LazyCallContext>();
   private address: PeerAddress | undefined;
   private state: 'new' | 'binding' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
@@ -182,7 +186,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     const io = this.io;
     const counted = countedSender(options.transport, io);
-    this.engine = new ServerEngine({
+    this.engine = new ServerEngine<Registered>({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
@@ -203,7 +207,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
           this.running.delete(call);
           ctx.abort(abortReasons[reason]());
         },
-        isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
+        // The call's one registry lookup: the engine hands the record back on the call (`target`).
+        resolve: (method) => this.registry.get(method),
         onDrop: (reason, from) => {
           io.drops++;
           observeDrop(reason, from);
@@ -334,20 +339,20 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.registry.set(path, { service, method, idempotent, requireAuth, invoke, direct, stats: this.methodStats.of(path) });
   }
 
-  private dispatch(call: IncomingCall): void {
+  private dispatch(call: Call): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
     this.tracer.dispatch(serverCallMessage(call.method, call.peer), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
-  private run(call: IncomingCall, trace: ServerCallMessage | undefined): void {
+  private run(call: Call, trace: ServerCallMessage | undefined): void {
     if (call.codec !== this.codec.id) {
       // The payload is in another encoding (or names none): decoding it with
       // ours could "succeed" with a wrong value (protocol.md §5.7, §6.2).
       const message = `the request's payload codec is ${codecIdName(call.codec)}; this server's codec is ${codecIdName(this.codec.id)} (id ${this.codec.id})`;
       return this.finish(call, { ok: false, code: 'UNIMPLEMENTED', message }, undefined, 0, trace);
     }
-    const registered = this.registry.get(call.method);
+    const registered = call.target;
     if (registered === undefined) {
       return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` }, undefined, 0, trace);
     }
@@ -401,7 +406,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     }
   }
 
-  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private succeed(call: Call, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
     let payload: Uint8Array;
     try {
       payload = this.codec.encode(value);
@@ -424,7 +429,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     }
   }
 
-  private fail(call: IncomingCall, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private fail(call: Call, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
@@ -458,7 +463,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
    * threw, if it ran.
    */
   private finish(
-    call: IncomingCall,
+    call: Call,
     outcome: Extract<HandlerOutcome, { ok: false }>,
     registered: Registered | undefined,
     startedAt: number,
@@ -479,8 +484,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   // A handler failure the peer only sees as INTERNAL: to the `error`
   // listeners with the call it belongs to, or else to a rate-limited warning.
-  private reportFailure(call: IncomingCall, what: string, error: unknown): void {
-    const registered = this.registry.get(call.method);
+  private reportFailure(call: Call, what: string, error: unknown): void {
+    const registered = call.target;
     const service = registered?.service ?? call.method;
     const method = registered?.method ?? '';
     if (this.listenerCount('error') > 0) {

@@ -68,7 +68,7 @@ export class DedupCache {
     if (session.calls.size === 0) return;
     for (const entry of session.calls.values()) {
       entry.indexed = EntryIndex.Orphan;
-      this.orphans.set(callKeyOf(entry.peerKey, entry.session, entry.id), entry);
+      this.orphans.set(callKeyOf(entry.source.key, entry.session, entry.id), entry);
       // Its string key and map slot are held as well now (protocol.md §6.3).
       this.setBytes(entry, entry.bytes + ORPHAN_INDEX_BYTES);
     }
@@ -144,7 +144,7 @@ export class DedupCache {
     if (entry.state === CallState.Forgotten) return;
     entry.state = CallState.Forgotten;
     if (entry.indexed === EntryIndex.Session) entry.owner.calls.delete(entry.id);
-    else if (entry.indexed === EntryIndex.Orphan) this.orphans.delete(callKeyOf(entry.peerKey, entry.session, entry.id));
+    else if (entry.indexed === EntryIndex.Orphan) this.orphans.delete(callKeyOf(entry.source.key, entry.session, entry.id));
     entry.indexed = EntryIndex.None;
     this.count--;
     this.unlinkDone(entry);
