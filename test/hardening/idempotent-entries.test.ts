@@ -9,18 +9,9 @@
 //
 // Driven on the bare ServerEngine (sans-io), so every figure is exact.
 import { describe, expect, it } from 'vitest';
-import {
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  HEADER_BYTES,
-  parseFrame,
-  ServerEngine,
-  type FrameHeader,
-  type PeerAddress,
-  CodecId,
-} from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, HEADER_BYTES, parseFrame, type FrameHeader } from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 import { msgpackCodec } from 'udprpc';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
 import { delivering } from '../../packages/core/test/delivering.js';

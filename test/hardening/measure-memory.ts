@@ -8,18 +8,9 @@
 // Each run is bounded (a fixed number of datagrams) and prints one line per
 // attack: heap + ArrayBuffer bytes retained after a full GC, minus the
 // baseline, and the bytes the engine charged for it.
-import {
-  encodeBatch,
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  ServerEngine,
-  type IncomingCall,
-  type PeerAddress,
-  type ServerEngineStats,
-  CodecId,
-} from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
+import { ServerEngine, type IncomingCall, type ServerEngineStats } from '@udprpc/core/engine';
 import { delivering } from '../../packages/core/test/delivering.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -4,7 +4,8 @@
 // (sources.maxSources). Each test floods one of them from raw simulated peers
 // and checks the cap after every step.
 import { describe, expect, it } from 'vitest';
-import { Code, FrameType, decodeErrorBody, encodeFrame, type FrameHeader } from '@udprpc/core';
+import { Code } from '@udprpc/core';
+import { FrameType, decodeErrorBody, encodeFrame, type FrameHeader } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim, type RawPeer } from './harness.js';
 

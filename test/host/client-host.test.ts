@@ -3,7 +3,8 @@
 // one place; the engine's events reach listeners after the engine call that
 // raised them, so a listener that starts a call does not re-enter the engine.
 import { describe, expect, it, vi } from 'vitest';
-import { defineContract, jsonCodec, method, TimerDriver, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { defineContract, jsonCodec, method, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { TimerDriver } from '@udprpc/core/engine';
 import { createClient } from '@udprpc/client';
 import { VirtualClock } from '@udprpc/testkit';
 

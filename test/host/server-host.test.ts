@@ -3,20 +3,9 @@
 // and the host re-arms the engine's timer exactly once per event it handles
 // (a datagram, a handler's reply, a timer), from one place.
 import { describe, expect, it, vi } from 'vitest';
-import {
-  CodecId,
-  defineContract,
-  encodeBatch,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  jsonCodec,
-  method,
-  TimerDriver,
-  type DatagramHandler,
-  type PeerAddress,
-  type Transport,
-} from '@udprpc/core';
+import { CodecId, defineContract, jsonCodec, method, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
+import { TimerDriver } from '@udprpc/core/engine';
 import { createServer, type Server } from '@udprpc/server';
 import { VirtualClock } from '@udprpc/testkit';
 

@@ -2,21 +2,8 @@
 // datagram, whatever it carries and whatever is sent back, and one registry
 // lookup per call. Counted by wrapping the server's own tables.
 import { describe, expect, it } from 'vitest';
-import {
-  CodecId,
-  defineContract,
-  encodeBatch,
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  jsonCodec,
-  method,
-  type DatagramHandler,
-  type FrameHeader,
-  type PeerAddress,
-  type Transport,
-} from '@udprpc/core';
+import { CodecId, defineContract, jsonCodec, method, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core/wire';
 import { createServer, type Server } from '@udprpc/server';
 import { VirtualClock } from '@udprpc/testkit';
 

@@ -28,7 +28,7 @@
 // grows from the RTO (doubling) up to ackedProbeIntervalMs instead of jumping
 // to it, which covers all three paths.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { codeOf, loseReplies, startSimRun, type SimRun } from '../properties/sim-harness.js';
 

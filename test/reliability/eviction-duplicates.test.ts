@@ -22,7 +22,7 @@
 // any copy of a call up to it that finds no entry is refused (calls) or
 // dropped (notifications), whatever its attempt number.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { startSimRun, type SimRun } from '../properties/sim-harness.js';
 

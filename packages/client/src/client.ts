@@ -1,35 +1,36 @@
 import { EventEmitter } from 'node:events';
 import {
-  asyncDisposeSymbol,
-  ClientEngine,
-  defaultCallPolicy,
   defaultRetryPolicy,
-  encodeMethodName,
-  checkCodec,
   jsonCodec,
-  MAX_METHOD_BYTES,
-  defaultDatagramBytes,
   RpcError,
-  sendVia,
   systemClock,
-  EngineHost,
-  type ClientEngineStats,
   type Clock,
-  MethodStatsTable,
-  type MethodRecord,
   type MethodStats,
   type TransportCounters,
-  countedSender,
-  zeroTransportCounters,
-  type FlushableSend,
   type Codec,
   type Contract,
   type PeerAddress,
   type Transport,
-  type PeerRtt,
-  type TimedEngine,
   type TypedEventEmitter,
 } from '@udprpc/core';
+import { encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
+import {
+  asyncDisposeSymbol,
+  ClientEngine,
+  defaultCallPolicy,
+  checkCodec,
+  defaultDatagramBytes,
+  sendVia,
+  EngineHost,
+  type ClientEngineStats,
+  MethodStatsTable,
+  type MethodRecord,
+  countedSender,
+  zeroTransportCounters,
+  type FlushableSend,
+  type PeerRtt,
+  type TimedEngine,
+} from '@udprpc/core/engine';
 import { encodeInput } from './codec-outcome.js';
 import {
   clientCallChannel,
@@ -153,6 +154,9 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onPushback: (info) => {
           this.events.push(() => observePushback(info));
         },
+        // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
+        // (The router is the client's own, not user code: it hears them at once.)
+        onAck: (info) => this.router?.onAcked(info.id, this.clock.now()),
       },
     });
     // The driver asks for the next deadline after every engine call: that is
@@ -402,7 +406,6 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           const now = this.clock.now();
           this.host.enter();
           try {
-            this.router?.onDatagram(bytes, now);
             this.engine.receive(bytes, from, now);
           } finally {
             this.host.leave();

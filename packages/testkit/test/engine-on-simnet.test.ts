@@ -2,17 +2,9 @@
 // ClientEngine and ServerEngine, each behind its host (EngineHost) or TimerDriver, talk over a lossy
 // SimNetwork on a VirtualClock. (The public createClient/createServer wiring
 // lives in the client/server packages; this is the minimum needed here.)
-import {
-  ClientEngine,
-  RpcError,
-  ServerEngine,
-  EngineHost,
-  TimerDriver,
-  encodeMethodName,
-  type Clock,
-  type PeerAddress,
-  type Transport,
-} from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
+import { encodeMethodName } from '@udprpc/core/wire';
+import { ClientEngine, EngineHost, ServerEngine, TimerDriver } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
