@@ -32,6 +32,7 @@ export {
 } from '../server/server-engine.js';
 export { TimerDriver, type TimedEngine } from '../timer/engine-driver.js';
 export { EngineHost, type EngineHostOptions } from '../timer/engine-host.js';
+export { compose, type Interceptor, type Next } from '../interceptors/compose.js';
 export { TimerHeap, type Timed } from '../timer/timer-heap.js';
 export { MAX_TIMER_DELAY_MS } from '../timer/clock.js';
 export { defaultRetryBudget, defaultCallPolicy, defaultDedupPolicy, defaultSizes } from '../recovery/retry-policy.js';
