@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { CodecId, type PeerAddress } from '@udprpc/core';
 import { encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
 import { ServerEngine } from '@udprpc/core/engine';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -45,7 +46,7 @@ function measure(engine: ServerEngine, flags: number, perSource = ENTRIES): { re
 }
 
 const answering = (options: Partial<ConstructorParameters<typeof ServerEngine>[0]> = {}): ServerEngine => {
-  const engine: ServerEngine = new ServerEngine({ send: () => {}, hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(4), 0) }, ...options });
+  const engine: ServerEngine = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(4), 0) }, ...options }));
   return engine;
 };
 
@@ -58,7 +59,7 @@ describe('reply-cache entries retain no more than they are charged (dedup.maxByt
   });
 
   it('5,000 running entries holding their payload: retained ≤ charged × 1.1', () => {
-    const engine = new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: ENTRIES, maxQueued: ENTRIES } });
+    const engine = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: () => {} }, admission: { maxRunning: ENTRIES, maxQueued: ENTRIES } }));
     const m = measure(engine, 0);
     expect(m.entries).toBe(ENTRIES);
     expect(engine.stats().running).toBe(ENTRIES);

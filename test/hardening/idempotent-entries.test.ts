@@ -14,6 +14,7 @@ import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, HEADER_BY
 import { ServerEngine } from '@udprpc/core/engine';
 import { msgpackCodec } from 'udprpc';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 const PEER: PeerAddress = { address: '10.0.0.1', family: 'IPv4', port: 4000 };
 const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/call-entry.ts)
@@ -60,18 +61,20 @@ function rig(maxBytes: number): Rig {
       r.now = until;
     },
   };
-  r.engine = new ServerEngine({
-    send: (bytes) => {
-      const f = parseFrame(bytes);
-      if (typeof f !== 'string') sent.push({ type: f.type, id: f.id, bytes: bytes.length });
-    },
-    dedup: { maxBytes, graceMs: GRACE_MS },
-    hooks: {
-      // Answers synchronously, inside receive() → admission → onCall.
-      onCall: (call) => r.engine.respondOk(call, new Uint8Array(REPLY_BYTES), r.now),
-      isIdempotent: (method) => method === 'svc.idem',
-    },
-  });
+  r.engine = delivering(
+    new ServerEngine({
+      send: (bytes) => {
+        const f = parseFrame(bytes);
+        if (typeof f !== 'string') sent.push({ type: f.type, id: f.id, bytes: bytes.length });
+      },
+      dedup: { maxBytes, graceMs: GRACE_MS },
+      hooks: {
+        // Answers at once, as soon as the host hands the call out (after receive()).
+        onCall: (call) => r.engine.respondOk(call, new Uint8Array(REPLY_BYTES), r.now),
+        resolve: (method) => ({ idempotent: method === 'svc.idem' }),
+      },
+    }),
+  );
   return r;
 }
 
@@ -138,27 +141,38 @@ describe('udprpc.describe on a real server (issue 11.1)', () => {
   });
 });
 
-describe('a host answering from inside onAbort (re-entrancy, issue 11.1)', () => {
-  it('a clamped call answered inside onAbort gets exactly that one reply, and its slot is free', () => {
+describe('a host answering when told of an abort (re-entrancy, issue 11.1; issue 13)', () => {
+  // The engine no longer calls onAbort inside onTimer (it queues it for
+  // deliver()), so a host cannot answer from inside the engine. A clamped
+  // call is answered DEADLINE_EXCEEDED by the engine at its (clamped)
+  // deadline; the host's answer, handed in after, finds the call finished.
+  it('a clamped call whose host answers on its abort gets exactly one reply, the engine\'s, and its slot is free', () => {
     const sent: number[] = [];
+    const order: string[] = [];
     let now = 0;
-    const engine: ServerEngine = new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') sent.push(f.type);
-      },
-      dedup: { maxDeadlineMs: 100 },
-      hooks: {
-        onCall: () => {}, // runs until aborted
-        onAbort: (call) => engine.respondOk(call, new Uint8Array([1]), now),
-      },
-    });
+    const engine: ServerEngine = delivering(
+      new ServerEngine({
+        send: (bytes) => {
+          const f = parseFrame(bytes);
+          if (typeof f !== 'string') sent.push(f.type);
+        },
+        dedup: { maxDeadlineMs: 100 },
+        hooks: {
+          onCall: () => {}, // runs until aborted
+          onAbort: (call) => {
+            order.push(`abort after ${sent.length} sent`);
+            engine.respondOk(call, new Uint8Array([1]), now);
+          },
+        },
+      }),
+    );
     const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 1, id: 1 };
     engine.receive(encodeRequestFrame(header, 5000, encodeMethodName('svc.m'), new Uint8Array(0), undefined, undefined, CodecId.MSGPACK), PEER, now); // clamped to 100 ms
     now = engine.nextTimerAt()!;
     expect(now).toBe(100);
     engine.onTimer(now);
-    expect(sent).toEqual([FrameType.RESPONSE]);
-    expect(engine.stats()).toMatchObject({ running: 0, responses: 1, errors: 0, deadlineAborts: 1, cacheEntries: 1 });
+    expect(order).toEqual(['abort after 1 sent']);
+    expect(sent).toEqual([FrameType.ERROR]);
+    expect(engine.stats()).toMatchObject({ running: 0, responses: 0, errors: 1, deadlineAborts: 1, cacheEntries: 1 });
   });
 });

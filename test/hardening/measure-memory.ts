@@ -11,6 +11,7 @@
 import { type PeerAddress, CodecId } from '@udprpc/core';
 import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
 import { ServerEngine, type IncomingCall, type ServerEngineStats } from '@udprpc/core/engine';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -27,7 +28,7 @@ const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 function engine(options: Partial<ConstructorParameters<typeof ServerEngine>[0]> = {}): ServerEngine {
   let e: ServerEngine;
   const respond = (call: IncomingCall): void => e.respondOk(call, new Uint8Array(4), now);
-  e = new ServerEngine({ send: () => {}, hooks: { onCall: respond }, ...options });
+  e = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: respond }, ...options }));
   return e;
 }
 
@@ -118,7 +119,7 @@ function request(session: number, id: number, flags: number): Uint8Array {
 /** What the cache charges for the reply of one call (respondOk of a 4-byte result): the whole RESPONSE frame. */
 function reply(): number {
   let bytes = 0;
-  const probe: ServerEngine = new ServerEngine({ send: (b) => (bytes = b.length), hooks: { onCall: (c) => probe.respondOk(c, new Uint8Array(4), 0) } });
+  const probe: ServerEngine = delivering(new ServerEngine({ send: (b) => (bytes = b.length), hooks: { onCall: (c) => probe.respondOk(c, new Uint8Array(4), 0) } }));
   probe.receive(request(1, 1, 0), peer(0), 0);
   return bytes;
 }

@@ -12,6 +12,7 @@ import { ServerEngine, type IncomingCall } from '@udprpc/core/engine';
 import { RpcError, msgpackCodec } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { useHardSim } from './harness.js';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 const start = useHardSim();
 
@@ -79,15 +80,17 @@ describe('11.3 a session that never sends a span keeps nothing beyond its cached
   it('20,000 calls with "no span information", 1 ms apart: the calls still reachable are exactly the cache entries', async () => {
     const refs: WeakRef<IncomingCall>[] = [];
     let now = 0;
-    const engine: ServerEngine = new ServerEngine({
-      send: () => {},
-      hooks: {
-        onCall: (call) => {
-          refs.push(new WeakRef(call));
-          engine.respondOk(call, new Uint8Array(4), now);
+    const engine: ServerEngine = delivering(
+      new ServerEngine({
+        send: () => {},
+        hooks: {
+          onCall: (call) => {
+            refs.push(new WeakRef(call));
+            engine.respondOk(call, new Uint8Array(4), now);
+          },
         },
-      },
-    });
+      }),
+    );
     const from: PeerAddress = { address: '10.0.0.1', family: 'IPv4', port: 4000 };
     const add = encodeMethodName('hard.add');
     (() => {

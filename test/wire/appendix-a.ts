@@ -129,6 +129,7 @@ function validationExchange(a1: Uint8Array): { validate: Uint8Array; echo: Uint8
     hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(200), 123_460) },
   });
   engine.receive(a1, from, 123_460);
+  engine.deliver();
   const validate = sent.find((f) => f[3] === FrameType.VALIDATE);
   if (validate === undefined) throw new Error(`no VALIDATE among ${sent.length} frames`);
   const echo = validate.slice();

@@ -29,6 +29,7 @@ describe('FRAGMENT_ACK drop order at a server: body, then call', () => {
     const calls: IncomingCall[] = [];
     const engine = new ServerEngine({ send: () => {}, maxDatagramBytes: 200, hooks: { onCall: (c) => calls.push(c) } });
     engine.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id: 1 }, 5000, encodeMethodName('a.b'), new Uint8Array(0), 0, 0, 1), CLIENT, 0);
+    engine.deliver();
     engine.respondOk(calls[0]!, new Uint8Array(1000), 1); // 6 fragments of 176 bytes
     return engine;
   }

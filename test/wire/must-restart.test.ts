@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeRequestBody, encodeErrorBody, encodeFrame, encodeRequestFrame, Flag, FrameType, type Frame } from '@udprpc/core/wire';
 import { ClientEngine, ServerEngine, type CallOutcome, type IncomingCall } from '@udprpc/core/engine';
 import { CLIENT, decoded, METHOD, SERVER } from './must-support.js';
+import { delivering } from '../../packages/core/test/delivering.js';
 
 
 /** A client engine whose sends are recorded with the time they were made. */
@@ -68,11 +69,13 @@ function recordingServer(random?: () => number) {
   const sizes: number[] = [];
   const calls: IncomingCall[] = [];
   const aborted: string[] = [];
-  const engine = new ServerEngine({
-    send: (bytes) => (sent.push(decoded(bytes)), sizes.push(bytes.length)),
-    ...(random === undefined ? {} : { random }),
-    hooks: { onCall: (call) => calls.push(call), onAbort: (_call, reason) => aborted.push(reason) },
-  });
+  const engine = delivering(
+    new ServerEngine({
+      send: (bytes) => (sent.push(decoded(bytes)), sizes.push(bytes.length)),
+      ...(random === undefined ? {} : { random }),
+      hooks: { onCall: (call) => calls.push(call), onAbort: (_call, reason) => aborted.push(reason) },
+    }),
+  );
   return { engine, sent, sizes, calls, aborted };
 }
 

@@ -140,6 +140,7 @@ describe('the receiver of a STALLED FRAGMENT_ACK (§3.2, §7.3)', () => {
     const calls: IncomingCall[] = [];
     const engine = new ServerEngine({ send: (bytes) => sent.push(decoded(bytes)), maxDatagramBytes: 200, hooks: { onCall: (c) => calls.push(c) } });
     engine.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id: 1 }, 5000, METHOD, new Uint8Array(0), 0, 0, 1), CLIENT, 0);
+    engine.deliver();
     engine.respondOk(calls[0]!, new Uint8Array(1000), 0);
     expect(sent.map((f) => f.fragment?.index)).toEqual([0, 1, 2, 3, 4, 5]);
     sent.length = 0;
@@ -159,6 +160,7 @@ describe('the receiver of a STALLED FRAGMENT_ACK (§3.2, §7.3)', () => {
     const calls: IncomingCall[] = [];
     const engine = new ServerEngine({ send: (bytes) => sent.push(decoded(bytes)), maxDatagramBytes: 200, hooks: { onCall: (c) => calls.push(c) } });
     engine.receive(encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt: 0, session: 7, id: 1 }, 5000, METHOD, new Uint8Array(0), 0, 0, 1), CLIENT, 0);
+    engine.deliver();
     engine.respondOk(calls[0]!, new Uint8Array(1000), 0);
     sent.length = 0;
     const stalled = encodeFragmentAck({ ackedType: FrameType.RESPONSE, cumulative: 0, ranges: [] }, 1000);

@@ -22,7 +22,7 @@ import {
   checkCodec,
   defaultDatagramBytes,
   sendVia,
-  TimerDriver,
+  EngineHost,
   type ClientEngineStats,
   MethodStatsTable,
   type MethodRecord,
@@ -89,7 +89,10 @@ const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesW
 export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private readonly engine: ClientEngine;
   private readonly send: FlushableSend;
-  private readonly timer: TimerDriver;
+  /** Owns the engine: every engine call goes through it, and it alone re-arms the engine's timer. */
+  private readonly host: EngineHost;
+  /** The engine's events, raised inside an engine call, emitted by the host after it (never inside it). */
+  private readonly events: (() => void)[] = [];
   private readonly transport: Transport;
   private readonly codec: Codec;
   private readonly clock: Clock;
@@ -132,19 +135,30 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       codec: this.codec.id,
+      // Listeners and tracing subscribers are user code: they run after the
+      // engine call (see `events`), so one that starts a call cannot re-enter it.
       hooks: {
         onRetry: (info) => {
-          observeRetransmit(info);
-          this.emit('retry', info);
+          this.events.push(() => {
+            observeRetransmit(info);
+            this.emit('retry', info);
+          });
         },
-        onTimeout: (info) => this.emit('timeout', info),
+        onTimeout: (info) => {
+          this.events.push(() => this.emit('timeout', info));
+        },
         onDrop: (reason, from) => {
           io.drops++;
-          observeDrop(reason, from);
-          this.emit('drop', reason, from);
+          this.events.push(() => {
+            observeDrop(reason, from);
+            this.emit('drop', reason, from);
+          });
         },
-        onPushback: observePushback,
+        onPushback: (info) => {
+          this.events.push(() => observePushback(info));
+        },
         // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
+        // (The router is the client's own, not user code: it hears them at once.)
         onAck: (info) => this.router?.onAcked(info.id, this.clock.now()),
       },
     });
@@ -159,16 +173,16 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         return next;
       },
     };
-    this.timer = new TimerDriver(timed, this.clock, (e) => this.reportError(e));
+    this.host = new EngineHost(timed, this.clock, { deliver: () => this.emitEvents(), onError: (e) => this.reportError(e) });
     if (options.peers !== undefined) {
       const retry = { ...defaultRetryPolicy, ...options.retry };
       this.router = new Router(this.engine, this.clock, random, policy, retry, {
         onFailover: (info) => this.emit('failover', info),
         onHedge: (info) => this.emit('hedge', info),
         onHealth: (info) => this.emit('health', info),
-      }, () => this.timer.update());
+      }, () => this.host.settle());
     }
-    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats, options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES);
+    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.host, this.router, this.methodStats, options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES);
     const interceptors = options.interceptors ?? [];
     const onion = composeClientInterceptors(interceptors, (req) => this.sender.send(req));
     // The innermost step fails only with RpcErrors; what an interceptor throws
@@ -285,8 +299,13 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.closed) return;
     this.closed = true;
     if (this.router !== undefined) this.router.closed = true;
-    this.engine.cancelAll(this.clock.now(), new RpcError('CANCELLED', 'client closed'));
-    this.timer.close();
+    this.host.enter();
+    try {
+      this.engine.cancelAll(this.clock.now(), new RpcError('CANCELLED', 'client closed'));
+    } finally {
+      this.host.leave();
+    }
+    this.host.close();
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
     await this.transport.close();
@@ -362,12 +381,19 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
     const now = this.clock.now();
     const peer = this.router === undefined ? this.peer! : this.sender.notifyTarget(now);
-    const error = this.engine.notify({ peer, method: info.wire, payload: encodeInput(this.codec, input), deadlineAt: now + this.defaultTimeoutMs }, now);
+    const payload = encodeInput(this.codec, input);
+    let error: RpcError | undefined;
+    this.host.enter();
+    try {
+      error = this.engine.notify({ peer, method: info.wire, payload, deadlineAt: now + this.defaultTimeoutMs }, now);
+    } finally {
+      this.host.leave();
+    }
     if (error !== undefined) throw error;
   }
 
   private get groupContext(): GroupCallContext {
-    return { engine: this.engine, clock: this.clock, codec: this.codec, timer: this.timer, target: () => this.groupTarget() };
+    return { engine: this.engine, clock: this.clock, codec: this.codec, host: this.host, target: () => this.groupTarget() };
   }
 
   private async groupTarget(): Promise<PeerAddress> {
@@ -386,13 +412,21 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
           const now = this.clock.now();
-          this.engine.receive(bytes, from, now);
-          this.timer.update();
+          this.host.enter();
+          try {
+            this.engine.receive(bytes, from, now);
+          } finally {
+            this.host.leave();
+          }
         },
         (error) => this.reportError(error),
         (peer) => {
-          this.engine.unreachable(peer, this.clock.now());
-          this.timer.update();
+          this.host.enter();
+          try {
+            this.engine.unreachable(peer, this.clock.now());
+          } finally {
+            this.host.leave();
+          }
         },
       )
       .catch((error: unknown) => {
@@ -427,6 +461,19 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   private reportError(error: unknown): void {
     if (this.listenerCount('error') > 0) this.emit('error', RpcError.from(error, 'UNAVAILABLE'));
+  }
+
+  // The host's delivery step: the events the engine raised, in order. A
+  // listener that calls the client adds its engine call to this settle.
+  private emitEvents(): void {
+    const events = this.events;
+    let done = 0;
+    try {
+      while (done < events.length) events[done++]!();
+    } finally {
+      // A throwing listener ends this delivery; what it did not reach stays for the next.
+      events.splice(0, done);
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { RpcError, type Clock, type Codec, type PeerAddress } from '@udprpc/core';
-import { type ClientEngine, type TimerDriver } from '@udprpc/core/engine';
+import { type ClientEngine, type EngineHost } from '@udprpc/core/engine';
 import { abortError, encodeInput, errorWithDetails } from './codec-outcome.js';
 import { ReplyStream, type GroupCallOptions, type GroupReply } from './group.js';
 
@@ -8,7 +8,8 @@ export interface GroupCallContext {
   readonly engine: ClientEngine;
   readonly clock: Clock;
   readonly codec: Codec;
-  readonly timer: TimerDriver;
+  /** The client's engine host: the group call's engine calls go through it. */
+  readonly host: EngineHost;
   /** Connects if needed and returns the group's address; throws if the client is closed. */
   target(): Promise<PeerAddress>;
 }
@@ -30,30 +31,43 @@ export function startGroupCall(
     const signal = options?.signal;
     if (signal?.aborted) throw abortError(signal);
     const payload = encodeInput(ctx.codec, input);
-    const id = ctx.engine.call(
-      { peer, method: wire, payload, deadlineAt: deadline },
-      ctx.clock.now(),
-      (outcome) => {
-        signal?.removeEventListener('abort', onAbort);
-        if (outcome.ok) stream.end();
-        else if (outcome.error.code === 'CANCELLED') stream.end();
-        else stream.end(outcome.error);
-      },
-      {
-        maxReplies: options?.maxReplies ?? 256,
-        onReply: (from, outcome) => {
-          if (!outcome.ok) return stream.push({ peer: from, ok: false, error: errorWithDetails(ctx.codec, outcome) });
-          const decoded = ctx.codec.decode(outcome.payload);
-          if (decoded.ok) stream.push({ peer: from, ok: true, result: decoded.value });
-          else stream.push({ peer: from, ok: false, error: new RpcError('INTERNAL', `could not decode the reply: ${decoded.error.message}`) });
+    ctx.host.enter();
+    let id: number | RpcError;
+    try {
+      id = ctx.engine.call(
+        { peer, method: wire, payload, deadlineAt: deadline },
+        ctx.clock.now(),
+        (outcome) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (outcome.ok) stream.end();
+          else if (outcome.error.code === 'CANCELLED') stream.end();
+          else stream.end(outcome.error);
         },
-      },
-    );
+        {
+          maxReplies: options?.maxReplies ?? 256,
+          onReply: (from, outcome) => {
+            if (!outcome.ok) return stream.push({ peer: from, ok: false, error: errorWithDetails(ctx.codec, outcome) });
+            const decoded = ctx.codec.decode(outcome.payload);
+            if (decoded.ok) stream.push({ peer: from, ok: true, result: decoded.value });
+            else stream.push({ peer: from, ok: false, error: new RpcError('INTERNAL', `could not decode the reply: ${decoded.error.message}`) });
+          },
+        },
+      );
+    } finally {
+      ctx.host.leave();
+    }
     if (typeof id !== 'number') throw id;
-    const onAbort = (): void => ctx.engine.cancel(id, ctx.clock.now());
+    const callId = id;
+    const onAbort = (): void => {
+      ctx.host.enter();
+      try {
+        ctx.engine.cancel(callId, ctx.clock.now());
+      } finally {
+        ctx.host.leave();
+      }
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     stream.onReturn = onAbort;
-    ctx.timer.update();
   };
   start().catch((error: unknown) => stream.end(RpcError.from(error)));
   return stream;

@@ -1,4 +1,5 @@
 import type { MetadataInit, PeerAddress } from '@udprpc/core';
+import { compose } from '@udprpc/core/engine';
 
 /** A call as client interceptors see it. */
 export interface ClientRequest {
@@ -42,9 +43,10 @@ export type ClientNext = (req: ClientRequest) => Promise<unknown>;
  */
 export type ClientInterceptor = (next: ClientNext) => ClientNext;
 
-/** Composes interceptors so that the first in the list is the outermost. */
+/**
+ * Composes interceptors so that the first in the list is the outermost: core's
+ * `compose`, the same as the server's (an interceptor that throws yields a rejection).
+ */
 export function composeClientInterceptors(interceptors: readonly ClientInterceptor[], last: ClientNext): ClientNext {
-  let next = last;
-  for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i]!(next);
-  return next;
+  return compose(interceptors, last);
 }

@@ -1,6 +1,6 @@
 import { RpcError, type Clock, type Codec, type Metadata, type PeerAddress } from '@udprpc/core';
 import { encodeMethodName } from '@udprpc/core/wire';
-import { encodeMetadataForSend, type CallOutcome, type ClientEngine, type MethodRecord, type MethodStatsTable, type TimerDriver } from '@udprpc/core/engine';
+import { encodeMetadataForSend, type CallOutcome, type ClientEngine, type EngineHost, type MethodRecord, type MethodStatsTable } from '@udprpc/core/engine';
 import { abortError, encodeInput, settleOutcome } from './codec-outcome.js';
 import type { Endpoint } from './endpoint-set.js';
 import type { ClientCallMessage } from './diagnostics.js';
@@ -51,7 +51,7 @@ export class RoutedSender {
     private readonly engine: ClientEngine,
     private readonly clock: Clock,
     private readonly codec: Codec,
-    private readonly timer: TimerDriver,
+    private readonly host: EngineHost,
     private readonly router: Router | undefined,
     private readonly stats: MethodStatsTable,
     private readonly maxMetadataBytes: number,
@@ -119,13 +119,27 @@ export class RoutedSender {
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
         settleOutcome(this.codec, outcome, resolve, reject, req[replyMetadataKey]);
       };
-      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline, metadata }, startedAt, settle);
+      const host = this.host;
+      let id: number | RpcError;
+      host.enter();
+      try {
+        id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline, metadata }, startedAt, settle);
+      } finally {
+        host.leave();
+      }
       if (typeof id !== 'number') return reject(id);
       if (signal !== undefined) {
-        onAbort = () => this.engine.cancel(id, this.clock.now(), abortError(signal));
+        const callId = id;
+        onAbort = () => {
+          host.enter();
+          try {
+            this.engine.cancel(callId, this.clock.now(), abortError(signal));
+          } finally {
+            host.leave();
+          }
+        };
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      this.timer.update();
     });
   }
 }

@@ -84,7 +84,7 @@ describe('AmplificationGate.mayProbe: a timer-driven fragment costs a full datag
       const { table, s } = source(bytesIn);
       s.bytesOut = bytesOut;
       const gate = new AmplificationGate(() => {}, table, undefined, defaultSourceLimits.amplificationFactor, 1200);
-      expect(gate.mayProbe('client|1', SESSION, 0)).toBe(may);
+      expect(gate.mayProbe(s, SESSION, 0)).toBe(may);
     });
   }
 });
@@ -101,6 +101,7 @@ describe('ServerEngine: the reply to an unvalidated source', () => {
     const request = encodeRequestFrame(header, 5000, METHOD, new Uint8Array(400 - HEADER_BYTES - 14 - METHOD.length));
     expect(request.length).toBe(400);
     engine.receive(request, CLIENT, 0);
+    engine.deliver();
     expect(calls).toHaveLength(1);
     engine.respondOk(calls[0]!, new Uint8Array(replyPayloadBytes), 0);
     return { frames: sent.flatMap(framesOf), stats: engine.stats() };
@@ -134,21 +135,21 @@ describe('AmplificationGate.transmit: what goes instead of a held-back send', ()
   it('within the limit: the bytes go out as they are, and are charged', () => {
     const { s, sent, g } = gate(100, true);
     const bytes = new Uint8Array(284);
-    g.transmit(bytes, CLIENT, 'client|1', 0, about);
+    g.transmit(bytes, CLIENT, s, 0, about);
     expect(sent).toEqual([bytes]);
     expect({ blocked: g.blocked, bytesOut: s.bytesOut }).toEqual({ blocked: 0, bytesOut: 300 });
   });
 
   it('over the limit without a validator: held back and counted; nothing at all is sent', () => {
     const { s, sent, g } = gate(100, false);
-    g.transmit(new Uint8Array(285), CLIENT, 'client|1', 0, about);
+    g.transmit(new Uint8Array(285), CLIENT, s, 0, about);
     expect({ sent: sent.length, blocked: g.blocked, bytesOut: s.bytesOut }).toEqual({ sent: 0, blocked: 1, bytesOut: 0 });
   });
 
   it('over the limit with a validator: one VALIDATE per datagram received, echoing the call, its token as body, charged too', () => {
     const { table, s, sent, g } = gate(100, true);
-    g.transmit(new Uint8Array(285), CLIENT, 'client|1', 0, about);
-    g.transmit(new Uint8Array(285), CLIENT, 'client|1', 0, about); // same datagram received: no second challenge
+    g.transmit(new Uint8Array(285), CLIENT, s, 0, about);
+    g.transmit(new Uint8Array(285), CLIENT, s, 0, about); // same datagram received: no second challenge
     expect(g.blocked).toBe(2);
     const frames = sent.flatMap(framesOf);
     expect(frames.map((f) => ({ type: f.type, attempt: f.attempt, session: f.session, id: f.id, body: [...f.body] }))).toEqual([
@@ -157,24 +158,24 @@ describe('AmplificationGate.transmit: what goes instead of a held-back send', ()
     expect(s.bytesOut).toBe(HEADER_BYTES + 8 + ALLOWANCE);
     // The next datagram from the source earns one more challenge.
     expect(table.admit(s, 0)).toBe(true);
-    g.transmit(new Uint8Array(1000), CLIENT, 'client|1', 0, about);
-    g.transmit(new Uint8Array(1000), CLIENT, 'client|1', 0, about);
+    g.transmit(new Uint8Array(1000), CLIENT, s, 0, about);
+    g.transmit(new Uint8Array(1000), CLIENT, s, 0, about);
     expect(sent).toHaveLength(2);
     expect(g.blocked).toBe(4);
   });
 
   it('a challenge that does not fit the limit either is not sent', () => {
     const { s, sent, g } = gate(12, true); // 36 allowed; a VALIDATE costs 14 + 8 + 16 = 38
-    g.transmit(new Uint8Array(100), CLIENT, 'client|1', 0, about);
+    g.transmit(new Uint8Array(100), CLIENT, s, 0, about);
     expect({ sent: sent.length, blocked: g.blocked, bytesOut: s.bytesOut }).toEqual({ sent: 0, blocked: 1, bytesOut: 0 });
   });
 
   it('a validated session, or a gate with no limit, may always probe', () => {
     const { table: t, s, g } = gate(0, true);
-    expect(g.mayProbe('client|1', SESSION, 0)).toBe(false);
+    expect(g.mayProbe(s, SESSION, 0)).toBe(false);
     t.validate(s, SESSION, 0);
-    expect(g.mayProbe('client|1', SESSION, 0)).toBe(true);
-    const { table } = source(0);
-    expect(new AmplificationGate(() => {}, table, undefined, Infinity, 1200).mayProbe('client|1', SESSION, 0)).toBe(true);
+    expect(g.mayProbe(s, SESSION, 0)).toBe(true);
+    const other = source(0);
+    expect(new AmplificationGate(() => {}, other.table, undefined, Infinity, 1200).mayProbe(other.s, SESSION, 0)).toBe(true);
   });
 });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CodecId, type PeerAddress } from '../src/index.js';
 import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '../src/wire/index.js';
 import { ServerEngine, type IncomingCall } from '../src/engine/index.js';
+import { delivering } from './delivering.js';
 
 const ENTRY = 600;
 const ORPHAN = 140;
@@ -24,12 +25,14 @@ function request(session: number, id: number, flags = 0): Uint8Array {
 /** An engine whose handler answers every call at once with a 4-byte result (or never, with `answer` false); `replies` gets each reply's length. */
 function rig(answer: boolean, options: Partial<ConstructorParameters<typeof ServerEngine>[0]> = {}): { engine: ServerEngine; replies: number[] } {
   const replies: number[] = [];
-  const engine: ServerEngine = new ServerEngine({
-    send: (bytes) => replies.push(bytes.length),
-    hooks: { onCall: (call: IncomingCall) => (answer ? engine.respondOk(call, new Uint8Array(4), 0) : undefined) },
-    admission: { maxRunning: N, maxQueued: N },
-    ...options,
-  });
+  const engine: ServerEngine = delivering(
+    new ServerEngine({
+      send: (bytes) => replies.push(bytes.length),
+      hooks: { onCall: (call: IncomingCall) => (answer ? engine.respondOk(call, new Uint8Array(4), 0) : undefined) },
+      admission: { maxRunning: N, maxQueued: N },
+      ...options,
+    }),
+  );
   return { engine, replies };
 }
 
@@ -71,7 +74,7 @@ describe('reply-cache charge per entry (dedup.maxBytes)', () => {
 
     // Running entries orphaned, then answered and cancelled: the orphan charge stays with them.
     const calls: IncomingCall[] = [];
-    const engine2 = new ServerEngine({ send: () => {}, hooks: { onCall: (c) => void calls.push(c) }, sources, admission: { maxRunning: N, maxQueued: N } });
+    const engine2 = delivering(new ServerEngine({ send: () => {}, hooks: { onCall: (c) => void calls.push(c) }, sources, admission: { maxRunning: N, maxQueued: N } }));
     for (let id = 1; id <= 4; id++) engine2.receive(request(7, id), peer(1), 0);
     engine2.receive(request(7, 1), peer(2), 0); // peer 1 is pushed out: its 4 entries become orphans
     expect(engine2.stats().cacheBytes).toBe(4 * (ENTRY + payload.length + ORPHAN) + (ENTRY + payload.length));

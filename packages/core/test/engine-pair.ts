@@ -184,6 +184,7 @@ export class EnginePair {
       const up = this.toServer.shift();
       if (up !== undefined) {
         this.server.receive(up, CLIENT, now);
+        this.server.deliver();
         delivered++;
       } else {
         const down = this.toClient.shift();
@@ -194,6 +195,7 @@ export class EnginePair {
           const call = this.waiting.shift();
           if (call === undefined) return delivered;
           this.server.respondOk(call, this.handler(call), now);
+          this.server.deliver();
         }
       }
       if (delivered > maxDatagrams) throw new Error(`pump: more than ${maxDatagrams} datagrams; a loop?`);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import { TimerDriver } from '../src/timer/engine-driver.js';
+import { EngineHost } from '../src/timer/engine-host.js';
 import { encodeFrame, encodeRequestFrame, FrameType } from '../src/wire/frame.js';
 import type { IncomingCall } from '../src/server/server-engine-types.js';
 import { ServerEngine } from '../src/server/server-engine.js';
@@ -115,12 +116,14 @@ describe('TimerDriver: at most one pending timer per engine', () => {
       hooks: { onCall: (call) => started.push(call), onAbort: (call) => aborted.push(call) },
       admission: { maxRunning: 1000 },
     });
-    const driver = new TimerDriver(engine, clock);
+    // Driven as the server drives it: its host delivers the calls and re-arms the timer.
+    const host = new EngineHost(engine, clock, { deliver: () => engine.deliver() });
     for (let i = 0; i < 100; i++) {
       const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 99, id: i };
       // Deadlines 1000 + 37·i mod 900 ms: not in arrival order.
+      host.enter();
       engine.receive(encodeRequestFrame(header, 1000 + ((37 * i) % 900), METHOD, new Uint8Array(4)), CLIENT, 0);
-      driver.update();
+      host.leave();
       expectOneTimer(clock);
     }
     expect(started).toHaveLength(100);

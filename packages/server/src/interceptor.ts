@@ -1,4 +1,5 @@
 import type { Metadata } from '@udprpc/core';
+import { compose } from '@udprpc/core/engine';
 import type { CallContext } from './context.js';
 
 /** A call as server interceptors see it. */
@@ -30,9 +31,10 @@ export type ServerNext = (req: ServerRequest) => Promise<unknown>;
  */
 export type ServerInterceptor = (next: ServerNext) => ServerNext;
 
-/** Composes interceptors so that the first in the list is the outermost. */
+/**
+ * Composes interceptors so that the first in the list is the outermost: core's
+ * `compose`, the same as the client's (an interceptor that throws yields a rejection).
+ */
 export function composeServerInterceptors(interceptors: readonly ServerInterceptor[], last: ServerNext): ServerNext {
-  let next = last;
-  for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i]!(next);
-  return next;
+  return compose(interceptors, last);
 }

@@ -21,7 +21,7 @@ import {
   defaultDatagramBytes,
   sendVia,
   ServerEngine,
-  TimerDriver,
+  EngineHost,
   type FlushableSend,
   type AdmissionLimits,
   type ReassemblyLimits,
@@ -145,6 +145,7 @@ export type ServerStats = ServerEngineStats & {
   methods: Record<string, MethodStats>;
 };
 
+/** What the registry keeps per method; the engine carries it on each call as `target`. */
 interface Registered {
   readonly service: string;
   readonly method: string;
@@ -157,13 +158,17 @@ interface Registered {
   readonly stats: MethodRecord;
 }
 
+/** A call as this server's engine hands it out: its target is the method's registry record. */
+type Call = IncomingCall<Registered>;
+
 type ServerEmitter = new () => TypedEventEmitter<ServerEvents>;
 
 /** A udprpc server: implement contracts, then {@link Server.listen}. */
 export class Server extends (EventEmitter as unknown as ServerEmitter) {
-  private readonly engine: ServerEngine;
+  private readonly engine: ServerEngine<Registered>;
   private readonly send: FlushableSend;
-  private readonly timer: TimerDriver;
+  /** Owns the engine: every engine call goes through it, and it alone re-arms the engine's timer. */
+  private readonly host: EngineHost;
   private readonly transport: Transport;
   private readonly codec: Codec;
   private readonly clock: Clock;
@@ -171,7 +176,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly registry = new Map<string, Registered>();
   private readonly services = new Map<string, ServiceDescription>();
   /** Contexts of handlers still running after dispatch returned (async ones), for aborts. */
-  private readonly running = new Map<IncomingCall, LazyCallContext>();
+  private readonly running = new Map<Call, LazyCallContext>();
   private address: PeerAddress | undefined;
   private state: 'new' | 'binding' | 'listening' | 'closed' = 'new';
   private handlerErrors = 0;
@@ -194,7 +199,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     const io = this.io;
     const counted = countedSender(options.transport, io);
-    this.engine = new ServerEngine({
+    this.engine = new ServerEngine<Registered>({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
@@ -216,7 +221,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
           this.running.delete(call);
           ctx.abort(abortReasons[reason]());
         },
-        isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
+        // The call's one registry lookup: the engine hands the record back on the call (`target`).
+        resolve: (method) => this.registry.get(method),
         onDrop: (reason, from) => {
           io.drops++;
           observeDrop(reason, from);
@@ -224,7 +230,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         },
       },
     });
-    this.timer = new TimerDriver(this.engine, this.clock, (e) => this.reportError(e));
+    const engine = this.engine;
+    this.host = new EngineHost(engine, this.clock, { deliver: () => engine.deliver(), onError: (e) => this.reportError(e) });
     if (options.introspection !== false) {
       this.register('udprpc', 'describe', true, () => [...this.services.values()], this.requireAuth);
     }
@@ -262,8 +269,13 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         (bytes, from, meta) => {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
-          this.engine.receive(bytes, from, this.clock.now(), meta);
-          this.timer.update();
+          // The handlers this datagram starts run when the host leaves, outside receive().
+          this.host.enter();
+          try {
+            this.engine.receive(bytes, from, this.clock.now(), meta);
+          } finally {
+            this.host.leave();
+          }
         },
         (error) => this.reportError(error),
       );
@@ -319,7 +331,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.state = 'closed';
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
     this.running.clear();
-    this.timer.close();
+    this.host.close();
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
     await this.transport.close();
@@ -345,20 +357,20 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.registry.set(path, { service, method, idempotent, requireAuth, invoke, direct, stats: this.methodStats.of(path) });
   }
 
-  private dispatch(call: IncomingCall): void {
+  private dispatch(call: Call): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
     this.tracer.dispatch(serverCallMessage(call.method, call.peer, call.metadata ?? Metadata.EMPTY), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
-  private run(call: IncomingCall, trace: ServerCallMessage | undefined): void {
+  private run(call: Call, trace: ServerCallMessage | undefined): void {
     if (call.codec !== this.codec.id) {
       // The payload is in another encoding (or names none): decoding it with
       // ours could "succeed" with a wrong value (protocol.md §5.7, §6.2).
       const message = `the request's payload codec is ${codecIdName(call.codec)}; this server's codec is ${codecIdName(this.codec.id)} (id ${this.codec.id})`;
       return this.finish(call, { ok: false, code: 'UNIMPLEMENTED', message }, undefined, 0, trace);
     }
-    const registered = this.registry.get(call.method);
+    const registered = call.target;
     if (registered === undefined) {
       return this.finish(call, { ok: false, code: 'NOT_FOUND', message: `unknown method ${call.method}` }, undefined, 0, trace);
     }
@@ -413,7 +425,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     }
   }
 
-  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined, ctx: LazyCallContext): void {
+  private succeed(call: Call, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined, ctx: LazyCallContext): void {
     let metadata: Uint8Array | undefined;
     try {
       metadata = ctx.replyMetadataBlock(this.maxMetadataBytes);
@@ -439,12 +451,16 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
-    this.engine.respondOk(call, payload, now, metadata);
-    this.timer.update();
+    this.host.enter();
+    try {
+      this.engine.respondOk(call, payload, now, metadata);
+    } finally {
+      this.host.leave();
+    }
   }
 
   private fail(
-    call: IncomingCall,
+    call: Call,
     thrown: unknown,
     registered: Registered,
     startedAt: number,
@@ -492,7 +508,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
    * threw, if it ran.
    */
   private finish(
-    call: IncomingCall,
+    call: Call,
     outcome: Extract<HandlerOutcome, { ok: false }>,
     registered: Registered | undefined,
     startedAt: number,
@@ -503,14 +519,18 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     registered?.stats.record(outcome.code, now - startedAt);
     if (trace !== undefined) this.tracer.outcome(trace, outcome.code, thrown ?? new RpcError(outcome.code, outcome.message));
     if (this.state === 'closed') return;
-    this.engine.respond(call, outcome, now);
-    this.timer.update();
+    this.host.enter();
+    try {
+      this.engine.respond(call, outcome, now);
+    } finally {
+      this.host.leave();
+    }
   }
 
   // A handler failure the peer only sees as INTERNAL: to the `error`
   // listeners with the call it belongs to, or else to a rate-limited warning.
-  private reportFailure(call: IncomingCall, what: string, error: unknown): void {
-    const registered = this.registry.get(call.method);
+  private reportFailure(call: Call, what: string, error: unknown): void {
+    const registered = call.target;
     const service = registered?.service ?? call.method;
     const method = registered?.method ?? '';
     if (this.listenerCount('error') > 0) {

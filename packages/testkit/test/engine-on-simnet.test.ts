@@ -1,10 +1,10 @@
 // End-to-end check that the testkit drives the real protocol engines: core's
-// ClientEngine and ServerEngine, each behind a TimerDriver, talk over a lossy
+// ClientEngine and ServerEngine, each behind its host (EngineHost) or TimerDriver, talk over a lossy
 // SimNetwork on a VirtualClock. (The public createClient/createServer wiring
 // lives in the client/server packages; this is the minimum needed here.)
 import { RpcError, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
 import { encodeMethodName } from '@udprpc/core/wire';
-import { ClientEngine, ServerEngine, TimerDriver } from '@udprpc/core/engine';
+import { ClientEngine, EngineHost, ServerEngine, TimerDriver } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,17 +33,20 @@ async function startServer(transport: Transport, clock: Clock, executions: Map<s
         executions.set(name, (executions.get(name) ?? 0) + 1);
         void (async () => {
           await sleep(call.payload.length % 7); // some handlers take a while
+          host.enter();
           engine.respond(call, { ok: true, payload: call.payload.slice().reverse() }, clock.now());
-          driver.update();
+          host.leave();
         })();
       },
     },
   });
-  const driver = new TimerDriver(engine, clock);
+  // The host hands out the calls each engine call queued and re-arms the engine's one timer.
+  const host = new EngineHost(engine, clock, { deliver: () => engine.deliver() });
   await transport.listen(
     (bytes, from) => {
+      host.enter();
       engine.receive(bytes, from, clock.now());
-      driver.update();
+      host.leave();
     },
     () => {},
   );

@@ -1,7 +1,8 @@
 /**
  * `@udprpc/core/engine` — the sans-io protocol engines and what their hosts
  * build on: {@link ClientEngine} and {@link ServerEngine}, the
- * {@link TimerDriver} that keeps one real timer per engine, the limits and
+ * {@link TimerDriver} that keeps one real timer per engine and the
+ * {@link EngineHost} that owns an engine and drives it, the limits and
  * defaults of flow control, admission, sources and reassembly, the retry
  * budget, datagram coalescing, transport and per-method counters, and the
  * numbering of error codes on the wire. Used by `@udprpc/client`,
@@ -26,9 +27,12 @@ export {
   type ServerEngineHooks,
   type ServerEngineStats,
   type IncomingCall,
+  type MethodTarget,
   type HandlerOutcome,
 } from '../server/server-engine.js';
 export { TimerDriver, type TimedEngine } from '../timer/engine-driver.js';
+export { EngineHost, type EngineHostOptions } from '../timer/engine-host.js';
+export { compose, type Interceptor, type Next } from '../interceptors/compose.js';
 export { TimerHeap, type Timed } from '../timer/timer-heap.js';
 export { MAX_TIMER_DELAY_MS } from '../timer/clock.js';
 export { defaultRetryBudget, defaultCallPolicy, defaultDedupPolicy, defaultSizes } from '../recovery/retry-policy.js';

@@ -63,11 +63,14 @@ export class AdmissionQueue<T extends Admissible> {
   private waiting = 0;
   private queue: T[] = [];
   private head = 0;
-  private draining = false;
   private readonly reclaims = new TimerHeap<SlotReclaim>();
 
   constructor(
     readonly limits: AdmissionLimits,
+    /**
+     * Marks `item` running; false if it went stale while queued. It must not
+     * call back into the queue: the host starts the handler after the engine call.
+     */
     private readonly start: (item: T) => boolean,
   ) {}
 
@@ -153,25 +156,20 @@ export class AdmissionQueue<T extends Admissible> {
     }
   }
 
-  // A handler may finish synchronously inside `start`, which calls release()
-  // and so drain() again: the flag turns that recursion into this one loop.
+  // `start` only marks a call running (the host starts its handler after the
+  // engine call), so it never releases a slot inside this loop: no guard
+  // against re-entry is needed.
   private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.active < this.limits.maxRunning && this.head < this.queue.length) {
-        const item = this.queue[this.head++]!;
-        if (!item.inQueue) continue;
-        item.inQueue = false;
-        this.waiting--;
-        this.run(item);
-      }
-      if (this.head > 1024 && this.head * 2 > this.queue.length) {
-        this.queue = this.queue.slice(this.head);
-        this.head = 0;
-      }
-    } finally {
-      this.draining = false;
+    while (this.active < this.limits.maxRunning && this.head < this.queue.length) {
+      const item = this.queue[this.head++]!;
+      if (!item.inQueue) continue;
+      item.inQueue = false;
+      this.waiting--;
+      this.run(item);
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
   }
 }

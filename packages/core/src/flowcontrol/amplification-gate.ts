@@ -1,5 +1,6 @@
 import { BATCH_ENTRY_BYTES, bytesIO, encodeFrame, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from '../wire/frame.js';
-import type { AddressValidator, SourceTable } from '../server/source-table.js';
+import type { EntrySource } from '../server/call-entry.js';
+import type { AddressValidator, SourceState, SourceTable } from '../server/source-table.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 /**
@@ -40,14 +41,14 @@ export class AmplificationGate {
   }
 
   /**
-   * Sends `bytes` to `to` (whose key is `pk`) if the limit allows, else
-   * counts it blocked and may send a challenge instead. `about` names the
-   * call the datagram is about; the challenge echoes its session and id.
-   * Returns whether `bytes` went out: a reply held back must be kept until
-   * the address validates (§8.2).
+   * Sends `bytes` to `to` (whose state is `from`: the datagram's source, or
+   * a call's) if the limit allows, else counts it blocked and may send a
+   * challenge instead. `about` names the call the datagram is about; the
+   * challenge echoes its session and id. Returns whether `bytes` went out: a
+   * reply held back must be kept until the address validates (§8.2).
    */
-  transmit(bytes: Uint8Array, to: PeerAddress, pk: string, now: number, about: FrameHeader): boolean {
-    const source = this.sources.get(pk, now);
+  transmit(bytes: Uint8Array, to: PeerAddress, from: EntrySource, now: number, about: FrameHeader): boolean {
+    const source = this.sources.current(from, now);
     if (this.sources.allowSend(source, about.session, bytes.length, now)) {
       this.send(bytes, to);
       return true;
@@ -57,18 +58,18 @@ export class AmplificationGate {
     if (this.validator === undefined || !source.mayChallenge) return false;
     source.mayChallenge = false;
     const header: FrameHeader = { type: FrameType.VALIDATE, flags: 0, attempt: about.attempt, session: about.session, id: about.id };
-    const challenge = encodeFrame(header, this.validator.mint(pk, now));
+    const challenge = encodeFrame(header, this.validator.mint(source.key, now));
     if (this.sources.allowSend(source, about.session, challenge.length, now)) this.send(challenge, to);
     return false;
   }
 
   /**
-   * Whether a timer-driven fragment to the source `pk` would pass
+   * Whether a timer-driven fragment to the source `from` would pass
    * {@link transmit}. The reply timers ask first and skip the probe
    * otherwise (RFC 9002 §6.2.2.1): the client's next datagram re-arms it.
    */
-  mayProbe(pk: string, session: number, now: number): boolean {
-    const source = this.sources.get(pk, now);
+  mayProbe(from: EntrySource, session: number, now: number): boolean {
+    const source = this.sources.current(from, now);
     return (
       this.sources.isValidated(source, session, now) ||
       this.amplificationFactor === Infinity ||
@@ -77,24 +78,23 @@ export class AmplificationGate {
   }
 
   /**
-   * Credits a datagram received from `pk` to its 3× account, unless it
+   * Credits a datagram received from `source` to its 3× account, unless it
    * belongs to the validated session (`frame`: its first frame, or why it
    * did not parse; for a BATCH, the session of the first frame inside).
    */
-  received(pk: string, frame: Frame | string, bytes: number, now: number): void {
+  received(source: SourceState, frame: Frame | string, bytes: number, now: number): void {
     let session: number | undefined;
     if (typeof frame !== 'string') {
       // A batch entry is a u16 length, then the frame: its session is at entry offset 2 + 6.
       if (frame.type !== FrameType.BATCH) session = frame.session;
       else if (frame.body.length >= BATCH_ENTRY_BYTES + HEADER_BYTES) session = bytesIO.readU32(frame.body, BATCH_ENTRY_BYTES + 6);
     }
-    this.sources.received(this.sources.get(pk, now), session, bytes, now);
+    this.sources.received(source, session, bytes, now);
   }
 
-  /** Checks the token of a VALIDATE_ECHO from `pk` for `session`; a good one validates that session at that address. */
-  validate(token: Uint8Array, pk: string, session: number, now: number): boolean {
-    const source = this.sources.get(pk, now);
-    if (this.validator === undefined || !this.validator.verify(token, pk, now)) return false;
+  /** Checks the token of a VALIDATE_ECHO from `source` for `session`; a good one validates that session at that address. */
+  validate(token: Uint8Array, source: SourceState, session: number, now: number): boolean {
+    if (this.validator === undefined || !this.validator.verify(token, source.key, now)) return false;
     if (!this.sources.isValidated(source, session, now)) this.validations++;
     this.sources.validate(source, session, now);
     return true;

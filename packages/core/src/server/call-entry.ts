@@ -1,5 +1,5 @@
 import type { SlotReclaim } from '../flowcontrol/admission-queue.js';
-import type { IncomingCall } from './incoming-call.js';
+import type { IncomingCall, MethodTarget } from './incoming-call.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { Timed } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
@@ -22,6 +22,18 @@ export interface EntryOwner {
   dropDone(entry: CallEntry): void;
   /** Records that the entry of call `id` was evicted. */
   noteEvicted(id: number): void;
+}
+
+/**
+ * The source address a call came from, as far as its entry needs it
+ * (source-table.ts `SourceState` extends it; declared here so that
+ * source-table.ts imports this module and not the other way round).
+ */
+export interface EntrySource {
+  /** The address's `peerKey`. */
+  readonly key: string;
+  /** The source table forgot this state: the address must be looked up again before it is charged. */
+  forgotten: boolean;
 }
 
 /**
@@ -67,10 +79,12 @@ export class CallEntry implements IncomingCall, Timed {
   /** The cache this entry belongs to, as an identity: `respond` ignores another engine's calls. */
   declare readonly cache: object;
   declare readonly peer: PeerAddress;
-  declare readonly peerKey: string;
+  /** Its source address's state, found once per datagram: replies are charged to it without another lookup. */
+  declare readonly source: EntrySource;
   declare readonly session: number;
   declare readonly id: number;
   declare readonly method: string;
+  declare readonly target: MethodTarget | undefined;
   /** The request payload; dropped once the call is answered or cancelled (it is no longer charged then). */
   declare payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */
@@ -116,10 +130,11 @@ export class CallEntry implements IncomingCall, Timed {
   constructor(
     cache: object,
     peer: PeerAddress,
-    peerKey: string,
+    source: EntrySource,
     session: number,
     id: number,
     method: string,
+    target: MethodTarget | undefined,
     payload: Uint8Array,
     deadlineAt: number,
     noReply: boolean,
@@ -132,10 +147,11 @@ export class CallEntry implements IncomingCall, Timed {
   ) {
     this.cache = cache;
     this.peer = peer;
-    this.peerKey = peerKey;
+    this.source = source;
     this.session = session;
     this.id = id;
     this.method = method;
+    this.target = target;
     this.payload = payload;
     this.deadlineAt = deadlineAt;
     this.noReply = noReply;

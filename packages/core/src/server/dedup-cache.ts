@@ -47,23 +47,17 @@ export class DedupCache {
     return this.orphans.get(callKeyOf(peerKey, sessionId, id));
   }
 
-  /** Starts tracking a new call. Arm its deadline with {@link armDeadline} once it has been started or queued. */
+  /**
+   * Starts tracking a new call, its timer set to its deadline. (Its handler
+   * starts only after the engine call that admitted it, so no reply can
+   * have moved it on yet: the deadline is armed here, not after the start.)
+   */
   add(entry: CallEntry): void {
     entry.owner.calls.set(entry.id, entry);
     entry.indexed = EntryIndex.Session;
     this.count++;
     this.totalBytes += entry.bytes;
-  }
-
-  /**
-   * Sets the timer of a call still queued or running to its deadline. Left
-   * until after the handler was started, as most small calls are answered
-   * synchronously, and their entry's only timer is then its expiry.
-   */
-  armDeadline(entry: CallEntry): void {
-    // A handler that answered synchronously has moved its entry on (to Done,
-    // or to Forgotten for an idempotent reply): its timer is set already, or none is due.
-    if (isLive(entry)) this.timers.set(entry, entry.deadlineAt);
+    this.timers.set(entry, entry.deadlineAt);
   }
 
   /**
@@ -74,7 +68,7 @@ export class DedupCache {
     if (session.calls.size === 0) return;
     for (const entry of session.calls.values()) {
       entry.indexed = EntryIndex.Orphan;
-      this.orphans.set(callKeyOf(entry.peerKey, entry.session, entry.id), entry);
+      this.orphans.set(callKeyOf(entry.source.key, entry.session, entry.id), entry);
       // Its string key and map slot are held as well now (protocol.md §6.3).
       this.setBytes(entry, entry.bytes + ORPHAN_INDEX_BYTES);
     }
@@ -150,7 +144,7 @@ export class DedupCache {
     if (entry.state === CallState.Forgotten) return;
     entry.state = CallState.Forgotten;
     if (entry.indexed === EntryIndex.Session) entry.owner.calls.delete(entry.id);
-    else if (entry.indexed === EntryIndex.Orphan) this.orphans.delete(callKeyOf(entry.peerKey, entry.session, entry.id));
+    else if (entry.indexed === EntryIndex.Orphan) this.orphans.delete(callKeyOf(entry.source.key, entry.session, entry.id));
     entry.indexed = EntryIndex.None;
     this.count--;
     this.unlinkDone(entry);

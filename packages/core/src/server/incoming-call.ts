@@ -6,13 +6,22 @@ import type { Metadata } from '../wire/metadata.js';
 // types both need it, and neither may import the other's module.
 
 /**
+ * What the handler layer knows of a method: `ServerEngineHooks.resolve`
+ * returns it, once per call, and the call carries it to `onCall`.
+ */
+export interface MethodTarget {
+  /** The method may run twice: its replies skip the reply cache. */
+  readonly idempotent: boolean;
+}
+
+/**
  * A request the server should run. The object itself names the call in
  * {@link ServerEngine.respond} and `onAbort` (compare by identity): it is the
  * engine's own record of the call, so no string key is built per call.
  */
-export interface IncomingCall {
+export interface IncomingCall<T extends MethodTarget = MethodTarget> {
   /** The handle `respond` and `onAbort` use: the call itself. */
-  readonly key: IncomingCall;
+  readonly key: IncomingCall<T>;
   /** Where the request came from. */
   readonly peer: PeerAddress;
   /** The client's session number. */
@@ -21,6 +30,8 @@ export interface IncomingCall {
   readonly id: number;
   /** The wire method name, `service.method`. */
   readonly method: string;
+  /** What `resolve` returned for the method (undefined: no such method, or no `resolve` hook). */
+  readonly target: T | undefined;
   /** The request payload; read it before answering: the engine lets it go once the call is answered or cancelled. */
   readonly payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */

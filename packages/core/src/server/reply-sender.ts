@@ -1,5 +1,5 @@
 import type { AmplificationGate } from '../flowcontrol/amplification-gate.js';
-import { overheadOf, type CallEntry } from './call-entry.js';
+import { overheadOf, type CallEntry, type EntrySource } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';
 import { codeToNumber, type ErrorCode } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
@@ -58,7 +58,7 @@ export class ReplySender {
     for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
       // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
       // the client's next datagram re-arms the transfer.
-      if (this.gate.mayProbe(t.entry.peerKey, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+      if (this.gate.mayProbe(t.entry.source, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
     }
   }
 
@@ -86,7 +86,7 @@ export class ReplySender {
     const header: FrameHeader = { type, flags, attempt: entry.attempt, session: entry.session, id: entry.id };
     if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
       const reply = encodeFrame(header, body);
-      const sent = this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
+      const sent = this.gate.transmit(reply, entry.peer, entry.source, now, header);
       return this.complete(entry, reply, now, sent);
     }
     entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers, flags);
@@ -110,7 +110,7 @@ export class ReplySender {
     } else if (entry.reply !== undefined) {
       const reply = entry.reply.slice();
       setAttempt(reply, trigger.attempt);
-      this.gate.transmit(reply, entry.peer, entry.peerKey, now, trigger);
+      this.gate.transmit(reply, entry.peer, entry.source, now, trigger);
     }
   }
 
@@ -131,21 +131,21 @@ export class ReplySender {
   }
 
   /** Answers `frame` with a frame of `type` (ACK for a call in progress, PONG for a PING), empty unless `body` is given. */
-  sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, pk: string, now: number, body: Uint8Array = EMPTY): void {
-    this.gate.transmit(encodeFrame(answerTo(frame, type), body), to, pk, now, frame);
+  sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, source: EntrySource, now: number, body: Uint8Array = EMPTY): void {
+    this.gate.transmit(encodeFrame(answerTo(frame, type), body), to, source, now, frame);
   }
 
   /** Acknowledges the fragments received so far of a request in fragments. */
-  sendRequestAck(frame: Frame, to: PeerAddress, pk: string, now: number, ack: FragmentAck): void {
+  sendRequestAck(frame: Frame, to: PeerAddress, source: EntrySource, now: number, ack: FragmentAck): void {
     const body = encodeFragmentAck(ack, this.maxDatagramBytes - HEADER_BYTES);
-    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.FRAGMENT_ACK), body), to, pk, now, frame);
+    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.FRAGMENT_ACK), body), to, source, now, frame);
   }
 
   /** Refuses a request without running it (nothing is remembered of it). */
-  sendError(frame: Frame, to: PeerAddress, pk: string, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0, details?: Uint8Array): void {
+  sendError(frame: Frame, to: PeerAddress, source: EntrySource, now: number, code: ErrorCode, message: string, retryAfterMs: number, flags = 0, details?: Uint8Array): void {
     this.errors++;
     const body = encodeErrorBody({ code: codeToNumber(code), retryAfterMs, message, ...(details === undefined ? {} : { details }) });
-    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, pk, now, frame);
+    this.gate.transmit(encodeFrame(answerTo(frame, FrameType.ERROR, flags), body), to, source, now, frame);
   }
 
   private complete(entry: CallEntry, reply: Uint8Array | undefined, now: number, sent = false): void {
@@ -165,7 +165,7 @@ export class ReplySender {
   private sendFragments(entry: CallEntry, indexes: number[], now: number): void {
     const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
     for (let i = 0; i < indexes.length; i++) {
-      this.gate.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.peerKey, now, header);
+      this.gate.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.source, now, header);
     }
   }
 }

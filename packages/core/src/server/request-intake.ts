@@ -11,7 +11,7 @@ import type { ReplySender } from './reply-sender.js';
 import type { ServerEngineHooks } from './server-engine-types.js';
 import type { CallCounters } from './server-stats.js';
 import type { SessionState } from './session-state.js';
-import type { SourceTable } from './source-table.js';
+import type { SourceState, SourceTable } from './source-table.js';
 import { metadataBlockSize, metadataRetainedBytes, splitMetadata, type Metadata } from '../wire/metadata.js';
 
 /** In-flight spans at or above this (2^31) are not valid; 0xFFFFFFFF means "none" (protocol.md §5.1). */
@@ -71,8 +71,8 @@ export class RequestIntake {
     this.lifetimeMs = parts.policy.maxDeadlineMs + parts.policy.graceMs;
   }
 
-  onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
-    const source = this.sources.get(pk, now);
+  /** A REQUEST frame from `source` (the state of `from`, looked up once for its datagram). */
+  onRequest(frame: Frame, from: PeerAddress, source: SourceState, now: number, meta: DatagramMeta | undefined): void {
     const session = this.sources.session(source, frame.session, now, this.lifetimeMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
@@ -81,22 +81,22 @@ export class RequestIntake {
       if (span < MAX_VALID_SPAN) session.advance((frame.id - span) >>> 0, this.release);
     }
     session.noteId(frame.id);
-    const known = this.cache.find(session, pk, frame.session, frame.id);
+    const known = this.cache.find(session, source.key, frame.session, frame.id);
     if (known !== undefined) return this.onDuplicate(known, frame, now);
-    if (session.isStale(frame.id)) return this.onStale(frame, from, pk, now);
-    if (frame.fragment === undefined) return this.startCall(frame, frame.body, from, pk, now, meta, session);
+    if (session.isStale(frame.id)) return this.onStale(frame, from, source, now);
+    if (frame.fragment === undefined) return this.startCall(frame, frame.body, from, source, now, meta, session);
     // Fragments are reassembled under a string key; one datagram carries
     // ~1 KiB of the request, so its cost does not matter here.
-    const key = callKeyOf(pk, frame.session, frame.id);
+    const key = callKeyOf(source.key, frame.session, frame.id);
     const ackRequested = (frame.flags & Flag.ACK_REQUESTED) !== 0;
-    const result = this.requests.offer(key, pk, FrameType.REQUEST, frame.fragment, frame.body, ackRequested, now);
+    const result = this.requests.offer(key, source.key, FrameType.REQUEST, frame.fragment, frame.body, ackRequested, now);
     switch (result.status) {
       case 'refused':
         this.counters.reassemblyRefused++;
         return this.replies.sendError(
           frame,
           from,
-          pk,
+          source,
           now,
           'RESOURCE_EXHAUSTED',
           result.reason === 'message-too-large'
@@ -112,14 +112,14 @@ export class RequestIntake {
       case 'mismatch':
         return this.drop('malformed', from);
       case 'duplicate':
-        if (result.ackNow) this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        if (result.ackNow) this.replies.sendRequestAck(frame, from, source, now, result.reassembly.ack());
         return;
       case 'added':
-        if (result.ackNow) this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
+        if (result.ackNow) this.replies.sendRequestAck(frame, from, source, now, result.reassembly.ack());
         return;
       case 'complete':
-        this.replies.sendRequestAck(frame, from, pk, now, result.reassembly.ack());
-        return this.startCall(frame, result.body, from, pk, now, meta, session);
+        this.replies.sendRequestAck(frame, from, source, now, result.reassembly.ack());
+        return this.startCall(frame, result.body, from, source, now, meta, session);
     }
   }
 
@@ -127,7 +127,7 @@ export class RequestIntake {
     frame: Frame,
     requestBody: Uint8Array,
     from: PeerAddress,
-    pk: string,
+    source: SourceState,
     now: number,
     meta: DatagramMeta | undefined,
     owner: SessionState,
@@ -142,12 +142,14 @@ export class RequestIntake {
     if ((frame.flags & Flag.HAS_METADATA) !== 0) {
       // Step 5a of §6.2: before any refusal and before anything is kept (protocol.md §5.8).
       const split = splitMetadata(payload, this.maxMetadataBytes);
-      if (split === 'too-large') return this.refuseMetadata(frame, payload, from, pk, now, noReply);
+      if (split === 'too-large') return this.refuseMetadata(frame, payload, from, source, now, noReply);
       if (typeof split === 'string') return this.drop(split, from);
       metadata = split.metadata;
       payload = split.rest;
     }
-    const idempotent = this.hooks.isIdempotent?.(method) ?? false;
+    // The one registry lookup of this call.
+    const target = this.hooks.resolve?.(method);
+    const idempotent = target?.idempotent ?? false;
     const evicted = !idempotent && owner.mayHaveBeenEvicted(frame.id);
     const stateLost = frame.attempt > 0 && !idempotent && now - owner.source.lostStateAt < this.lifetimeMs;
     const restarted = frame.attempt > 0 && !idempotent && this.incarnation.mayPredate(body.incarnation, now);
@@ -162,23 +164,24 @@ export class RequestIntake {
       if (noReply) return this.drop('duplicate', from);
       // Short: a refusal must fit the 3× limit of an unvalidated retransmission.
       const message = evicted || stateLost ? 'may have run (the server lost its record); not run again' : 'may have run before a server restart; not run again';
-      return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
+      return this.replies.sendError(frame, from, source, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
     }
     if (!this.admission.hasRoom) {
       // Refused before anything ran or was remembered: the client may send it again later.
       this.counters.rejected++;
       if (noReply) return this.drop('overloaded', from);
       const message = 'the server is at its concurrency limit; try again later';
-      return this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED, this.incarnation.ackBody);
+      return this.replies.sendError(frame, from, source, now, 'RESOURCE_EXHAUSTED', message, this.admission.limits.retryAfterMs, Flag.REJECTED, this.incarnation.ackBody);
     }
     const clamped = deadlineMs === NO_DEADLINE || deadlineMs > this.policy.maxDeadlineMs;
     const entry = new CallEntry(
       this.cache,
       from,
-      pk,
+      source,
       frame.session,
       frame.id,
       method,
+      target,
       payload,
       now + (clamped ? this.policy.maxDeadlineMs : deadlineMs),
       noReply,
@@ -198,16 +201,15 @@ export class RequestIntake {
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
     this.admission.submit(entry);
-    this.cache.armDeadline(entry);
   }
 
   // Request metadata above this server's cap: refused before anything ran or
   // was kept, not REJECTED (the same call would be refused again) (protocol.md §5.8).
-  private refuseMetadata(frame: Frame, payload: Uint8Array, from: PeerAddress, pk: string, now: number, noReply: boolean): void {
+  private refuseMetadata(frame: Frame, payload: Uint8Array, from: PeerAddress, source: SourceState, now: number, noReply: boolean): void {
     if (noReply) return this.drop('oversize', from);
     const size = metadataBlockSize(payload, 0) as number;
     const message = `request metadata is ${size} bytes, above the server's ${this.maxMetadataBytes}-byte limit`;
-    this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, 0);
+    this.replies.sendError(frame, from, source, now, 'RESOURCE_EXHAUSTED', message, 0);
   }
 
   // A session left its source's table: its remaining calls stay findable.
@@ -230,7 +232,7 @@ export class RequestIntake {
       case CallState.Queued:
       case CallState.Running:
         this.counters.duplicatesInProgress++;
-        return this.replies.sendEmpty(frame, FrameType.ACK, entry.peer, entry.peerKey, now, this.incarnation.ackBody);
+        return this.replies.sendEmpty(frame, FrameType.ACK, entry.peer, entry.source, now, this.incarnation.ackBody);
       case CallState.Done:
         this.counters.duplicatesReplayed++;
         return this.replies.resend(entry, now, frame);
@@ -244,11 +246,11 @@ export class RequestIntake {
   // waiting, so the mark is wrong (a forged or corrupted span): tell the client
   // its session is unusable and that the call may have run (its entry may
   // have been released by that mark) (protocol.md §6.3).
-  private onStale(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+  private onStale(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {
     this.drop('duplicate', from);
     if (frame.attempt === 0 || (frame.flags & Flag.NO_REPLY) !== 0 || (frame.fragment !== undefined && frame.fragment.index !== 0)) return;
     this.counters.duplicatesRefused++;
     const message = "behind this session's low-water mark; start a new session";
-    this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN | Flag.SESSION_STALE);
+    this.replies.sendError(frame, from, source, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN | Flag.SESSION_STALE);
   }
 }

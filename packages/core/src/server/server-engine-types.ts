@@ -1,6 +1,6 @@
 import type { DropCounts, DropReason } from '../wire/drop-reason.js';
 import type { ErrorCode } from '../errors.js';
-import type { IncomingCall } from './incoming-call.js';
+import type { IncomingCall, MethodTarget } from './incoming-call.js';
 import type { ReassemblyLimits } from '../recovery/reassembly.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { AdmissionLimits } from '../flowcontrol/admission-queue.js';
@@ -11,26 +11,39 @@ import type { PeerAddress } from '../transport/transport.js';
 // handler's outcome and its counters (the call it hands to the handler layer
 // is in incoming-call.ts).
 
-export type { IncomingCall } from './incoming-call.js';
+export type { IncomingCall, MethodTarget } from './incoming-call.js';
 
-/** What the server engine asks of the layer that runs handlers. */
-export interface ServerEngineHooks {
-  /** A new call may run: run its handler, then call `respond` with it. */
-  onCall(call: IncomingCall): void;
-  /** The call's deadline passed or the client cancelled it: abort its handler. */
-  onAbort?(call: IncomingCall, reason: 'deadline' | 'cancelled'): void;
-  /** Whether a method may run twice; such methods skip the reply cache. */
-  isIdempotent?(method: string): boolean;
+/**
+ * What the server engine asks of the layer that runs handlers. `onCall` and
+ * `onAbort` are called only from `ServerEngine.deliver()`, which the host
+ * calls after each engine call: never inside `receive`, `respond` or
+ * `onTimer` (CONVENTIONS.md 15).
+ */
+export interface ServerEngineHooks<T extends MethodTarget = MethodTarget> {
+  /** A new call may run: run its handler, then call `respond` with it (at once is fine). */
+  onCall(call: IncomingCall<T>): void;
+  /**
+   * The call's deadline passed or the client cancelled it: abort its handler.
+   * Only for a call handed to `onCall` whose answer has not come back yet.
+   */
+  onAbort?(call: IncomingCall<T>, reason: 'deadline' | 'cancelled'): void;
+  /**
+   * The host's record of a method, looked up once per new call (a
+   * retransmission finds the call's entry instead): whether it is
+   * idempotent, and whatever the host needs to run it, handed back on the
+   * call as `target`. Without it, every method is at-most-once.
+   */
+  resolve?(method: string): T | undefined;
   /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
 }
 
 /** Configuration of a {@link ServerEngine}. */
-export interface ServerEngineOptions {
+export interface ServerEngineOptions<T extends MethodTarget = MethodTarget> {
   /** Sends one datagram. */
   send(bytes: Uint8Array, to: PeerAddress): void;
   /** Where calls and events go. */
-  hooks: ServerEngineHooks;
+  hooks: ServerEngineHooks<T>;
   /** Overrides of `defaultDedupPolicy`. */
   dedup?: Partial<DedupPolicy>;
   /** Largest datagram to send (default 1200). */

@@ -8,7 +8,7 @@ import { defaultReassemblyLimits, ReassemblyTable } from '../recovery/reassembly
 import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from '../recovery/retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission-queue.js';
-import { defaultSourceLimits, SourceTable } from './source-table.js';
+import { defaultSourceLimits, SourceTable, type SourceState } from './source-table.js';
 import { Incarnation } from './incarnation.js';
 import { RequestIntake } from './request-intake.js';
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
@@ -17,12 +17,27 @@ import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/trans
 import type {
   HandlerOutcome,
   IncomingCall,
+  MethodTarget,
   ServerEngineHooks,
   ServerEngineOptions,
   ServerEngineStats,
 } from './server-engine-types.js';
 
-export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
+/**
+ * An entry as the call the hooks get: its `target` is what `hooks.resolve`
+ * returned, so it is a `T` (the entry's own type only says MethodTarget).
+ */
+function asCall<T extends MethodTarget>(entry: CallEntry): IncomingCall<T> {
+  return entry as IncomingCall as IncomingCall<T>;
+}
+
+/** A running handler to abort, waiting for {@link ServerEngine.deliver}. */
+interface AbortNote {
+  readonly call: CallEntry;
+  readonly reason: 'deadline' | 'cancelled';
+}
+
+export type { HandlerOutcome, IncomingCall, MethodTarget, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
 
 /**
  * The server half of the protocol, free of I/O. It turns requests into
@@ -36,7 +51,7 @@ export type { HandlerOutcome, IncomingCall, ServerEngineHooks, ServerEngineOptio
  * `RequestIntake`'s, what goes back to the client is the `ReplySender`'s,
  * and every datagram out passes the `AmplificationGate`.
  */
-export class ServerEngine {
+export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private readonly cache: DedupCache;
   private readonly requests: ReassemblyTable;
   private readonly admission: AdmissionQueue<CallEntry>;
@@ -45,18 +60,20 @@ export class ServerEngine {
   private readonly replies: ReplySender;
   private readonly intake: RequestIntake;
   private readonly policy: DedupPolicy;
-  private readonly hooks: ServerEngineHooks;
+  private readonly hooks: ServerEngineHooks<T>;
   private readonly restart: Incarnation;
   /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
   private readonly counters = zeroCallCounters();
+  /**
+   * What {@link deliver} hands to the hooks, in the order the engine decided
+   * it: a call to start (its entry) or a handler to abort.
+   */
+  private readonly work: (CallEntry | AbortNote)[] = [];
+  private workHead = 0;
   private readonly drops: DropCounts = {};
-  // The transport hands the same PeerAddress object for the same address, so
-  // remembering the last one saves building its string key per datagram.
-  private lastFrom: PeerAddress | undefined;
-  private lastPk = '';
 
-  constructor(options: ServerEngineOptions) {
+  constructor(options: ServerEngineOptions<T>) {
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     const lifetimeMs = this.policy.maxDeadlineMs + this.policy.graceMs;
@@ -67,7 +84,8 @@ export class ServerEngine {
     this.admission = new AdmissionQueue<CallEntry>({ ...defaultAdmissionLimits, ...options.admission }, (entry) => {
       if (entry.state !== CallState.Queued) return false;
       entry.state = CallState.Running;
-      this.hooks.onCall(entry);
+      // Its handler starts in deliver(), after this engine call: never inside it.
+      this.work.push(entry);
       return true;
     });
     const sourceLimits = {
@@ -111,40 +129,65 @@ export class ServerEngine {
   /** Feeds one received datagram. Never throws (unless a hook does). */
   receive(bytes: Uint8Array, from: PeerAddress, now: number, meta?: DatagramMeta): void {
     this.restart.noteDatagram(now);
-    let pk = this.lastPk;
-    if (from !== this.lastFrom) {
-      pk = this.lastPk = peerKey(from);
-      this.lastFrom = from;
-    }
-    if (!this.sources.admit(this.sources.get(pk, now), now)) return this.drop('rate-limited', from);
+    // The peer's key is built and its state looked up once per datagram;
+    // every frame inside and every answer to them uses that state.
+    const source = this.sources.get(peerKey(from), now);
+    if (!this.sources.admit(source, now)) return this.drop('rate-limited', from);
     const decoded = parseFrame(bytes);
-    this.gate.received(pk, decoded, bytes.length, now);
+    this.gate.received(source, decoded, bytes.length, now);
     if (typeof decoded === 'string') return this.drop(decoded, from);
-    if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, pk, now, meta);
+    if (decoded.type !== FrameType.BATCH) return this.handle(decoded, from, source, now, meta);
     const frames = splitBatch(decoded.body);
     if (!frames.ok) return this.drop(frames.error, from);
     for (const bytesOfOne of frames.value) {
       const one = parseFrame(bytesOfOne);
-      if (typeof one !== 'string') this.handle(one, from, pk, now, meta);
+      if (typeof one !== 'string') this.handle(one, from, source, now, meta);
       else this.drop(one, from);
     }
   }
 
-  private handle(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
+  private handle(frame: Frame, from: PeerAddress, source: SourceState, now: number, meta: DatagramMeta | undefined): void {
     switch (frame.type) {
       case FrameType.REQUEST:
-        return this.intake.onRequest(frame, from, pk, now, meta);
+        return this.intake.onRequest(frame, from, source, now, meta);
       case FrameType.CANCEL:
-        return this.onCancel(frame, pk, now);
+        return this.onCancel(frame, source, now);
       case FrameType.FRAGMENT_ACK:
-        return this.onFragmentAck(frame, from, pk, now);
+        return this.onFragmentAck(frame, from, source, now);
       case FrameType.VALIDATE_ECHO:
-        return this.onValidateEcho(frame, from, pk, now);
+        return this.onValidateEcho(frame, from, source, now);
       case FrameType.PING:
-        return this.replies.sendEmpty(frame, FrameType.PONG, from, pk, now);
+        return this.replies.sendEmpty(frame, FrameType.PONG, from, source, now);
       default:
         return this.drop('unexpected-frame', from);
     }
+  }
+
+  /**
+   * Hands the calls this engine started and the aborts it decided since the
+   * last delivery to `hooks.onCall` and `hooks.onAbort`, in order. The host
+   * calls it after each engine call, outside it: no hook runs inside
+   * `receive`, `respond` or `onTimer`. A hook may answer at once through
+   * {@link respond}; the calls that frees a slot for join this loop.
+   */
+  deliver(): void {
+    const work = this.work;
+    while (this.workHead < work.length) {
+      const item = work[this.workHead++]!;
+      if (!(item instanceof CallEntry)) {
+        // Only a handler still holding its slot is running: one skipped below,
+        // or one that has answered already, has nothing to abort.
+        if (item.call.holdsSlot) this.hooks.onAbort?.(asCall<T>(item.call), item.reason);
+      } else if (item.state === CallState.Running) {
+        this.hooks.onCall(asCall<T>(item));
+      } else {
+        // Cancelled before its handler started (a REQUEST and its CANCEL in
+        // one BATCH): it never runs, and its slot goes to the next call.
+        this.admission.release(item);
+      }
+    }
+    work.length = 0;
+    this.workHead = 0;
   }
 
   /**
@@ -180,9 +223,7 @@ export class ServerEngine {
         // Deadline reached with the handler still running: tell it to stop,
         // and take its slot back if it has not stopped after a grace period.
         this.counters.deadlineAborts++;
-        this.hooks.onAbort?.(entry, 'deadline');
-        // A host may answer from inside onAbort: then the call is finished already.
-        if (entry.state !== CallState.Running) continue;
+        this.work.push({ call: entry, reason: 'deadline' });
         this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
         if (entry.clamped) {
           this.replyDeadlineClamped(entry, now);
@@ -215,8 +256,8 @@ export class ServerEngine {
     return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies });
   }
 
-  private onCancel(frame: Frame, pk: string, now: number): void {
-    const entry = this.lookup(frame, pk, now);
+  private onCancel(frame: Frame, source: SourceState, now: number): void {
+    const entry = this.lookup(frame, source);
     if (entry === undefined || (entry.state !== CallState.Running && entry.state !== CallState.Queued)) return;
     const wasRunning = entry.state === CallState.Running;
     // Kept (without a reply) until it expires, so that a retransmission still
@@ -225,35 +266,34 @@ export class ServerEngine {
     this.cache.cancel(entry, now);
     this.counters.cancelled++;
     if (wasRunning) {
-      this.hooks.onAbort?.(entry, 'cancelled');
+      this.work.push({ call: entry, reason: 'cancelled' });
       this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
     }
   }
 
   // The entry a frame other than a REQUEST is about; unlike a request, it
   // neither creates nor refreshes the session.
-  private lookup(frame: Frame, pk: string, now: number): CallEntry | undefined {
-    const session = this.sources.get(pk, now).sessions.get(frame.session);
-    return this.cache.find(session, pk, frame.session, frame.id);
+  private lookup(frame: Frame, source: SourceState): CallEntry | undefined {
+    return this.cache.find(source.sessions.get(frame.session), source.key, frame.session, frame.id);
   }
 
-  private onFragmentAck(frame: Frame, from: PeerAddress, pk: string, now: number): void {
+  private onFragmentAck(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {
     // A client acknowledges fragments of our reply (or asks for the missing ones).
     // The body is checked before the call is looked up, so a bad ack counts
     // as truncated or malformed whether or not its call is known (§11).
     const ack = decodeFragmentAck(frame.body);
     if (!ack.ok) return this.drop(ack.error, from);
-    const entry = this.lookup(frame, pk, now);
+    const entry = this.lookup(frame, source);
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
     this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now);
   }
 
-  private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {
-    if (!this.gate.validate(frame.body, pk, frame.session, now)) return this.drop('bad-token', from);
+  private onValidateEcho(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {
+    if (!this.gate.validate(frame.body, source, frame.session, now)) return this.drop('bad-token', from);
     // Send what the limit held back for this call.
-    const entry = this.lookup(frame, pk, now);
+    const entry = this.lookup(frame, source);
     if (entry?.state === CallState.Done) this.replies.resend(entry, now, frame);
   }
 

@@ -1,4 +1,5 @@
 import { BATCH_ENTRY_BYTES, HEADER_BYTES } from '../wire/frame.js';
+import type { EntrySource } from './call-entry.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
 
 /**
@@ -63,7 +64,11 @@ export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
 });
 
 /** What is known about one source address. */
-export interface SourceState extends SessionSource {
+export interface SourceState extends SessionSource, EntrySource {
+  /** Its `peerKey`, the key of the table. */
+  readonly key: string;
+  /** Set once the table forgot it (for room): calls still holding it look the address up again. */
+  forgotten: boolean;
   tokens: number;
   refilledAt: number;
   /** Bytes received from the address, except datagrams of its validated session (protocol.md §8.2). */
@@ -93,8 +98,6 @@ export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
   /** Sessions in all sources' maps. */
   private sessionTotal = 0;
-  private lastKey: string | undefined;
-  private last: SourceState | undefined;
   /**
    * When a source whose dedup state still mattered was forgotten for room.
    * Every source (re)created after that starts with it as `lostStateAt`: its
@@ -144,22 +147,18 @@ export class SourceTable {
     return session;
   }
 
-  /** The state of `key`, created (and the oldest forgotten) if new. */
+  /**
+   * The state of `key`, created (and the oldest forgotten) if new. The
+   * engine looks a datagram's source up once and hands the state along.
+   */
   get(key: string, now: number): SourceState {
-    // One datagram looks its source up several times (admit, dispatch, reply).
-    if (key === this.lastKey && this.last !== undefined && now - this.last.touchedAt <= 1000) return this.last;
-    const s = this.lookup(key, now);
-    this.lastKey = key;
-    this.last = s;
-    return s;
-  }
-
-  private lookup(key: string, now: number): SourceState {
     let s = this.sources.get(key);
     if (s === undefined) {
       if (this.sources.size >= this.limits.maxSources) this.forgetOldest(now);
       while (this.bytes + SOURCE_STATE_BYTES > this.limits.maxStateBytes && this.forgetOldest(now));
       s = {
+        key,
+        forgotten: false,
         tokens: this.limits.rateBurst,
         refilledAt: now,
         bytesIn: 0,
@@ -194,13 +193,23 @@ export class SourceTable {
     const [key, oldest] = found;
     this.sources.delete(key);
     this.sessionTotal -= oldest.sessions.size;
-    if (oldest === this.last) this.last = undefined;
+    oldest.forgotten = true;
     const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
     let mattered = recent(oldest.lostStateAt);
     for (const session of oldest.sessions.values()) if (session.lowWater !== undefined && recent(session.lastSeenAt)) mattered = true;
     if (mattered) this.forgottenAt = now;
     this.onForget?.(oldest);
     return true;
+  }
+
+  /**
+   * The current state of the address a call came from: `source` itself,
+   * unless the table forgot it since (then the address is looked up, and
+   * starts over, as any forgotten address does).
+   */
+  current(source: EntrySource, now: number): SourceState {
+    // Every EntrySource is a SourceState this table made (call-entry.ts only narrows the type).
+    return source.forgotten ? this.get(source.key, now) : (source as SourceState);
   }
 
   /** Takes one received datagram's rate token; false when the source is over its rate. */

@@ -23,6 +23,11 @@ export class TimerDriver {
     private readonly engine: TimedEngine,
     private readonly clock: Clock,
     private readonly onError: (error: unknown) => void = () => {},
+    /**
+     * Runs after each timer's `onTimer`; by default {@link update}. An
+     * `EngineHost` passes its own step, which re-arms the timer itself.
+     */
+    private readonly afterTimer?: () => void,
   ) {}
 
   /** Re-arms the real timer if the engine's next deadline moved earlier; call after every engine call. */
@@ -50,6 +55,7 @@ export class TimerDriver {
     } catch (error) {
       this.onError(error);
     }
-    this.update();
+    if (this.afterTimer !== undefined) this.afterTimer();
+    else this.update();
   };
 }
