@@ -341,7 +341,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** Runs a call under the `udprpc:client:call` tracing channel (only when it has subscribers). */
   private traced(req: ClientRequest): Promise<unknown> {
-    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0 };
+    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, ids: [] };
     (req as ClientRequest & { [traceKey]: ClientCallMessage | undefined })[traceKey] = message;
     return traceCall(message, () => this.invoke(req));
   }

@@ -21,6 +21,14 @@ export interface ClientCallMessage {
   readonly peer: PeerAddress;
   /** Transmissions of the request so far, over all rounds, endpoints and interceptor retries; final by `asyncStart`. */
   attempts: number;
+  /**
+   * The message ids the call has been sent under so far, in order: one per
+   * engine call (each `next()` of the interceptors, each endpoint attempt of
+   * a multi-endpoint client). The `id` of a `udprpc:client:retransmit` or
+   * `udprpc:client:pushback` message is one of them, which is how those
+   * events are told apart by call.
+   */
+  readonly ids: number[];
   /** `'OK'` or the error's code; set before `error` / `asyncStart`. */
   code?: ErrorCode | 'OK';
   /** The decoded result, on success. */

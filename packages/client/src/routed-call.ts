@@ -24,6 +24,8 @@ export interface RoutedRequest {
   /** The logical call's deadline; every attempt carries it to its server. */
   readonly deadline: number;
   readonly idempotent: boolean;
+  /** The call's `udprpc:client:call` message when traced: each attempt's id is added to its `ids`. */
+  readonly trace?: { readonly ids: number[] } | undefined;
 }
 
 /** How an ended attempt counts for its endpoint and its call. */

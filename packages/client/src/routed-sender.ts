@@ -99,7 +99,7 @@ export class RoutedSender {
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       let settled = false;
-      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent }, reservation.endpoint, (outcome, transmissions) => {
+      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, trace: tagged[traceKey] }, reservation.endpoint, (outcome, transmissions) => {
         settled = true;
         booked(this.stats, tagged, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
@@ -124,6 +124,7 @@ export class RoutedSender {
       };
       const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, startedAt, settle);
       if (typeof id !== 'number') return reject(id);
+      req[traceKey]?.ids.push(id);
       if (signal !== undefined) {
         onAbort = () => this.engine.cancel(id, this.clock.now(), abortError(signal));
         signal.addEventListener('abort', onAbort, { once: true });

@@ -19,6 +19,8 @@ export interface ServerCallMessage {
   readonly method: string;
   /** The caller. */
   readonly peer: PeerAddress;
+  /** Whether the server serves `service.method` (if not, the call fails with NOT_FOUND). */
+  readonly known: boolean;
   /** `'OK'` or the code of the error the caller gets; set before `error` / `asyncStart`. */
   code?: ErrorCode | 'OK';
   /**
@@ -55,10 +57,10 @@ export function logLifecycle(what: string, peer?: PeerAddress): void {
   if (debug.enabled) debug('server %s%s', what, peer === undefined ? '' : ` ${formatPeer(peer)}`);
 }
 
-/** The message of a call to `path` (`service.method`) from `peer`. */
-export function serverCallMessage(path: string, peer: PeerAddress): ServerCallMessage {
+/** The message of a call to `path` (`service.method`) from `peer`; `known`: whether the server serves it. */
+export function serverCallMessage(path: string, peer: PeerAddress, known: boolean): ServerCallMessage {
   const dot = path.lastIndexOf('.');
-  return dot < 0 ? { service: path, method: '', peer } : { service: path.slice(0, dot), method: path.slice(dot + 1), peer };
+  return dot < 0 ? { service: path, method: '', peer, known } : { service: path.slice(0, dot), method: path.slice(dot + 1), peer, known };
 }
 
 /**
