@@ -7,20 +7,12 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { MeterProvider, MetricReader, type HistogramMetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { createClient, type Client, type ClientOptions } from '@udprpc/client';
-import { defineContract, method, RpcError, type PeerAddress } from '@udprpc/core';
+import { RpcError, type PeerAddress } from '@udprpc/core';
 import { UdprpcInstrumentation } from '@udprpc/otel';
 import { createServer, type Server, type ServerOptions } from '@udprpc/server';
+import { calc } from './fixtures/contract.js';
 import { createRandom, createTransportPair, type SimNetwork, type TransportPairOptions, type VirtualClock } from '@udprpc/testkit';
 
-export const calc = defineContract('calc', {
-  add: method<{ a: number; b: number }, number>(),
-  /** Idempotent: a retransmission a fresh server cannot place is run, not refused (semantics.md). */
-  echo: method<number, number>({ idempotent: true }),
-  /** Async: resolves after `ms` of virtual time. */
-  wait: method<number, number>(),
-  /** Throws FAILED_PRECONDITION. */
-  refuse: method<number, never>(),
-});
 
 /** A metric reader read on demand. */
 class PullReader extends MetricReader {
@@ -122,3 +114,5 @@ export async function startRig(
 
 /** Runs `fn` with `ctx` active. */
 export const within = <T>(ctx: Context, fn: () => T): T => context.with(ctx, fn);
+
+export { calc };
