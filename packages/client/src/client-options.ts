@@ -36,6 +36,13 @@ export interface ClientOptions extends RoutingOptions {
   maxDatagramBytes?: number;
   /** Largest request or reply, in bytes (16 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Largest metadata block, length field included, that a call may send or
+   * a reply may bring (protocol.md §5.8; default 8192). A call with more
+   * request metadata fails with RESOURCE_EXHAUSTED before anything is sent;
+   * a reply with more fails its call with RESOURCE_EXHAUSTED.
+   */
+  maxMetadataBytes?: number;
   /** Calls in flight to each server before new ones queue (1024), the queue's size (4096), and whether a full window queues or fails. */
   flow?: Partial<FlowLimits>;
   /** Outermost first. */

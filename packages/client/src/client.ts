@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   asyncDisposeSymbol,
   ClientEngine,
+  DEFAULT_MAX_METADATA_BYTES,
   defaultCallPolicy,
   defaultRetryPolicy,
   encodeMethodName,
@@ -24,6 +25,7 @@ import {
   type FlushableSend,
   type Codec,
   type Contract,
+  type MetadataValue,
   type PeerAddress,
   type Transport,
   type PeerRtt,
@@ -50,7 +52,7 @@ import { composeClientInterceptors, type ClientNext, type ClientRequest } from '
 import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
-import { routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
+import { replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
@@ -125,6 +127,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.maxMetadataBytes === undefined ? {} : { maxMetadataBytes: options.maxMetadataBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       codec: this.codec.id,
@@ -162,7 +165,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onHealth: (info) => this.emit('health', info),
       }, () => this.timer.update());
     }
-    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats);
+    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats, options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES);
     const interceptors = options.interceptors ?? [];
     const onion = composeClientInterceptors(interceptors, (req) => this.sender.send(req));
     // The innermost step fails only with RpcErrors; what an interceptor throws
@@ -306,7 +309,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (this.started && !this.closed && this.router === undefined && timeoutMs > 0) {
       try {
-        const req = requestOf(info, input, this.clock.now() + timeoutMs, options?.signal, this.peer!);
+        const req = requestOf(info, input, this.clock.now() + timeoutMs, options, this.peer!);
         return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
       } catch (error) {
         return Promise.reject(error);
@@ -329,7 +332,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       reservation = this.sender.reserve(info.idempotent);
       peer = reservation.endpoint.peer;
     }
-    const req = requestOf(info, input, deadline, options?.signal, peer!);
+    const req = requestOf(info, input, deadline, options, peer!);
     if (reservation === undefined) return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
     (req as ClientRequest & { [routeKey]?: Reservation })[routeKey] = reservation;
     try {
@@ -341,7 +344,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** Runs a call under the `udprpc:client:call` tracing channel (only when it has subscribers). */
   private traced(req: ClientRequest): Promise<unknown> {
-    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, ids: [] };
+    // A copy subscribers may add keys to during `start` (trace context): the
+    // request's metadata is encoded after that, so their keys are sent.
+    const metadata: Record<string, MetadataValue> = { ...req.metadata };
+    req.metadata = metadata;
+    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, ids: [], metadata };
     (req as ClientRequest & { [traceKey]: ClientCallMessage | undefined })[traceKey] = message;
     return traceCall(message, () => this.invoke(req));
   }
@@ -448,17 +455,19 @@ export function createClient(options: ClientOptions): Client {
  * added afterwards, so every request has one shape and no extra property
  * store is allocated per call.
  */
-function requestOf(info: MethodInfo, input: unknown, deadline: number, signal: AbortSignal | undefined, peer: PeerAddress): ClientRequest {
+function requestOf(info: MethodInfo, input: unknown, deadline: number, options: CallOptions | undefined, peer: PeerAddress): ClientRequest {
   return {
     service: info.service,
     method: info.method,
     input,
     deadline,
-    signal,
+    signal: options?.signal,
     peer,
     idempotent: info.idempotent,
+    metadata: options?.metadata,
     [wireKey]: info.wire,
     [statsKey]: info.stats,
     [traceKey]: undefined,
+    [replyMetadataKey]: options?.onReplyMetadata,
   } as ClientRequest;
 }

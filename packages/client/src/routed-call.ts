@@ -26,6 +26,8 @@ export interface RoutedRequest {
   readonly idempotent: boolean;
   /** The call's `udprpc:client:call` message when traced: each attempt's id is added to its `ids`. */
   readonly trace?: { readonly ids: number[] } | undefined;
+  /** The encoded request metadata block, the same for every attempt (protocol.md §5.8). */
+  readonly metadata?: Uint8Array | undefined;
 }
 
 /** How an ended attempt counts for its endpoint and its call. */

@@ -1,6 +1,8 @@
 import {
+  encodeMetadataForSend,
   encodeMethodName,
   RpcError,
+  type Metadata,
   type CallOutcome,
   type ClientEngine,
   type Clock,
@@ -24,6 +26,8 @@ export const routeKey = Symbol('udprpc.route');
 export const statsKey = Symbol('udprpc.stats');
 /** Carries the call's `udprpc:client:call` message when traced, so its transmissions can be added up. */
 export const traceKey = Symbol('udprpc.trace');
+/** Carries the call's `onReplyMetadata` option. */
+export const replyMetadataKey = Symbol('udprpc.replyMetadata');
 
 /** The endpoint chosen for a call's first attempt, counted as outstanding until used or given back. */
 export interface Reservation {
@@ -36,6 +40,7 @@ type TaggedRequest = ClientRequest & {
   [routeKey]?: Reservation;
   [statsKey]?: MethodRecord;
   [traceKey]?: ClientCallMessage | undefined;
+  [replyMetadataKey]?: ((metadata: Metadata) => void) | undefined;
 };
 
 /** Books an ended engine call: per-method stats, and the traced call's transmissions. */
@@ -60,6 +65,7 @@ export class RoutedSender {
     private readonly timer: TimerDriver,
     private readonly router: Router | undefined,
     private readonly stats: MethodStatsTable,
+    private readonly maxMetadataBytes: number,
   ) {}
 
   /** Reserves the first attempt's endpoint; UNAVAILABLE when the client has none. */
@@ -89,8 +95,10 @@ export class RoutedSender {
     const signal = req.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const payload = encodeInput(this.codec, req.input);
+    // After every interceptor (and the tracing channel's start subscribers) had their say.
+    const metadata = req.metadata === undefined ? undefined : encodeMetadataForSend(req.metadata, this.maxMetadataBytes, 'request');
     const router = this.router;
-    if (router === undefined) return this.sendDirect(tagged, wire, payload);
+    if (router === undefined) return this.sendDirect(tagged, wire, payload, metadata);
     // A retry interceptor may call `next` again: later attempts get a fresh choice.
     const held = tagged[routeKey];
     const reservation = held !== undefined && !held.used ? held : this.reserve(req.idempotent);
@@ -99,11 +107,11 @@ export class RoutedSender {
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       let settled = false;
-      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, trace: tagged[traceKey] }, reservation.endpoint, (outcome, transmissions) => {
+      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, metadata, trace: tagged[traceKey] }, reservation.endpoint, (outcome, transmissions) => {
         settled = true;
         booked(this.stats, tagged, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-        settleOutcome(this.codec, outcome, resolve, reject);
+        settleOutcome(this.codec, outcome, resolve, reject, tagged[replyMetadataKey]);
       });
       if (signal !== undefined && !settled) {
         onAbort = () => call.abort(abortError(signal));
@@ -112,7 +120,7 @@ export class RoutedSender {
     });
   }
 
-  private sendDirect(req: TaggedRequest, wire: Uint8Array, payload: Uint8Array): Promise<unknown> {
+  private sendDirect(req: TaggedRequest, wire: Uint8Array, payload: Uint8Array, metadata: Uint8Array | undefined): Promise<unknown> {
     const signal = req.signal;
     const startedAt = this.clock.now();
     return new Promise((resolve, reject) => {
@@ -120,9 +128,9 @@ export class RoutedSender {
       const settle = (outcome: CallOutcome, transmissions: number): void => {
         booked(this.stats, req, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-        settleOutcome(this.codec, outcome, resolve, reject);
+        settleOutcome(this.codec, outcome, resolve, reject, req[replyMetadataKey]);
       };
-      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, startedAt, settle);
+      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline, metadata }, startedAt, settle);
       if (typeof id !== 'number') return reject(id);
       req[traceKey]?.ids.push(id);
       if (signal !== undefined) {

@@ -1,3 +1,5 @@
+import type { Metadata } from './wire/metadata.js';
+
 /**
  * The closed set of status codes an RPC can fail with. The names and numbers
  * are gRPC's, so that anyone who knows gRPC knows what each one promises
@@ -81,6 +83,8 @@ export interface RpcErrorOptions {
   retryAfterMs?: number;
   /** The call's outcome is unknown: it was not run by the copy that failed, but an earlier copy may have run it. */
   mayHaveRun?: boolean;
+  /** Reply metadata the server sent with the error (protocol.md §5.8). */
+  metadata?: Metadata;
 }
 
 /**
@@ -109,6 +113,11 @@ export class RpcError extends Error {
    * (the server's port refused the retransmissions of a call sent before it died).
    */
   readonly mayHaveRun: boolean;
+  /**
+   * Reply metadata the server sent with the error (protocol.md §5.8), or
+   * undefined when it sent none (and for errors decided locally).
+   */
+  readonly metadata: Metadata | undefined;
   /** @internal Brand that makes {@link RpcError.is} work across duplicate copies of this package. */
   readonly [brand] = true;
 
@@ -119,6 +128,7 @@ export class RpcError extends Error {
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveRun = options.mayHaveRun ?? false;
+    this.metadata = options.metadata;
   }
 
   /** True for any RpcError, including one made by another copy of this package. */

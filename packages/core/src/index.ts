@@ -38,6 +38,25 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './wire/frame.js';
+export {
+  Metadata,
+  MetadataKind,
+  DEFAULT_MAX_METADATA_BYTES,
+  MAX_METADATA_BLOCK_BYTES,
+  MAX_METADATA_KEY_BYTES,
+  RESERVED_METADATA_PREFIX,
+  encodeMetadataBlock,
+  decodeMetadataBlock,
+  metadataBlockSize,
+  metadataKeyProblem,
+  splitMetadata,
+  withMetadataBlock,
+  type MetadataValue,
+  type MetadataInit,
+  type MetadataEncodeFailure,
+  type SplitMetadata,
+} from './wire/metadata.js';
+export { encodeMetadataForSend } from './metadata-block.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './wire/fragment-ack.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';

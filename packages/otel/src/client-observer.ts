@@ -1,7 +1,7 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { ClientCallMessage, ClientPushbackMessage, ClientRetransmitMessage } from '@udprpc/client';
-import { metadataSetter, type OutgoingMetadata } from './metadata-carrier.js';
+import { metadataSetter } from './metadata-carrier.js';
 import type { Telemetry } from './telemetry.js';
 import {
   ATTR_ERROR_TYPE,
@@ -31,9 +31,6 @@ interface ClientCall {
   indexed: number;
 }
 
-/** The client's `start` message, with the request metadata the meta layer adds (absent before it). */
-type ClientStart = ClientCallMessage & { readonly metadata?: OutgoingMetadata };
-
 /**
  * CLIENT spans and `rpc.client.call.duration` from the client's diagnostics
  * channels: `udprpc:client:call` opens and ends the span, and
@@ -55,7 +52,7 @@ export class ClientObserver {
 
   constructor(private readonly telemetry: Telemetry) {
     const diag = telemetry.diag;
-    this.onStart = guarded(diag, (message: unknown) => this.start(message as ClientStart));
+    this.onStart = guarded(diag, (message: unknown) => this.start(message as ClientCallMessage));
     this.onSettled = guarded(diag, (message: unknown) => this.settle(message as ClientCallMessage));
     this.onRetransmit = guarded(diag, (message: unknown) => {
       const m = message as ClientRetransmitMessage;
@@ -84,7 +81,7 @@ export class ClientObserver {
     this.byId.clear();
   }
 
-  private start(message: ClientStart): void {
+  private start(message: ClientCallMessage): void {
     const startedAt = performance.now();
     const method = `${message.service}.${message.method}`;
     const metricAttributes: Attributes = {
@@ -100,8 +97,8 @@ export class ClientObserver {
       parent,
     );
     this.calls.set(message, { span, startedAt, metricAttributes, indexed: 0 });
-    // The client encodes the metadata after `start` returns: what we add here goes on the wire.
-    if (message.metadata !== undefined) propagation.inject(trace.setSpan(parent, span), message.metadata, metadataSetter);
+    // The client encodes the request metadata after `start`: what is added here goes on the wire.
+    propagation.inject(trace.setSpan(parent, span), message.metadata, metadataSetter);
   }
 
   private settle(message: ClientCallMessage): void {

@@ -3,15 +3,17 @@ import type { TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 // W3C trace context travels in call metadata (`traceparent`, `tracestate`):
 // the client's `udprpc:client:call` start message carries the request's
 // metadata as a mutable record, which the client encodes after `start`; the
-// server's start message carries the received metadata with `.get(key)`.
+// server's start message carries the received metadata (`Metadata`, read
+// with `.get(key)`). Typed structurally, so this package needs no import of
+// @udprpc/core.
 
 /** The request metadata on a client call's start message. */
 export type OutgoingMetadata = Record<string, string | Uint8Array>;
 
-/** The received metadata on a server call's start message. */
+/** The received metadata on a server call's start message (what it uses of `Metadata`). */
 export interface IncomingMetadata {
   get(key: string): string | Uint8Array | undefined;
-  keys?(): Iterable<string>;
+  keys(): Iterable<string>;
 }
 
 export const metadataSetter: TextMapSetter<OutgoingMetadata> = {
@@ -28,6 +30,6 @@ export const metadataGetter: TextMapGetter<IncomingMetadata> = {
     return value === undefined || typeof value === 'string' ? value : utf8.decode(value);
   },
   keys(carrier) {
-    return typeof carrier.keys === 'function' ? [...carrier.keys()] : [];
+    return [...carrier.keys()];
   },
 };

@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Span } from '@opentelemetry/api';
 import type { ServerCallMessage } from '@udprpc/server';
-import { metadataGetter, type IncomingMetadata } from './metadata-carrier.js';
+import { metadataGetter } from './metadata-carrier.js';
 import type { Telemetry } from './telemetry.js';
 import {
   ATTR_ERROR_TYPE,
@@ -23,9 +23,6 @@ interface ServerCall {
   readonly metricAttributes: Attributes;
 }
 
-/** The server's `start` message, with the received metadata the meta layer adds (absent before it). */
-type ServerStart = ServerCallMessage & { readonly metadata?: IncomingMetadata };
-
 /**
  * SERVER spans and `rpc.server.call.duration` from `udprpc:server:call`.
  * The span's parent is the trace context in the call's metadata, if any.
@@ -39,7 +36,7 @@ export class ServerObserver {
   private readonly onSettled: (message: unknown) => void;
 
   constructor(private readonly telemetry: Telemetry) {
-    this.onStart = guarded(telemetry.diag, (message: unknown) => this.start(message as ServerStart));
+    this.onStart = guarded(telemetry.diag, (message: unknown) => this.start(message as ServerCallMessage));
     this.onSettled = guarded(telemetry.diag, (message: unknown) => this.settle(message as ServerCallMessage));
   }
 
@@ -53,7 +50,7 @@ export class ServerObserver {
     this.callChannel.asyncStart.unsubscribe(this.onSettled);
   }
 
-  private start(message: ServerStart): void {
+  private start(message: ServerCallMessage): void {
     const startedAt = performance.now();
     const path = `${message.service}.${message.method}`;
     // A name the server does not serve is whatever a peer sent: `_OTHER` keeps
@@ -66,7 +63,8 @@ export class ServerObserver {
       [ATTR_NETWORK_PEER_PORT]: message.peer.port,
     };
     if (!message.known) attributes[ATTR_RPC_METHOD_ORIGINAL] = path;
-    const parent = message.metadata === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, message.metadata, metadataGetter);
+    // The caller's trace context, if its metadata carries one; otherwise a new trace.
+    const parent = propagation.extract(ROOT_CONTEXT, message.metadata, metadataGetter);
     const span = this.telemetry.tracer.startSpan(
       message.known ? path : RPC_SYSTEM_UDPRPC,
       { kind: SpanKind.SERVER, attributes, startTime: performance.timeOrigin + startedAt },

@@ -155,6 +155,28 @@ describe('spans', () => {
     expect(client.spanContext().traceId).toBe(parent.spanContext().traceId);
   });
 
+  it('trace context in the call metadata: the server span is a child of the client span', async () => {
+    otel = startOtel();
+    // What the server's handler received as metadata: the injected traceparent, and the caller's own key.
+    let seen: Record<string, unknown> = {};
+    rig = await startRig({
+      server: {
+        interceptors: [
+          (next) => (req) => {
+            seen = req.ctx.metadata.toObject();
+            return next(req);
+          },
+        ],
+      },
+    });
+    await settleAll(rig.clock, [rig.client.stub(calc).add({ a: 1, b: 1 }, { metadata: { tenant: 'a' } })]);
+    const [server, client] = otel.spans() as [ReadableSpan, ReadableSpan];
+    const c = client.spanContext();
+    expect(server.spanContext().traceId).toBe(c.traceId);
+    expect(server.parentSpanContext).toMatchObject({ traceId: c.traceId, spanId: c.spanId, isRemote: true });
+    expect(seen).toEqual({ tenant: 'a', traceparent: `00-${c.traceId}-${c.spanId}-01` });
+  });
+
   it('enable() and disable() subscribe and unsubscribe: no spans while disabled, spans again after', async () => {
     otel = startOtel();
     rig = await startRig();

@@ -3,6 +3,8 @@ import {
   asyncDisposeSymbol,
   checkCodec,
   codecIdName,
+  DEFAULT_MAX_METADATA_BYTES,
+  Metadata,
   jsonCodec,
   defaultDatagramBytes,
   RpcError,
@@ -74,6 +76,13 @@ export interface ServerOptions {
   admission?: Partial<AdmissionLimits>;
   /** Limits on requests arriving in fragments (size, per peer, total, idle timeout). */
   reassembly?: Partial<ReassemblyLimits>;
+  /**
+   * Largest metadata block, length field included, that a request may bring
+   * or a reply may send (protocol.md §5.8; default 8192). A request with more
+   * is refused with RESOURCE_EXHAUSTED before its handler runs; a handler
+   * that sets more reply metadata answers RESOURCE_EXHAUSTED instead.
+   */
+  maxMetadataBytes?: number;
   /** Per-source rate limit and the anti-amplification factor. */
   sources?: Partial<SourceLimits>;
   /**
@@ -170,6 +179,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly methodStats = new MethodStatsTable(latencyHistogram);
   private readonly io = zeroTransportCounters();
   private readonly tracer = new ServerCallTracer();
+  private readonly maxMetadataBytes: number;
 
   constructor(options: ServerOptions) {
     super();
@@ -178,6 +188,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.clock = options.clock ?? systemClock;
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     const io = this.io;
     const counted = countedSender(options.transport, io);
@@ -191,6 +202,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
       ...(options.startupGraceMs === undefined ? {} : { startupGraceMs: options.startupGraceMs }),
       ...(options.random === undefined ? {} : { random: options.random }),
+      maxMetadataBytes: this.maxMetadataBytes,
       startedAt: (options.clock ?? systemClock).now(),
       hooks: {
         onCall: (call) => this.dispatch(call),
@@ -320,7 +332,11 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     handler: Handler<unknown, unknown>,
     requireAuth: boolean,
   ): void {
-    const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
+    const last = (req: ServerRequest): unknown => {
+      // An interceptor may have replaced the request metadata: the handler sees what it passed on.
+      if (req.ctx instanceof LazyCallContext) req.ctx.metadata = req.metadata;
+      return handler(req.input, req.ctx);
+    };
     const direct = this.interceptors.length === 0 ? handler : undefined;
     const invoke = direct !== undefined ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
     const path = `${service}.${method}`;
@@ -329,7 +345,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   private dispatch(call: IncomingCall): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
-    this.tracer.dispatch(serverCallMessage(call.method, call.peer, this.registry.has(call.method)), (message) => this.run(call, message));
+    this.tracer.dispatch(serverCallMessage(call.method, call.peer, this.registry.has(call.method), call.metadata ?? Metadata.EMPTY), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
@@ -363,6 +379,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       registered.service,
       registered.method,
       call.authenticatedAs,
+      call.metadata ?? Metadata.EMPTY,
     );
     let result: unknown;
     try {
@@ -370,31 +387,37 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       result =
         direct !== undefined
           ? direct(input.value, ctx)
-          : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
+          : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx, metadata: ctx.metadata });
     } catch (error) {
-      return this.fail(call, error, registered, startedAt, trace);
+      return this.fail(call, error, registered, startedAt, trace, ctx);
     }
     if (isThenable(result)) {
       this.running.set(call, ctx);
       result.then(
         (value) => {
           this.running.delete(call);
-          this.succeed(call, value, registered, startedAt, trace);
+          this.succeed(call, value, registered, startedAt, trace, ctx);
         },
         (error: unknown) => {
           this.running.delete(call);
           // A handler that honours ctx.signal rejects with whatever its API
           // throws on abort (often a DOMException AbortError): that is the
           // abort doing its job, not a handler bug.
-          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error, registered, startedAt, trace);
+          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error, registered, startedAt, trace, ctx);
         },
       );
     } else {
-      this.succeed(call, result, registered, startedAt, trace);
+      this.succeed(call, result, registered, startedAt, trace, ctx);
     }
   }
 
-  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined, ctx: LazyCallContext): void {
+    let metadata: Uint8Array | undefined;
+    try {
+      metadata = ctx.replyMetadataBlock(this.maxMetadataBytes);
+    } catch (error) {
+      return this.fail(call, error, registered, startedAt, trace, undefined);
+    }
     let payload: Uint8Array;
     try {
       payload = this.codec.encode(value);
@@ -409,11 +432,25 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
-    this.engine.respondOk(call, payload, now);
+    this.engine.respondOk(call, payload, now, metadata);
     this.timer.update();
   }
 
-  private fail(call: IncomingCall, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private fail(
+    call: IncomingCall,
+    thrown: unknown,
+    registered: Registered,
+    startedAt: number,
+    trace: ServerCallMessage | undefined,
+    ctx: LazyCallContext | undefined,
+  ): void {
+    // The reply metadata goes with an error too; too much of it replaces the error with RESOURCE_EXHAUSTED.
+    let metadata: Uint8Array | undefined;
+    try {
+      metadata = ctx?.replyMetadataBlock(this.maxMetadataBytes);
+    } catch (error) {
+      thrown = error;
+    }
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
@@ -437,6 +474,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       message: thrown.message,
       ...(details === undefined ? {} : { details }),
       ...(thrown.retryAfterMs === undefined ? {} : { retryAfterMs: thrown.retryAfterMs }),
+      ...(metadata === undefined ? {} : { metadata }),
     };
     this.finish(call, outcome, registered, startedAt, trace, thrown);
   }

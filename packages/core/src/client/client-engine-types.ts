@@ -8,6 +8,7 @@ import type { RttEstimator } from '../recovery/rtt-estimator.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { Timed } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { Metadata } from '../wire/metadata.js';
 
 // The shapes the client engine takes and gives: its options, hooks, requests,
 // outcomes and counters, and the record it keeps per call.
@@ -19,6 +20,8 @@ export type CallOutcome =
       ok: true;
       /** The encoded result. */
       payload: Uint8Array;
+      /** The reply's metadata, when it carried any (protocol.md §5.8). */
+      metadata?: Metadata;
     }
   | {
       /** The call failed. */
@@ -76,6 +79,12 @@ export interface ClientEngineOptions {
    * `@udprpc/client` package always sets its codec's id.
    */
   codec?: number;
+  /**
+   * Largest reply metadata block accepted, length field included
+   * (protocol.md §5.8; default 8192): a reply with more fails its call
+   * with RESOURCE_EXHAUSTED.
+   */
+  maxMetadataBytes?: number;
 }
 
 /** One outgoing request. */
@@ -88,6 +97,12 @@ export interface CallRequest {
   payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */
   deadlineAt: number;
+  /**
+   * Request metadata, an encoded block (wire/metadata.ts
+   * `encodeMetadataBlock`), sent between the method name and the payload
+   * with HAS_METADATA set (protocol.md §5.8). Undefined: none, flag clear.
+   */
+  metadata?: Uint8Array | undefined;
 }
 
 /** Round-trip estimates towards one peer. */
@@ -169,7 +184,10 @@ export interface PendingCall extends Timed, LossTracked<PendingCall> {
   /** Waiting in the peer's queue, not yet sent. */
   queued: boolean;
   readonly method: Uint8Array;
+  /** The payload, preceded by the metadata block when `flags` has HAS_METADATA. */
   readonly payload: Uint8Array;
+  /** Flags of every REQUEST frame of the call: HAS_METADATA or 0. */
+  readonly flags: number;
   readonly deadlineAt: number;
   /** Called once with the outcome and the call's transmissions over all rounds (its `attempt`). */
   readonly settle: (outcome: CallOutcome, transmissions: number) => void;

@@ -22,6 +22,8 @@ import { defaultReassemblyLimits } from '../recovery/reassembly.js';
 import { ReplyReceiver } from './reply-receiver.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
 import { RequestSender } from './request-transfer.js';
+import { takeReplyMetadata } from './reply-metadata.js';
+import { DEFAULT_MAX_METADATA_BYTES, withMetadataBlock, type Metadata } from '../wire/metadata.js';
 import { RetryBudget } from '../flowcontrol/retry-budget.js';
 import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from '../recovery/retry-policy.js';
 import { defaultFlowLimits, type FlowLimits, type PeerState } from '../flowcontrol/peer-state.js';
@@ -71,6 +73,7 @@ export class ClientEngine {
   private readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
   private readonly requests: RequestSender;
+  private readonly maxMetadataBytes: number;
   private readonly counters = {
     calls: 0,
     responses: 0,
@@ -107,6 +110,7 @@ export class ClientEngine {
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
     this.codec = options.codec ?? 0;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
     this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
   }
@@ -124,6 +128,8 @@ export class ClientEngine {
   call(req: CallRequest, now: number, settle: (outcome: CallOutcome, transmissions: number) => void, group?: GroupCollector): number | RpcError {
     this.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
+    // The metadata block goes between the method name and the payload (protocol.md §5.8).
+    if (req.metadata !== undefined) req = { ...req, payload: withMetadataBlock(req.metadata, req.payload) };
     let body: Uint8Array | undefined;
     if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > this.maxDatagramBytes) {
       const encoded = this.requests.encode(req, now, this.spanFor(this.ids.peek()), this.peers.get(req.peer)?.incarnation ?? 0, group !== undefined);
@@ -154,6 +160,7 @@ export class ClientEngine {
       rtt,
       method: req.method,
       payload: req.payload,
+      flags: req.metadata === undefined ? 0 : Flag.HAS_METADATA,
       deadlineAt: req.deadlineAt,
       settle,
       attempt: 0,
@@ -194,6 +201,7 @@ export class ClientEngine {
   /** Sends a one-way request (no reply, no retransmission: at most once, maybe never). */
   notify(req: Omit<CallRequest, 'deadlineAt'> & { deadlineAt?: number }, now: number): RpcError | undefined {
     this.lastNow = now;
+    if (req.metadata !== undefined) req = { ...req, payload: withMetadataBlock(req.metadata, req.payload) };
     const size = HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length;
     if (size > this.maxDatagramBytes) {
       // Notifications are never retransmitted, so they are never fragmented either.
@@ -202,7 +210,7 @@ export class ClientEngine {
     const id = this.ids.allocate(this.isPending);
     const remaining = req.deadlineAt === undefined ? 0xffffffff : Math.max(1, Math.ceil(req.deadlineAt - now));
     const frame = encodeRequestFrame(
-      { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: this.currentSession, id },
+      { type: FrameType.REQUEST, flags: req.metadata === undefined ? Flag.NO_REPLY : Flag.NO_REPLY | Flag.HAS_METADATA, attempt: 0, session: this.currentSession, id },
       remaining,
       req.method,
       req.payload,
@@ -387,7 +395,7 @@ export class ClientEngine {
     // has it, can be declared lost early; fragment transfers keep their own timers.
     if (call.out === undefined && call.group === undefined && !call.acked && !call.receivingReply) call.peerState.loss.sent(call);
     else call.peerState.loss.remove(call);
-    const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
+    const header: FrameHeader = { type: FrameType.REQUEST, flags: call.flags, attempt: call.attempt - 1, session: call.session, id: call.id };
     if (call.receivingReply) {
       // The reply is arriving in fragments and stalled: ask for the missing ones.
       this.replies.stalled(call, header.attempt);
@@ -545,12 +553,23 @@ export class ClientEngine {
     const key = peerKey(from);
     if (group.seen.has(key)) return this.drop('duplicate', from);
     let outcome: CallOutcome;
+    let replyBody = frame.body;
+    let metadata: Metadata | undefined;
+    if ((frame.flags & Flag.HAS_METADATA) !== 0) {
+      // A member's reply with metadata above the cap is dropped: the other members' replies still count.
+      const split = takeReplyMetadata(replyBody, this.maxMetadataBytes);
+      if (split instanceof RpcError) return this.drop('oversize', from);
+      if (typeof split === 'string') return this.drop(split, from);
+      metadata = split.metadata;
+      replyBody = split.rest;
+    }
     if (frame.type === FrameType.RESPONSE) {
-      outcome = { ok: true, payload: frame.body };
+      outcome = metadata === undefined ? { ok: true, payload: replyBody } : { ok: true, payload: replyBody, metadata };
     } else {
-      const body = decodeErrorBody(frame.body);
+      const body = decodeErrorBody(replyBody);
       if (!body.ok) return this.drop(body.error, from);
-      outcome = { ok: false, error: new RpcError(codeFromNumber(body.value.code), body.value.message, { remote: true }), detailsBytes: body.value.details };
+      const error = new RpcError(codeFromNumber(body.value.code), body.value.message, { remote: true, ...(metadata === undefined ? {} : { metadata }) });
+      outcome = { ok: false, error, detailsBytes: body.value.details };
     }
     group.seen.add(key);
     this.counters.responses++;
@@ -622,14 +641,25 @@ export class ClientEngine {
         }
         return;
       case 'complete':
-        return this.onWholeReply(call, frame.type, 0, result.body, call.peer, now);
+        return this.onWholeReply(call, frame.type, frame.flags & Flag.HAS_METADATA, result.body, call.peer, now);
     }
   }
 
   private onWholeReply(call: PendingCall, type: number, flags: number, replyBody: Uint8Array, from: PeerAddress, now: number): void {
+    let metadata: Metadata | undefined;
+    if ((flags & Flag.HAS_METADATA) !== 0) {
+      const split = takeReplyMetadata(replyBody, this.maxMetadataBytes);
+      if (split instanceof RpcError) {
+        this.counters.errors++;
+        return this.finish(call, { ok: false, error: split });
+      }
+      if (typeof split === 'string') return this.drop(split, from);
+      metadata = split.metadata;
+      replyBody = split.rest;
+    }
     if (type === FrameType.RESPONSE) {
       this.counters.responses++;
-      return this.finish(call, { ok: true, payload: replyBody });
+      return this.finish(call, metadata === undefined ? { ok: true, payload: replyBody } : { ok: true, payload: replyBody, metadata });
     }
     const body = decodeErrorBody(replyBody);
     if (!body.ok) return this.drop(body.error, from);
@@ -654,6 +684,7 @@ export class ClientEngine {
       remote: true,
       ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
       ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : {}),
+      ...(metadata === undefined ? {} : { metadata }),
     });
     this.finish(call, { ok: false, error, detailsBytes: rejected ? new Uint8Array(0) : e.details });
   }

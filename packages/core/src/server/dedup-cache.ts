@@ -4,6 +4,7 @@ import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { Metadata } from '../wire/metadata.js';
 
 /**
  * What the cache needs of the client session a call belongs to
@@ -83,6 +84,8 @@ export class CallEntry implements IncomingCall, Timed {
   declare readonly authenticatedAs: string | undefined;
   /** Codec id the request named for its payload (protocol.md §5.7). */
   declare readonly codec: number;
+  /** The request's metadata (protocol.md §5.8); dropped with the payload, charged with it while held. */
+  declare metadata: Metadata | undefined;
   declare state: CallState;
   declare reply: Uint8Array | undefined;
   /** The reply's fragments, when it does not fit in one datagram (with their timer): a reply-transfer.ts `ReplyTransfer`. */
@@ -140,6 +143,7 @@ export class CallEntry implements IncomingCall, Timed {
     this.owner = owner;
     this.authenticatedAs = authenticatedAs;
     this.codec = codec;
+    this.metadata = undefined;
     this.state = CallState.Queued;
     this.reply = undefined;
     this.transfer = undefined;
@@ -166,6 +170,7 @@ export class CallEntry implements IncomingCall, Timed {
   /** Lets the request payload go once nothing will read it for the engine. */
   dropPayload(): void {
     this.payload = NO_PAYLOAD;
+    this.metadata = undefined;
   }
 }
 

@@ -62,6 +62,12 @@ export interface ServerEngineOptions {
    * at its address and port (nothing can have run before it).
    */
   startupGraceMs?: number;
+  /**
+   * Largest request metadata block accepted, length field included
+   * (protocol.md §5.8; default 8192). A request above it is refused with
+   * RESOURCE_EXHAUSTED and its handler never runs.
+   */
+  maxMetadataBytes?: number;
 }
 
 /** A handler's outcome, with the result already encoded. */
@@ -71,6 +77,8 @@ export type HandlerOutcome =
       ok: true;
       /** Its encoded result. */
       payload: Uint8Array;
+      /** Reply metadata, an encoded block (wire/metadata.ts `encodeMetadataBlock`), if any. */
+      metadata?: Uint8Array;
     }
   | {
       /** The handler failed. */
@@ -83,6 +91,8 @@ export type HandlerOutcome =
       details?: Uint8Array;
       /** A retry-after hint for the client (overload pushback). */
       retryAfterMs?: number;
+      /** Reply metadata, an encoded block (wire/metadata.ts `encodeMetadataBlock`), if any. */
+      metadata?: Uint8Array;
     };
 
 /** Counters of a server engine. */

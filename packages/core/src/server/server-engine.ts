@@ -10,6 +10,7 @@ import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import type { SessionState } from './session-state.js';
 import { randomSession } from '../wire/message-ids.js';
+import { DEFAULT_MAX_METADATA_BYTES, metadataBlockSize, splitMetadata, type Metadata } from '../wire/metadata.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -73,6 +74,7 @@ export class ServerEngine {
   private readonly ackBody = new Uint8Array(4);
   private startedAt: number | undefined;
   private readonly startupGraceMs: number;
+  private readonly maxMetadataBytes: number;
 
   constructor(options: ServerEngineOptions) {
     this.hooks = options.hooks;
@@ -81,6 +83,7 @@ export class ServerEngine {
     this.startedAt = options.startedAt;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     this.startupGraceMs = options.startupGraceMs ?? this.policy.maxDeadlineMs + this.policy.graceMs;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.cache = new DedupCache(this.policy, this.onEvict);
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.requests = new ReassemblyTable({ ...defaultReassemblyLimits, ...options.reassembly });
@@ -151,16 +154,16 @@ export class ServerEngine {
    * is dropped when the call was cancelled or forgotten (or is not this engine's).
    */
   respond(call: IncomingCall, outcome: HandlerOutcome, now: number): void {
-    if (outcome.ok) return this.respondOk(call, outcome.payload, now);
+    if (outcome.ok) return this.respondOk(call, outcome.payload, now, outcome.metadata);
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.replyError(call, outcome, now);
     this.admission.release(call);
   }
 
-  /** {@link respond} with a successful result, without an outcome object. */
-  respondOk(call: IncomingCall, payload: Uint8Array, now: number): void {
+  /** {@link respond} with a successful result, without an outcome object; `metadata` is an encoded reply metadata block. */
+  respondOk(call: IncomingCall, payload: Uint8Array, now: number, metadata?: Uint8Array): void {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
-    if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now);
+    if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now, metadata);
     this.admission.release(call);
   }
 
@@ -306,9 +309,19 @@ export class ServerEngine {
   ): void {
     const body = parseRequestBody(requestBody);
     if (typeof body === 'string') return this.drop(body, from);
-    const { deadlineMs, method, payload } = body;
+    const { deadlineMs, method } = body;
+    let payload = body.payload;
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
+    let metadata: Metadata | undefined;
+    if ((frame.flags & Flag.HAS_METADATA) !== 0) {
+      // Before any refusal and before anything is kept (protocol.md §5.8).
+      const split = splitMetadata(payload, this.maxMetadataBytes);
+      if (split === 'too-large') return this.refuseMetadata(frame, payload, from, pk, now, noReply);
+      if (typeof split === 'string') return this.drop(split, from);
+      metadata = split.metadata;
+      payload = split.rest;
+    }
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
     const evicted = !idempotent && owner.mayHaveBeenEvicted(frame.id);
     const stateLost = frame.attempt > 0 && !idempotent && now - owner.source.lostStateAt < this.policy.maxDeadlineMs + this.policy.graceMs;
@@ -351,11 +364,25 @@ export class ServerEngine {
       meta?.authenticatedAs,
       body.codec,
     );
+    if (metadata !== undefined) {
+      // Held until the call is answered, like the payload, and charged like it.
+      entry.metadata = metadata;
+      entry.bytes += body.payload.length - payload.length;
+    }
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
     this.admission.submit(entry);
     this.cache.armDeadline(entry);
+  }
+
+  // Request metadata above this server's cap: refused before anything ran or
+  // was kept, not REJECTED (the same call would be refused again) (protocol.md §5.8).
+  private refuseMetadata(frame: Frame, payload: Uint8Array, from: PeerAddress, pk: string, now: number, noReply: boolean): void {
+    if (noReply) return this.drop('oversize', from);
+    const size = metadataBlockSize(payload, 0) as number;
+    const message = `request metadata is ${size} bytes, above the server's ${this.maxMetadataBytes}-byte limit`;
+    this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, 0);
   }
 
   /**

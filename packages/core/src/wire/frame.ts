@@ -66,6 +66,12 @@ export const Flag = {
    * session (protocol.md §6.3).
    */
   SESSION_STALE: 0x20,
+  /**
+   * On a REQUEST, RESPONSE or ERROR: the (reassembled) body carries a
+   * metadata block (protocol.md §5.8) — after the method name of a REQUEST,
+   * at the start of a RESPONSE or ERROR body.
+   */
+  HAS_METADATA: 0x40,
 } as const;
 
 /** The fixed header fields of a frame. */
