@@ -4,14 +4,14 @@
  * (spans from the console exporter), then checks what the spans say: the
  * client's two `prices.quote` spans are children of `checkout`, and each
  * server span is in the same trace, a child of its client span. Exits 0
- * if so (non-zero, with the reason, if not). Gives up after 20 s.
+ * if so (non-zero, with the reason, if not). Gives up after 30 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { printedSpans, type PrintedSpan } from './spans.js';
 
-const SAFETY_TIMEOUT_MS = 20_000;
+const SAFETY_TIMEOUT_MS = 30_000;
 const script = (name: string): string => fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
 // The children run with this process's TypeScript loader (tsx puts its flags in execArgv).
 const loaderArgs = process.execArgv.some((arg) => arg.includes('tsx')) ? process.execArgv : ['--import', 'tsx', '--conditions=@udprpc/source'];
