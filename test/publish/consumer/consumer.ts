@@ -6,6 +6,7 @@ import { createPskTransport, generateKey } from '@udprpc/auth-psk';
 import type { ClientEvents } from '@udprpc/client';
 import { run, type CliIo } from '@udprpc/cli';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
+import { UdprpcInstrumentation, type UdprpcInstrumentationConfig } from '@udprpc/otel';
 import { jsonCodec, type Codec, type ErrorCode } from '@udprpc/core';
 import type { ServerEvents } from '@udprpc/server';
 import { SimNetwork, VirtualClock } from '@udprpc/testkit';
@@ -36,6 +37,8 @@ export async function main(): Promise<number> {
   const net = new SimNetwork({ clock, seed: 1 });
   const psk = createPskTransport(createUdpTransport({ host: '127.0.0.1' }), { keys: { k: generateKey() }, sendKeyId: 'k' });
   const io: CliIo = { stdout: () => {}, stderr: () => {} };
+  const otelConfig: UdprpcInstrumentationConfig = { enabled: false };
+  new UdprpcInstrumentation(otelConfig).enable();
   void [code, codecs, events, net, psk, await run(['--version'], io)];
   return api.add({ a: 1, b: 2 }, { timeoutMs: 500, signal: AbortSignal.timeout(500) });
 }
