@@ -155,7 +155,7 @@ describe('call metadata', () => {
     expect(r.seen[0]!.get('a')).toBe(value);
   });
 
-  it("a server refuses request metadata above its cap with RESOURCE_EXHAUSTED; the handler never runs", async () => {
+  it("a server refuses request metadata above its cap with RESOURCE_EXHAUSTED and never runs the handler", async () => {
     const r = await start({ server: { maxMetadataBytes: 100 } });
     const ok = { a: 'x'.repeat(100 - 2 - 4 - 1) }; // exactly 100 bytes
     const over = { a: 'x'.repeat(100 - 2 - 4 - 1 + 1) };

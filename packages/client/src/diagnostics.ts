@@ -35,7 +35,8 @@ export interface ClientCallMessage {
    * it during `start` (e.g. a W3C `traceparent`): the request metadata is
    * encoded after `start` is published, after the interceptors, so added
    * keys go on the wire (and are checked like the caller's: an invalid key
-   * fails the call with INVALID_ARGUMENT). Changes after `start` have no effect.
+   * fails the call with INVALID_ARGUMENT). Only keys added during `start`
+   * are sure to be sent.
    */
   readonly metadata: Record<string, MetadataValue>;
   /** `'OK'` or the error's code; set before `error` / `asyncStart`. */

@@ -48,6 +48,7 @@ export {
   encodeMetadataBlock,
   decodeMetadataBlock,
   metadataBlockSize,
+  metadataRetainedBytes,
   metadataKeyProblem,
   splitMetadata,
   withMetadataBlock,

@@ -10,7 +10,7 @@ import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import type { SessionState } from './session-state.js';
 import { randomSession } from '../wire/message-ids.js';
-import { DEFAULT_MAX_METADATA_BYTES, metadataBlockSize, splitMetadata, type Metadata } from '../wire/metadata.js';
+import { DEFAULT_MAX_METADATA_BYTES, metadataBlockSize, metadataRetainedBytes, splitMetadata, type Metadata } from '../wire/metadata.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -367,7 +367,7 @@ export class ServerEngine {
     if (metadata !== undefined) {
       // Held until the call is answered, like the payload, and charged like it.
       entry.metadata = metadata;
-      entry.bytes += body.payload.length - payload.length;
+      entry.bytes += metadataRetainedBytes(metadata);
     }
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
