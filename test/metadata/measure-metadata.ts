@@ -1,7 +1,8 @@
 // Measures what a decoded Metadata retains (wire/metadata.ts
 // `metadataRetainedBytes` cites these figures):
 //   node --expose-gc --import tsx --conditions=@udprpc/source test/metadata/measure-metadata.ts
-import { decodeMetadataBlock, encodeMetadataBlock, Metadata, metadataRetainedBytes, type MetadataInit } from '@udprpc/core';
+import type { Metadata, MetadataInit } from '@udprpc/core';
+import { decodeMetadataBlock, encodeMetadataBlock, metadataRetainedBytes } from '@udprpc/core/wire';
 
 const N = 20_000;
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,7 +1,8 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type Client, type ClientInterceptor, type ClientOptions } from '@udprpc/client';
-import { defineContract, Flag, Metadata, method, parseFrame, RpcError, type MetadataValue } from '@udprpc/core';
+import { defineContract, Metadata, method, RpcError, type MetadataValue } from '@udprpc/core';
+import { Flag, parseFrame } from '@udprpc/core/wire';
 import { createServer, type Server, type ServerInterceptor, type ServerOptions } from '@udprpc/server';
 import { createRandom, createTransportPair, settleAll, type SimNetwork, type VirtualClock } from '@udprpc/testkit';
 

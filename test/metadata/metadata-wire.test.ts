@@ -5,22 +5,9 @@
 // getting the same reply metadata from the cache, and what the cache charges.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ClientEngine,
-  decodeMetadataBlock,
-  encodeMetadataBlock,
-  encodeMethodName,
-  Flag,
-  Metadata,
-  metadataRetainedBytes,
-  parseFrame,
-  ServerEngine,
-  splitMetadata,
-  type CallOutcome,
-  type IncomingCall,
-  type MetadataInit,
-  type PeerAddress,
-} from '@udprpc/core';
+import { Metadata, type MetadataInit, type PeerAddress } from '@udprpc/core';
+import { decodeMetadataBlock, encodeMetadataBlock, encodeMethodName, Flag, metadataRetainedBytes, parseFrame, splitMetadata } from '@udprpc/core/wire';
+import { ClientEngine, ServerEngine, type CallOutcome, type IncomingCall } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { A12_METADATA, appendixA, ARG, hex, metadataBlock } from '../wire/appendix-a.js';
 

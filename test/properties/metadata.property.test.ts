@@ -9,7 +9,8 @@
 // typed RpcError. Counted after the network has drained.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy, type Metadata, type MetadataValue } from '@udprpc/core';
+import type { Metadata, MetadataValue } from '@udprpc/core';
+import { defaultDedupPolicy } from '@udprpc/core/engine';
 import type { ServerInterceptor } from '@udprpc/server';
 import { asymmetricConditions, seeds, settleAll } from '@udprpc/testkit';
 import { codeOf, payload, recordAt, sameBytes, startSimRun } from './sim-harness.js';

@@ -1,17 +1,6 @@
-import {
-  encodeMetadataForSend,
-  encodeMethodName,
-  RpcError,
-  type Metadata,
-  type CallOutcome,
-  type ClientEngine,
-  type Clock,
-  type Codec,
-  type MethodRecord,
-  type MethodStatsTable,
-  type PeerAddress,
-  type TimerDriver,
-} from '@udprpc/core';
+import { RpcError, type Clock, type Codec, type Metadata, type PeerAddress } from '@udprpc/core';
+import { encodeMethodName } from '@udprpc/core/wire';
+import { encodeMetadataForSend, type CallOutcome, type ClientEngine, type MethodRecord, type MethodStatsTable, type TimerDriver } from '@udprpc/core/engine';
 import { abortError, encodeInput, settleOutcome } from './codec-outcome.js';
 import type { Endpoint } from './endpoint-set.js';
 import type { ClientCallMessage } from './diagnostics.js';

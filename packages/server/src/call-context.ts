@@ -1,14 +1,6 @@
-import {
-  encodeMetadataForSend,
-  metadataKeyProblem,
-  peerKey,
-  RESERVED_METADATA_PREFIX,
-  RpcError,
-  type Clock,
-  type Metadata,
-  type MetadataValue,
-  type PeerAddress,
-} from '@udprpc/core';
+import { RpcError, type Clock, type Metadata, type MetadataValue, type PeerAddress } from '@udprpc/core';
+import { encodeMetadataForSend, peerKey } from '@udprpc/core/engine';
+import { metadataKeyProblem, RESERVED_METADATA_PREFIX } from '@udprpc/core/wire';
 import type { CallContext } from './context.js';
 
 /**

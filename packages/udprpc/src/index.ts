@@ -31,13 +31,8 @@ export {
   CodecId,
   systemClock,
   defaultRetryPolicy,
-  defaultRetryBudget,
-  defaultDedupPolicy,
-  defaultCallPolicy,
-  defaultSizes,
   formatPeer,
   Metadata,
-  DEFAULT_MAX_METADATA_BYTES,
   type MetadataInit,
   type MetadataValue,
   type ErrorCode,
@@ -63,6 +58,7 @@ export {
   type MethodStats,
   type TransportCounters,
 } from '@udprpc/core';
+export { defaultRetryBudget, defaultDedupPolicy, defaultCallPolicy, defaultSizes } from '@udprpc/core/engine';
 export {
   Client,
   type ClientOptions,
