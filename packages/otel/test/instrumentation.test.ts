@@ -116,6 +116,21 @@ describe('spans', () => {
     expect(byKind(otel.spans(), SpanKind.SERVER)).toHaveLength(runs);
   });
 
+  it('a multi-endpoint client: retransmissions of its routed attempts are events of the call span too', async () => {
+    otel = startOtel();
+    rig = await startRig({ pair: { seed: 11, conditions: { delayMs: 1, loss: 0.3 } } });
+    const client = createClient({ transport: rig.network.endpoint(), clock: rig.clock, random: createRandom(5), peers: [rig.serverAddress], timeoutMs: 30_000 });
+    await client.connect();
+    // One call at a time, so each goes in its own datagrams and the loss hits some of them.
+    for (let i = 0; i < 10; i++) expect(await settleAll(rig.clock, [client.stub(calc).echo(i)])).toEqual([{ status: 'fulfilled', value: i }]);
+    await client.close();
+    const spans = byKind(otel.spans(), SpanKind.CLIENT);
+    expect(spans).toHaveLength(10);
+    const events = spans.flatMap((s) => s.events.filter((e) => e.name === 'udprpc.retransmit'));
+    expect(client.stats().retransmits).toBeGreaterThan(2);
+    expect(events).toHaveLength(client.stats().retransmits);
+  });
+
   it('pushback: the refused call gets a udprpc.pushback event with the server’s pause', async () => {
     otel = startOtel();
     rig = await startRig({ server: { admission: { maxRunning: 1, maxQueued: 0, retryAfterMs: 50 } } });
