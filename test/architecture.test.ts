@@ -102,8 +102,9 @@ const allowed: Record<string, (specifier: string) => boolean> = {
   // Subscribes to the client's and server's channels (their message types only); OpenTelemetry's API and instrumentation base.
   otel: (s) =>
     ['@udprpc/client', '@udprpc/server', 'node:diagnostics_channel', '@opentelemetry/api', '@opentelemetry/instrumentation'].includes(s),
+  // dns-packet: DNS SRV discovery (udp+srv:// URLs, docs/multi-endpoint.md).
   udprpc: (s) =>
-    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk'].includes(s) ||
+    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk', 'dns-packet'].includes(s) ||
     (s.startsWith('node:') && s !== 'node:dgram'),
 };
 

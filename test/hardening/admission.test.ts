@@ -135,7 +135,7 @@ describe('server admission (admission.maxRunning / maxQueued)', () => {
 });
 
 describe('regressions (found by these tests, fixed)', () => {
-  // Fixed bug (packages/core/src/client/client-engine.ts, pushBack(), which then did
+  // Fixed bug (packages/core/src/client/call-lifecycle.ts, pushBack(), which then did
   // `call.id = this.ids.allocate(...)`): after a REJECTED pushback the client
   // sent the call again under a NEW message id. A copy of the call under its
   // OLD id that is still in the network (delayed or reordered: protocol.md

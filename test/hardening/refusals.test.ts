@@ -5,7 +5,7 @@
 // sending fragments while the server had asked for a pause. A server that
 // refuses a request fragment by fragment, or a network that duplicates one
 // REJECTED, triggered it. Now a refusal is acted on once per round of
-// transmissions (packages/core/src/client/client-engine.ts isLiveRefusal), a queued
+// transmissions (packages/core/src/client/call-lifecycle.ts isLiveRefusal), a queued
 // call ignores acks and its transfer's timer stays off (request-transfer.ts).
 //
 // The server here is scripted on a raw simulated endpoint, so every refusal,

@@ -22,9 +22,9 @@
 // long-run.test.ts reports the rate as quickFailureRate.
 //
 // Where it was: packages/core/src/server/server-engine.ts (now request-intake.ts) onDuplicate() ACKs every
-// duplicate of a RUNNING entry; packages/core/src/client/client-engine.ts onAcked()
+// duplicate of a RUNNING entry; packages/core/src/client/reply-handling.ts onAcked()
 // set `acked`, and schedule() then used max(ackedProbeIntervalMs, RTO).
-// The fix (client-engine.ts onAcked()/schedule()): after an ACK the probe gap
+// The fix (reply-handling.ts onAcked(), transmission.ts schedule()): after an ACK the probe gap
 // grows from the RTO (doubling) up to ackedProbeIntervalMs instead of jumping
 // to it, which covers all three paths.
 import { describe, expect, it } from 'vitest';

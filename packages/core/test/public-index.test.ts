@@ -100,7 +100,6 @@ describe('@udprpc/core public index', () => {
       'invalidArgument',
       'isPromiseLike',
       'issuesOf',
-      'validateWith',
       'wireName',
     ]);
   });

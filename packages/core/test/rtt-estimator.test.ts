@@ -36,6 +36,16 @@ const feed = (policy: { initialRtoMs: number; minRtoMs: number; maxRtoMs: number
 };
 
 describe('RttEstimator (RFC 6298)', () => {
+  it('PTO (RFC 9002 §6.2.1) reads the same estimate, without the RTO clamp: initial RTO before a sample, then SRTT + max(4·RTTVAR, 1)', () => {
+    const est = new RttEstimator(defaultRetryPolicy); // minRtoMs 30
+    expect(est.ptoMs).toBe(defaultRetryPolicy.initialRtoMs);
+    est.sample(4);
+    expect({ pto: est.ptoMs, rto: est.rtoMs }).toEqual({ pto: 4 + 4 * 2, rto: 30 });
+    for (let i = 0; i < 40; i++) est.sample(4); // RTTVAR decays below 1/4 ms
+    expect(est.rttvarMs).toBeLessThan(0.25);
+    expect(est.ptoMs).toBe(4 + 1);
+  });
+
   it('starts with the initial RTO and no smoothed RTT', () => {
     const est = new RttEstimator(defaultRetryPolicy);
     expect(est.rtoMs).toBe(defaultRetryPolicy.initialRtoMs);

@@ -426,7 +426,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     } catch (error) {
       this.replyEncodeErrors++;
       this.reportFailure(call, 'returned a value the codec cannot encode', error);
-      const outcome: HandlerOutcome = { ok: false, code: 'INTERNAL', message: 'the handler returned a value the codec cannot encode' };
+      const outcome: HandlerOutcome = {
+        ok: false,
+        code: 'INTERNAL',
+        message: 'the handler returned a value the codec cannot encode',
+        ...(metadata === undefined ? {} : { metadata }),
+      };
       return this.finish(call, outcome, registered, startedAt, trace, error);
     }
     const now = this.clock.now();

@@ -31,7 +31,6 @@ export {
 export type { StandardSchemaV1, StandardJSONSchemaV1Converter } from './standard-schema.js';
 export type { Carriable, CarriedTypes, CarriableArgs, NotCarriable } from './carriable.js';
 export {
-  validateWith,
   issuesOf,
   invalidArgument,
   isPromiseLike,

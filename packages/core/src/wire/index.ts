@@ -58,4 +58,4 @@ export {
 } from './metadata.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
 export { MessageIds, randomSession } from './message-ids.js';
-export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';
+export type { DropReason, DropCounts } from './drop-reason.js';
