@@ -43,6 +43,7 @@ function loadPackage(dir: string): Package {
     name: string;
     version: string;
     dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
   };
   const imports = sourceFiles(join(packagesDir, dir, 'src')).flatMap((path) =>
     ts.preProcessFile(readFileSync(path, 'utf8'), true, true).importedFiles.map((f) => ({
@@ -50,7 +51,9 @@ function loadPackage(dir: string): Package {
       specifier: f.fileName,
     })),
   );
-  return { dir, name: manifest.name, version: manifest.version, dependencies: manifest.dependencies ?? {}, imports };
+  // A peer dependency (the OpenTelemetry API, which must be the application's one copy) is a dependency too.
+  const dependencies = { ...manifest.peerDependencies, ...manifest.dependencies };
+  return { dir, name: manifest.name, version: manifest.version, dependencies, imports };
 }
 
 const packages = readdirSync(packagesDir, { withFileTypes: true })
@@ -96,6 +99,9 @@ const allowed: Record<string, (specifier: string) => boolean> = {
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),
   'codec-msgpack': (s) => s === '@udprpc/core' || s === 'msgpackr',
   testkit: (s) => s === '@udprpc/core' || s === 'fast-check',
+  // Subscribes to the client's and server's channels (their message types only); OpenTelemetry's API and instrumentation base.
+  otel: (s) =>
+    ['@udprpc/client', '@udprpc/server', 'node:diagnostics_channel', '@opentelemetry/api', '@opentelemetry/instrumentation'].includes(s),
   // dns-packet: DNS SRV discovery (udp+srv:// URLs, docs/multi-endpoint.md).
   udprpc: (s) =>
     ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk', 'dns-packet'].includes(s) ||

@@ -100,6 +100,24 @@ describe('examples', () => {
     expect(r.stdout).toBe('hello, udprpc\nechoed 204800 bytes in fragments: identical\n');
   });
 
+  it('tracing: the server span of each call, in another process, is a child of the client span (console exporter)', async () => {
+    // Three Node processes with the tsx loader (the demo, the server, the client): more time than the others.
+    const r = await runScript('examples/tracing/src/demo.ts', 40_000);
+    const context = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
+    expect(r.timedOut, context).toBe(false);
+    expect(r.code, context).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.split('\n');
+    expect(lines).toContain('[client] quote ABC-123 × 3 = 750 cents');
+    expect(lines).toContain('[client] quote NOPE-000 failed: NOT_FOUND no such SKU: NOPE-000');
+    expect(lines).toContain("[server]   status: { code: 2, message: 'no such SKU: NOPE-000' },");
+    // Both calls in the checkout's one trace, each server span under its client span.
+    const links = [...r.stdout.matchAll(/^demo: trace ([0-9a-f]{32}): checkout ([0-9a-f]{16}) \(shop-client\) → CLIENT [0-9a-f]{16} → SERVER [0-9a-f]{16} \(price-server\)$/gm)];
+    expect(links).toHaveLength(2);
+    expect(links[0]![1]).toBe(links[1]![1]);
+    expect(lines.at(-2)).toBe('demo: OK');
+  }, 45_000);
+
   it('validation: a zod contract rejects an invalid order before sending and publishes its JSON Schema', async () => {
     const r = await runScript('examples/validation/src/shop.ts', 25_000);
     const context = `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`;

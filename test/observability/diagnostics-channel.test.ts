@@ -40,13 +40,16 @@ describe('udprpc:client:call and udprpc:server:call', () => {
       'client:call:asyncStart',
       'client:call:asyncEnd',
     ]);
+    // `ids` is one array, filled as the call is sent: the one engine call's message id.
+    const ids = events[0]!.fields.ids as number[];
+    expect(ids).toEqual([expect.any(Number)]);
     // A call without metadata: the client's message has an empty plain object, the server's the empty Metadata.
-    const client = { service: 'obs', method: 'add', peer: rig.serverAddress, metadata: {} };
+    const client = { service: 'obs', method: 'add', peer: rig.serverAddress, ids, metadata: {} };
     expect(events[0]!.fields).toEqual({ ...client, attempts: 0 });
     expect(events[1]!.fields).toEqual({ ...client, attempts: 0 });
     expect(events[6]!.fields).toEqual({ ...client, attempts: 1, code: 'OK', result: 3 });
     expect(events[7]!.fields).toEqual({ ...client, attempts: 1, code: 'OK', result: 3 });
-    const server = { service: 'obs', method: 'add', peer: rig.clientAddress, metadata: Metadata.EMPTY };
+    const server = { service: 'obs', method: 'add', peer: rig.clientAddress, known: true, metadata: Metadata.EMPTY };
     expect(events[2]!.fields).toEqual(server);
     expect(events[3]!.fields).toEqual(server);
     expect(events[4]!.fields).toEqual({ ...server, code: 'OK' });
@@ -62,7 +65,7 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     const [r] = await settleAll(rig.clock, [rig.client.stub(obs).wait(5)]);
     expect(r).toEqual({ status: 'fulfilled', value: 5 });
     expect(names(only(recorder.events, 'server:'))).toEqual(['server:call:start', 'server:call:end', 'server:call:asyncStart', 'server:call:asyncEnd']);
-    expect(only(recorder.events, 'server:')[2]!.fields).toEqual({ service: 'obs', method: 'wait', peer: rig.clientAddress, metadata: Metadata.EMPTY, code: 'OK' });
+    expect(only(recorder.events, 'server:')[2]!.fields).toEqual({ service: 'obs', method: 'wait', peer: rig.clientAddress, known: true, metadata: Metadata.EMPTY, code: 'OK' });
   });
 
   it('a remote error: error before asyncStart on both sides, with the code and the RpcError', async () => {
@@ -85,11 +88,11 @@ describe('udprpc:client:call and udprpc:server:call', () => {
       'client:call:asyncEnd',
     ]);
     const serverError = events[4]!.fields;
-    expect(serverError).toMatchObject({ service: 'obs', method: 'refuse', peer: rig.clientAddress, code: 'FAILED_PRECONDITION' });
+    expect(serverError).toMatchObject({ service: 'obs', method: 'refuse', peer: rig.clientAddress, known: true, code: 'FAILED_PRECONDITION' });
     expect(serverError.error).toBeInstanceOf(RpcError);
     expect((serverError.error as RpcError).message).toBe('refused 4');
     const clientError = events[7]!.fields;
-    expect(Object.keys(clientError).sort()).toEqual(['attempts', 'code', 'error', 'metadata', 'method', 'peer', 'service']);
+    expect(Object.keys(clientError).sort()).toEqual(['attempts', 'code', 'error', 'ids', 'metadata', 'method', 'peer', 'service']);
     expect(clientError).toMatchObject({ service: 'obs', method: 'refuse', peer: rig.serverAddress, attempts: 1, code: 'FAILED_PRECONDITION' });
     // The error the caller got, details decoded.
     expect(clientError.error).toBe((r as PromiseRejectedResult).reason);
@@ -105,7 +108,7 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     expect(r.status).toBe('rejected');
     const server = only(recorder.events, 'server:');
     expect(names(server)).toEqual(['server:call:start', 'server:call:end', 'server:call:error', 'server:call:asyncStart', 'server:call:asyncEnd']);
-    expect(server[2]!.fields).toMatchObject({ service: 'obs.v2', method: 'nope', code: 'NOT_FOUND' });
+    expect(server[2]!.fields).toMatchObject({ service: 'obs.v2', method: 'nope', known: false, code: 'NOT_FOUND' });
     expect((server[2]!.fields.error as RpcError).code).toBe('NOT_FOUND');
   });
 
@@ -139,6 +142,8 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     });
     const error = events[2 + n]!.fields;
     expect(error).toMatchObject({ service: 'obs', method: 'add', peer: nowhere, attempts: n + 1, code: 'DEADLINE_EXCEEDED' });
+    // The retransmissions name the call's one message id.
+    expect(error.ids).toEqual([retransmits[0]!.fields.id]);
     expect((error.error as RpcError).remote).toBe(false);
   });
 
@@ -156,6 +161,10 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     await settleAll(rig.clock, [rig.client.stub(obs).refuse(1)]);
     const last = only(recorder.events, 'client:call:asyncEnd')[0]!;
     expect(last.fields).toMatchObject({ attempts: 2, code: 'FAILED_PRECONDITION' });
+    // Each `next` is its own engine call, under its own message id.
+    const ids = last.fields.ids as number[];
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });
 

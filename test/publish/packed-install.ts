@@ -14,7 +14,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync, lstatSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,6 +26,7 @@ interface PackageJson {
   private?: boolean;
   dependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
   [key: string]: unknown;
 }
 
@@ -107,18 +108,47 @@ export function consumerLockfile(
   for (const name of direct) dependencies[name] = fileSpec(name);
 
   const packages: Record<string, LockEntry> = { '': { name: consumerName, dependencies } as LockEntry };
+  // Where each repository lockfile path went in the consumer's: a package
+  // the repository nests (a version other than the hoisted one, e.g.
+  // node_modules/a/node_modules/b) is nested the same way there.
+  const placed = new Map<string, string>([['', '']]);
+  for (const p of publicPackages()) placed.set(relative(repoRoot, p.dir).split(sep).join('/'), `node_modules/${p.manifest.name}`);
+  const ownDir = new Map(publicPackages().map((p) => [p.manifest.name, relative(repoRoot, p.dir).split(sep).join('/')]));
+  /** The repository lockfile path that `name`, required from `from`, resolves to (Node's lookup: nearest node_modules up). */
+  const locate = (name: string, from: string): string | undefined => {
+    for (let base = from; ; ) {
+      const key = `${base === '' ? '' : `${base}/`}node_modules/${name}`;
+      if (repoLock.packages[key] !== undefined) return key;
+      if (base === '') return undefined;
+      const up = base.lastIndexOf('/node_modules/');
+      base = up < 0 ? '' : base.slice(0, up);
+    }
+  };
   // Breadth first; an entry reached only through optional edges stays optional.
-  const queue: { name: string; optional: boolean }[] = direct.map((name) => ({ name, optional: false }));
+  const queue: { name: string; optional: boolean; from: string }[] = direct.map((name) => ({ name, optional: false, from: '' }));
   while (queue.length > 0) {
-    const { name, optional } = queue.shift()!;
-    const key = `node_modules/${name}`;
+    const { name, optional, from } = queue.shift()!;
+    const own = manifests.get(name);
+    let repoKey: string;
+    let key: string;
+    if (own !== undefined) {
+      repoKey = ownDir.get(name)!;
+      key = `node_modules/${name}`;
+    } else {
+      const found = locate(name, from);
+      if (found === undefined) throw new Error(`${name} is not in the repository's package-lock.json`);
+      repoKey = found;
+      const parent = found.slice(0, Math.max(0, found.length - `node_modules/${name}`.length - 1));
+      const at = placed.get(parent);
+      if (at === undefined) throw new Error(`${found}: its parent was not placed`);
+      key = `${at === '' ? '' : `${at}/`}node_modules/${name}`;
+    }
     const seen = packages[key];
     if (seen !== undefined) {
       if (!optional && seen.optional === true) delete seen.optional;
       else continue;
     }
     let entry: LockEntry;
-    const own = manifests.get(name);
     if (own !== undefined) {
       const resolved = fileSpec(name);
       const bytes = readFileSync(join(consumerDir, resolved.slice('file:'.length)));
@@ -131,18 +161,23 @@ export function consumerLockfile(
         ...(own.engines === undefined ? {} : { engines: own.engines }),
         ...(own.dependencies === undefined ? {} : { dependencies: own.dependencies }),
         ...(own.optionalDependencies === undefined ? {} : { optionalDependencies: own.optionalDependencies }),
+        ...(own.peerDependencies === undefined ? {} : { peerDependencies: own.peerDependencies }),
       };
     } else {
-      const found = repoLock.packages[key];
-      if (found === undefined) throw new Error(`${name} is not in the repository's package-lock.json (hoisted)`);
       // Copied without the repository's dev/peer flags, which do not apply here.
-      const { dev: _dev, devOptional: _devOptional, peer: _peer, optional: _optional, ...rest } = found;
+      const { dev: _dev, devOptional: _devOptional, peer: _peer, optional: _optional, ...rest } = repoLock.packages[repoKey]!;
       entry = rest;
     }
     if (optional) entry.optional = true;
     packages[key] = entry;
-    for (const dep of Object.keys(entry.dependencies ?? {})) queue.push({ name: dep, optional });
-    for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push({ name: dep, optional: true });
+    placed.set(repoKey, key);
+    for (const dep of Object.keys(entry.dependencies ?? {})) queue.push({ name: dep, optional, from: repoKey });
+    for (const dep of Object.keys(entry.optionalDependencies ?? {})) queue.push({ name: dep, optional: true, from: repoKey });
+    // npm installs peer dependencies too (not those marked optional).
+    const optionalPeers = (entry.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>;
+    for (const dep of Object.keys((entry.peerDependencies ?? {}) as Record<string, string>)) {
+      if (optionalPeers[dep]?.optional !== true) queue.push({ name: dep, optional, from: repoKey });
+    }
   }
   return { lock: { name: consumerName, version: '0.0.0', lockfileVersion: 3, requires: true, packages }, dependencies };
 }

@@ -371,7 +371,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     // request's metadata is encoded after that, so their keys are sent.
     const metadata: Record<string, MetadataValue> = { ...req.metadata };
     req.metadata = metadata;
-    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, metadata };
+    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, ids: [], metadata };
     (req as ClientRequest & { [traceKey]: ClientCallMessage | undefined })[traceKey] = message;
     return traceCall(message, () => this.invoke(req));
   }

@@ -22,6 +22,14 @@ export interface ClientCallMessage {
   /** Transmissions of the request so far, over all rounds, endpoints and interceptor retries; final by `asyncStart`. */
   attempts: number;
   /**
+   * The message ids the call has been sent under so far, in order: one per
+   * engine call (each `next()` of the interceptors, each endpoint attempt of
+   * a multi-endpoint client). The `id` of a `udprpc:client:retransmit` or
+   * `udprpc:client:pushback` message is one of them, which is how those
+   * events are told apart by call.
+   */
+  readonly ids: number[];
+  /**
    * The call's request metadata: a plain object, a copy of the call's
    * `metadata` option (empty when it had none). Subscribers MAY add keys to
    * it during `start` (e.g. a W3C `traceparent`): the request metadata is

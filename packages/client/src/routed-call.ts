@@ -25,6 +25,8 @@ export interface RoutedRequest {
   /** The logical call's deadline; every attempt carries it to its server. */
   readonly deadline: number;
   readonly idempotent: boolean;
+  /** The call's `udprpc:client:call` message when traced: each attempt's id is added to its `ids`. */
+  readonly trace?: { readonly ids: number[] } | undefined;
   /** The encoded request metadata block, the same for every attempt (protocol.md §5.8). */
   readonly metadata?: Uint8Array | undefined;
 }

@@ -96,7 +96,7 @@ export class RoutedSender {
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       let settled = false;
-      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, metadata }, reservation.endpoint, (outcome, transmissions) => {
+      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, metadata, trace: tagged[traceKey] }, reservation.endpoint, (outcome, transmissions) => {
         settled = true;
         booked(this.stats, tagged, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
@@ -128,6 +128,7 @@ export class RoutedSender {
         host.leave();
       }
       if (typeof id !== 'number') return reject(id);
+      req[traceKey]?.ids.push(id);
       if (signal !== undefined) {
         const callId = id;
         onAbort = () => {

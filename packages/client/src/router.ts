@@ -92,7 +92,10 @@ export class Router implements CallRouter {
   /** @internal Hands one attempt to the engine: its id, or why it was not sent. */
   startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome, transmissions: number) => void): number | RpcError {
     const id = this.engine.call({ peer: endpoint.peer, method: req.method, payload: req.payload, deadlineAt: req.deadline, metadata: req.metadata }, this.now(), settle);
-    if (typeof id === 'number') this.kick();
+    if (typeof id === 'number') {
+      req.trace?.ids.push(id);
+      this.kick();
+    }
     return id;
   }
 

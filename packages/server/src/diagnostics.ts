@@ -19,6 +19,8 @@ export interface ServerCallMessage {
   readonly method: string;
   /** The caller. */
   readonly peer: PeerAddress;
+  /** Whether the server serves `service.method` (if not, the call fails with NOT_FOUND). */
+  readonly known: boolean;
   /**
    * The request metadata (protocol.md §5.8), read-only (`metadata.get(key)`,
    * iterable); empty when the call carried none. A tracer reads e.g. the
@@ -61,10 +63,12 @@ export function logLifecycle(what: string, peer?: PeerAddress): void {
   if (debug.enabled) debug('server %s%s', what, peer === undefined ? '' : ` ${formatPeer(peer)}`);
 }
 
-/** The message of a call to `path` (`service.method`) from `peer`. */
-export function serverCallMessage(path: string, peer: PeerAddress, metadata: Metadata): ServerCallMessage {
+/** The message of a call to `path` (`service.method`) from `peer`; `known`: whether the server serves it. */
+export function serverCallMessage(path: string, peer: PeerAddress, known: boolean, metadata: Metadata): ServerCallMessage {
   const dot = path.lastIndexOf('.');
-  return dot < 0 ? { service: path, method: '', peer, metadata } : { service: path.slice(0, dot), method: path.slice(dot + 1), peer, metadata };
+  return dot < 0
+    ? { service: path, method: '', peer, known, metadata }
+    : { service: path.slice(0, dot), method: path.slice(dot + 1), peer, known, metadata };
 }
 
 /**

@@ -359,7 +359,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   private dispatch(call: Call): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
-    this.tracer.dispatch(serverCallMessage(call.method, call.peer, call.metadata ?? Metadata.EMPTY), (message) => this.run(call, message));
+    this.tracer.dispatch(serverCallMessage(call.method, call.peer, this.registry.has(call.method), call.metadata ?? Metadata.EMPTY), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */

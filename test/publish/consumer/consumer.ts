@@ -6,6 +6,7 @@ import { createPskTransport, generateKey } from '@udprpc/auth-psk';
 import type { ClientEvents } from '@udprpc/client';
 import { run, type CliIo } from '@udprpc/cli';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
+import { UdprpcInstrumentation, type UdprpcInstrumentationConfig } from '@udprpc/otel';
 import { jsonCodec, type Codec, type ErrorCode } from '@udprpc/core';
 import { wireName, type MethodMap } from '@udprpc/core/contract';
 import { ClientEngine, type CallOutcome } from '@udprpc/core/engine';
@@ -39,6 +40,8 @@ export async function main(): Promise<number> {
   const net = new SimNetwork({ clock, seed: 1 });
   const psk = createPskTransport(createUdpTransport({ host: '127.0.0.1' }), { keys: { k: generateKey() }, sendKeyId: 'k' });
   const io: CliIo = { stdout: () => {}, stderr: () => {} };
+  const otelConfig: UdprpcInstrumentationConfig = { enabled: false };
+  new UdprpcInstrumentation(otelConfig).enable();
   // The subpath exports resolve, with their types.
   const bytes = encodeFrame({ type: FrameType.CANCEL, flags: 0, attempt: 0, session: 1, id: 2 }, new Uint8Array(0));
   const decoded = decodeFrame(bytes);
