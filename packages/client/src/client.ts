@@ -28,6 +28,7 @@ import {
   type Transport,
   type PeerRtt,
   type TimedEngine,
+  type TimerHandle,
   type TypedEventEmitter,
 } from '@udprpc/core';
 import { encodeInput } from './codec-outcome.js';
@@ -49,6 +50,7 @@ import type { GroupCallOptions, GroupMethod, GroupReply, GroupStub } from './gro
 import { composeClientInterceptors, type ClientNext, type ClientRequest } from './interceptor.js';
 import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
+import { RoutingTimers } from './routing-timers.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
@@ -87,6 +89,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private readonly engine: ClientEngine;
   private readonly send: FlushableSend;
   private readonly timer: TimerDriver;
+  /** Timers of the layers above the engine, served by the same driver (one real timer). */
+  private readonly timers: RoutingTimers;
   private readonly transport: Transport;
   private readonly codec: Codec;
   private readonly clock: Clock;
@@ -130,6 +134,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       codec: this.codec.id,
       hooks: {
         onRetry: (info) => {
+          this.router?.onRetransmit(info.peer, this.clock.now());
           observeRetransmit(info);
           this.emit('retry', info);
         },
@@ -144,19 +149,26 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     });
     // The driver asks for the next deadline after every engine call: that is
     // where the socket learns whether work is outstanding (see holdProcess).
+    // Only the engine's timers hold the process: the routing heap's exist
+    // while calls do, or are background work (re-resolution).
     const engine = this.engine;
+    const timers = (this.timers = new RoutingTimers(() => this.clock.now(), () => this.timer.update()));
     const timed: TimedEngine = {
-      onTimer: (now) => engine.onTimer(now),
+      onTimer: (now) => {
+        engine.onTimer(now);
+        timers.onTimer(now);
+      },
       nextTimerAt: () => {
         const next = engine.nextTimerAt();
         if ((next !== undefined) !== this.holding) this.holdProcess(next !== undefined);
-        return next;
+        const other = timers.nextTimerAt();
+        return next === undefined || (other !== undefined && other < next) ? other : next;
       },
     };
     this.timer = new TimerDriver(timed, this.clock, (e) => this.reportError(e));
     if (options.peers !== undefined) {
       const retry = { ...defaultRetryPolicy, ...options.retry };
-      this.router = new Router(this.engine, this.clock, random, policy, retry, {
+      this.router = new Router(this.engine, this.clock, timers, random, policy, retry, {
         onFailover: (info) => this.emit('failover', info),
         onHedge: (info) => this.emit('hedge', info),
         onHealth: (info) => this.emit('health', info),
@@ -260,6 +272,17 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);
+  }
+
+  /**
+   * Runs `callback` once, `delayMs` from now, on the client's one timer
+   * (the heap its engine driver serves), for layers built on the client —
+   * endpoint re-resolution, discovery — so they arm no timer of their own.
+   * Like the clock's timers it does not keep the process alive; it never
+   * fires once the client is closed.
+   */
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    return this.timers.setTimer(delayMs, callback);
   }
 
   /**
@@ -375,13 +398,15 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
           const now = this.clock.now();
-          this.router?.onDatagram(bytes, now);
+          this.router?.onDatagram(bytes, from, now);
           this.engine.receive(bytes, from, now);
           this.timer.update();
         },
         (error) => this.reportError(error),
         (peer) => {
-          this.engine.unreachable(peer, this.clock.now());
+          const now = this.clock.now();
+          this.router?.onUnreachable(peer, now);
+          this.engine.unreachable(peer, now);
           this.timer.update();
         },
       )

@@ -11,6 +11,10 @@ export interface Attempt {
   /** This attempt is the endpoint's probing trial. */
   readonly trial: boolean;
   readonly hedge: boolean;
+  /** Its call may run more than once (may move to another endpoint). */
+  readonly idempotent: boolean;
+  /** Cancelled because its endpoint was ejected: its call moves on, and its ending does not count against the endpoint again. */
+  abandoned: boolean;
   timer: TimerHandle | undefined;
   /** When the endpoint last ACKed this attempt ("still running"), if ever. */
   lastAckAt: number | undefined;
@@ -45,7 +49,7 @@ export interface CallRouter {
   attemptNotSent(attempt: Attempt): void;
   cancelAttempt(attempt: Attempt, error: RpcError): void;
   attemptEnded(attempt: Attempt, outcome: CallOutcome, now: number, cancelledByCall: boolean): AttemptVerdict;
-  ackLivenessMs(endpoint: Endpoint): number;
+  liveUntil(attempt: Attempt): number;
   hedgeDelayMs(): number | undefined;
   takeHedgeToken(now: number): boolean;
   onFailover(from: Endpoint, to: Endpoint, reason: RpcError): void;
@@ -135,7 +139,18 @@ export class RoutedCall {
     this.attempts++;
     const timeoutMs = this.attemptTimeout(endpoint, now);
     const trial = endpoint.health.onAttempt(now);
-    const attempt: Attempt = { endpoint, id: 0, startedAt: now, trial, hedge, timer: undefined, lastAckAt: undefined, settled: false };
+    const attempt: Attempt = {
+      endpoint,
+      id: 0,
+      startedAt: now,
+      trial,
+      hedge,
+      idempotent: this.req.idempotent,
+      abandoned: false,
+      timer: undefined,
+      lastAckAt: undefined,
+      settled: false,
+    };
     const id = router.startAttempt(endpoint, this.req, (outcome, transmissions) => this.onOutcome(attempt, outcome, transmissions));
     if (typeof id !== 'number') {
       // Never sent: a full window may be tried elsewhere, for any method.
@@ -172,12 +187,12 @@ export class RoutedCall {
     return alternative ? timeout : undefined;
   }
 
-  // No reply in the attempt's time: alive (recent ACK) keeps waiting, else move on.
+  // No reply in the attempt's time: alive (ACKed, endpoint heard from lately) keeps waiting, else move on.
   private onAttemptTimer(attempt: Attempt): void {
     attempt.timer = undefined;
     if (attempt.settled || this.done) return;
     const now = this.router.now();
-    const liveUntil = attempt.lastAckAt === undefined ? -Infinity : attempt.lastAckAt + this.router.ackLivenessMs(attempt.endpoint);
+    const liveUntil = this.router.liveUntil(attempt);
     if (now < liveUntil) {
       if (liveUntil < this.req.deadline) attempt.timer = this.router.setTimer(liveUntil - now, () => this.onAttemptTimer(attempt));
       return;

@@ -12,11 +12,14 @@ import {
   type TimerHandle,
 } from '@udprpc/core';
 import { createBalancer } from './balancer.js';
-import type { HealthState } from './endpoint-health.js';
+import { DeadEndpointDetector } from './dead-endpoint-detector.js';
+import { observeFailover, type ClientFailoverMessage } from './diagnostics.js';
+import type { EjectionReason, HealthState } from './endpoint-health.js';
 import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
 import { LatencyWindow } from './latency-window.js';
 import { RoutedCall, type Attempt, type AttemptVerdict, type CallRouter, type RoutedRequest } from './routed-call.js';
 import { LATENCY_SAMPLE_SIZE, MIN_LATENCY_SAMPLES, type RoutingPolicy } from './routing-policy.js';
+import type { RoutingTimers } from './routing-timers.js';
 
 /** Counters of a multi-endpoint client's routing (all 0 for a single-peer client). */
 export interface RoutingStats {
@@ -54,10 +57,13 @@ export class Router implements CallRouter {
   private readonly hedgeBudget: RetryBudget;
   private readonly byId = new Map<number, Attempt>();
   private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 };
+  private readonly detector: DeadEndpointDetector;
 
   constructor(
     private readonly engine: ClientEngine,
     private readonly clock: Clock,
+    /** Attempt, hedge and detection timers: in the heap the client's one timer driver serves. */
+    private readonly timers: RoutingTimers,
     random: () => number,
     readonly policy: RoutingPolicy,
     private readonly retry: RetryPolicy,
@@ -67,6 +73,17 @@ export class Router implements CallRouter {
   ) {
     this.endpoints = new EndpointSet(policy.health, createBalancer(policy.balancer, random), random, (peer) => engine.peerTiming(peer));
     this.hedgeBudget = new RetryBudget(policy.hedging.budget);
+    this.detector = new DeadEndpointDetector(
+      {
+        endpoints: this.endpoints,
+        now: () => this.now(),
+        setTimer: (delayMs, callback) => this.setTimer(delayMs, callback),
+        answerWindowMs: (endpoint) => endpoint.rtoMs ?? retry.initialRtoMs,
+        onDead: (endpoint, reason, now) => this.eject(endpoint, reason, now),
+      },
+      policy.health,
+      retry.maxRefusals,
+    );
   }
 
   now(): number {
@@ -74,7 +91,7 @@ export class Router implements CallRouter {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    return this.clock.setTimer(delayMs, callback);
+    return this.timers.setTimer(delayMs, callback);
   }
 
   /**
@@ -132,9 +149,15 @@ export class Router implements CallRouter {
     if (this.byId.get(attempt.id) === attempt) this.byId.delete(attempt.id);
     const endpoint = attempt.endpoint;
     this.endpoints.release(endpoint);
-    const verdict = cancelledByCall ? 'neutral' : classify(outcome);
     const health = endpoint.health;
+    // Moved off an ejected endpoint: the ejection already counted against it.
+    if (attempt.abandoned) {
+      health.onNeutral(attempt.trial);
+      return 'unresponsive';
+    }
+    const verdict = cancelledByCall ? 'neutral' : classify(outcome);
     const before = health.state(now);
+    const ejections = health.ejections;
     switch (verdict) {
       case 'success':
         this.latency.add(now - attempt.startedAt);
@@ -143,19 +166,63 @@ export class Router implements CallRouter {
       case 'answered':
         health.onSuccess(attempt.trial);
         break;
-      case 'unresponsive': {
-        const ejections = health.ejections;
+      case 'unresponsive':
         health.onFailure(now, attempt.trial, this.endpoints.mayEject(endpoint, now));
-        if (health.ejections !== ejections) this.counters.ejections++;
         break;
-      }
       case 'neutral':
         health.onNeutral(attempt.trial);
         break;
     }
-    const after = health.state(now);
-    if (after !== before && after !== 'probing') this.hooks.onHealth?.({ peer: endpoint.peer, state: after });
+    if (health.ejections !== ejections) this.ejected(endpoint, health.reason!);
+    else if (before !== 'healthy' && health.state(now) === 'healthy') this.readmitted(endpoint, 'reply');
     return verdict;
+  }
+
+  /**
+   * Takes `endpoint` out of rotation for `reason` — unless it is the last
+   * one in rotation — and moves its idempotent calls in flight elsewhere.
+   */
+  private eject(endpoint: Endpoint, reason: EjectionReason, now: number): void {
+    const state = endpoint.health.state(now);
+    if (state === 'ejected' || (state === 'healthy' && !this.endpoints.mayEject(endpoint, now))) return;
+    endpoint.health.eject(now, reason);
+    this.ejected(endpoint, reason);
+  }
+
+  /**
+   * After an ejection: the evidence is spent, and every idempotent attempt
+   * still in flight there is cancelled and its call moved on at once
+   * ({@link RoutedCall}). Non-idempotent attempts stay: the request may
+   * have run there, so it may not go anywhere else (docs/multi-endpoint.md).
+   */
+  private ejected(endpoint: Endpoint, reason: EjectionReason): void {
+    this.counters.ejections++;
+    endpoint.liveness.clear();
+    const here: Attempt[] = [];
+    for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) here.push(attempt);
+    let moved = 0;
+    if (this.policy.failover.enabled && !this.closed) {
+      const error = new RpcError('UNAVAILABLE', `endpoint ejected (${reason}): the call moves to another endpoint`);
+      for (const attempt of here) {
+        if (!attempt.idempotent || attempt.settled) continue;
+        attempt.abandoned = true;
+        moved++;
+        this.cancelAttempt(attempt, error);
+      }
+      if (moved > 0) this.kick();
+    }
+    this.report({ event: 'ejected', peer: endpoint.peer, reason, calls: here.length, moved }, 'ejected');
+  }
+
+  private readmitted(endpoint: Endpoint, reason: 'reply' | 'heard'): void {
+    let calls = 0;
+    for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) calls++;
+    this.report({ event: 'readmitted', peer: endpoint.peer, reason, calls, moved: 0 }, 'healthy');
+  }
+
+  private report(message: ClientFailoverMessage, state: HealthState): void {
+    observeFailover(message);
+    this.hooks.onHealth?.({ peer: message.peer, state });
   }
 
   /**
@@ -200,13 +267,18 @@ export class Router implements CallRouter {
   }
 
   /**
-   * Looks at each received datagram before the engine does, for one thing:
-   * an ACK for one of our attempts ("the handler is running"), alone or
+   * Looks at each received datagram before the engine does: any datagram
+   * from an endpoint shows it is alive (dead-endpoint detection); and an ACK for one of our attempts ("the handler is running"), alone or
    * inside a BATCH, which keeps that attempt from failing over. Reads only
    * frame headers (protocol.md §3.1, §3.4); anything odd is ignored, the
    * engine judges it.
    */
-  onDatagram(bytes: Uint8Array, now: number): void {
+  onDatagram(bytes: Uint8Array, from: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(from);
+    if (endpoint !== undefined) {
+      this.detector.heard(endpoint, now);
+      if (endpoint.health.onHeard()) this.readmitted(endpoint, 'heard');
+    }
     if (bytes.length < HEADER_BYTES || ((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return;
     if (bytes[3] === FrameType.ACK) return this.onAck(bytes, 0, now);
     if (bytes[3] !== FrameType.BATCH) return;
@@ -218,6 +290,30 @@ export class Router implements CallRouter {
       if (bytes[start + 3] === FrameType.ACK) this.onAck(bytes, start, now);
       at = start + length;
     }
+  }
+
+  /** The engine retransmitted a request to `peer` (its `onRetry` hook). */
+  onRetransmit(peer: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint !== undefined) this.detector.retransmitted(endpoint, now);
+  }
+
+  /** The transport reported an ICMP refusal from `peer`. Call before the engine hears of it. */
+  onUnreachable(peer: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint !== undefined) this.detector.refused(endpoint, now);
+  }
+
+  /**
+   * Until when an attempt may go on without a reply. An attempt the endpoint
+   * has ACKed is running there: it is kept while the endpoint itself shows
+   * life (any datagram, not only this attempt's ACKs, whose probes the
+   * retry budget may hold back) within `ackLivenessMs`. A dead endpoint
+   * falls silent, and the detector or this limit moves the call.
+   */
+  liveUntil(attempt: Attempt): number {
+    if (attempt.lastAckAt === undefined) return -Infinity;
+    return Math.max(attempt.lastAckAt, attempt.endpoint.liveness.lastHeardAt) + this.ackLivenessMs(attempt.endpoint);
   }
 
   private onAck(bytes: Uint8Array, offset: number, now: number): void {

@@ -85,6 +85,7 @@ export {
   type ClientRetransmitMessage,
   type ClientPushbackMessage,
   type ClientDropMessage,
+  type ClientFailoverMessage,
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,

@@ -1,6 +1,6 @@
 import { createClient as createCoreClient, type Client, type ClientOptions } from '@udprpc/client';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
-import { RpcError, systemClock, type PeerAddress, type Transport } from '@udprpc/core';
+import { RpcError, systemClock, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
 import { FamilyTransport, type IpFamily } from './family-transport.js';
 import { EndpointResolver, type LookupAll } from './resolver.js';
 import { parseEndpoint } from './url.js';
@@ -22,10 +22,17 @@ export function createMultiClient(
   if (!(resolveIntervalMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `createClient: resolveIntervalMs must be ≥ 0, got ${resolveIntervalMs}`);
   const endpoints = urls.map(parseEndpoint);
   let client: Client | undefined;
+  const clock = rest.clock ?? systemClock;
+  // Re-resolution runs on the client's one timer (its engine driver's heap),
+  // not a timer of its own; the resolver starts only once the client exists.
+  const onClientTimer: Clock = {
+    now: () => clock.now(),
+    setTimer: (delayMs, callback) => client!.setTimer(delayMs, callback),
+  };
   const resolver = new EndpointResolver({
     endpoints,
     lookup,
-    clock: rest.clock ?? systemClock,
+    clock: onClientTimer,
     intervalMs: resolveIntervalMs,
     onChange: async (peers) => {
       const usable = families === undefined ? peers : await withSockets(families, peers, report);
