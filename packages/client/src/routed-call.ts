@@ -11,8 +11,12 @@ export interface Attempt {
   /** This attempt is the endpoint's probing trial. */
   readonly trial: boolean;
   readonly hedge: boolean;
-  /** Its call may run more than once (may move to another endpoint). */
-  readonly idempotent: boolean;
+  /**
+   * Whether its call could move to another endpoint now, should this
+   * attempt's endpoint be ejected: an idempotent call with attempts and time
+   * left and an endpoint in rotation it has not tried.
+   */
+  readonly movable: (now: number) => boolean;
   /** Cancelled because its endpoint was ejected: its call moves on, and its ending does not count against the endpoint again. */
   abandoned: boolean;
   timer: TimerHandle | undefined;
@@ -132,6 +136,12 @@ export class RoutedCall {
     this.launch(next, false);
   }
 
+  private canMove(now: number): boolean {
+    const f = this.router.policy.failover;
+    if (!this.req.idempotent || !f.enabled || this.done || this.attempts >= f.maxAttempts || now >= this.req.deadline) return false;
+    return this.router.endpoints.list.some((e) => !this.tried.has(e) && e.health.accepts(now, true));
+  }
+
   private launch(endpoint: Endpoint, hedge: boolean): void {
     const router = this.router;
     const now = router.now();
@@ -145,7 +155,7 @@ export class RoutedCall {
       startedAt: now,
       trial,
       hedge,
-      idempotent: this.req.idempotent,
+      movable: (at) => this.canMove(at),
       abandoned: false,
       timer: undefined,
       lastAckAt: undefined,

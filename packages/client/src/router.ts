@@ -191,9 +191,11 @@ export class Router implements CallRouter {
 
   /**
    * After an ejection: the evidence is spent, and every idempotent attempt
-   * still in flight there is cancelled and its call moved on at once
-   * ({@link RoutedCall}). Non-idempotent attempts stay: the request may
-   * have run there, so it may not go anywhere else (docs/multi-endpoint.md).
+   * still in flight there whose call can go elsewhere is cancelled and its
+   * call moved on at once ({@link RoutedCall}). The others stay: a
+   * non-idempotent request may have run there, so it may not go anywhere
+   * else (docs/multi-endpoint.md); an idempotent call with no attempt or
+   * endpoint left is better off waiting where it is.
    */
   private ejected(endpoint: Endpoint, reason: EjectionReason): void {
     this.counters.ejections++;
@@ -203,8 +205,9 @@ export class Router implements CallRouter {
     let moved = 0;
     if (this.policy.failover.enabled && !this.closed) {
       const error = new RpcError('UNAVAILABLE', `endpoint ejected (${reason}): the call moves to another endpoint`);
+      const now = this.now();
       for (const attempt of here) {
-        if (!attempt.idempotent || attempt.settled) continue;
+        if (attempt.settled || !attempt.movable(now)) continue;
         attempt.abandoned = true;
         moved++;
         this.cancelAttempt(attempt, error);
