@@ -5,6 +5,7 @@
 // it is not dead. Virtual time on a SimNetwork with loopback-like delays
 // (0.05–0.2 ms each way), 3 servers, 300 ms handlers, a call every 5 ms.
 import { describe, expect, it } from 'vitest';
+import { FrameType } from '@udprpc/core';
 import { runKill } from './kill-scenario.js';
 
 const KILL_AT = 1000;
@@ -13,7 +14,6 @@ describe('fast dead-endpoint detection', () => {
   it('a server cut off under load is ejected within 300 ms; its idempotent calls move at once and end within 1 s; none fails', async () => {
     const run = await runKill({ seed: 181, kill: 'partition', killAtMs: KILL_AT });
     const ejected = run.health.filter((h) => h.peer === run.victim && h.state === 'ejected');
-    expect(ejected.length).toBe(1);
     expect(ejected[0]!.at).toBeGreaterThan(KILL_AT);
     expect(ejected[0]!.at - KILL_AT).toBeLessThanOrEqual(300);
     expect(run.calls.filter((c) => !c.ok)).toEqual([]);
@@ -32,6 +32,25 @@ describe('fast dead-endpoint detection', () => {
     expect(ejection!.moved).toBe(movedAtEjection.length);
     for (const c of movedAtEjection) expect(run.sim.tap.destinations(c.tag).size).toBe(2);
     expect(run.sim.net.stats().inFlight).toBe(0);
+    // Probed back with PING, never with a caller's call: each unanswered
+    // PING (150 ms window: twice the RTO is less) ejects it again for twice
+    // as long (1 s, 2 s, 4 s, … × [0.8, 1.2)).
+    const again = run.failover.slice(1);
+    expect(again.length).toBeGreaterThanOrEqual(3);
+    expect(again.every((f) => f.event === 'ejected' && f.reason === 'silent' && f.calls === 0)).toBe(true);
+    const pings = run.sim.tap.frames.filter((f) => f.frame.type === FrameType.PING);
+    expect(pings.every((p) => p.to.address === run.victim)).toBe(true);
+    expect(pings.length - again.length).toBeGreaterThanOrEqual(0);
+    expect(pings.length - again.length).toBeLessThanOrEqual(1); // the last may still wait for its answer
+    run.failover.forEach((f, k) => {
+      if (k === 0) return;
+      const gap = f.at - run.failover[k - 1]!.at - 150;
+      expect(gap).toBeGreaterThanOrEqual(800 * 2 ** (k - 1));
+      expect(gap).toBeLessThan(1200 * 2 ** (k - 1));
+      expect(pings[k - 1]!.at).toBe(f.at - 150);
+    });
+    // No call went to the victim after its ejection.
+    expect(run.sim.tap.frames.filter((f) => f.to.address === run.victim && f.frame.type === FrameType.REQUEST && f.at > ejected[0]!.at)).toEqual([]);
     await run.sim.close();
   });
 
@@ -47,10 +66,11 @@ describe('fast dead-endpoint detection', () => {
       expect(run.sim.runs.get(c.tag) ?? 0, `runs of ${c.tag}`).toBeLessThanOrEqual(1);
       expect(run.sim.tap.destinations(c.tag).size, `servers of ${c.tag}`).toBe(1);
     }
-    // Non-idempotent calls left on the dead server fail (they may have run); none succeeds twice.
+    // Non-idempotent calls in flight on the dead server fail at its ejection
+    // with UNAVAILABLE (they may have run there, so they go nowhere else).
     const stranded = run.affected().filter((c) => !c.idempotent);
     expect(stranded.length).toBeGreaterThan(0);
-    for (const c of stranded) expect(c.ok ? c.server : c.code).not.toBe(run.victim);
+    for (const c of stranded) expect(c).toMatchObject({ ok: false, code: 'UNAVAILABLE', mayHaveRun: true, endedAt: ejected!.at });
     await run.sim.close();
   });
 

@@ -37,6 +37,7 @@ export interface CallRecord {
   endedAt: number;
   ok: boolean;
   code: string | undefined;
+  mayHaveRun: boolean;
   server: string | undefined;
 }
 
@@ -89,7 +90,7 @@ export async function runKill(o: KillOptions): Promise<KillRun> {
       promises.push(
         new Promise<void>((resolve) => {
           sim.clock.setTimer(at, () => {
-            const record: CallRecord = { tag, idempotent, startedAt: sim.clock.now(), endedAt: NaN, ok: false, code: undefined, server: undefined };
+            const record: CallRecord = { tag, idempotent, startedAt: sim.clock.now(), endedAt: NaN, ok: false, code: undefined, mayHaveRun: false, server: undefined };
             calls.push(record);
             const input = { tag, delayMs: handlerMs };
             (idempotent ? stub.get(input) : stub.put(input)).then(
@@ -97,8 +98,8 @@ export async function runKill(o: KillOptions): Promise<KillRun> {
                 Object.assign(record, { endedAt: sim.clock.now(), ok: true, code: 'OK', server: value.server });
                 resolve();
               },
-              (error: { code?: string }) => {
-                Object.assign(record, { endedAt: sim.clock.now(), ok: false, code: error.code });
+              (error: { code?: string; mayHaveRun?: boolean }) => {
+                Object.assign(record, { endedAt: sim.clock.now(), ok: false, code: error.code, mayHaveRun: error.mayHaveRun === true });
                 resolve();
               },
             );

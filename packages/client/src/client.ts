@@ -172,7 +172,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onFailover: (info) => this.emit('failover', info),
         onHedge: (info) => this.emit('hedge', info),
         onHealth: (info) => this.emit('health', info),
-      }, () => this.timer.update());
+      }, () => this.timer.update(), this.send);
     }
     this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats);
     const interceptors = options.interceptors ?? [];

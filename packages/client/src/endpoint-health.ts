@@ -21,6 +21,8 @@ export class Liveness {
   refusals = 0;
   /** The pending check, if any. */
   timer: TimerHandle | undefined;
+  /** The next PING probe of an endpoint ejected for silence or refusals, or the wait for its PONG. */
+  probe: TimerHandle | undefined;
 
   /** Forgets the evidence of silence (the endpoint answered, or it was just ejected for it). */
   clear(): void {
@@ -59,8 +61,19 @@ export class EndpointHealth {
   private trialInFlight = false;
   /** Times this endpoint was ejected (for stats). */
   ejections = 0;
+  /** Whether it waits for an answer to PING probes rather than a trial call (ejected for silence or refusals). */
+  get probedByPing(): boolean {
+    return this.ejected && this.pinged;
+  }
+
   /** Why it was last ejected. */
   reason: EjectionReason | undefined;
+  /**
+   * Ejected for silence or refusals: it comes back by answering a PING
+   * (any datagram from it), never by a trial call, which would only risk a
+   * caller's time on a server that is most likely gone.
+   */
+  private pinged = false;
 
   constructor(
     private readonly policy: HealthPolicy,
@@ -71,6 +84,12 @@ export class EndpointHealth {
   state(now: number): HealthState {
     if (!this.ejected) return 'healthy';
     return now < this.ejectedUntil ? 'ejected' : 'probing';
+  }
+
+  /** Whether it takes calls in the normal way: healthy, or probing for a trial call. */
+  inRotation(now: number): boolean {
+    const state = this.state(now);
+    return state === 'healthy' || (state === 'probing' && !this.pinged);
   }
 
   /** Failed attempts since the last reply. */
@@ -95,7 +114,7 @@ export class EndpointHealth {
       case 'ejected':
         return false;
       case 'probing':
-        return !this.trialInFlight && (idempotent || now >= this.ejectedUntil + this.policy.trialGraceMs);
+        return !this.pinged && !this.trialInFlight && (idempotent || now >= this.ejectedUntil + this.policy.trialGraceMs);
     }
   }
 
@@ -112,6 +131,7 @@ export class EndpointHealth {
     this.failures = 0;
     this.strikes = 0;
     this.ejected = false;
+    this.pinged = false;
   }
 
   /**
@@ -121,8 +141,9 @@ export class EndpointHealth {
    * silent is ejected for longer each time. Returns whether it came back.
    */
   onHeard(): boolean {
-    if (!this.ejected || (this.reason !== 'silent' && this.reason !== 'refused')) return false;
+    if (!this.ejected || !this.pinged) return false;
     this.ejected = false;
+    this.pinged = false;
     this.trialInFlight = false;
     return true;
   }
@@ -161,6 +182,7 @@ export class EndpointHealth {
   eject(now: number, reason: EjectionReason): void {
     this.trialInFlight = false;
     this.reason = reason;
+    this.pinged = reason === 'silent' || reason === 'refused';
     const base = Math.min(this.policy.maxEjectionMs, this.policy.ejectionMs * 2 ** Math.min(this.strikes, 30));
     this.strikes++;
     this.ejections++;

@@ -150,7 +150,7 @@ export class EndpointSet {
 
   /** Whether `endpoint` may be ejected: some other endpoint in the list would stay in rotation. */
   mayEject(endpoint: Endpoint, now: number): boolean {
-    return this.live.some((e) => e !== endpoint && e.health.state(now) !== 'ejected');
+    return this.live.some((e) => e !== endpoint && e.health.inRotation(now));
   }
 
   /** One attempt to `endpoint` ended (or a reservation was given back). */

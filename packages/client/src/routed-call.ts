@@ -11,6 +11,8 @@ export interface Attempt {
   /** This attempt is the endpoint's probing trial. */
   readonly trial: boolean;
   readonly hedge: boolean;
+  /** Its call may run more than once. */
+  readonly idempotent: boolean;
   /**
    * Whether its call could move to another endpoint now, should this
    * attempt's endpoint be ejected: an idempotent call with attempts and time
@@ -155,6 +157,7 @@ export class RoutedCall {
       startedAt: now,
       trial,
       hedge,
+      idempotent: this.req.idempotent,
       movable: (at) => this.canMove(at),
       abandoned: false,
       timer: undefined,

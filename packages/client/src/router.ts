@@ -1,4 +1,5 @@
 import {
+  encodeFrame,
   FrameType,
   HEADER_BYTES,
   MAGIC,
@@ -58,6 +59,8 @@ export class Router implements CallRouter {
   private readonly byId = new Map<number, Attempt>();
   private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 };
   private readonly detector: DeadEndpointDetector;
+  /** Message id of the next PING probe (any id will do: the server echoes it, and a PONG only matters as a sign of life). */
+  private pingId = 0;
 
   constructor(
     private readonly engine: ClientEngine,
@@ -70,6 +73,8 @@ export class Router implements CallRouter {
     private readonly hooks: RouterHooks,
     /** Re-arms the engine's timer after the engine was given work. */
     private readonly kick: () => void,
+    /** Sends a datagram (the engine's send path): PING probes of ejected endpoints. */
+    private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
   ) {
     this.endpoints = new EndpointSet(policy.health, createBalancer(policy.balancer, random), random, (peer) => engine.peerTiming(peer));
     this.hedgeBudget = new RetryBudget(policy.hedging.budget);
@@ -203,21 +208,59 @@ export class Router implements CallRouter {
     const here: Attempt[] = [];
     for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) here.push(attempt);
     let moved = 0;
-    if (this.policy.failover.enabled && !this.closed) {
-      const error = new RpcError('UNAVAILABLE', `endpoint ejected (${reason}): the call moves to another endpoint`);
+    const dead = reason === 'silent' || reason === 'refused';
+    if (!this.closed) {
       const now = this.now();
+      const move = new RpcError('UNAVAILABLE', `endpoint ejected (${reason}): the call moves to another endpoint`);
+      const fail = new RpcError('UNAVAILABLE', `the endpoint stopped answering (${reason}); the call may have run there`, { mayHaveRun: true });
       for (const attempt of here) {
-        if (attempt.settled || !attempt.movable(now)) continue;
-        attempt.abandoned = true;
-        moved++;
-        this.cancelAttempt(attempt, error);
+        if (attempt.settled) continue;
+        if (this.policy.failover.enabled && attempt.movable(now)) {
+          attempt.abandoned = true;
+          moved++;
+          this.cancelAttempt(attempt, move);
+        } else if (dead && !attempt.idempotent) {
+          // It may have run there, so it may not go elsewhere; waiting out its deadline on a dead server helps nobody.
+          attempt.abandoned = true;
+          this.cancelAttempt(attempt, fail);
+        }
       }
-      if (moved > 0) this.kick();
+      this.kick();
+      if (dead) this.armProbe(endpoint);
     }
     this.report({ event: 'ejected', peer: endpoint.peer, reason, calls: here.length, moved }, 'ejected');
   }
 
+  /**
+   * An endpoint ejected for silence or refusals is probed back with PING
+   * (protocol.md §5.4) when its ejection period ends: any answer brings it
+   * back at once ({@link onDatagram}); none within twice its RTO (at least
+   * `minSilenceMs`) ejects it again for twice as long, and so on up to
+   * `maxEjectionMs`. No caller's call is risked on it meanwhile.
+   */
+  private armProbe(endpoint: Endpoint): void {
+    const live = endpoint.liveness;
+    live.probe?.cancel();
+    live.probe = this.setTimer(endpoint.health.ejectionEndsAt - this.now(), () => {
+      live.probe = undefined;
+      if (this.closed || endpoint.removed || !endpoint.health.probedByPing) return;
+      const sentAt = this.now();
+      this.pingId = (this.pingId + 1) >>> 0;
+      this.send(encodeFrame({ type: FrameType.PING, flags: 0, attempt: 0, session: this.engine.session, id: this.pingId }, new Uint8Array(0)), endpoint.peer);
+      const windowMs = Math.max(2 * (endpoint.rtoMs ?? this.retry.initialRtoMs), this.policy.health.minSilenceMs);
+      live.probe = this.setTimer(windowMs, () => {
+        live.probe = undefined;
+        if (this.closed || endpoint.removed || !endpoint.health.probedByPing || live.lastHeardAt >= sentAt) return;
+        const reason = endpoint.health.reason ?? 'silent';
+        endpoint.health.eject(this.now(), reason);
+        this.ejected(endpoint, reason);
+      });
+    });
+  }
+
   private readmitted(endpoint: Endpoint, reason: 'reply' | 'heard'): void {
+    endpoint.liveness.probe?.cancel();
+    endpoint.liveness.probe = undefined;
     let calls = 0;
     for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) calls++;
     this.report({ event: 'readmitted', peer: endpoint.peer, reason, calls, moved: 0 }, 'healthy');

@@ -296,6 +296,8 @@ export class ClientEngine {
         if (!ack.ok) return this.drop(ack.error, from);
         return this.onReply(frame, from, now, ack.value);
       }
+      case FrameType.PONG:
+        return; // answers a liveness PING of the layer above (a multi-endpoint client's router): nothing for the engine
       default:
         return this.drop('unexpected-frame', from);
     }
