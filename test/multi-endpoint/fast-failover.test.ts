@@ -5,7 +5,7 @@
 // it is not dead. Virtual time on a SimNetwork with loopback-like delays
 // (0.05–0.2 ms each way), 3 servers, 300 ms handlers, a call every 5 ms.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { runKill } from './kill-scenario.js';
 
 const KILL_AT = 1000;

@@ -1,17 +1,6 @@
-import {
-  encodeFrame,
-  FrameType,
-  HEADER_BYTES,
-  MAGIC,
-  RetryBudget,
-  RpcError,
-  type CallOutcome,
-  type ClientEngine,
-  type Clock,
-  type PeerAddress,
-  type RetryPolicy,
-  type TimerHandle,
-} from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress, type RetryPolicy, type TimerHandle } from '@udprpc/core';
+import { encodeFrame, FrameType } from '@udprpc/core/wire';
+import { RetryBudget, type CallOutcome, type ClientEngine } from '@udprpc/core/engine';
 import { createBalancer } from './balancer.js';
 import { DeadEndpointDetector } from './dead-endpoint-detector.js';
 import { observeFailover, type ClientFailoverMessage } from './diagnostics.js';
@@ -313,29 +302,24 @@ export class Router implements CallRouter {
   }
 
   /**
-   * Looks at each received datagram before the engine does: any datagram
-   * from an endpoint shows it is alive (dead-endpoint detection); and an ACK for one of our attempts ("the handler is running"), alone or
-   * inside a BATCH, which keeps that attempt from failing over. Reads only
-   * frame headers (protocol.md §3.1, §3.4); anything odd is ignored, the
-   * engine judges it.
+   * Sees each received datagram before the engine does, for its source
+   * only: any datagram from an endpoint shows it is alive (dead-endpoint
+   * detection, readmission of an endpoint ejected for silence).
    */
-  onDatagram(bytes: Uint8Array, from: PeerAddress, now: number): void {
+  onDatagram(from: PeerAddress, now: number): void {
     const endpoint = this.endpoints.find(from);
-    if (endpoint !== undefined) {
-      this.detector.heard(endpoint, now);
-      if (endpoint.health.onHeard()) this.readmitted(endpoint, 'heard');
-    }
-    if (bytes.length < HEADER_BYTES || ((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return;
-    if (bytes[3] === FrameType.ACK) return this.onAck(bytes, 0, now);
-    if (bytes[3] !== FrameType.BATCH) return;
-    // Entries: a u16 length, then a whole frame. Each step advances at least 16 bytes.
-    for (let at = HEADER_BYTES; at + 2 <= bytes.length; ) {
-      const start = at + 2;
-      const length = (bytes[at]! << 8) | bytes[at + 1]!;
-      if (length < HEADER_BYTES || start + length > bytes.length) return;
-      if (bytes[start + 3] === FrameType.ACK) this.onAck(bytes, start, now);
-      at = start + length;
-    }
+    if (endpoint === undefined) return;
+    this.detector.heard(endpoint, now);
+    if (endpoint.health.onHeard()) this.readmitted(endpoint, 'heard');
+  }
+
+  /**
+   * The engine accepted an ACK for call `id` ("the handler is running"):
+   * if it is one of our attempts, that keeps it from failing over.
+   */
+  onAck(id: number, now: number): void {
+    const attempt = this.byId.get(id);
+    if (attempt !== undefined) attempt.lastAckAt = now;
   }
 
   /** The engine retransmitted a request to `peer` (its `onRetry` hook). */
@@ -362,12 +346,6 @@ export class Router implements CallRouter {
     return Math.max(attempt.lastAckAt, attempt.endpoint.liveness.lastHeardAt) + this.ackLivenessMs(attempt.endpoint);
   }
 
-  private onAck(bytes: Uint8Array, offset: number, now: number): void {
-    if (readU32(bytes, offset + 6) !== this.engine.session) return;
-    const attempt = this.byId.get(readU32(bytes, offset + 10));
-    if (attempt !== undefined) attempt.lastAckAt = now;
-  }
-
   stats(): RoutingStats {
     return { ...this.counters };
   }
@@ -387,8 +365,4 @@ function classify(outcome: CallOutcome): AttemptVerdict {
   if (!e.remote && e.code === 'DEADLINE_EXCEEDED') return 'unresponsive';
   if (!e.remote) return 'neutral';
   return 'answered';
-}
-
-function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }

@@ -1,4 +1,5 @@
-import { TimerHeap, type Timed, type TimerHandle } from '@udprpc/core';
+import type { TimerHandle } from '@udprpc/core';
+import { TimerHeap, type Timed } from '@udprpc/core/engine';
 
 interface CallbackTimer extends Timed {
   readonly seq: number;

@@ -1,4 +1,5 @@
-import type { CallRequest, PendingCall } from './client-engine-types.js';
+import type { CallRequest } from './call-types.js';
+import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire/frame.js';
