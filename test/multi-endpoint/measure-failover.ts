@@ -88,6 +88,8 @@ async function round(): Promise<RoundResult> {
   };
   const client = createClient({ urls: servers.map((s) => `udp://127.0.0.1:${s.port}`), interceptors: [spy] });
   const stub = client.stub(fo);
+  const retries: [number, number][] = [];
+  if (process.env['DEBUG_FAILOVER']) client.on('retry', (info) => retries.push([info.peer.port, performance.now()]));
   await client.connect();
   const calls: CallRecord[] = [];
   let nextTag = 0;
@@ -143,6 +145,7 @@ async function round(): Promise<RoundResult> {
   const affected = calls.filter((c) => c.idempotent && c.firstPort === victim.port && c.endedAt > killedAt);
   const puts = calls.filter((c) => !c.idempotent);
   if (process.env['DEBUG_FAILOVER']) {
+    console.log('retransmissions to the victim after the kill (ms):', retries.filter(([p, t]) => p === victim.port && t > killedAt).map(([, t]) => Math.round(t - killedAt)).slice(0, 30).join(' '));
     console.log(failovers.map((f) => `${f.event} ${f.peer.port} ${f.reason} ${f.calls}/${f.moved} at ${Math.round(f.at - killedAt)}`));
     console.log(affected.map((c) => `${c.tag}: ${Math.round(c.startedAt - killedAt)}..${Math.round(c.endedAt - killedAt)} ${c.code}`).join('\n'));
   }

@@ -8,7 +8,7 @@ import { createRandom, settleAll, SimNetwork, VirtualClock } from '@udprpc/testk
 import { startSimCluster, svc } from './sim-cluster.js';
 
 describe('multi-endpoint timers use the engine driver, not timers of their own', () => {
-  it('10 hedged calls in flight (10 attempt timeouts, 10 hedge delays, 10 retransmissions) hold exactly one clock timer, at the first hedge', async () => {
+  it('10 hedged calls in flight (10 attempt timeouts, 10 hedge delays, 10 retransmissions, the keepalive sweep) hold exactly one clock timer, at the earliest', async () => {
     const sim = await startSimCluster({ seed: 41, servers: 3, client: { hedging: { enabled: true, delayMs: 100 } } });
     // Every datagram is dropped when sent, so the network holds no timer either.
     sim.net.partition(['client'], ['s0', 's1', 's2']);
@@ -20,8 +20,8 @@ describe('multi-endpoint timers use the engine driver, not timers of their own',
     await sim.clock.flushMicrotasks();
     expect(sim.client.stats().inFlight).toBe(10);
     expect(sim.clock.pendingTimers).toBe(idle + 1);
-    // The earliest deadline is the hedge delay (the first retransmission is an RTO of 200 ms × [0.8, 1.2) away).
-    expect(sim.clock.nextTimerAt()).toBe(t0 + 100);
+    // The earliest deadline is the keepalive sweep (50 ms), then the hedge delay (100 ms); the first retransmission is an RTO of 200 ms × [0.8, 1.2) away.
+    expect(sim.clock.nextTimerAt()).toBe(t0 + 50);
     await sim.clock.runFor(150);
     expect(sim.client.stats().routing.hedges).toBe(10);
     expect(sim.client.stats().inFlight).toBe(20);

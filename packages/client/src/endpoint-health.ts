@@ -13,8 +13,10 @@ export type EjectionReason = 'silent' | 'refused' | 'failures' | 'trial-failed';
 export class Liveness {
   /** When a datagram last came from the endpoint (-Infinity: never). */
   lastHeardAt = -Infinity;
-  /** When the latest retransmission went to it. */
+  /** When the latest retransmission (or keepalive PING) went to it. */
   lastRetransmitAt = -Infinity;
+  /** When the latest keepalive PING went to it. */
+  lastPingAt = -Infinity;
   /** Send times of the first retransmissions since it was last heard (only the first few are kept). */
   readonly unanswered: number[] = [];
   /** ICMP refusals since it was last heard. */

@@ -50,6 +50,8 @@ export class Router implements CallRouter {
   private readonly detector: DeadEndpointDetector;
   /** Message id of the next PING probe (any id will do: the server echoes it, and a PONG only matters as a sign of life). */
   private pingId = 0;
+  /** The keepalive sweep, armed while attempts are in flight. */
+  private keepalive: TimerHandle | undefined;
 
   constructor(
     private readonly engine: ClientEngine,
@@ -121,6 +123,41 @@ export class Router implements CallRouter {
   /** @internal */
   track(attempt: Attempt): void {
     this.byId.set(attempt.id, attempt);
+    if (this.keepalive === undefined && this.policy.health.silentRetransmissions !== Infinity) this.armKeepalive();
+  }
+
+  /**
+   * While attempts are in flight, an endpoint that has some of them and has
+   * been silent for its RTO (at least `minSilenceMs / silentRetransmissions`,
+   * 50 ms by default) gets a PING, at most one per such interval, which the
+   * detector counts like a retransmission: a live server answers it at once.
+   * Retransmissions alone are not enough, because the balancer stops giving
+   * new calls to an endpoint whose calls pile up and the retry budget may
+   * hold back the probes of the calls it has, so a dead endpoint can see
+   * none for a long time; a PING is not budgeted and costs 14 bytes.
+   */
+  private armKeepalive(): void {
+    const h = this.policy.health;
+    this.keepalive = this.setTimer(h.minSilenceMs / h.silentRetransmissions, () => {
+      this.keepalive = undefined;
+      if (this.closed || this.byId.size === 0) return;
+      const now = this.now();
+      for (const endpoint of this.endpoints.list) {
+        const live = endpoint.liveness;
+        if (endpoint.outstanding <= 0 || endpoint.health.state(now) === 'ejected') continue;
+        const every = Math.max(endpoint.rtoMs ?? this.retry.initialRtoMs, h.minSilenceMs / h.silentRetransmissions);
+        if (now - live.lastHeardAt < every || now - live.lastPingAt < every) continue;
+        live.lastPingAt = now;
+        this.ping(endpoint);
+        this.detector.retransmitted(endpoint, now);
+      }
+      this.armKeepalive();
+    });
+  }
+
+  private ping(endpoint: Endpoint): void {
+    this.pingId = (this.pingId + 1) >>> 0;
+    this.send(encodeFrame({ type: FrameType.PING, flags: 0, attempt: 0, session: this.engine.session, id: this.pingId }, new Uint8Array(0)), endpoint.peer);
   }
 
   /** @internal The engine refused the attempt before sending anything. */
@@ -234,8 +271,7 @@ export class Router implements CallRouter {
       live.probe = undefined;
       if (this.closed || endpoint.removed || !endpoint.health.probedByPing) return;
       const sentAt = this.now();
-      this.pingId = (this.pingId + 1) >>> 0;
-      this.send(encodeFrame({ type: FrameType.PING, flags: 0, attempt: 0, session: this.engine.session, id: this.pingId }, new Uint8Array(0)), endpoint.peer);
+      this.ping(endpoint);
       const windowMs = Math.max(2 * (endpoint.rtoMs ?? this.retry.initialRtoMs), this.policy.health.minSilenceMs);
       live.probe = this.setTimer(windowMs, () => {
         live.probe = undefined;
