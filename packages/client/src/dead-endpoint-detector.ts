@@ -7,7 +7,7 @@ export interface DetectorHost {
   readonly endpoints: EndpointSet;
   now(): number;
   setTimer(delayMs: number, callback: () => void): TimerHandle;
-  /** How long a retransmission to `endpoint` may wait for its answer: its RTO. */
+  /** How long a retransmission to `endpoint` may wait for its answer (its RTO, at most `minSilenceMs`). */
   answerWindowMs(endpoint: Endpoint): number;
   /** The evidence says `endpoint` is dead. */
   onDead(endpoint: Endpoint, reason: 'silent' | 'refused', now: number): void;

@@ -74,7 +74,10 @@ export class Router implements CallRouter {
         endpoints: this.endpoints,
         now: () => this.now(),
         setTimer: (delayMs, callback) => this.setTimer(delayMs, callback),
-        answerWindowMs: (endpoint) => endpoint.rtoMs ?? retry.initialRtoMs,
+        // The RTO, but no more than minSilenceMs: a call's RTT sample can include
+        // its handler's time (a reply to an unrepeated request), which says
+        // nothing of how fast the server answers a retransmission or a PING.
+        answerWindowMs: (endpoint) => Math.min(endpoint.rtoMs ?? retry.initialRtoMs, policy.health.minSilenceMs),
         onDead: (endpoint, reason, now) => this.eject(endpoint, reason, now),
       },
       policy.health,
@@ -128,8 +131,8 @@ export class Router implements CallRouter {
 
   /**
    * While attempts are in flight, an endpoint that has some of them and has
-   * been silent for its RTO (at least `minSilenceMs / silentRetransmissions`,
-   * 50 ms by default) gets a PING, at most one per such interval, which the
+   * been silent for `minSilenceMs / silentRetransmissions` (50 ms by
+   * default) gets a PING, at most one per such interval, which the
    * detector counts like a retransmission: a live server answers it at once.
    * Retransmissions alone are not enough, because the balancer stops giving
    * new calls to an endpoint whose calls pile up and the retry budget may
@@ -145,7 +148,7 @@ export class Router implements CallRouter {
       for (const endpoint of this.endpoints.list) {
         const live = endpoint.liveness;
         if (endpoint.outstanding <= 0 || endpoint.health.state(now) === 'ejected') continue;
-        const every = Math.max(endpoint.rtoMs ?? this.retry.initialRtoMs, h.minSilenceMs / h.silentRetransmissions);
+        const every = h.minSilenceMs / h.silentRetransmissions;
         if (now - live.lastHeardAt < every || now - live.lastPingAt < every) continue;
         live.lastPingAt = now;
         this.ping(endpoint);

@@ -41,7 +41,10 @@ export interface HealthPolicy {
   /**
    * Shortest silence, in ms, that can make an endpoint dead (150): longer
    * than a GC pause or a busy event loop on a live server, well within the
-   * 300 ms a dead one may cost on a LAN.
+   * 300 ms a dead one may cost on a LAN. It also caps the time a
+   * retransmission or PING is given to be answered, and a third of it is
+   * the keepalive interval. It must exceed the round-trip time of every
+   * endpoint: raise it for endpoints across a WAN.
    */
   minSilenceMs: number;
 }
