@@ -146,7 +146,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.emit('drop', reason, from);
         },
         onPushback: observePushback,
-        onAck: (info) => this.router?.onAck(info.id, this.clock.now()),
+        // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
+        onAck: (info) => this.router?.onAcked(info.id, this.clock.now()),
       },
     });
     // The driver asks for the next deadline after every engine call: that is

@@ -353,10 +353,12 @@ export class Router implements CallRouter {
   }
 
   /**
-   * The engine accepted an ACK for call `id` ("the handler is running"):
-   * if it is one of our attempts, that keeps it from failing over.
+   * The engine accepted an ACK for call `id` ("the handler is running"; its
+   * `onAck` hook): if that call is one of our attempts, it stays in place
+   * for a while (no failover). The engine has parsed and checked the frame
+   * (session, id, sender); nothing is parsed again here.
    */
-  onAck(id: number, now: number): void {
+  onAcked(id: number, now: number): void {
     const attempt = this.byId.get(id);
     if (attempt !== undefined) attempt.lastAckAt = now;
   }

@@ -44,11 +44,14 @@ export function onReply(s: ClientState, frame: Frame, from: PeerAddress, now: nu
  * Karn's rule, made exact by the echoed attempt number: only an answer to
  * the call's latest transmission times it, and only once — the reply that
  * follows an ACK echoes the same attempt but includes the handler's time.
+ * A request in fragments is timed by its fragments instead (timed-transfer.ts,
+ * into the same peer estimator): its fragments go out over the transfer's
+ * life, so now − its first send would time the transfer, not the path.
  * Returns whether the answer is to the latest transmission.
  */
 function sampleRtt(call: PendingCall, echoedAttempt: number, now: number): boolean {
   const ofLatest = echoedAttempt === call.attempt - 1 && echoedAttempt < 255;
-  if (ofLatest && call.sampledAttempt !== call.attempt) {
+  if (ofLatest && call.out === undefined && call.sampledAttempt !== call.attempt) {
     call.sampledAttempt = call.attempt;
     call.rtt.sample(now - call.lastSentAt);
   }

@@ -21,8 +21,8 @@ export class RequestTransfer extends TimedTransfer {
     fragmentBytes: number,
     timers: TransferTimers<RequestTransfer>,
   ) {
-    // The peer's SRTT (§7.1) is the transfer's first RTT sample.
-    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt.srttMs);
+    // The peer's estimator (§7.1): the call's RTO and the transfer's PTO read one estimate, and both feed it.
+    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt);
   }
 
   liveUntil(): number | undefined {
