@@ -13,8 +13,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { channel } from 'node:diagnostics_channel';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createClient, RpcError, type ClientFailoverMessage, type ClientInterceptor } from 'udprpc';
 import { fo } from './fixtures/failover-contract.js';
 
@@ -49,6 +50,9 @@ interface RoundResult {
   ranTwice: number;
   putsFailed: number;
   putsFailedMayHaveRun: number;
+  /** The client's event-loop delay over the run, ms: how late its timers fired (the machine's load). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 function startServer(log: string, name: string): Promise<{ child: ChildProcess; port: number }> {
@@ -93,6 +97,8 @@ async function round(): Promise<RoundResult> {
   await client.connect();
   const calls: CallRecord[] = [];
   let nextTag = 0;
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const t0 = performance.now();
   const end = t0 + RUN_MS;
   const loop = async (idempotent: boolean): Promise<void> => {
@@ -125,6 +131,7 @@ async function round(): Promise<RoundResult> {
     }, KILL_AFTER_MS),
   );
   await Promise.all([killer, ...Array.from({ length: IDEMPOTENT_LOOPS }, () => loop(true)), ...Array.from({ length: PUT_LOOPS }, () => loop(false))]);
+  lag.disable();
   await client.close();
   failoverChannel.unsubscribe(onFailover);
   for (const s of servers.slice(1)) s.child.send('stop');
@@ -160,10 +167,13 @@ async function round(): Promise<RoundResult> {
     ranTwice: puts.filter((c) => (runs.get(c.tag) ?? 0) > 1).length,
     putsFailed: puts.filter((c) => !c.ok).length,
     putsFailedMayHaveRun: puts.filter((c) => !c.ok && c.mayHaveRun).length,
+    loopDelayP99Ms: lag.percentile(99) / 1e6,
+    loopDelayMaxMs: lag.max / 1e6,
   };
 }
 
 const fmt = (ms: number | undefined): string => (ms === undefined ? 'never' : `${Math.round(ms)} ms`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
 console.log(`3 servers on 127.0.0.1, ${HANDLER_MS} ms handlers, ${IDEMPOTENT_LOOPS} idempotent + ${PUT_LOOPS} non-idempotent call loops, SIGKILL of one at ${KILL_AFTER_MS} ms, default options`);
 const results: RoundResult[] = [];
 for (let i = 0; i < ROUNDS; i++) {
@@ -173,7 +183,8 @@ for (let i = 0; i < ROUNDS; i++) {
     `round ${i + 1}: ejected after ${fmt(r.ejectionMs)} (${r.reason ?? '-'}, ${r.moved ?? 0} calls moved); ` +
       `last affected idempotent call done ${fmt(r.lastAffectedMs)} after the kill (${r.affected} affected); ` +
       `${r.calls} calls, ${r.failedIdempotent} idempotent failed, ${r.ranTwice} non-idempotent ran twice, ` +
-      `${r.putsFailed} non-idempotent failed (${r.putsFailedMayHaveRun} with mayHaveRun)`,
+      `${r.putsFailed} non-idempotent failed (${r.putsFailedMayHaveRun} with mayHaveRun); ` +
+      `client event-loop delay p99 ${fmt(r.loopDelayP99Ms)}, max ${fmt(r.loopDelayMaxMs)}`,
   );
 }
 const worst = (f: (r: RoundResult) => number | undefined): number | undefined => {
