@@ -43,6 +43,7 @@ import {
   traceCall,
   type ClientCallMessage,
 } from './diagnostics.js';
+import type { WeightedPeer } from './balancer.js';
 import type { EndpointSnapshot } from './endpoint-set.js';
 import type { ClientOptions } from './client-options.js';
 import type { ClientEvents } from './events.js';
@@ -269,9 +270,10 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   /**
    * Multi-endpoint clients: replaces the endpoint list (e.g. after a DNS
    * lookup). Endpoints that leave it get no new calls; their calls in flight
-   * finish. Throws FAILED_PRECONDITION on a single-peer client.
+   * finish. Peers may carry a DNS SRV `priority` and `weight`
+   * ({@link WeightedPeer}). Throws FAILED_PRECONDITION on a single-peer client.
    */
-  setPeers(peers: readonly PeerAddress[]): void {
+  setPeers(peers: readonly WeightedPeer[]): void {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);

@@ -1,6 +1,6 @@
 import { type PeerAddress } from '@udprpc/core';
 import { peerKey } from '@udprpc/core/engine';
-import type { Balancer, BalancerCandidate } from './balancer.js';
+import { checkWeighting, type Balancer, type BalancerCandidate, type WeightedPeer } from './balancer.js';
 import { EndpointHealth, Liveness, type HealthState } from './endpoint-health.js';
 import type { HealthPolicy } from './routing-policy.js';
 
@@ -14,6 +14,10 @@ export class Endpoint implements BalancerCandidate {
   outstanding = 0;
   /** Gone from the endpoint list: takes no new calls, forgotten once idle. */
   removed = false;
+  /** SRV priority (lower preferred), from the latest list. */
+  priority = 0;
+  /** SRV weight, from the latest list. */
+  weight = 1;
   readonly key: string;
   readonly health: EndpointHealth;
   /** What it has shown of its liveness lately (dead-endpoint detection). */
@@ -56,6 +60,10 @@ export interface EndpointSnapshot {
   readonly srttMs: number | undefined;
   /** Current retransmission timeout, once known. */
   readonly rtoMs: number | undefined;
+  /** SRV priority (0 unless given). */
+  readonly priority: number;
+  /** SRV weight (1 unless given). */
+  readonly weight: number;
 }
 
 /**
@@ -91,8 +99,9 @@ export class EndpointSet {
     return endpoint;
   }
 
-  /** Replaces the list (duplicates are ignored). */
-  update(peers: readonly PeerAddress[]): void {
+  /** Replaces the list (duplicates are ignored; a bad priority or weight throws INVALID_ARGUMENT before anything changes). */
+  update(peers: readonly WeightedPeer[]): void {
+    for (const peer of peers) checkWeighting(peer);
     this.lastFound = undefined;
     const next: Endpoint[] = [];
     const keep = new Set<string>();
@@ -102,11 +111,13 @@ export class EndpointSet {
       keep.add(key);
       let endpoint = this.byKey.get(key);
       if (endpoint === undefined) {
-        endpoint = new Endpoint(peer, next.length, this.policy, this.random, this.timing);
+        endpoint = new Endpoint(addressOf(peer), next.length, this.policy, this.random, this.timing);
         this.byKey.set(key, endpoint);
       }
       endpoint.seq = next.length;
       endpoint.removed = false;
+      endpoint.priority = peer.priority ?? 0;
+      endpoint.weight = peer.weight ?? 1;
       next.push(endpoint);
     }
     for (const [key, endpoint] of this.byKey) {
@@ -175,6 +186,14 @@ export class EndpointSet {
       ejections: e.health.ejections,
       srttMs: e.srttMs,
       rtoMs: e.rtoMs,
+      priority: e.priority,
+      weight: e.weight,
     }));
   }
+}
+
+// The engine is handed the address alone: a peer object carrying SRV fields is copied without them.
+function addressOf(peer: WeightedPeer): PeerAddress {
+  if (peer.priority === undefined && peer.weight === undefined) return peer;
+  return { address: peer.address, family: peer.family, port: peer.port };
 }
