@@ -40,7 +40,8 @@ describe('load balancing over several servers', () => {
   });
 
   it('an endpoint that fails 5 times in a row is ejected, then probed back in with one trial call after the partition heals', async () => {
-    const sim = await startSimCluster({ seed: 11, servers: 2 });
+    // Detection by silence off: this is the slower path, by attempts that fail (fast-failover.test.ts has the other).
+    const sim = await startSimCluster({ seed: 11, servers: 2, client: { health: { silentRetransmissions: Infinity } } });
     const states: string[] = [];
     sim.client.on('health', (info) => states.push(`${info.peer.address}:${info.state}`));
     const stub = sim.client.stub(svc);
@@ -75,7 +76,8 @@ describe('load balancing over several servers', () => {
   });
 
   it('a failed trial ejects the endpoint again, for twice as long', async () => {
-    const sim = await startSimCluster({ seed: 12, servers: 2 });
+    // Trial calls bring back endpoints ejected for failed attempts; those ejected for silence are PINGed (fast-failover.test.ts).
+    const sim = await startSimCluster({ seed: 12, servers: 2, client: { health: { silentRetransmissions: Infinity } } });
     const stub = sim.client.stub(svc);
     sim.net.partition(['client'], ['s1']);
     let tag = 0;

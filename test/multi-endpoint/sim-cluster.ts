@@ -25,21 +25,34 @@ export const svc = defineContract('svc', {
 
 /** Records the frames a client sends, decoded, before the network sees them. */
 export class ClientTap implements Transport {
-  readonly frames: { frame: Frame; to: PeerAddress; tag: number | undefined }[] = [];
+  readonly frames: { frame: Frame; to: PeerAddress; tag: number | undefined; at: number }[] = [];
+  /**
+   * Hosts whose port is closed with an ICMP "port unreachable" answer: each
+   * datagram sent there is reported to the client's `onUnreachable`
+   * `refusalDelayMs` later (the SimNetwork itself drops them silently).
+   */
+  readonly refusing = new Set<string>();
+  refusalDelayMs = 0.2;
+  private onUnreachable: ((peer: PeerAddress) => void) | undefined;
 
-  constructor(readonly inner: SimTransport) {}
+  constructor(
+    readonly inner: SimTransport,
+    private readonly clock?: VirtualClock,
+  ) {}
 
   get maxDatagramBytes(): number {
     return this.inner.maxDatagramBytes;
   }
 
   listen(...args: Parameters<Transport['listen']>): ReturnType<Transport['listen']> {
+    this.onUnreachable = args[2];
     return this.inner.listen(...args);
   }
 
   send(bytes: Uint8Array, to: PeerAddress): void {
     this.record(bytes, to);
     this.inner.send(bytes, to);
+    if (this.refusing.has(to.address) && this.clock !== undefined) this.clock.setTimer(this.refusalDelayMs, () => this.onUnreachable?.(to));
   }
 
   // Records every frame, looking inside BATCH datagrams (coalescing is on by default).
@@ -57,7 +70,7 @@ export class ClientTap implements Transport {
       const input = body.ok ? msgpackCodec.decode(body.value.payload) : undefined;
       if (input?.ok) tag = (input.value as { tag?: number }).tag;
     }
-    this.frames.push({ frame: decoded.value, to, tag });
+    this.frames.push({ frame: decoded.value, to, tag, at: this.clock?.now() ?? 0 });
   }
 
   close(): Promise<void> {
@@ -129,7 +142,7 @@ export async function startSimCluster(options: SimClusterOptions): Promise<SimCl
     servers.push(server);
     serverEndpoints.push(endpoint);
   }
-  const tap = new ClientTap(net.endpoint('client'));
+  const tap = new ClientTap(net.endpoint('client'), clock);
   const peers = serverEndpoints.map((e) => e.address);
   const client = createClient({ ...options.client, transport: tap, peers, clock, random: createRandom(deriveSeed(options.seed, 'client')) });
   await client.connect();

@@ -12,6 +12,7 @@ import {
   type MetadataValue,
   type PeerAddress,
   type Transport,
+  type TimerHandle,
   type TypedEventEmitter,
 } from '@udprpc/core';
 import { DEFAULT_MAX_METADATA_BYTES, encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
@@ -52,6 +53,7 @@ import type { GroupCallOptions, GroupMethod, GroupReply, GroupStub } from './gro
 import { composeClientInterceptors, type ClientNext, type ClientRequest } from './interceptor.js';
 import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
+import { RoutingTimers } from './routing-timers.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
@@ -93,6 +95,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   private readonly host: EngineHost;
   /** The engine's events, raised inside an engine call, emitted by the host after it (never inside it). */
   private readonly events: (() => void)[] = [];
+  /** Timers of the layers above the engine, served by the same driver (one real timer). */
+  private readonly timers: RoutingTimers;
   private readonly transport: Transport;
   private readonly codec: Codec;
   private readonly clock: Clock;
@@ -139,6 +143,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       // engine call (see `events`), so one that starts a call cannot re-enter it.
       hooks: {
         onRetry: (info) => {
+          this.router?.onRetransmit(info.peer, this.clock.now());
           this.events.push(() => {
             observeRetransmit(info);
             this.emit('retry', info);
@@ -164,23 +169,30 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     });
     // The driver asks for the next deadline after every engine call: that is
     // where the socket learns whether work is outstanding (see holdProcess).
+    // Only the engine's timers hold the process: the routing heap's exist
+    // while calls do, or are background work (re-resolution).
     const engine = this.engine;
+    const timers = (this.timers = new RoutingTimers(() => this.clock.now(), () => this.host.settle()));
     const timed: TimedEngine = {
-      onTimer: (now) => engine.onTimer(now),
+      onTimer: (now) => {
+        engine.onTimer(now);
+        timers.onTimer(now);
+      },
       nextTimerAt: () => {
         const next = engine.nextTimerAt();
         if ((next !== undefined) !== this.holding) this.holdProcess(next !== undefined);
-        return next;
+        const other = timers.nextTimerAt();
+        return next === undefined || (other !== undefined && other < next) ? other : next;
       },
     };
     this.host = new EngineHost(timed, this.clock, { deliver: () => this.emitEvents(), onError: (e) => this.reportError(e) });
     if (options.peers !== undefined) {
       const retry = { ...defaultRetryPolicy, ...options.retry };
-      this.router = new Router(this.engine, this.clock, random, policy, retry, {
+      this.router = new Router(this.engine, this.clock, timers, random, policy, retry, {
         onFailover: (info) => this.emit('failover', info),
         onHedge: (info) => this.emit('hedge', info),
         onHealth: (info) => this.emit('health', info),
-      }, () => this.host.settle());
+      }, () => this.host.settle(), this.send);
     }
     this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.host, this.router, this.methodStats, options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES);
     const interceptors = options.interceptors ?? [];
@@ -281,6 +293,17 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);
+  }
+
+  /**
+   * Runs `callback` once, `delayMs` from now, on the client's one timer
+   * (the heap its engine driver serves), for layers built on the client —
+   * endpoint re-resolution, discovery — so they arm no timer of their own.
+   * Like the clock's timers it does not keep the process alive; it never
+   * fires once the client is closed.
+   */
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    return this.timers.setTimer(delayMs, callback);
   }
 
   /**
@@ -414,6 +437,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           const now = this.clock.now();
           this.host.enter();
           try {
+            this.router?.onDatagram(from, now);
             this.engine.receive(bytes, from, now);
           } finally {
             this.host.leave();
@@ -423,7 +447,9 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         (peer) => {
           this.host.enter();
           try {
-            this.engine.unreachable(peer, this.clock.now());
+            const now = this.clock.now();
+            this.router?.onUnreachable(peer, now);
+            this.engine.unreachable(peer, now);
           } finally {
             this.host.leave();
           }

@@ -79,10 +79,34 @@ export interface ClientDropMessage {
   readonly peer: PeerAddress;
 }
 
+/**
+ * Message of `udprpc:client:failover`: a multi-endpoint client took an
+ * endpoint out of rotation, or put it back.
+ */
+export interface ClientFailoverMessage {
+  /** `ejected`: out of rotation; `readmitted`: back in. */
+  readonly event: 'ejected' | 'readmitted';
+  /** The endpoint. */
+  readonly peer: PeerAddress;
+  /**
+   * Why. Ejected: `silent` (retransmissions unanswered while other endpoints
+   * answered), `refused` (ICMP port unreachable), `failures` (attempts
+   * failed in a row), `trial-failed` (its probing trial failed).
+   * Readmitted: `reply` (a reply came: its trial, or a late one), `heard`
+   * (a datagram came from an endpoint ejected for silence or refusals).
+   */
+  readonly reason: 'silent' | 'refused' | 'failures' | 'trial-failed' | 'reply' | 'heard';
+  /** Calls with an attempt in flight on the endpoint at that moment. */
+  readonly calls: number;
+  /** Of those, idempotent calls moved to another endpoint at once (0 on readmission). */
+  readonly moved: number;
+}
+
 export const clientCallChannel = tracingChannel<ClientCallMessage>('udprpc:client:call');
 export const retransmitChannel = channel('udprpc:client:retransmit');
 export const pushbackChannel = channel('udprpc:client:pushback');
 export const clientDropChannel = channel('udprpc:client:drop');
+export const failoverChannel = channel('udprpc:client:failover');
 
 const debug = debuglog('udprpc');
 
@@ -102,6 +126,11 @@ export function observePushback(info: ClientPushbackMessage): void {
 export function observeDrop(reason: DropReason, peer: PeerAddress): void {
   if (clientDropChannel.hasSubscribers) clientDropChannel.publish({ reason, peer } satisfies ClientDropMessage);
   if (debug.enabled) debug('client drop %s from %s', reason, formatPeer(peer));
+}
+
+export function observeFailover(message: ClientFailoverMessage): void {
+  if (failoverChannel.hasSubscribers) failoverChannel.publish(message);
+  if (debug.enabled) debug('client %s %s (%s), %d calls, %d moved', message.event, formatPeer(message.peer), message.reason, message.calls, message.moved);
 }
 
 /** Logs a lifecycle step (NODE_DEBUG=udprpc). */

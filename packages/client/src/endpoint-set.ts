@@ -1,7 +1,7 @@
 import { type PeerAddress } from '@udprpc/core';
 import { peerKey } from '@udprpc/core/engine';
 import { checkWeighting, type Balancer, type BalancerCandidate, type WeightedPeer } from './balancer.js';
-import { EndpointHealth, type HealthState } from './endpoint-health.js';
+import { EndpointHealth, Liveness, type HealthState } from './endpoint-health.js';
 import type { HealthPolicy } from './routing-policy.js';
 
 /** RTT knowledge about a peer (the engine's `peerTiming`). */
@@ -20,6 +20,8 @@ export class Endpoint implements BalancerCandidate {
   weight = 1;
   readonly key: string;
   readonly health: EndpointHealth;
+  /** What it has shown of its liveness lately (dead-endpoint detection). */
+  readonly liveness = new Liveness();
 
   constructor(
     readonly peer: PeerAddress,
@@ -73,6 +75,8 @@ export interface EndpointSnapshot {
 export class EndpointSet {
   private readonly byKey = new Map<string, Endpoint>();
   private live: Endpoint[] = [];
+  /** One-entry cache for {@link find}: transports tend to hand out one address object per peer. */
+  private lastFound: { peer: PeerAddress; endpoint: Endpoint | undefined } | undefined;
 
   constructor(
     private readonly policy: HealthPolicy,
@@ -86,9 +90,19 @@ export class EndpointSet {
     return this.live;
   }
 
+  /** The endpoint at `peer`, in the list or removed but still finishing calls. */
+  find(peer: PeerAddress): Endpoint | undefined {
+    const last = this.lastFound;
+    if (last !== undefined && last.peer === peer) return last.endpoint;
+    const endpoint = this.byKey.get(peerKey(peer));
+    this.lastFound = { peer, endpoint };
+    return endpoint;
+  }
+
   /** Replaces the list (duplicates are ignored; a bad priority or weight throws INVALID_ARGUMENT before anything changes). */
   update(peers: readonly WeightedPeer[]): void {
     for (const peer of peers) checkWeighting(peer);
+    this.lastFound = undefined;
     const next: Endpoint[] = [];
     const keep = new Set<string>();
     for (const peer of peers) {
@@ -148,13 +162,17 @@ export class EndpointSet {
 
   /** Whether `endpoint` may be ejected: some other endpoint in the list would stay in rotation. */
   mayEject(endpoint: Endpoint, now: number): boolean {
-    return this.live.some((e) => e !== endpoint && e.health.state(now) !== 'ejected');
+    return this.live.some((e) => e !== endpoint && e.health.inRotation(now));
   }
 
   /** One attempt to `endpoint` ended (or a reservation was given back). */
   release(endpoint: Endpoint): void {
     endpoint.outstanding--;
-    if (endpoint.removed && endpoint.outstanding <= 0 && this.byKey.get(endpoint.key) === endpoint) this.byKey.delete(endpoint.key);
+    if (endpoint.removed && endpoint.outstanding <= 0 && this.byKey.get(endpoint.key) === endpoint) {
+      this.byKey.delete(endpoint.key);
+      this.lastFound = undefined;
+      endpoint.liveness.clear();
+    }
   }
 
   /** Every endpoint still known, in list order, then the removed ones still finishing calls. */

@@ -16,7 +16,7 @@ export {
   type ClientRequest,
 } from './interceptor.js';
 export type { ClientEvents } from './events.js';
-export type { ClientCallMessage, ClientRetransmitMessage, ClientPushbackMessage, ClientDropMessage } from './diagnostics.js';
+export type { ClientCallMessage, ClientRetransmitMessage, ClientPushbackMessage, ClientDropMessage, ClientFailoverMessage } from './diagnostics.js';
 export type { GroupReply, GroupCallOptions, GroupMethod, GroupStub } from './group.js';
 export {
   defaultHealthPolicy,
@@ -44,7 +44,7 @@ export {
   type BalancerCandidate,
   type WeightedPeer,
 } from './balancer.js';
-export { EndpointHealth, type HealthState } from './endpoint-health.js';
+export { EndpointHealth, type EjectionReason, type HealthState } from './endpoint-health.js';
 export { LatencyWindow } from './latency-window.js';
 export type { EndpointSnapshot } from './endpoint-set.js';
 export type { RoutingStats } from './router.js';

@@ -12,6 +12,16 @@ export interface Attempt {
   /** This attempt is the endpoint's probing trial. */
   readonly trial: boolean;
   readonly hedge: boolean;
+  /** Its call may run more than once. */
+  readonly idempotent: boolean;
+  /**
+   * Whether its call could move to another endpoint now, should this
+   * attempt's endpoint be ejected: an idempotent call with attempts and time
+   * left and an endpoint in rotation it has not tried.
+   */
+  readonly movable: (now: number) => boolean;
+  /** Cancelled because its endpoint was ejected: its call moves on, and its ending does not count against the endpoint again. */
+  abandoned: boolean;
   timer: TimerHandle | undefined;
   /** When the endpoint last ACKed this attempt ("still running"), if ever. */
   lastAckAt: number | undefined;
@@ -50,7 +60,7 @@ export interface CallRouter {
   attemptNotSent(attempt: Attempt): void;
   cancelAttempt(attempt: Attempt, error: RpcError): void;
   attemptEnded(attempt: Attempt, outcome: CallOutcome, now: number, cancelledByCall: boolean): AttemptVerdict;
-  ackLivenessMs(endpoint: Endpoint): number;
+  liveUntil(attempt: Attempt): number;
   hedgeDelayMs(): number | undefined;
   takeHedgeToken(now: number): boolean;
   onFailover(from: Endpoint, to: Endpoint, reason: RpcError): void;
@@ -133,6 +143,12 @@ export class RoutedCall {
     this.launch(next, false);
   }
 
+  private canMove(now: number): boolean {
+    const f = this.router.policy.failover;
+    if (!this.req.idempotent || !f.enabled || this.done || this.attempts >= f.maxAttempts || now >= this.req.deadline) return false;
+    return this.router.endpoints.list.some((e) => !this.tried.has(e) && e.health.accepts(now, true));
+  }
+
   private launch(endpoint: Endpoint, hedge: boolean): void {
     const router = this.router;
     const now = router.now();
@@ -140,7 +156,19 @@ export class RoutedCall {
     this.attempts++;
     const timeoutMs = this.attemptTimeout(endpoint, now);
     const trial = endpoint.health.onAttempt(now);
-    const attempt: Attempt = { endpoint, id: 0, startedAt: now, trial, hedge, timer: undefined, lastAckAt: undefined, settled: false };
+    const attempt: Attempt = {
+      endpoint,
+      id: 0,
+      startedAt: now,
+      trial,
+      hedge,
+      idempotent: this.req.idempotent,
+      movable: (at) => this.canMove(at),
+      abandoned: false,
+      timer: undefined,
+      lastAckAt: undefined,
+      settled: false,
+    };
     const id = router.startAttempt(endpoint, this.req, (outcome, transmissions) => this.onOutcome(attempt, outcome, transmissions));
     if (typeof id !== 'number') {
       // Never sent: a full window may be tried elsewhere, for any method.
@@ -177,12 +205,12 @@ export class RoutedCall {
     return alternative ? timeout : undefined;
   }
 
-  // No reply in the attempt's time: alive (recent ACK) keeps waiting, else move on.
+  // No reply in the attempt's time: alive (ACKed, endpoint heard from lately) keeps waiting, else move on.
   private onAttemptTimer(attempt: Attempt): void {
     attempt.timer = undefined;
     if (attempt.settled || this.done) return;
     const now = this.router.now();
-    const liveUntil = attempt.lastAckAt === undefined ? -Infinity : attempt.lastAckAt + this.router.ackLivenessMs(attempt.endpoint);
+    const liveUntil = this.router.liveUntil(attempt);
     if (now < liveUntil) {
       if (liveUntil < this.req.deadline) attempt.timer = this.router.setTimer(liveUntil - now, () => this.onAttemptTimer(attempt));
       return;

@@ -1,11 +1,15 @@
 import { RpcError, type Clock, type PeerAddress, type RetryPolicy, type TimerHandle } from '@udprpc/core';
+import { encodeFrame, FrameType } from '@udprpc/core/wire';
 import { RetryBudget, type CallOutcome, type ClientEngine } from '@udprpc/core/engine';
 import { createBalancer } from './balancer.js';
-import type { HealthState } from './endpoint-health.js';
+import { DeadEndpointDetector } from './dead-endpoint-detector.js';
+import { observeFailover, type ClientFailoverMessage } from './diagnostics.js';
+import type { EjectionReason, HealthState } from './endpoint-health.js';
 import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
 import { LatencyWindow } from './latency-window.js';
 import { RoutedCall, type Attempt, type AttemptVerdict, type CallRouter, type RoutedRequest } from './routed-call.js';
 import { LATENCY_SAMPLE_SIZE, MIN_LATENCY_SAMPLES, type RoutingPolicy } from './routing-policy.js';
+import type { RoutingTimers } from './routing-timers.js';
 
 /** Counters of a multi-endpoint client's routing (all 0 for a single-peer client). */
 export interface RoutingStats {
@@ -43,19 +47,42 @@ export class Router implements CallRouter {
   private readonly hedgeBudget: RetryBudget;
   private readonly byId = new Map<number, Attempt>();
   private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 };
+  private readonly detector: DeadEndpointDetector;
+  /** Message id of the next PING probe (any id will do: the server echoes it, and a PONG only matters as a sign of life). */
+  private pingId = 0;
+  /** The keepalive sweep, armed while attempts are in flight. */
+  private keepalive: TimerHandle | undefined;
 
   constructor(
     private readonly engine: ClientEngine,
     private readonly clock: Clock,
+    /** Attempt, hedge and detection timers: in the heap the client's one timer driver serves. */
+    private readonly timers: RoutingTimers,
     random: () => number,
     readonly policy: RoutingPolicy,
     private readonly retry: RetryPolicy,
     private readonly hooks: RouterHooks,
     /** Re-arms the engine's timer after the engine was given work. */
     private readonly kick: () => void,
+    /** Sends a datagram (the engine's send path): PING probes of ejected endpoints. */
+    private readonly send: (bytes: Uint8Array, to: PeerAddress) => void,
   ) {
     this.endpoints = new EndpointSet(policy.health, createBalancer(policy.balancer, random), random, (peer) => engine.peerTiming(peer));
     this.hedgeBudget = new RetryBudget(policy.hedging.budget);
+    this.detector = new DeadEndpointDetector(
+      {
+        endpoints: this.endpoints,
+        now: () => this.now(),
+        setTimer: (delayMs, callback) => this.setTimer(delayMs, callback),
+        // The RTO, but no more than minSilenceMs: a call's RTT sample can include
+        // its handler's time (a reply to an unrepeated request), which says
+        // nothing of how fast the server answers a retransmission or a PING.
+        answerWindowMs: (endpoint) => Math.min(endpoint.rtoMs ?? retry.initialRtoMs, policy.health.minSilenceMs),
+        onDead: (endpoint, reason, now) => this.eject(endpoint, reason, now),
+      },
+      policy.health,
+      retry.maxRefusals,
+    );
   }
 
   now(): number {
@@ -63,7 +90,7 @@ export class Router implements CallRouter {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
-    return this.clock.setTimer(delayMs, callback);
+    return this.timers.setTimer(delayMs, callback);
   }
 
   /**
@@ -102,6 +129,41 @@ export class Router implements CallRouter {
   /** @internal */
   track(attempt: Attempt): void {
     this.byId.set(attempt.id, attempt);
+    if (this.keepalive === undefined && this.policy.health.silentRetransmissions !== Infinity) this.armKeepalive();
+  }
+
+  /**
+   * While attempts are in flight, an endpoint that has some of them and has
+   * been silent for `minSilenceMs / silentRetransmissions` (50 ms by
+   * default) gets a PING, at most one per such interval, which the
+   * detector counts like a retransmission: a live server answers it at once.
+   * Retransmissions alone are not enough, because the balancer stops giving
+   * new calls to an endpoint whose calls pile up and the retry budget may
+   * hold back the probes of the calls it has, so a dead endpoint can see
+   * none for a long time; a PING is not budgeted and costs 14 bytes.
+   */
+  private armKeepalive(): void {
+    const h = this.policy.health;
+    this.keepalive = this.setTimer(h.minSilenceMs / h.silentRetransmissions, () => {
+      this.keepalive = undefined;
+      if (this.closed || this.byId.size === 0) return;
+      const now = this.now();
+      for (const endpoint of this.endpoints.list) {
+        const live = endpoint.liveness;
+        if (endpoint.outstanding <= 0 || endpoint.health.state(now) === 'ejected') continue;
+        const every = h.minSilenceMs / h.silentRetransmissions;
+        if (now - live.lastHeardAt < every || now - live.lastPingAt < every) continue;
+        live.lastPingAt = now;
+        this.ping(endpoint);
+        this.detector.retransmitted(endpoint, now);
+      }
+      this.armKeepalive();
+    });
+  }
+
+  private ping(endpoint: Endpoint): void {
+    this.pingId = (this.pingId + 1) >>> 0;
+    this.send(encodeFrame({ type: FrameType.PING, flags: 0, attempt: 0, session: this.engine.session, id: this.pingId }, new Uint8Array(0)), endpoint.peer);
   }
 
   /** @internal The engine refused the attempt before sending anything. */
@@ -124,9 +186,15 @@ export class Router implements CallRouter {
     if (this.byId.get(attempt.id) === attempt) this.byId.delete(attempt.id);
     const endpoint = attempt.endpoint;
     this.endpoints.release(endpoint);
-    const verdict = cancelledByCall ? 'neutral' : classify(outcome);
     const health = endpoint.health;
+    // Moved off an ejected endpoint: the ejection already counted against it.
+    if (attempt.abandoned) {
+      health.onNeutral(attempt.trial);
+      return 'unresponsive';
+    }
+    const verdict = cancelledByCall ? 'neutral' : classify(outcome);
     const before = health.state(now);
+    const ejections = health.ejections;
     switch (verdict) {
       case 'success':
         this.latency.add(now - attempt.startedAt);
@@ -135,19 +203,103 @@ export class Router implements CallRouter {
       case 'answered':
         health.onSuccess(attempt.trial);
         break;
-      case 'unresponsive': {
-        const ejections = health.ejections;
+      case 'unresponsive':
         health.onFailure(now, attempt.trial, this.endpoints.mayEject(endpoint, now));
-        if (health.ejections !== ejections) this.counters.ejections++;
         break;
-      }
       case 'neutral':
         health.onNeutral(attempt.trial);
         break;
     }
-    const after = health.state(now);
-    if (after !== before && after !== 'probing') this.hooks.onHealth?.({ peer: endpoint.peer, state: after });
+    if (health.ejections !== ejections) this.ejected(endpoint, health.reason!);
+    else if (before !== 'healthy' && health.state(now) === 'healthy') this.readmitted(endpoint, 'reply');
     return verdict;
+  }
+
+  /**
+   * Takes `endpoint` out of rotation for `reason` — unless it is the last
+   * one in rotation — and moves its idempotent calls in flight elsewhere.
+   */
+  private eject(endpoint: Endpoint, reason: EjectionReason, now: number): void {
+    const state = endpoint.health.state(now);
+    if (state === 'ejected' || (state === 'healthy' && !this.endpoints.mayEject(endpoint, now))) return;
+    endpoint.health.eject(now, reason);
+    this.ejected(endpoint, reason);
+  }
+
+  /**
+   * After an ejection: the evidence is spent, and every idempotent attempt
+   * still in flight there whose call can go elsewhere is cancelled and its
+   * call moved on at once ({@link RoutedCall}). The others stay: a
+   * non-idempotent request may have run there, so it may not go anywhere
+   * else (docs/multi-endpoint.md); an idempotent call with no attempt or
+   * endpoint left is better off waiting where it is.
+   */
+  private ejected(endpoint: Endpoint, reason: EjectionReason): void {
+    this.counters.ejections++;
+    endpoint.liveness.clear();
+    const here: Attempt[] = [];
+    for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) here.push(attempt);
+    let moved = 0;
+    const dead = reason === 'silent' || reason === 'refused';
+    if (!this.closed) {
+      const now = this.now();
+      const move = new RpcError('UNAVAILABLE', `endpoint ejected (${reason}): the call moves to another endpoint`);
+      const fail = new RpcError('UNAVAILABLE', `the endpoint stopped answering (${reason}); the call may have run there`, { mayHaveRun: true });
+      for (const attempt of here) {
+        if (attempt.settled) continue;
+        if (this.policy.failover.enabled && attempt.movable(now)) {
+          attempt.abandoned = true;
+          moved++;
+          this.cancelAttempt(attempt, move);
+        } else if (dead && !attempt.idempotent) {
+          // It may have run there, so it may not go elsewhere; waiting out its deadline on a dead server helps nobody.
+          attempt.abandoned = true;
+          this.cancelAttempt(attempt, fail);
+        }
+      }
+      this.kick();
+      if (dead) this.armProbe(endpoint);
+    }
+    this.report({ event: 'ejected', peer: endpoint.peer, reason, calls: here.length, moved }, 'ejected');
+  }
+
+  /**
+   * An endpoint ejected for silence or refusals is probed back with PING
+   * (protocol.md §5.4) when its ejection period ends: any answer brings it
+   * back at once ({@link onDatagram}); none within twice its RTO (at least
+   * `minSilenceMs`) ejects it again for twice as long, and so on up to
+   * `maxEjectionMs`. No caller's call is risked on it meanwhile.
+   */
+  private armProbe(endpoint: Endpoint): void {
+    const live = endpoint.liveness;
+    live.probe?.cancel();
+    live.probe = this.setTimer(endpoint.health.ejectionEndsAt - this.now(), () => {
+      live.probe = undefined;
+      if (this.closed || endpoint.removed || !endpoint.health.probedByPing) return;
+      const sentAt = this.now();
+      this.ping(endpoint);
+      const windowMs = Math.max(2 * (endpoint.rtoMs ?? this.retry.initialRtoMs), this.policy.health.minSilenceMs);
+      live.probe = this.setTimer(windowMs, () => {
+        live.probe = undefined;
+        if (this.closed || endpoint.removed || !endpoint.health.probedByPing || live.lastHeardAt >= sentAt) return;
+        const reason = endpoint.health.reason ?? 'silent';
+        endpoint.health.eject(this.now(), reason);
+        this.ejected(endpoint, reason);
+      });
+    });
+  }
+
+  private readmitted(endpoint: Endpoint, reason: 'reply' | 'heard'): void {
+    endpoint.liveness.probe?.cancel();
+    endpoint.liveness.probe = undefined;
+    let calls = 0;
+    for (const attempt of this.byId.values()) if (attempt.endpoint === endpoint && !attempt.settled) calls++;
+    this.report({ event: 'readmitted', peer: endpoint.peer, reason, calls, moved: 0 }, 'healthy');
+  }
+
+  private report(message: ClientFailoverMessage, state: HealthState): void {
+    observeFailover(message);
+    this.hooks.onHealth?.({ peer: message.peer, state });
   }
 
   /**
@@ -192,6 +344,18 @@ export class Router implements CallRouter {
   }
 
   /**
+   * Sees each received datagram before the engine does, for its source
+   * only: any datagram from an endpoint shows it is alive (dead-endpoint
+   * detection, readmission of an endpoint ejected for silence).
+   */
+  onDatagram(from: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(from);
+    if (endpoint === undefined) return;
+    this.detector.heard(endpoint, now);
+    if (endpoint.health.onHeard()) this.readmitted(endpoint, 'heard');
+  }
+
+  /**
    * The engine accepted an ACK for call `id` ("the handler is running"; its
    * `onAck` hook): if that call is one of our attempts, it stays in place
    * for a while (no failover). The engine has parsed and checked the frame
@@ -200,6 +364,30 @@ export class Router implements CallRouter {
   onAcked(id: number, now: number): void {
     const attempt = this.byId.get(id);
     if (attempt !== undefined) attempt.lastAckAt = now;
+  }
+
+  /** The engine retransmitted a request to `peer` (its `onRetry` hook). */
+  onRetransmit(peer: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint !== undefined) this.detector.retransmitted(endpoint, now);
+  }
+
+  /** The transport reported an ICMP refusal from `peer`. Call before the engine hears of it. */
+  onUnreachable(peer: PeerAddress, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint !== undefined) this.detector.refused(endpoint, now);
+  }
+
+  /**
+   * Until when an attempt may go on without a reply. An attempt the endpoint
+   * has ACKed is running there: it is kept while the endpoint itself shows
+   * life (any datagram, not only this attempt's ACKs, whose probes the
+   * retry budget may hold back) within `ackLivenessMs`. A dead endpoint
+   * falls silent, and the detector or this limit moves the call.
+   */
+  liveUntil(attempt: Attempt): number {
+    if (attempt.lastAckAt === undefined) return -Infinity;
+    return Math.max(attempt.lastAckAt, attempt.endpoint.liveness.lastHeardAt) + this.ackLivenessMs(attempt.endpoint);
   }
 
   stats(): RoutingStats {

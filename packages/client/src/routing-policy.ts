@@ -28,6 +28,25 @@ export interface HealthPolicy {
    * non-idempotent calls still brings endpoints back.
    */
   trialGraceMs: number;
+  /**
+   * Retransmissions in a row, each left unanswered for its RTO, after which
+   * an endpoint counts as dead — provided another endpoint answered
+   * meanwhile and the silence lasted `minSilenceMs` (docs/multi-endpoint.md
+   * "Dead endpoints"). 3: a live server answers every retransmission at
+   * once (an ACK while the handler runs), so one unanswered retransmission
+   * is a lost datagram, three in a row with nothing at all heard in between
+   * are a dead server. `Infinity` turns detection by silence off.
+   */
+  silentRetransmissions: number;
+  /**
+   * Shortest silence, in ms, that can make an endpoint dead (150): longer
+   * than a GC pause or a busy event loop on a live server, well within the
+   * 300 ms a dead one may cost on a LAN. It also caps the time a
+   * retransmission or PING is given to be answered, and a third of it is
+   * the keepalive interval. It must exceed the round-trip time of every
+   * endpoint: raise it for endpoints across a WAN.
+   */
+  minSilenceMs: number;
 }
 
 /** Defaults of {@link HealthPolicy}; see each field for the rationale. */
@@ -36,6 +55,8 @@ export const defaultHealthPolicy: Readonly<HealthPolicy> = Object.freeze({
   ejectionMs: 1000,
   maxEjectionMs: 30_000,
   trialGraceMs: 1000,
+  silentRetransmissions: 3,
+  minSilenceMs: 150,
 });
 
 /**
@@ -154,6 +175,10 @@ export function resolveRoutingPolicy(options: RoutingOptions): RoutingPolicy {
   if (!(Number.isInteger(health.consecutiveFailures) && health.consecutiveFailures >= 1)) bad('health.consecutiveFailures must be an integer ≥ 1');
   if (!(health.ejectionMs > 0 && health.maxEjectionMs >= health.ejectionMs)) bad('health.ejectionMs must be > 0 and ≤ maxEjectionMs');
   if (!(health.trialGraceMs >= 0)) bad('health.trialGraceMs must be ≥ 0');
+  if (!((Number.isInteger(health.silentRetransmissions) && health.silentRetransmissions >= 1) || health.silentRetransmissions === Infinity)) {
+    bad('health.silentRetransmissions must be an integer ≥ 1 or Infinity');
+  }
+  if (!(health.minSilenceMs >= 0)) bad('health.minSilenceMs must be ≥ 0');
   const f = options.failover;
   const failover = { ...defaultFailoverPolicy, ...(typeof f === 'boolean' ? { enabled: f } : f) };
   if (!(Number.isInteger(failover.maxAttempts) && failover.maxAttempts >= 1)) bad('failover.maxAttempts must be an integer ≥ 1');

@@ -91,6 +91,7 @@ export {
   type ClientRetransmitMessage,
   type ClientPushbackMessage,
   type ClientDropMessage,
+  type ClientFailoverMessage,
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,

@@ -1,6 +1,6 @@
 import { createClient as createCoreClient, type Client, type ClientOptions, type WeightedPeer } from '@udprpc/client';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
-import { RpcError, systemClock, type PeerAddress, type Transport } from '@udprpc/core';
+import { RpcError, systemClock, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
 import { FamilyTransport, type IpFamily } from './family-transport.js';
 import { EndpointResolver, type LookupAll } from './resolver.js';
 import { createSrvWatchers, registerDnsStats, type DnsOptions } from './srv-discovery.js';
@@ -31,6 +31,12 @@ export function createMultiClient(
   const endpoints = urls.filter((u) => !isSrvUrl(u)).map(parseEndpoint);
   const clock = rest.clock ?? systemClock;
   let client: Client | undefined;
+  // Re-resolution of host names runs on the client's one timer (its engine
+  // driver's heap), not a timer of its own; it starts only once the client exists.
+  const onClientTimer: Clock = {
+    now: () => clock.now(),
+    setTimer: (delayMs, callback) => client!.setTimer(delayMs, callback),
+  };
   const report = (error: Error): void => {
     if (client !== undefined && client.listenerCount('error') > 0) client.emit('error', error);
   };
@@ -56,7 +62,7 @@ export function createMultiClient(
       : new EndpointResolver({
           endpoints,
           lookup,
-          clock,
+          clock: onClientTimer,
           intervalMs: resolveIntervalMs,
           onChange: async (peers) => {
             plain = peers;

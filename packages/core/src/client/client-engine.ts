@@ -214,6 +214,8 @@ export class ClientEngine {
         if (!ack.ok) return this.s.drop(ack.error, from);
         return onReply(this.s, frame, from, now, ack.value);
       }
+      case FrameType.PONG:
+        return; // answers a liveness PING of the layer above (a multi-endpoint client's router): nothing for the engine
       default:
         return this.s.drop('unexpected-frame', from);
     }
