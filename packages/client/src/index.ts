@@ -34,5 +34,6 @@ export {
 export { pickTwoChoices, RoundRobinBalancer, TwoChoicesBalancer, createBalancer, type Balancer, type BalancerCandidate } from './balancer.js';
 export { EndpointHealth, type HealthState } from './endpoint-health.js';
 export { LatencyWindow } from './latency-window.js';
-export type { EndpointSnapshot } from './endpoint-set.js';
+export { MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS, type EndpointSnapshot } from './endpoint-set.js';
+export { healthStatusOf, type HealthCheckOptions } from './health-check.js';
 export type { RoutingStats } from './router.js';

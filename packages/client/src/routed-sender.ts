@@ -24,6 +24,8 @@ export const routeKey = Symbol('udprpc.route');
 export const statsKey = Symbol('udprpc.stats');
 /** Carries the call's `udprpc:client:call` message when traced, so its transmissions can be added up. */
 export const traceKey = Symbol('udprpc.trace');
+/** Marks a request for `req.peer` itself, past the router (a health probe of one endpoint). */
+export const directKey = Symbol('udprpc.direct');
 
 /** The endpoint chosen for a call's first attempt, counted as outstanding until used or given back. */
 export interface Reservation {
@@ -36,6 +38,7 @@ type TaggedRequest = ClientRequest & {
   [routeKey]?: Reservation;
   [statsKey]?: MethodRecord;
   [traceKey]?: ClientCallMessage | undefined;
+  [directKey]?: boolean;
 };
 
 /** Books an ended engine call: per-method stats, and the traced call's transmissions. */
@@ -90,7 +93,7 @@ export class RoutedSender {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const payload = encodeInput(this.codec, req.input);
     const router = this.router;
-    if (router === undefined) return this.sendDirect(tagged, wire, payload);
+    if (router === undefined || tagged[directKey] === true) return this.sendDirect(tagged, wire, payload);
     // A retry interceptor may call `next` again: later attempts get a fresh choice.
     const held = tagged[routeKey];
     const reservation = held !== undefined && !held.used ? held : this.reserve(req.idempotent);

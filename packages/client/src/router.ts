@@ -13,7 +13,7 @@ import {
 } from '@udprpc/core';
 import { createBalancer } from './balancer.js';
 import type { HealthState } from './endpoint-health.js';
-import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
+import { EndpointSet, MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
 import { LatencyWindow } from './latency-window.js';
 import { RoutedCall, type Attempt, type AttemptVerdict, type CallRouter, type RoutedRequest } from './routed-call.js';
 import { LATENCY_SAMPLE_SIZE, MIN_LATENCY_SAMPLES, type RoutingPolicy } from './routing-policy.js';
@@ -30,6 +30,10 @@ export interface RoutingStats {
   hedgesDenied: number;
   /** Endpoints taken out of rotation. */
   ejections: number;
+  /** GOAWAYs heeded: an endpoint said it is draining and got no new calls (protocol.md §5.8). */
+  goAways: number;
+  /** Calls refused as going away by a draining endpoint and sent to another (any call: it did not run). */
+  drainReroutes: number;
 }
 
 /** What the router reports as it works. */
@@ -38,6 +42,8 @@ export interface RouterHooks {
   onHedge?(info: { peer: PeerAddress; delayMs: number }): void;
   onHealth?(info: { peer: PeerAddress; state: HealthState }): void;
 }
+
+export { MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS } from './endpoint-set.js';
 
 export type { AttemptVerdict } from './routed-call.js';
 
@@ -53,7 +59,7 @@ export class Router implements CallRouter {
   private readonly latency = new LatencyWindow(LATENCY_SAMPLE_SIZE);
   private readonly hedgeBudget: RetryBudget;
   private readonly byId = new Map<number, Attempt>();
-  private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 };
+  private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0, goAways: 0, drainReroutes: 0 };
 
   constructor(
     private readonly engine: ClientEngine,
@@ -152,6 +158,11 @@ export class Router implements CallRouter {
       case 'neutral':
         health.onNeutral(attempt.trial);
         break;
+      case 'going-away':
+        // Alive and answering, but leaving: no new calls for a while, no mark against its health.
+        health.onNeutral(attempt.trial);
+        endpoint.drainingUntil = Math.max(endpoint.drainingUntil, now + REFUSAL_DRAIN_HOLD_MS);
+        break;
     }
     const after = health.state(now);
     if (after !== before && after !== 'probing') this.hooks.onHealth?.({ peer: endpoint.peer, state: after });
@@ -192,6 +203,24 @@ export class Router implements CallRouter {
   onHedge(to: Endpoint, delayMs: number): void {
     this.counters.hedges++;
     this.hooks.onHedge?.({ peer: to.peer, delayMs });
+  }
+
+  /**
+   * A GOAWAY from `peer` (the engine checked session, address and
+   * incarnation, protocol.md §5.8): the endpoint at that address gets no new
+   * calls for `drainMs` (at most {@link MAX_DRAIN_HOLD_MS}); its calls in
+   * flight finish there.
+   */
+  onGoAway(peer: PeerAddress, drainMs: number, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint === undefined) return;
+    this.counters.goAways++;
+    endpoint.drainingUntil = Math.max(endpoint.drainingUntil, now + Math.min(drainMs, MAX_DRAIN_HOLD_MS));
+  }
+
+  /** @internal A call refused as going away moves to another endpoint. */
+  onDrainReroute(): void {
+    this.counters.drainReroutes++;
   }
 
   /** @internal */
@@ -241,6 +270,7 @@ export class Router implements CallRouter {
 function classify(outcome: CallOutcome): AttemptVerdict {
   if (outcome.ok) return 'success';
   const e = outcome.error;
+  if (e.remote && e.refused && e.code === 'UNAVAILABLE') return 'going-away';
   if (e.code === 'UNAVAILABLE') return 'unresponsive';
   if (!e.remote && e.code === 'DEADLINE_EXCEEDED') return 'unresponsive';
   if (!e.remote) return 'neutral';

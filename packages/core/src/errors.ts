@@ -81,6 +81,8 @@ export interface RpcErrorOptions {
   retryAfterMs?: number;
   /** The call's outcome is unknown: it was not run by the copy that failed, but an earlier copy may have run it. */
   mayHaveRun?: boolean;
+  /** The server refused the call before running it (flag REJECTED): it did not run. */
+  refused?: boolean;
 }
 
 /**
@@ -109,6 +111,14 @@ export class RpcError extends Error {
    * (the server's port refused the retransmissions of a call sent before it died).
    */
   readonly mayHaveRun: boolean;
+  /**
+   * True when the server refused the call before running it and kept
+   * nothing (flag REJECTED, protocol.md §3.2): the call did not run, and may
+   * be sent again. With code UNAVAILABLE it is a draining server's "going
+   * away" (§5.8): send it to another server; with RESOURCE_EXHAUSTED, an
+   * overloaded one's pushback that outlasted the deadline (§8.1).
+   */
+  readonly refused: boolean;
   /** @internal Brand that makes {@link RpcError.is} work across duplicate copies of this package. */
   readonly [brand] = true;
 
@@ -119,6 +129,7 @@ export class RpcError extends Error {
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveRun = options.mayHaveRun ?? false;
+    this.refused = options.refused ?? false;
   }
 
   /** True for any RpcError, including one made by another copy of this package. */

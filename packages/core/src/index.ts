@@ -38,6 +38,15 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './wire/frame.js';
+export { encodeGoAwayFrame, parseGoAwayBody, GOAWAY_BODY_BYTES, type GoAwayBody } from './wire/goaway.js';
+export {
+  HEALTH_METHOD,
+  HEALTH_STATUSES,
+  isHealthStatus,
+  type HealthStatus,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+} from './contract/health.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './wire/fragment-ack.js';
 export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';

@@ -46,6 +46,7 @@ import {
 import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
+import { DEFAULT_LINGER_MS, HealthRegistry, type CloseOptions } from './health.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 import { validatedHandler } from './validated-handler.js';
 
@@ -170,6 +171,10 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly methodStats = new MethodStatsTable(latencyHistogram);
   private readonly io = zeroTransportCounters();
   private readonly tracer = new ServerCallTracer();
+  private readonly health = new HealthRegistry();
+  /** The graceful close under way, and what ends its wait (protocol.md §5.8). */
+  private draining: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
 
   constructor(options: ServerOptions) {
     super();
@@ -203,6 +208,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
           ctx.abort(abortReasons[reason]());
         },
         isIdempotent: (method) => this.registry.get(method)?.idempotent ?? false,
+        onDrained: () => this.drained?.(),
         onDrop: (reason, from) => {
           io.drops++;
           observeDrop(reason, from);
@@ -214,6 +220,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (options.introspection !== false) {
       this.register('udprpc', 'describe', true, () => [...this.services.values()], this.requireAuth);
     }
+    this.register('udprpc', 'health', true, this.health.check, this.requireAuth);
   }
 
   /**
@@ -231,6 +238,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       description.methods.push(describeMethod(name, def));
     }
     this.services.set(contract.name, description);
+    this.health.add(contract.name);
     return this;
   }
 
@@ -299,8 +307,25 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     await this.close();
   }
 
-  /** Aborts running handlers, stops timers and closes the transport. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Sets what the built-in `udprpc.health` answers for `service` (`''`: the
+   * server as a whole): SERVING or NOT_SERVING (protocol.md §5.7.4). A name
+   * never implemented nor set answers SERVICE_UNKNOWN. While the server
+   * drains (`close({ graceMs })`), everything answers NOT_SERVING.
+   */
+  setServing(service: string, serving: boolean): void {
+    this.health.set(service, serving);
+  }
+
+  /**
+   * Aborts running handlers, stops timers and closes the transport. Idempotent.
+   * With `graceMs`, drains first (protocol.md §5.8, {@link CloseOptions}):
+   * GOAWAY to recent clients, new calls refused as going away, running
+   * handlers finish (for at most `graceMs`), then the same close. A plain
+   * `close()` during a drain closes at once.
+   */
+  async close(options?: CloseOptions): Promise<void> {
+    if (options?.graceMs !== undefined && this.state === 'listening') return this.drain(options.graceMs, options.lingerMs);
     if (this.state === 'closed') return;
     this.state = 'closed';
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
@@ -311,6 +336,19 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     await this.transport.close();
     logLifecycle('closed');
     this.emit('close');
+  }
+
+  private drain(graceMs: number, lingerMs = DEFAULT_LINGER_MS): Promise<void> {
+    if (!(graceMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `graceMs must be a non-negative number, got ${graceMs}`);
+    if (!(lingerMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `lingerMs must be a non-negative number, got ${lingerMs}`);
+    this.draining ??= new Promise<void>((resolve) => {
+      this.drained = resolve;
+      this.health.draining = true;
+      logLifecycle(`draining for at most ${graceMs} ms`);
+      this.engine.goAway(this.clock.now(), graceMs, lingerMs);
+      this.timer.update();
+    }).then(() => this.close());
+    return this.draining;
   }
 
   private register(

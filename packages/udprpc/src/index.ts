@@ -36,6 +36,11 @@ export {
   defaultCallPolicy,
   defaultSizes,
   formatPeer,
+  HEALTH_METHOD,
+  isHealthStatus,
+  type HealthStatus,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
   type ErrorCode,
   type Contract,
   type MethodDef,
@@ -88,6 +93,7 @@ export {
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,
+  type HealthCheckOptions,
 } from '@udprpc/client';
 export {
   Server,
@@ -108,6 +114,7 @@ export {
   type WarningOptions,
   type MethodDescription,
   OutputValidationError,
+  type CloseOptions,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
 export {

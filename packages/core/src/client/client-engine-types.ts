@@ -48,6 +48,8 @@ export interface ClientEngineHooks {
   onDrop?(reason: DropReason, from: PeerAddress): void;
   /** The server refused a call before running it (REJECTED with a retry-after hint, §8.1): it waits `retryAfterMs`, then is sent again. */
   onPushback?(info: { id: number; peer: PeerAddress; attempt: number; retryAfterMs: number }): void;
+  /** A server this client calls is draining (a GOAWAY, protocol.md §5.8): it stops answering within `drainMs`. */
+  onGoAway?(info: { peer: PeerAddress; drainMs: number; incarnation: number }): void;
 }
 
 /** Configuration of a {@link ClientEngine}. */
@@ -128,6 +130,8 @@ export interface ClientEngineStats {
   validations: number;
   /** Times the client started a new session because a server said its session was stale (protocol.md §6.3). */
   sessionsRenewed: number;
+  /** GOAWAY frames heeded: a server this client calls said it is draining (protocol.md §5.8). */
+  goAways: number;
   /** Request fragments resent by a request transfer's loss timer (protocol.md §7.3); no budget token. */
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */

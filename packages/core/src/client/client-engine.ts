@@ -18,6 +18,7 @@ import {
   type FrameHeader,
 } from '../wire/frame.js';
 import { ACK_REQUESTED } from '../recovery/outgoing-transfer.js';
+import { parseGoAwayBody } from '../wire/goaway.js';
 import { defaultReassemblyLimits } from '../recovery/reassembly.js';
 import { ReplyReceiver } from './reply-receiver.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
@@ -83,6 +84,7 @@ export class ClientEngine {
     pushbacks: 0,
     validations: 0,
     sessionsRenewed: 0,
+    goAways: 0,
   };
   private readonly drops: DropCounts = {};
   private lastNow = 0;
@@ -289,6 +291,8 @@ export class ClientEngine {
       case FrameType.ACK:
       case FrameType.VALIDATE:
         return this.onReply(frame, from, now);
+      case FrameType.GOAWAY:
+        return this.onGoAway(frame, from);
       case FrameType.FRAGMENT_ACK: {
         // Body first: a bad ack counts as truncated or malformed whatever
         // call it names, and never yields an RTT sample (protocol.md §11).
@@ -562,6 +566,24 @@ export class ClientEngine {
     if (group.seen.size >= group.collector.maxReplies) this.finish(call, { ok: true, payload: EMPTY });
   }
 
+  /**
+   * A draining server asks for new calls to go elsewhere (protocol.md §5.8).
+   * Heeded only in our current session, from an address we sent calls to,
+   * and, when we know that server's incarnation, from that incarnation: a
+   * sender who never saw our traffic cannot guess the session, and a late
+   * GOAWAY of a server since restarted names the old incarnation.
+   */
+  private onGoAway(frame: Frame, from: PeerAddress): void {
+    const body = parseGoAwayBody(frame.body);
+    if (typeof body === 'string') return this.drop(body, from);
+    if (frame.session !== this.currentSession) return this.drop('unknown-call', from);
+    const state = this.peers.get(from);
+    if (state === undefined) return this.drop('wrong-peer', from);
+    if (state.incarnation !== 0 && state.incarnation !== body.incarnation) return this.drop('duplicate', from);
+    this.counters.goAways++;
+    this.hooks.onGoAway?.({ peer: from, drainMs: body.drainMs, incarnation: body.incarnation });
+  }
+
   // The server proves we own our address by having us echo its token (protocol.md §8.3).
   private onValidate(call: PendingCall, frame: Frame): void {
     this.counters.validations++;
@@ -653,7 +675,7 @@ export class ClientEngine {
     const error = new RpcError(codeFromNumber(e.code), e.message, {
       remote: true,
       ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
-      ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : {}),
+      ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : rejected ? { refused: true } : {}),
     });
     this.finish(call, { ok: false, error, detailsBytes: rejected ? new Uint8Array(0) : e.details });
   }

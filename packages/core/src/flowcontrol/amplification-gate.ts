@@ -63,6 +63,19 @@ export class AmplificationGate {
   }
 
   /**
+   * Sends a frame the server sends on its own (a GOAWAY, protocol.md §5.8)
+   * if the limit allows; never a challenge in its place. Returns whether it went.
+   */
+  transmitUnprompted(bytes: Uint8Array, to: PeerAddress, pk: string, session: number, now: number): boolean {
+    if (this.sources.allowSend(this.sources.get(pk, now), session, bytes.length, now)) {
+      this.send(bytes, to);
+      return true;
+    }
+    this.blocked++;
+    return false;
+  }
+
+  /**
    * Whether a timer-driven fragment to the source `pk` would pass
    * {@link transmit}. The reply timers ask first and skip the probe
    * otherwise (RFC 9002 §6.2.2.1): the client's next datagram re-arms it.

@@ -10,6 +10,7 @@ import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import type { SessionState } from './session-state.js';
 import { randomSession } from '../wire/message-ids.js';
+import { DrainState, sendGoAways } from './drain-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -73,6 +74,8 @@ export class ServerEngine {
   private readonly ackBody = new Uint8Array(4);
   private startedAt: number | undefined;
   private readonly startupGraceMs: number;
+  /** Set by {@link goAway}: new calls are refused, and the host hears when to close (protocol.md §5.8). */
+  private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions) {
     this.hooks = options.hooks;
@@ -155,6 +158,7 @@ export class ServerEngine {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.replyError(call, outcome, now);
     this.admission.release(call);
+    this.drain?.update(this.idle, now);
   }
 
   /** {@link respond} with a successful result, without an outcome object. */
@@ -162,6 +166,7 @@ export class ServerEngine {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now);
     this.admission.release(call);
+    this.drain?.update(this.idle, now);
   }
 
   /** Expires cache entries and reassemblies, fires handler deadlines and reply loss/probe timers due at `now`. */
@@ -195,6 +200,41 @@ export class ServerEngine {
     }
     // After the deadlines above: a slot taken back goes to a call still worth running.
     this.admission.onTimer(now);
+    const drain = this.drain;
+    if (drain !== undefined && !drain.ended) {
+      drain.update(this.idle, now);
+      if (now >= drain.endsAt) {
+        drain.ended = true;
+        this.hooks.onDrained?.();
+      }
+    }
+  }
+
+  /**
+   * Starts a graceful drain (protocol.md §5.8): sends a GOAWAY to every
+   * source that sent a REQUEST within the entry lifetime, once each, and
+   * from now on refuses every new call (except the built-in `udprpc.`
+   * methods) with UNAVAILABLE + REJECTED. Calls already admitted run on;
+   * retransmissions are answered as before. `onDrained` fires once no
+   * handler has run for `lingerMs`, or at `now + graceMs` at the latest.
+   * A second call does nothing. Returns the number of GOAWAYs sent.
+   */
+  goAway(now: number, graceMs: number, lingerMs: number): number {
+    if (this.drain !== undefined) return 0;
+    const drain = (this.drain = new DrainState(now, now + Math.max(0, graceMs), Math.max(0, lingerMs)));
+    drain.goAways = sendGoAways(this.sources, this.gate, now, this.policy.maxDeadlineMs + this.policy.graceMs, graceMs, this.incarnation);
+    drain.update(this.idle, now);
+    return drain.goAways;
+  }
+
+  /** Whether {@link goAway} was called. */
+  get draining(): boolean {
+    return this.drain !== undefined;
+  }
+
+  // No handler running or queued.
+  private get idle(): boolean {
+    return this.admission.running === 0 && this.admission.queued === 0;
   }
 
   /** When `onTimer` next needs to run, or undefined. */
@@ -204,6 +244,7 @@ export class ServerEngine {
       this.requests.nextTimerAt() ?? Infinity,
       this.replies.nextTimerAt() ?? Infinity,
       this.admission.nextTimerAt() ?? Infinity,
+      this.drain === undefined || this.drain.ended ? Infinity : this.drain.endsAt,
     );
     return at === Infinity ? undefined : at;
   }
@@ -223,6 +264,9 @@ export class ServerEngine {
       deadlineAborts: c.deadlineAborts,
       handlerOverruns: this.admission.overruns,
       rejected: c.rejected,
+      draining: this.drain !== undefined,
+      goAways: this.drain?.goAways ?? 0,
+      goingAwayRefused: this.drain?.refused ?? 0,
       restartRefused: c.restartRefused,
       reassemblyRefused: c.reassemblyRefused,
       amplificationBlocked: this.gate.blocked,
@@ -245,6 +289,7 @@ export class ServerEngine {
 
   private onRequest(frame: Frame, from: PeerAddress, pk: string, now: number, meta: DatagramMeta | undefined): void {
     const source = this.sources.get(pk, now);
+    source.peer = from;
     const session = this.sources.session(source, frame.session, now, this.policy.maxDeadlineMs + this.policy.graceMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
@@ -325,6 +370,13 @@ export class ServerEngine {
       // Short: a refusal must fit the 3× limit of an unvalidated retransmission.
       const message = evicted || stateLost ? 'may have run (the server lost its record); not run again' : 'may have run before a server restart; not run again';
       return this.replies.sendError(frame, from, pk, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
+    }
+    if (this.drain !== undefined && !method.startsWith('udprpc.')) {
+      // Draining: refused before anything ran or was kept, so the client
+      // may send it elsewhere (protocol.md §5.8). Built-ins still answer.
+      this.drain.refused++;
+      if (noReply) return this.drop('going-away', from);
+      return this.replies.sendError(frame, from, pk, now, 'UNAVAILABLE', 'the server is going away', 0, Flag.REJECTED, this.ackBody);
     }
     if (!this.admission.hasRoom) {
       // Refused before anything ran or was remembered: the client may send it again later.
