@@ -5,7 +5,7 @@
 // datagrams out, outcome and drop counts (issue 12).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeErrorBody, encodeFragmentAck, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core';
+import { encodeBatch, encodeErrorBody, encodeFragmentAck, encodeFrame, encodeGoAwayFrame, encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { VECTOR_DIR, vectorFiles } from './test-vector-files.js';
 import { describeFrame, fromTagged, hex, unhex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';
@@ -54,6 +54,9 @@ function reencode(d: Record<string, unknown>): Uint8Array | undefined {
       new DataView(incarnation.buffer).setUint32(0, body.incarnation as number);
       return encodeFrame(header, incarnation);
     }
+    case FrameType.GOAWAY:
+      // u32 drain ms, u32 incarnation (§5.8); trailing bytes are ignored, not re-encoded.
+      return (body.ignored as string) === '' ? encodeGoAwayFrame(header.session, body.drainMs as number, body.incarnation as number) : undefined;
     default:
       // CANCEL, PING, PONG: the header alone; trailing bytes are ignored, not re-encoded.
       return (body.ignored as string) === '' ? encodeFrame(header, new Uint8Array(0)) : undefined;
