@@ -27,6 +27,8 @@ describe('rolling restart of 3 servers under load (fast-check)', () => {
   it('0 failed idempotent calls, 0 non-idempotent calls run twice, none left hanging; without loss, 0 failed calls', async () => {
     let failedPuts = 0;
     let puts = 0;
+    let totalCalls = 0;
+    let runs = 0;
     await fc.assert(
       fc.asyncProperty(
         seeds(),
@@ -44,6 +46,8 @@ describe('rolling restart of 3 servers under load (fast-check)', () => {
           const tap = new ClientTap(net.endpoint('client'));
           const client = createClient({ transport: tap, peers: ports.map((p) => p.address), clock, random: createRandom(deriveSeed(seed, 'client')) });
           const stub = client.stub(svc);
+          runs++;
+          totalCalls += schedule.length;
           const restarts = (async () => {
             for (let i = 0; i < 3; i++) {
               await sleep(clock, plan.gapsMs[i]!);
@@ -80,6 +84,7 @@ describe('rolling restart of 3 servers under load (fast-check)', () => {
       ),
       { numRuns: 40 * RUNS, seed: SEED },
     );
-    console.log(`rolling restart property: ${failedPuts} of ${puts} non-idempotent calls failed (not run twice)`);
+    // Reached only when every run passed: 0 failed idempotent calls, 0 run twice, 0 left hanging.
+    console.log(`rolling restart property: ${runs} runs, ${totalCalls} calls; failed idempotent 0, non-idempotent run twice 0, hanging 0; ${failedPuts} of ${puts} non-idempotent calls failed`);
   });
 });
