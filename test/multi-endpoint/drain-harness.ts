@@ -4,7 +4,8 @@
 // listened once; every server incarnation at that address gets a view of it
 // (a `Port`) that receives only while that incarnation is bound. Between two
 // incarnations datagrams are dropped, as at a UDP port nobody has bound.
-import { decodeFrame, FrameType, splitBatch, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { decodeFrame, FrameType, splitBatch } from '@udprpc/core/wire';
+import type { DatagramHandler, PeerAddress, Transport } from '@udprpc/core';
 import { createServer, type Server } from 'udprpc';
 import { sleep, type SimTransport, type VirtualClock } from '@udprpc/testkit';
 import { svc } from './sim-cluster.js';

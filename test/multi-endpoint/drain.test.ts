@@ -3,7 +3,8 @@
 // sent, the calls refused, where each call went and how often each handler
 // ran, counted after the network drained.
 import { describe, expect, it } from 'vitest';
-import { FrameType, RpcError } from '@udprpc/core';
+import { RpcError } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { createClient, type Client } from 'udprpc';
 import { createRandom, settleAll, SimNetwork, VirtualClock } from '@udprpc/testkit';
 import { Port, serveOn, type RunCounts } from './drain-harness.js';

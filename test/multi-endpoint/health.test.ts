@@ -1,7 +1,8 @@
 // The built-in `udprpc.health` (protocol.md §5.7.4) and `client.health()`,
 // on a simulated network and a virtual clock.
 import { describe, expect, it } from 'vitest';
-import { FrameType, RpcError } from '@udprpc/core';
+import { RpcError } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { createClient } from 'udprpc';
 import { createRandom, settleAll, SimNetwork, VirtualClock } from '@udprpc/testkit';
 import { Port, serveOn, type RunCounts } from './drain-harness.js';

@@ -2,8 +2,8 @@
 // the engines of @udprpc/core (and the reference address validator for
 // A.11). appendix-a.test.ts checks that the document shows exactly these;
 // `npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts` prints them.
+import { CodecId, type PeerAddress } from '@udprpc/core';
 import {
-  CodecId,
   encodeBatch,
   encodeErrorBody,
   encodeFragmentAck,
@@ -14,10 +14,9 @@ import {
   encodeGoAwayFrame,
   Flag,
   FrameType,
-  ServerEngine,
   type FrameHeader,
-  type PeerAddress,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { createAddressValidator } from '../../packages/server/src/address-validator.js';
 

@@ -1,4 +1,5 @@
-import type { CallRequest, PendingCall } from './client-engine-types.js';
+import type { CallRequest } from './call-types.js';
+import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire/frame.js';
@@ -20,8 +21,8 @@ export class RequestTransfer extends TimedTransfer {
     fragmentBytes: number,
     timers: TransferTimers<RequestTransfer>,
   ) {
-    // The peer's SRTT (§7.1) is the transfer's first RTT sample.
-    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt.srttMs);
+    // The peer's estimator (§7.1): the call's RTO and the transfer's PTO read one estimate, and both feed it.
+    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt);
   }
 
   liveUntil(): number | undefined {
