@@ -15,7 +15,7 @@ function setUp() {
   const sent: Uint8Array[] = [];
   // Jitter draws 0.5: every retransmission delay is exactly its backoff.
   const engine = new ClientEngine({ send: (bytes) => sent.push(bytes), random: () => 0.5 });
-  const answer = (id: number, type: FrameType, attempt: number, now: number, body = new Uint8Array(0)): void => {
+  const answer = (id: number, type: FrameType, attempt: number, now: number, body: Uint8Array = new Uint8Array(0)): void => {
     const header: FrameHeader = { type, flags: 0, attempt, session: engine.session, id };
     engine.receive(encodeFrame(header, body), SERVER, now);
   };
