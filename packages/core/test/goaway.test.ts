@@ -116,8 +116,9 @@ describe('ClientEngine and GOAWAY', () => {
   function client() {
     const heeded: { peer: PeerAddress; drainMs: number; incarnation: number }[] = [];
     const engine = new ClientEngine({ send: () => {}, random: () => 0.25, codec: 2, hooks: { onGoAway: (i) => heeded.push(i) } });
-    engine.call({ peer: SERVER, method: encodeMethodName('svc.m'), payload: new Uint8Array(0), deadlineAt: 5000 }, 0, () => {});
-    return { engine, heeded };
+    const firstId = engine.call({ peer: SERVER, method: encodeMethodName('svc.m'), payload: new Uint8Array(0), deadlineAt: 5000 }, 0, () => {});
+    if (typeof firstId !== 'number') throw firstId;
+    return { engine, heeded, firstId };
   }
 
   it('heeds a GOAWAY only in its session, from an address it called, with the incarnation it knows', () => {
@@ -134,12 +135,11 @@ describe('ClientEngine and GOAWAY', () => {
   });
 
   it('ignores a GOAWAY naming another incarnation than the one an ACK taught it (a late one from before a restart)', () => {
-    const { engine, heeded } = client();
+    const { engine, heeded, firstId } = client();
     const ack = new Uint8Array(4);
     bytesIO.writeU32(ack, 0, 8);
     // The ACK answers the call's first transmission (id: the engine's first).
-    const calls = (engine as unknown as { pending: Map<number, { id: number }> }).pending;
-    const callId = [...calls.keys()][0]!;
+    const callId = firstId;
     engine.receive(encodeFrame({ type: FrameType.ACK, flags: 0, attempt: 0, session: engine.session, id: callId }, ack), SERVER, 1);
     engine.receive(encodeGoAwayFrame(engine.session, 1000, 7), SERVER, 2);
     expect(heeded).toEqual([]);
