@@ -113,6 +113,28 @@ describe('graceful drain: one server, two clients', () => {
   });
 });
 
+describe('graceful drain: cut short', () => {
+  it('a plain close() during a drain closes at once, and the drain\'s promise settles with it', async () => {
+    const { clock, net, ports, counts } = setup(['s0']);
+    const server = await serveOn(ports[0]!, clock, counts, true);
+    let closes = 0;
+    server.on('close', () => closes++);
+    const a = createClient({ transport: net.endpoint('a'), peer: ports[0]!.address, clock, random: createRandom(5) });
+    const long = a.stub(svc).put({ tag: 1, delayMs: 10_000 }, { timeoutMs: 20_000 });
+    await clock.runFor(10);
+    const start = clock.now();
+    const draining = server.close({ graceMs: 5000 });
+    await clock.runFor(100);
+    const closing = server.close();
+    const [d, c] = await settleAll(clock, [draining, closing], { maxTimeMs: 1000 });
+    expect([d.status, c.status]).toEqual(['fulfilled', 'fulfilled']);
+    expect(clock.now()).toBe(start + 100);
+    expect(closes).toBe(1);
+    await settleAll(clock, [long]);
+    await a.close();
+  });
+});
+
 describe('graceful drain: a multi-endpoint client', () => {
   async function cluster(seed: number) {
     const { clock, net, ports, counts } = setup(['s0', 's1', 's2']);

@@ -177,6 +177,8 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   /** The graceful close under way, and what ends its wait (protocol.md §5.8). */
   private draining: Promise<void> | undefined;
   private drained: (() => void) | undefined;
+  /** The close under way or done, for later `close()` calls to wait on. */
+  private closing: Promise<void> | undefined;
 
   constructor(options: ServerOptions) {
     super();
@@ -328,13 +330,20 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
    */
   async close(options?: CloseOptions): Promise<void> {
     if (options?.graceMs !== undefined && this.state === 'listening') return this.drain(options.graceMs, options.lingerMs);
-    if (this.state === 'closed') return;
+    if (this.state === 'closed') return this.closing;
     this.state = 'closed';
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
     this.running.clear();
     this.timer.close();
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
+    // A drain cut short by a plain close() ends with this close.
+    this.drained?.();
     await this.transport.close();
     logLifecycle('closed');
     this.emit('close');
