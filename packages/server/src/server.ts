@@ -48,7 +48,8 @@ import {
 import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
-import { DEFAULT_LINGER_MS, HealthRegistry, type CloseOptions } from './health.js';
+import { HealthRegistry } from './health.js';
+import { DEFAULT_LINGER_MS, type CloseOptions } from './close-options.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 import { validatedHandler } from './validated-handler.js';
 
