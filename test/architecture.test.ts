@@ -96,8 +96,9 @@ const allowed: Record<string, (specifier: string) => boolean> = {
   'transport-udp': (s) => s === '@udprpc/core' || s.startsWith('node:'),
   'codec-msgpack': (s) => s === '@udprpc/core' || s === 'msgpackr',
   testkit: (s) => s === '@udprpc/core' || s === 'fast-check',
+  // dns-packet: DNS SRV discovery (udp+srv:// URLs, docs/multi-endpoint.md).
   udprpc: (s) =>
-    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk'].includes(s) ||
+    ['@udprpc/core', '@udprpc/client', '@udprpc/server', '@udprpc/transport-udp', '@udprpc/codec-msgpack', '@udprpc/auth-psk', 'dns-packet'].includes(s) ||
     (s.startsWith('node:') && s !== 'node:dgram'),
 };
 

@@ -1,5 +1,5 @@
 // Servers that drain and restart on the same simulated address, for the
-// graceful-drain tests (protocol.md §5.8, docs/multi-endpoint.md "Draining").
+// graceful-drain tests (protocol.md §5.9, docs/multi-endpoint.md "Draining").
 // A SimTransport cannot be bound twice, so each address is one SimTransport
 // listened once; every server incarnation at that address gets a view of it
 // (a `Port`) that receives only while that incarnation is bound. Between two

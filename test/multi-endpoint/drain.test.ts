@@ -1,4 +1,4 @@
-// Graceful drain (protocol.md §5.8, docs/multi-endpoint.md "Draining") on a
+// Graceful drain (protocol.md §5.9, docs/multi-endpoint.md "Draining") on a
 // simulated network and a virtual clock, with exact oracles: the GOAWAYs
 // sent, the calls refused, where each call went and how often each handler
 // ran, counted after the network drained.

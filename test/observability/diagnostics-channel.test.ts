@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ClientInterceptor } from '@udprpc/client';
-import { RpcError } from '@udprpc/core';
+import { Metadata, RpcError } from '@udprpc/core';
 import { createRandom, settleAll } from '@udprpc/testkit';
 import { allChannels, obs, recordAll, startRig, type Recorded, type Rig } from './helpers.js';
 
@@ -40,12 +40,13 @@ describe('udprpc:client:call and udprpc:server:call', () => {
       'client:call:asyncStart',
       'client:call:asyncEnd',
     ]);
-    const client = { service: 'obs', method: 'add', peer: rig.serverAddress };
+    // A call without metadata: the client's message has an empty plain object, the server's the empty Metadata.
+    const client = { service: 'obs', method: 'add', peer: rig.serverAddress, metadata: {} };
     expect(events[0]!.fields).toEqual({ ...client, attempts: 0 });
     expect(events[1]!.fields).toEqual({ ...client, attempts: 0 });
     expect(events[6]!.fields).toEqual({ ...client, attempts: 1, code: 'OK', result: 3 });
     expect(events[7]!.fields).toEqual({ ...client, attempts: 1, code: 'OK', result: 3 });
-    const server = { service: 'obs', method: 'add', peer: rig.clientAddress };
+    const server = { service: 'obs', method: 'add', peer: rig.clientAddress, metadata: Metadata.EMPTY };
     expect(events[2]!.fields).toEqual(server);
     expect(events[3]!.fields).toEqual(server);
     expect(events[4]!.fields).toEqual({ ...server, code: 'OK' });
@@ -61,7 +62,7 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     const [r] = await settleAll(rig.clock, [rig.client.stub(obs).wait(5)]);
     expect(r).toEqual({ status: 'fulfilled', value: 5 });
     expect(names(only(recorder.events, 'server:'))).toEqual(['server:call:start', 'server:call:end', 'server:call:asyncStart', 'server:call:asyncEnd']);
-    expect(only(recorder.events, 'server:')[2]!.fields).toEqual({ service: 'obs', method: 'wait', peer: rig.clientAddress, code: 'OK' });
+    expect(only(recorder.events, 'server:')[2]!.fields).toEqual({ service: 'obs', method: 'wait', peer: rig.clientAddress, metadata: Metadata.EMPTY, code: 'OK' });
   });
 
   it('a remote error: error before asyncStart on both sides, with the code and the RpcError', async () => {
@@ -88,7 +89,7 @@ describe('udprpc:client:call and udprpc:server:call', () => {
     expect(serverError.error).toBeInstanceOf(RpcError);
     expect((serverError.error as RpcError).message).toBe('refused 4');
     const clientError = events[7]!.fields;
-    expect(Object.keys(clientError).sort()).toEqual(['attempts', 'code', 'error', 'method', 'peer', 'service']);
+    expect(Object.keys(clientError).sort()).toEqual(['attempts', 'code', 'error', 'metadata', 'method', 'peer', 'service']);
     expect(clientError).toMatchObject({ service: 'obs', method: 'refuse', peer: rig.serverAddress, attempts: 1, code: 'FAILED_PRECONDITION' });
     // The error the caller got, details decoded.
     expect(clientError.error).toBe((r as PromiseRejectedResult).reason);

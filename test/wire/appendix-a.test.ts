@@ -3,7 +3,7 @@
 // changed). Regenerate with: npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, decodeRequestBody } from '@udprpc/core/wire';
+import { decodeFrame, decodeRequestBody, Flag, splitMetadata } from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { appendixA, appendixSizes, hex } from './appendix-a.js';
 
@@ -19,7 +19,9 @@ describe('protocol.md Appendix A', () => {
 
   it('states the sizes of its examples', () => {
     const sizes = appendixSizes();
-    expect(sizes).toEqual({ 'A.1': 43, 'A.7': 104, 'A.8 body': 3022, 'A.10': 80 });
+    expect(sizes).toEqual({ 'A.1': 43, 'A.7': 104, 'A.8 body': 3022, 'A.10': 80, 'A.12': 64, 'A.13': 36 });
+    expect(appendix).toContain('a 21-byte metadata block between the method name and\nthe payload (64 bytes)');
+    expect(appendix).toContain('sends request metadata back, answers to A.12; 36 bytes)');
     expect(appendix).toContain('**A.1 REQUEST, first transmission** (43 bytes)');
     expect(appendix).toContain('one 104-byte datagram (14 + 2 × (2 + 43))');
     expect(appendix).toContain('14 + 8 + 3000 = 3022 = `0x0BCE` bytes');
@@ -34,6 +36,26 @@ describe('protocol.md Appendix A', () => {
     if (!body.ok) throw new Error(body.error);
     expect(body.value).toMatchObject({ deadlineMs: 5000, inFlightSpan: 0, incarnation: 0, codec: 1, method: 'calc.add' });
     expect(hex(body.value.payload)).toBe('82 a1 61 01 a1 62 02');
+  });
+
+  it('A.12 and A.13 decode to the metadata their text gives (§5.8)', () => {
+    const a12 = decodeFrame(appendixA()['A.12']!);
+    if (!a12.ok) throw new Error(a12.error);
+    expect(a12.value.flags).toBe(Flag.HAS_METADATA);
+    const body = decodeRequestBody(a12.value.body);
+    if (!body.ok) throw new Error(body.error);
+    const split = splitMetadata(body.value.payload, 8192);
+    if (typeof split === 'string') throw new Error(split);
+    expect([...split.metadata]).toEqual([
+      ['auth', 'k1'],
+      ['bin', Uint8Array.of(1, 2)],
+    ]);
+    expect([split.blockBytes, hex(split.rest)]).toEqual([21, '82 a1 61 01 a1 62 02']);
+    const a13 = decodeFrame(appendixA()['A.13']!);
+    if (!a13.ok) throw new Error(a13.error);
+    const reply = splitMetadata(a13.value.body, 8192);
+    if (typeof reply === 'string') throw new Error(reply);
+    expect([a13.value.flags, [...reply.metadata].length, hex(reply.rest)]).toEqual([Flag.HAS_METADATA, 2, '03']);
   });
 });
 

@@ -2,7 +2,7 @@
 // the engines of @udprpc/core (and the reference address validator for
 // A.11). appendix-a.test.ts checks that the document shows exactly these;
 // `npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts` prints them.
-import { CodecId, type PeerAddress } from '@udprpc/core';
+import { CodecId, type MetadataInit, type PeerAddress } from '@udprpc/core';
 import {
   encodeBatch,
   encodeErrorBody,
@@ -12,8 +12,11 @@ import {
   encodeRequestBody,
   encodeRequestFrame,
   encodeGoAwayFrame,
+  encodeMetadataBlock,
   Flag,
   FrameType,
+  MAX_METADATA_BLOCK_BYTES,
+  withMetadataBlock,
   type FrameHeader,
 } from '@udprpc/core/wire';
 import { ServerEngine } from '@udprpc/core/engine';
@@ -42,6 +45,17 @@ const header = (type: FrameHeader['type'], id: number, attempt = 0, flags = 0): 
 export function request(id: number, payload: Uint8Array, opts: { attempt?: number; deadlineMs?: number; span?: number; flags?: number } = {}): Uint8Array {
   return encodeRequestFrame(header(FrameType.REQUEST, id, opts.attempt ?? 0, opts.flags ?? 0), opts.deadlineMs ?? 5000, CALC_ADD, payload, opts.span ?? 0, 0, CodecId.MSGPACK);
 }
+
+/** The request metadata of A.12: a string and a byte value (protocol.md §5.8). */
+export const A12_METADATA: MetadataInit = { auth: 'k1', bin: Uint8Array.of(1, 2) };
+/** A metadata block (protocol.md §5.8), encoded without a size cap. */
+export const metadataBlock = (init: MetadataInit): Uint8Array => encodeMetadataBlock(init, MAX_METADATA_BLOCK_BYTES) as Uint8Array;
+/** A.12: A.1 with request metadata: HAS_METADATA, the block between the method and the payload. */
+export const requestWithMetadata = (id: number, init: MetadataInit, opts: { attempt?: number; deadlineMs?: number; flags?: number } = {}): Uint8Array =>
+  request(id, withMetadataBlock(metadataBlock(init), ARG), { ...opts, flags: Flag.HAS_METADATA | (opts.flags ?? 0) });
+/** A.13: a RESPONSE with reply metadata: HAS_METADATA, the block before the payload. */
+export const responseWithMetadata = (payload: Uint8Array, init: MetadataInit, id = 7, attempt = 0): Uint8Array =>
+  encodeFrame(header(FrameType.RESPONSE, id, attempt, Flag.HAS_METADATA), withMetadataBlock(metadataBlock(init), payload));
 
 /** The examples, by the label Appendix A gives them; each value is one byte string (or, for A.10, its start and its end). */
 export function appendixA(): Record<string, Uint8Array> {
@@ -83,8 +97,11 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.10 end': refusal.subarray(refusal.length - 9),
     'A.11 VALIDATE': validate,
     'A.11 VALIDATE_ECHO': echo,
-    'A.12 GOAWAY': encodeGoAwayFrame(SESSION, 30_000, INCARNATION),
-    'A.12 refusal': goingAway,
+    'A.14 GOAWAY': encodeGoAwayFrame(SESSION, 30_000, INCARNATION),
+    'A.14 refusal': goingAway,
+    'A.12': requestWithMetadata(7, A12_METADATA),
+    'A.12 block': metadataBlock(A12_METADATA),
+    'A.13': responseWithMetadata(msgpackCodec.encode(3), A12_METADATA),
   };
 }
 
@@ -95,6 +112,8 @@ export function appendixSizes(): Record<string, number> {
     'A.1': request(7, ARG).length,
     'A.7': encodeBatch([request(7, ARG), request(8, msgpackCodec.encode({ a: 3, b: 4 }), { span: 1 })]).length,
     'A.8 body': a8body.length,
+    'A.12': requestWithMetadata(7, A12_METADATA).length,
+    'A.13': responseWithMetadata(msgpackCodec.encode(3), A12_METADATA).length,
     'A.10': encodeFrame(
       header(FrameType.ERROR, 7, 0, Flag.REJECTED),
       encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later', details: incarnationBytes() }),

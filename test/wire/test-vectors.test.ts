@@ -65,7 +65,7 @@ function reencode(d: Record<string, unknown>): Uint8Array | undefined {
       return encodeFrame(header, incarnation);
     }
     case FrameType.GOAWAY:
-      // u32 drain ms, u32 incarnation (§5.8); trailing bytes are ignored, not re-encoded.
+      // u32 drain ms, u32 incarnation (§5.9); trailing bytes are ignored, not re-encoded.
       return (body.ignored as string) === '' ? encodeGoAwayFrame(header.session, body.drainMs as number, body.incarnation as number) : undefined;
     default:
       // CANCEL, PING, PONG: the header alone; trailing bytes are ignored, not re-encoded.

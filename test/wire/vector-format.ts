@@ -1,6 +1,19 @@
 // The JSON shapes of docs/test-vectors/*.json (described in its README), and
 // the conversions between frames and their JSON description.
-import { decodeErrorBody, decodeFragmentAck, decodeFrame, decodeRequestBody, FrameType, parseGoAwayBody, splitBatch, type Frame } from '@udprpc/core/wire';
+import type { Metadata } from '@udprpc/core';
+import {
+  decodeErrorBody,
+  decodeFragmentAck,
+  decodeFrame,
+  decodeRequestBody,
+  Flag,
+  FrameType,
+  MAX_METADATA_BLOCK_BYTES,
+  parseGoAwayBody,
+  splitBatch,
+  splitMetadata,
+  type Frame,
+} from '@udprpc/core/wire';
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
 export const unhex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
@@ -33,21 +46,47 @@ export function describeFrame(bytes: Uint8Array): DecodedFrame | { error: string
   return { ...out, body };
 }
 
+/** Metadata entries as the vectors show them: in wire order, string values as text, byte values as hex. */
+export function describeMetadata(metadata: Metadata): { key: string; string?: string; bytes?: string }[] {
+  return [...metadata].map(([key, value]) => (typeof value === 'string' ? { key, string: value } : { key, bytes: hex(value) }));
+}
+
+// With HAS_METADATA, the block (protocol.md §5.8) is taken off first (no size cap at this level).
+function takeMetadata(frame: Frame, body: Uint8Array): { metadata?: ReturnType<typeof describeMetadata>; rest: Uint8Array } | { error: string } {
+  if ((frame.flags & Flag.HAS_METADATA) === 0) return { rest: body };
+  const split = splitMetadata(body, MAX_METADATA_BLOCK_BYTES);
+  if (typeof split === 'string') return { error: split };
+  return { metadata: describeMetadata(split.metadata), rest: split.rest };
+}
+
 function describeBody(frame: Frame): Record<string, unknown> | { error: string } {
   if (frame.fragment !== undefined) return { slice: hex(frame.body) };
   switch (frame.type) {
     case FrameType.REQUEST: {
       const b = decodeRequestBody(frame.body);
       if (!b.ok) return { error: b.error };
-      const { deadlineMs, inFlightSpan, incarnation, codec, method, payload } = b.value;
-      return { deadlineMs, inFlightSpan, incarnation, codec, method, payload: hex(payload) };
+      const { deadlineMs, inFlightSpan, incarnation, codec, method } = b.value;
+      const m = takeMetadata(frame, b.value.payload);
+      if ('error' in m) return m;
+      return { deadlineMs, inFlightSpan, incarnation, codec, method, ...(m.metadata === undefined ? {} : { metadata: m.metadata }), payload: hex(m.rest) };
     }
-    case FrameType.RESPONSE:
-      return { payload: hex(frame.body) };
+    case FrameType.RESPONSE: {
+      const m = takeMetadata(frame, frame.body);
+      if ('error' in m) return m;
+      return { ...(m.metadata === undefined ? {} : { metadata: m.metadata }), payload: hex(m.rest) };
+    }
     case FrameType.ERROR: {
-      const b = decodeErrorBody(frame.body);
+      const m = takeMetadata(frame, frame.body);
+      if ('error' in m) return m;
+      const b = decodeErrorBody(m.rest);
       if (!b.ok) return { error: b.error };
-      return { code: b.value.code, retryAfterMs: b.value.retryAfterMs, message: b.value.message, details: hex(b.value.details) };
+      return {
+        ...(m.metadata === undefined ? {} : { metadata: m.metadata }),
+        code: b.value.code,
+        retryAfterMs: b.value.retryAfterMs,
+        message: b.value.message,
+        details: hex(b.value.details),
+      };
     }
     case FrameType.FRAGMENT_ACK: {
       const b = decodeFragmentAck(frame.body);
@@ -63,7 +102,7 @@ function describeBody(frame: Frame): Record<string, unknown> | { error: string }
       return { entries: entries.value.map((e) => hex(e)) };
     }
     case FrameType.GOAWAY: {
-      // protocol.md §5.8: u32 drain ms, u32 incarnation; the rest ignored.
+      // protocol.md §5.9: u32 drain ms, u32 incarnation; the rest ignored.
       const b = parseGoAwayBody(frame.body);
       if (typeof b === 'string') return { error: b };
       return { drainMs: b.drainMs, incarnation: b.incarnation, ignored: hex(frame.body.subarray(8)) };
@@ -109,7 +148,11 @@ export interface ClientExchange {
   /** Every datagram the client sends, in order (the call's REQUEST first). */
   sent: string[];
   /** How the call ended: with a payload, with an error code, or not yet. */
-  outcome: { ok: true; payload: string } | { ok: false; code: string; remote: boolean } | { pending: true };
+  /** `metadata`: the reply metadata the call got (protocol.md §5.8), when the reply carried any. */
+  outcome:
+    | { ok: true; payload: string; metadata?: ReturnType<typeof describeMetadata> }
+    | { ok: false; code: string; remote: boolean; metadata?: ReturnType<typeof describeMetadata> }
+    | { pending: true };
   drops: Record<string, number>;
 }
 

@@ -1,13 +1,13 @@
 // Replays the exchanges of docs/test-vectors/ against the real server and
 // client engine, and reports what they did in the vectors' terms.
-import { defineContract, method, type PeerAddress, type Transport } from '@udprpc/core';
+import { defineContract, method, RpcError, type PeerAddress, type Transport } from '@udprpc/core';
 import { encodeMethodName } from '@udprpc/core/wire';
 import { ClientEngine, type CallOutcome } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { createServer } from '@udprpc/server';
 import { VirtualClock } from '@udprpc/testkit';
 import { ARG } from './appendix-a.js';
-import { hex, unhex, type ClientExchange, type ServerExchange } from './vector-format.js';
+import { describeMetadata, hex, unhex, type ClientExchange, type ServerExchange } from './vector-format.js';
 
 export const CLIENT_ADDRESS: PeerAddress = { address: '192.0.2.10', family: 'IPv4', port: 5000 };
 export const SERVER_ADDRESS: PeerAddress = { address: '192.0.2.1', family: 'IPv4', port: 4000 };
@@ -33,8 +33,11 @@ export async function runServer(exchange: Pick<ServerExchange, 'datagrams'>): Pr
   };
   let runs = 0;
   const server = createServer({ transport, codec: msgpackCodec, clock, antiAmplification: false, coalesce: false }).implement(calc, {
-    add: ({ a, b }) => {
+    add: ({ a, b }, ctx) => {
       runs++;
+      // Request metadata comes back as reply metadata; a `fail` key makes the call fail (protocol.md §5.8).
+      for (const [key, value] of ctx.metadata) if (!key.startsWith('udprpc-')) ctx.setReplyMetadata(key, value);
+      if (ctx.metadata.has('fail')) throw new RpcError('FAILED_PRECONDITION', 'failed as asked');
       return a + b;
     },
   });
@@ -73,8 +76,13 @@ export function runClient(exchange: Pick<ClientExchange, 'datagrams'>): Omit<Cli
       outcome === undefined
         ? { pending: true }
         : outcome.ok
-          ? { ok: true, payload: hex(outcome.payload) }
-          : { ok: false, code: outcome.error.code, remote: outcome.error.remote },
+          ? { ok: true, payload: hex(outcome.payload), ...(outcome.metadata === undefined ? {} : { metadata: describeMetadata(outcome.metadata) }) }
+          : {
+              ok: false,
+              code: outcome.error.code,
+              remote: outcome.error.remote,
+              ...(outcome.error.metadata === undefined ? {} : { metadata: describeMetadata(outcome.error.metadata) }),
+            },
     drops: { ...engine.stats().drops } as Record<string, number>,
   };
 }

@@ -2,7 +2,7 @@
 // @udprpc/core (inputs and expected outputs alike). test-vectors.test.ts
 // checks that the JSON files hold exactly these and replays them against the
 // real decoders, server and client; write-test-vectors.ts writes the files.
-import { CodecId } from '@udprpc/core';
+import { CodecId, type MetadataInit } from '@udprpc/core';
 import {
   encodeBatch,
   encodeErrorBody,
@@ -14,10 +14,11 @@ import {
   encodeRequestFrame,
   Flag,
   FrameType,
+  withMetadataBlock,
   type FrameHeader,
 } from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
-import { appendixA, ARG, incarnationBytes, INCARNATION, request, SESSION } from './appendix-a.js';
+import { A12_METADATA, appendixA, ARG, incarnationBytes, INCARNATION, metadataBlock, request, requestWithMetadata, responseWithMetadata, SESSION } from './appendix-a.js';
 import { describeFrame, hex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';
 
 const EMPTY = new Uint8Array(0);
@@ -38,9 +39,15 @@ const patched = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
 const requestWith = (id: number, method: string, payload: Uint8Array, codec: number, deadlineMs = 5000, flags = 0, session = SESSION): Uint8Array =>
   encodeRequestFrame(h(FrameType.REQUEST, id, 0, flags, session), deadlineMs, encodeMethodName(method), payload, 0, 0, codec);
 
-/** A request for calc.add whose body is cut into 1176-byte fragments (A.8's shape), with `pad` bytes of padding in the argument. */
-function fragmentedRequest(id: number, flags: number): Uint8Array[] {
-  const body = encodeRequestBody(5000, encodeMethodName('calc.add'), msgpackCodec.encode({ a: 1, b: 2, pad: new Uint8Array(2900) }), 0, 0, CodecId.MSGPACK);
+/**
+ * A request for calc.add whose body is cut into 1176-byte fragments (A.8's
+ * shape), with 2900 bytes of padding in the argument; with `metadata`, its
+ * block goes before the argument and every fragment has HAS_METADATA (§5.8).
+ */
+function fragmentedRequest(id: number, flags: number, metadata?: MetadataInit): Uint8Array[] {
+  const arg = msgpackCodec.encode({ a: 1, b: 2, pad: new Uint8Array(2900) });
+  const body = encodeRequestBody(5000, encodeMethodName('calc.add'), metadata === undefined ? arg : withMetadataBlock(metadataBlock(metadata), arg), 0, 0, CodecId.MSGPACK);
+  if (metadata !== undefined) flags |= Flag.HAS_METADATA;
   const fragmentBytes = 1176;
   const count = Math.ceil(body.length / fragmentBytes);
   return Array.from({ length: count }, (_, index) =>
@@ -85,10 +92,25 @@ function frameCases(): [string, string, Uint8Array][] {
     ['validate', 'A.11: VALIDATE with a 20-byte token', A['A.11 VALIDATE']!],
     ['validate-echo', 'A.11: VALIDATE_ECHO', A['A.11 VALIDATE_ECHO']!],
     ['batch', 'A.7: BATCH of two REQUESTs', A['A.7']!],
-    ['goaway', 'A.12: GOAWAY for session 0x1A2B3C4D: the server stops answering within 30 000 ms; incarnation 0xC0FFEE01 (§5.8)', A['A.12 GOAWAY']!],
-    ['goaway-trailing-bytes', 'Bytes after the 8-byte GOAWAY body are ignored (§5.8, §10)', Uint8Array.of(...A['A.12 GOAWAY']!, 1, 2)],
-    ['error-going-away', 'A.12: a draining server refuses call 8: REJECTED, UNAVAILABLE, retry after 0; the details are the incarnation (§5.8)', A['A.12 refusal']!],
-    ['reserved-flags', 'Flags 0x10–0x80 are ignored (§3.2)', patched(A['A.4']!, 4, 0xf0)],
+    ['goaway', 'A.14: GOAWAY for session 0x1A2B3C4D: the server stops answering within 30 000 ms; incarnation 0xC0FFEE01 (§5.9)', A['A.14 GOAWAY']!],
+    ['goaway-trailing-bytes', 'Bytes after the 8-byte GOAWAY body are ignored (§5.9, §10)', Uint8Array.of(...A['A.14 GOAWAY']!, 1, 2)],
+    ['error-going-away', 'A.14: a draining server refuses call 8: REJECTED, UNAVAILABLE, retry after 0; the details are the incarnation (§5.9)', A['A.14 refusal']!],
+    // Call metadata (§5.8).
+    ['request-with-metadata', 'A.12: HAS_METADATA, the block {auth: "k1", bin: 01 02} between the method and the payload', A['A.12']!],
+    ['response-with-metadata', 'A.13: HAS_METADATA, the block before the payload', A['A.13']!],
+    ['error-with-metadata', 'An ERROR with HAS_METADATA: the block {fail: "x"}, then the §5.3 fields', errorWithMetadata(7)],
+    ['request-fragment-with-metadata', 'Fragment 0 of a fragmented REQUEST with metadata: HAS_METADATA on the fragment, the block inside the body slice', fragmentedRequest(7, 0, A12_METADATA)[0]!],
+    ['metadata-empty-block', 'A RESPONSE whose block has length 0: no entries, accepted (senders should clear the flag instead)', frame(FrameType.RESPONSE, withMetadataBlock(rawBlocks.empty, msgpackCodec.encode(3)), 7, 0, Flag.HAS_METADATA)],
+    ['metadata-reserved-key', 'A REQUEST with the reserved key udprpc-x: the block is not malformed (§5.8)', requestWithRawBlock(rawBlocks.reservedKey)],
+    ['metadata-truncated', 'A REQUEST whose block length runs past the body: truncated', truncatedBlockRequest()],
+    ['metadata-duplicate-key', 'A block with the key a twice: malformed', requestWithRawBlock(rawBlocks.duplicateKey)],
+    ['metadata-bad-kind', 'A block with value kind 2: malformed', requestWithRawBlock(rawBlocks.badKind)],
+    ['metadata-upper-case-key', 'A block with the key A: malformed', requestWithRawBlock(rawBlocks.upperCaseKey)],
+    ['metadata-empty-key', 'A block with key length 0: malformed', requestWithRawBlock(rawBlocks.emptyKey)],
+    ['metadata-string-not-utf8', 'A string value that is not UTF-8: malformed', requestWithRawBlock(rawBlocks.notUtf8)],
+    ['metadata-entry-past-block', 'An entry running past the block length: malformed', requestWithRawBlock(rawBlocks.entryPastBlock)],
+    ['metadata-flag-on-ack', 'HAS_METADATA on an ACK (defined for REQUEST, RESPONSE and ERROR only) is ignored', frame(FrameType.ACK, incarnationBytes(), 7, 0, Flag.HAS_METADATA)],
+    ['reserved-flags', 'Flags 0x10, 0x20 and 0x80 are ignored on a RESPONSE (§3.2)', patched(A['A.4']!, 4, 0xb0)],
     // Refused by the decoders, with the reason of the first failing check (§3.1, §11).
     ['truncated-header', 'Shorter than 14 bytes', a1.subarray(0, 13)],
     ['empty-datagram', 'An empty datagram', EMPTY],
@@ -122,6 +144,49 @@ function frameCases(): [string, string, Uint8Array][] {
   ];
 }
 
+/** A REQUEST for calc.add({a: 1, b: 2}) with HAS_METADATA and `block` as its metadata block, whatever its bytes (§5.8). */
+const requestWithRawBlock = (block: Uint8Array, id = 7, flags = 0): Uint8Array => request(id, withMetadataBlock(block, ARG), { flags: Flag.HAS_METADATA | flags });
+/** Raw metadata blocks, each breaking one rule of §5.8 (or, the last ones, keeping them at an edge). */
+const rawBlocks = {
+  /** Block length 19, only 5 bytes of entries present before the payload ends. */
+  truncated: Uint8Array.of(0x00, 0x13, 0x04, 0x61, 0x75, 0x74, 0x68),
+  /** `a` twice. */
+  duplicateKey: Uint8Array.of(0x00, 0x0c, 0x01, 0x61, 0x00, 0x00, 0x01, 0x78, 0x01, 0x61, 0x00, 0x00, 0x01, 0x79),
+  /** Value kind 2. */
+  badKind: Uint8Array.of(0x00, 0x06, 0x01, 0x61, 0x02, 0x00, 0x01, 0x78),
+  /** Key `A` (upper case). */
+  upperCaseKey: Uint8Array.of(0x00, 0x06, 0x01, 0x41, 0x00, 0x00, 0x01, 0x78),
+  /** Key length 0. */
+  emptyKey: Uint8Array.of(0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0x78),
+  /** A string value 0xFF: not UTF-8. */
+  notUtf8: Uint8Array.of(0x00, 0x06, 0x01, 0x61, 0x00, 0x00, 0x01, 0xff),
+  /** An entry whose value length (9) runs past the block length (6). */
+  entryPastBlock: Uint8Array.of(0x00, 0x06, 0x01, 0x61, 0x00, 0x00, 0x09, 0x78),
+  /** Block length 0: no entries, accepted. */
+  empty: Uint8Array.of(0x00, 0x00),
+  /** Key `udprpc-x`: reserved, but a receiver accepts it (an encoder refuses to write it). */
+  reservedKey: Uint8Array.of(0x00, 0x0d, 0x08, ...new TextEncoder().encode('udprpc-x'), 0x00, 0x00, 0x01, 0x79),
+};
+/** A REQUEST whose body ends inside its metadata block (the block says 19 bytes of entries, 5 follow, no payload). */
+const truncatedBlockRequest = (): Uint8Array => requestWithRawBlock(rawBlocks.truncated).subarray(0, 14 + 14 + 8 + rawBlocks.truncated.length);
+/** The ERROR server.json's server sends for request metadata {fail: "x"}: the block, then FAILED_PRECONDITION. */
+const errorWithMetadata = (id: number, attempt = 0): Uint8Array =>
+  frame(FrameType.ERROR, withMetadataBlock(metadataBlock({ fail: 'x' }), encodeErrorBody({ code: 9, retryAfterMs: 0, message: 'failed as asked' })), id, attempt, Flag.HAS_METADATA);
+/** A RESPONSE for call 7 with A.12's metadata and a 1500-character string result, in two 1176-byte fragments, the last with ACK_REQUESTED. */
+function fragmentedResponseWithMetadata(): Uint8Array[] {
+  const body = withMetadataBlock(metadataBlock(A12_METADATA), msgpackCodec.encode('y'.repeat(1500)));
+  const fragmentBytes = 1176;
+  return [0, 1].map((index) =>
+    encodeFrame(h(FrameType.RESPONSE, 7, 0, Flag.HAS_METADATA | (index === 1 ? Flag.ACK_REQUESTED : 0)), body.subarray(index * fragmentBytes, Math.min(body.length, (index + 1) * fragmentBytes)), {
+      totalBytes: body.length,
+      index,
+      fragmentBytes,
+    }),
+  );
+}
+/** A `size`-byte metadata block: one string entry `big` of x's. */
+const blockOfSize = (size: number): MetadataInit => ({ big: 'x'.repeat(size - 2 - 4 - 3) });
+
 function requestWithRawMethod(method: Uint8Array): Uint8Array {
   return encodeRequestFrame(h(FrameType.REQUEST), 5000, method, EMPTY, 0, 0, 1);
 }
@@ -138,7 +203,8 @@ export function frameVectors(): FrameVector[] {
  * anti-amplification and coalescing off, one service `calc` with one
  * (non-idempotent) method `add({a, b}) → a + b`, on a clock that starts at 0.
  */
-export const SERVER_SETUP = 'createServer({ codec: msgpackCodec, antiAmplification: false, coalesce: false }).implement(calc, { add: ({a, b}) => a + b }) with calc = defineContract("calc", { add: method() }), clock at 0 ms';
+export const SERVER_SETUP =
+  'createServer({ codec: msgpackCodec, antiAmplification: false, coalesce: false }).implement(calc, { add: ({a, b}, ctx) => a + b }) with calc = defineContract("calc", { add: method() }), clock at 0 ms; the handler sets every request metadata entry as reply metadata (except reserved udprpc-* keys, which it may not send), and throws RpcError FAILED_PRECONDITION "failed as asked" when the request metadata has the key `fail`';
 
 export function serverExchanges(): ServerExchange[] {
   const A = appendixA();
@@ -169,10 +235,21 @@ export function serverExchanges(): ServerExchange[] {
     x('undecodable-payload', 'A payload outside the MessagePack profile (0xC1): INVALID_ARGUMENT, handler not run', at0(requestWith(7, 'calc.add', c1, 1)), [error(3, `could not decode the request: ${undecodable.ok ? '' : undecodable.error.message}`)]),
     x('expired', 'Remaining deadline 0: dropped as expired, nothing sent', at0(requestWith(7, 'calc.add', ARG, 1, 0)), [], { expired: 1 }),
     x('describe', 'udprpc.describe with an empty payload: the service list (§5.7.3)', at0(requestWith(7, 'udprpc.describe', EMPTY, 1)), [frame(FrameType.RESPONSE, describePayload)]),
+    // Call metadata (§5.8).
+    x('call-with-metadata', 'A.12 is answered by A.13: the request metadata, sent back as reply metadata', at0(A['A.12']!), [A['A.13']!], {}, 1),
+    x('retransmission-with-metadata', 'A.12, then its retransmission: the cached A.13 again, metadata included, attempt rewritten to 1; the handler ran once', [{ atMs: 0, hex: hex(A['A.12']!) }, { atMs: 200, hex: hex(requestWithMetadata(7, A12_METADATA, { attempt: 1, deadlineMs: 4800 })) }], [A['A.13']!, responseWithMetadata(msgpackCodec.encode(3), A12_METADATA, 7, 1)], {}, 1),
+    x('error-with-metadata', 'Request metadata {fail: "x"}: the handler sets it as reply metadata and throws; the ERROR carries the block', at0(requestWithMetadata(7, { fail: 'x' })), [errorWithMetadata(7)], {}, 1),
+    x('fragmented-request-with-metadata', 'Three fragments with HAS_METADATA, the block in fragment 0: the completing ack, then a RESPONSE with the reply metadata', at0(...fragmentedRequest(11, 0, A12_METADATA)), [ack(FrameType.REQUEST, 3, [], 11), responseWithMetadata(msgpackCodec.encode(3), A12_METADATA, 11)], {}, 1),
+    x('metadata-over-cap', 'One datagram (a server takes any size it is given, §9) with an 8193-byte block, above the default 8192-byte cap: RESOURCE_EXHAUSTED, flags 0, no entry, the handler not run (§5.8)', at0(requestWithMetadata(7, blockOfSize(8193))), [error(8, "request metadata is 8193 bytes, above the server's 8192-byte limit")]),
+    x('metadata-over-cap-notification', 'The same as a notification: dropped, oversize, nothing sent', at0(requestWithMetadata(7, blockOfSize(8193), { flags: Flag.NO_REPLY })), [], { oversize: 1 }),
+    x('metadata-truncated', 'A block running past the body: dropped, truncated, nothing sent', at0(truncatedBlockRequest()), [], { truncated: 1 }),
+    x('metadata-malformed', 'Blocks with a duplicate key, value kind 2, an upper-case key: each dropped, malformed, the handler not run', at0(requestWithRawBlock(rawBlocks.duplicateKey, 7), requestWithRawBlock(rawBlocks.badKind, 8), requestWithRawBlock(rawBlocks.upperCaseKey, 9)), [], { malformed: 3 }),
+    x('metadata-empty-block', 'A block of length 0 is accepted: the call runs, and the reply has no metadata (flag clear)', at0(requestWithRawBlock(rawBlocks.empty)), [A['A.4']!], {}, 1),
+    x('metadata-reserved-key', 'The reserved key udprpc-x is accepted and the handler runs (it may not send the key back, so the reply has no metadata)', at0(requestWithRawBlock(rawBlocks.reservedKey)), [A['A.4']!], {}, 1),
     x('session-0', 'A request with session 0 is served like any other (§6.1)', at0(requestWith(7, 'calc.add', ARG, 1, 5000, 0, 0)), [frame(FrameType.RESPONSE, msgpackCodec.encode(3), 7, 0, 0, 0)], {}, 1),
     x('ping', 'PING with session 0 is answered by PONG echoing session, id and attempt', at0(frame(FrameType.PING, EMPTY, 5, 3, 0, 0)), [frame(FrameType.PONG, EMPTY, 5, 3, 0, 0)]),
     x('ping-trailing-bytes', 'Bytes after a PING header are ignored; the PONG has none', at0(frame(FrameType.PING, Uint8Array.of(1, 2), 5)), [frame(FrameType.PONG, EMPTY, 5)]),
-    x('reserved-flags-ignored', 'A.1 with the reserved flag bits 0xF0 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xf0)), [A['A.4']!], {}, 1),
+    x('reserved-flags-ignored', 'A.1 with flag bits 0x10 and 0x20 (defined for ERROR only) and the reserved 0x80 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xb0)), [A['A.4']!], {}, 1),
     x('flag-on-other-type-ignored', 'A PING with REJECTED and ACK_REQUESTED set (defined for other types): a plain PONG', at0(frame(FrameType.PING, EMPTY, 5, 0, Flag.REJECTED | Flag.ACK_REQUESTED)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('fragment-copy-with-ack-requested', 'A copy of fragment 0 with ACK_REQUESTED while the request is being reassembled: acknowledged at once (§3.2), although it is not new', at0(frags[0]!, patched(frags[0]!, 4, Flag.FRAGMENT | Flag.ACK_REQUESTED)), [ack(FrameType.REQUEST, 1, [], 9)]),
     x('cancel-unknown', 'A CANCEL for no call is ignored and not counted', at0(frame(FrameType.CANCEL, EMPTY, 99)), []),
@@ -183,7 +260,7 @@ export function serverExchanges(): ServerExchange[] {
     x('fragment-ack-unknown-call', 'A well-formed FRAGMENT_ACK for no reply transfer: unknown-call', at0(ack(FrameType.RESPONSE, 1, [], 99)), [], { 'unknown-call': 1 }),
     x('fragment-ack-malformed-unknown-call', 'A malformed FRAGMENT_ACK for no call: malformed (the body is checked first, §11)', at0(ack(FrameType.RESPONSE, 0, [[5, 6], [2, 3]], 99)), [], { malformed: 1 }),
     x('fragment-ack-truncated-unknown-call', 'A truncated FRAGMENT_ACK for no call: truncated', at0(frame(FrameType.FRAGMENT_ACK, new Uint8Array(6), 99)), [], { truncated: 1 }),
-    x('unexpected-frames', 'RESPONSE, ERROR, ACK, PONG, VALIDATE and GOAWAY at a server: unexpected-frame', at0(A['A.4']!, A['A.5']!, A['A.3']!, frame(FrameType.PONG), A['A.11 VALIDATE']!, A['A.12 GOAWAY']!), [], { 'unexpected-frame': 6 }),
+    x('unexpected-frames', 'RESPONSE, ERROR, ACK, PONG, VALIDATE and GOAWAY at a server: unexpected-frame', at0(A['A.4']!, A['A.5']!, A['A.3']!, frame(FrameType.PONG), A['A.11 VALIDATE']!, A['A.14 GOAWAY']!), [], { 'unexpected-frame': 6 }),
     x('validate-echo-without-validation', 'A VALIDATE_ECHO while anti-amplification is off: bad-token', at0(A['A.11 VALIDATE_ECHO']!), [], { 'bad-token': 1 }),
     x('header-errors', 'Datagrams refused by the header checks, each under its reason', at0(A['A.1']!.subarray(0, 13), patched(A['A.1']!, 0, 0x55), patched(A['A.1']!, 2, 2), patched(A['A.1']!, 3, 255)), [], { truncated: 1, 'bad-magic': 1, 'unsupported-version': 1, 'unknown-type': 1 }),
     x('batch-with-a-bad-entry', 'A BATCH whose first entry is a truncated REQUEST body: that entry is dropped, the second served', at0(encodeBatch([frame(FrameType.REQUEST, new Uint8Array(13), 6), A['A.1']!])), [A['A.4']!], { truncated: 1 }, 1),
@@ -231,13 +308,20 @@ export function clientExchanges(): ClientExchange[] {
     x('fragment-ack-without-transfer', 'A FRAGMENT_ACK for a call sent in one datagram: unexpected-frame', [server(ack(FrameType.REQUEST, 1))], [], { pending: true }, { 'unexpected-frame': 1 }),
     x('unexpected-frames', 'REQUEST, CANCEL, PING, PONG and VALIDATE_ECHO at a client: unexpected-frame', [server(A['A.1']!), server(frame(FrameType.CANCEL)), server(frame(FrameType.PING)), server(frame(FrameType.PONG)), server(A['A.11 VALIDATE_ECHO']!)], [], { pending: true }, { 'unexpected-frame': 5 }),
     x('error-body-truncated', 'An ERROR body of 6 bytes: truncated, the call goes on', [server(frame(FrameType.ERROR, new Uint8Array(6)))], [], { pending: true }, { truncated: 1 }),
-    x('goaway', 'A.12: a GOAWAY in the call\'s session from the server it called is heeded: nothing is dropped, the call goes on (it finishes there, §5.8)', [server(A['A.12 GOAWAY']!)], [], { pending: true }),
+    x('goaway', 'A.14: a GOAWAY in the call\'s session from the server it called is heeded: nothing is dropped, the call goes on (it finishes there, §5.9)', [server(A['A.14 GOAWAY']!)], [], { pending: true }),
     x('goaway-wrong-session', 'A GOAWAY for another session: unknown-call, not heeded', [server(encodeGoAwayFrame(SESSION + 1, 30_000, INCARNATION))], [], { pending: true }, { 'unknown-call': 1 }),
-    x('goaway-wrong-peer', 'A GOAWAY from an address the client never called: wrong-peer, not heeded', [{ from: 'other', hex: hex(A['A.12 GOAWAY']!) }], [], { pending: true }, { 'wrong-peer': 1 }),
+    x('goaway-wrong-peer', 'A GOAWAY from an address the client never called: wrong-peer, not heeded', [{ from: 'other', hex: hex(A['A.14 GOAWAY']!) }], [], { pending: true }, { 'wrong-peer': 1 }),
     x('goaway-other-incarnation', 'After an ACK naming incarnation 0xC0FFEE01, a GOAWAY naming 0xC0FFEE02 (a late one from an earlier server): dropped as duplicate', [server(frame(FrameType.ACK, incarnationBytes())), server(encodeGoAwayFrame(SESSION, 30_000, INCARNATION + 1))], [], { pending: true }, { duplicate: 1 }),
-    x('goaway-truncated', 'A GOAWAY body of 7 bytes: truncated', [server(A['A.12 GOAWAY']!.subarray(0, 21))], [], { pending: true }, { truncated: 1 }),
-    x('going-away-refusal', 'A.12: the refusal of a draining server fails the call at once with a remote UNAVAILABLE: not run, safe to send elsewhere', [server(error(14, 'the server is going away', 7, 0, Flag.REJECTED))], [], { ok: false, code: 'UNAVAILABLE', remote: true }),
+    x('goaway-truncated', 'A GOAWAY body of 7 bytes: truncated', [server(A['A.14 GOAWAY']!.subarray(0, 21))], [], { pending: true }, { truncated: 1 }),
+    x('going-away-refusal', 'A.14: the refusal of a draining server fails the call at once with a remote UNAVAILABLE: not run, safe to send elsewhere', [server(error(14, 'the server is going away', 7, 0, Flag.REJECTED))], [], { ok: false, code: 'UNAVAILABLE', remote: true }),
     x('batch', 'A BATCH of an ACK and the RESPONSE', [server(encodeBatch([frame(FrameType.ACK), A['A.4']!]))], [], { ok: true, payload: '03' }),
+    // Reply metadata (§5.8).
+    x('response-with-metadata', 'A.13 settles the call with 3 and the reply metadata', [server(A['A.13']!)], [], { ok: true, payload: '03', metadata: [{ key: 'auth', string: 'k1' }, { key: 'bin', bytes: '01 02' }] }),
+    x('error-with-metadata', 'An ERROR with reply metadata: the RpcError carries it', [server(errorWithMetadata(7))], [], { ok: false, code: 'FAILED_PRECONDITION', remote: true, metadata: [{ key: 'fail', string: 'x' }] }),
+    x('fragmented-response-with-metadata', 'A RESPONSE with metadata in two fragments (HAS_METADATA on both): the completing FRAGMENT_ACK, then the call settles with the metadata', fragmentedResponseWithMetadata().map(server), [ack(FrameType.RESPONSE, 2)], { ok: true, payload: hex(msgpackCodec.encode('y'.repeat(1500))), metadata: [{ key: 'auth', string: 'k1' }, { key: 'bin', bytes: '01 02' }] }),
+    x('reply-metadata-truncated', 'A RESPONSE whose block runs past the body: dropped, truncated, the call goes on', [server(frame(FrameType.RESPONSE, rawBlocks.truncated, 7, 0, Flag.HAS_METADATA))], [], { pending: true }, { truncated: 1 }),
+    x('reply-metadata-malformed', 'A RESPONSE whose block has a key twice: dropped, malformed, the call goes on', [server(frame(FrameType.RESPONSE, withMetadataBlock(rawBlocks.duplicateKey, msgpackCodec.encode(3)), 7, 0, Flag.HAS_METADATA))], [], { pending: true }, { malformed: 1 }),
+    x('reply-metadata-over-cap', 'A RESPONSE with an 8193-byte block, above the client cap of 8192: the call fails locally with RESOURCE_EXHAUSTED', [server(responseWithMetadata(msgpackCodec.encode(3), blockOfSize(8193)))], [], { ok: false, code: 'RESOURCE_EXHAUSTED', remote: false }),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { RpcError, type PeerAddress } from '@udprpc/core';
 import type { BalancerKind } from './routing-policy.js';
 
 /** What a balancer needs to know about an endpoint. */
@@ -8,6 +9,32 @@ export interface BalancerCandidate {
   readonly outstanding: number;
   /** Smoothed RTT, once measured. */
   readonly srttMs: number | undefined;
+  /** DNS SRV priority: lower is preferred (RFC 2782). 0 when not given. */
+  readonly priority?: number;
+  /** DNS SRV weight within its priority (RFC 2782), 0 to 65535. 1 when not given. */
+  readonly weight?: number;
+}
+
+/**
+ * A server address with its DNS SRV priority and weight (RFC 2782), as
+ * `client.setPeers` takes it. Without them an endpoint has priority 0 and
+ * weight 1.
+ */
+export interface WeightedPeer extends PeerAddress {
+  /** Lower is preferred: calls go to the best priority that has an endpoint in rotation. Default 0. */
+  readonly priority?: number;
+  /** Share of calls within its priority under the `'weighted'` balancer (0 to 65535). Default 1. */
+  readonly weight?: number;
+}
+
+/** Throws INVALID_ARGUMENT unless `peer`'s priority and weight, when given, are integers from 0 to 65535 (RFC 2782's 16-bit fields). */
+export function checkWeighting(peer: WeightedPeer): void {
+  for (const field of ['priority', 'weight'] as const) {
+    const value = peer[field];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535)) {
+      throw new RpcError('INVALID_ARGUMENT', `peer ${peer.address}:${peer.port}: ${field} must be an integer from 0 to 65535, got ${String(value)}`);
+    }
+  }
 }
 
 /** Chooses one of the candidates for a new attempt; pure apart from its own cursor. */
@@ -71,7 +98,82 @@ export class RoundRobinBalancer implements Balancer {
   }
 }
 
-/** The balancer named by `kind`. */
+/**
+ * Smooth weighted round robin (the nginx upstream algorithm) over the
+ * candidates' weights. Each pick adds every candidate's weight to its
+ * running score, takes the highest score (the first in list order on a tie)
+ * and subtracts the sum of the weights from the winner. Over any W = Σ weight
+ * consecutive picks from the same candidates, each gets exactly its weight,
+ * spread out rather than in runs (weights 5, 1, 1 give a a b a c a a).
+ * Deterministic, so counts can be checked exactly; no random draw.
+ *
+ * Weight 0 (RFC 2782: "a very small chance of being selected") is read as
+ * a backup within its priority: chosen only when no candidate of positive
+ * weight is available. When all weights are 0, candidates share equally.
+ *
+ * Scores are kept per candidate object, so an endpoint keeps its place in
+ * the rotation across endpoint-list updates; a candidate left out of a pick
+ * (ejected, already tried by this call) keeps its score unchanged.
+ */
+export class SmoothWeightedBalancer implements Balancer {
+  private readonly scores = new WeakMap<object, number>();
+
+  /** Returns the candidate whose score is highest after adding each candidate's weight. */
+  pick<T extends BalancerCandidate>(candidates: readonly T[]): T | undefined {
+    if (candidates.length <= 1) return candidates[0];
+    const positive = candidates.some((c) => (c.weight ?? 1) > 0);
+    let total = 0;
+    let chosen: T | undefined;
+    let chosenScore = -Infinity;
+    for (const c of candidates) {
+      const weight = positive ? (c.weight ?? 1) : 1;
+      if (weight <= 0) continue;
+      const score = (this.scores.get(c) ?? 0) + weight;
+      this.scores.set(c, score);
+      total += weight;
+      if (score > chosenScore) {
+        chosen = c;
+        chosenScore = score;
+      }
+    }
+    if (chosen !== undefined) this.scores.set(chosen, chosenScore - total);
+    return chosen;
+  }
+}
+
+/**
+ * The candidates of the best (lowest) priority among `candidates`, in their
+ * order; `candidates` itself when all share one priority (the usual case, so
+ * no array is made).
+ */
+export function bestPriority<T extends BalancerCandidate>(candidates: readonly T[]): readonly T[] {
+  let best = Infinity;
+  let mixed = false;
+  for (const c of candidates) {
+    const p = c.priority ?? 0;
+    if (best !== Infinity && p !== best) mixed = true;
+    if (p < best) best = p;
+  }
+  return mixed ? candidates.filter((c) => (c.priority ?? 0) === best) : candidates;
+}
+
+/**
+ * Wraps a balancer so it only ever sees the best priority among the
+ * candidates it is given (RFC 2782): the candidates are the endpoints in
+ * rotation, so a priority whose endpoints are all ejected is skipped and the
+ * next one takes the calls.
+ */
+export class PriorityBalancer implements Balancer {
+  constructor(private readonly inner: Balancer) {}
+
+  /** Lets the inner balancer choose among the candidates of the best priority. */
+  pick<T extends BalancerCandidate>(candidates: readonly T[]): T | undefined {
+    return this.inner.pick(bestPriority(candidates));
+  }
+}
+
+/** The balancer named by `kind`, behind a {@link PriorityBalancer}. */
 export function createBalancer(kind: BalancerKind, random: () => number): Balancer {
-  return kind === 'round-robin' ? new RoundRobinBalancer() : new TwoChoicesBalancer(random);
+  const inner = kind === 'round-robin' ? new RoundRobinBalancer() : kind === 'weighted' ? new SmoothWeightedBalancer() : new TwoChoicesBalancer(random);
+  return new PriorityBalancer(inner);
 }

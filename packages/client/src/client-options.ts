@@ -1,5 +1,6 @@
 import type { Clock, Codec, PeerAddress, RetryBudgetPolicy, RetryPolicy, Transport } from '@udprpc/core';
 import type { FlowLimits } from '@udprpc/core/engine';
+import type { WeightedPeer } from './balancer.js';
 import type { ClientInterceptor } from './interceptor.js';
 import type { RoutingOptions } from './routing-policy.js';
 
@@ -16,11 +17,12 @@ export interface ClientOptions extends RoutingOptions {
   /**
    * Several servers offering the same service: calls are spread over them,
    * unhealthy ones are ejected, idempotent calls fail over and may be hedged
-   * (docs/multi-endpoint.md). Change the list later with `setPeers`. A
+   * (docs/multi-endpoint.md). Peers may carry a DNS SRV `priority` and
+   * `weight` (RFC 2782). Change the list later with `setPeers`. A
    * function is called on each connection attempt, so a failed discovery
    * (DNS) is tried again by the next call.
    */
-  peers?: readonly PeerAddress[] | Promise<readonly PeerAddress[]> | (() => Promise<readonly PeerAddress[]>);
+  peers?: readonly WeightedPeer[] | Promise<readonly WeightedPeer[]> | (() => Promise<readonly WeightedPeer[]>);
   /** Payload codec; must match the server's. Default: JSON (the `udprpc` package defaults to msgpack). */
   codec?: Codec;
   /** Time source; inject a virtual clock in tests. Default: the system's monotonic clock. */
@@ -37,6 +39,13 @@ export interface ClientOptions extends RoutingOptions {
   maxDatagramBytes?: number;
   /** Largest request or reply, in bytes (16 MiB). */
   maxMessageBytes?: number;
+  /**
+   * Largest metadata block, length field included, that a call may send or
+   * a reply may bring (protocol.md §5.8; default 8192). A call with more
+   * request metadata fails with RESOURCE_EXHAUSTED before anything is sent;
+   * a reply with more fails its call with RESOURCE_EXHAUSTED.
+   */
+  maxMetadataBytes?: number;
   /** Calls in flight to each server before new ones queue (1024), the queue's size (4096), and whether a full window queues or fails. */
   flow?: Partial<FlowLimits>;
   /** Outermost first. */

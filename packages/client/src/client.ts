@@ -9,12 +9,13 @@ import {
   type TransportCounters,
   type Codec,
   type Contract,
+  type MetadataValue,
   type PeerAddress,
   type Transport,
   type TypedEventEmitter,
   type HealthStatus,
 } from '@udprpc/core';
-import { encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
+import { DEFAULT_MAX_METADATA_BYTES, encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
 import {
   asyncDisposeSymbol,
   ClientEngine,
@@ -43,6 +44,7 @@ import {
   traceCall,
   type ClientCallMessage,
 } from './diagnostics.js';
+import type { WeightedPeer } from './balancer.js';
 import type { EndpointSnapshot } from './endpoint-set.js';
 import type { ClientOptions } from './client-options.js';
 import type { ClientEvents } from './events.js';
@@ -52,7 +54,7 @@ import { composeClientInterceptors, type ClientNext, type ClientRequest } from '
 import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
-import { directKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
+import { directKey, replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { healthStatusOf, type HealthCheckOptions } from './health-check.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
@@ -128,6 +130,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+      ...(options.maxMetadataBytes === undefined ? {} : { maxMetadataBytes: options.maxMetadataBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       codec: this.codec.id,
@@ -171,7 +174,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         onHealth: (info) => this.emit('health', info),
       }, () => this.timer.update());
     }
-    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats);
+    this.sender = new RoutedSender(this.engine, this.clock, this.codec, this.timer, this.router, this.methodStats, options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES);
     const interceptors = options.interceptors ?? [];
     const onion = composeClientInterceptors(interceptors, (req) => this.sender.send(req));
     // The innermost step fails only with RpcErrors; what an interceptor throws
@@ -256,7 +259,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const deadline = this.clock.now() + timeoutMs;
     if (!this.started) await this.connect();
     if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
-    const req = requestOf(info, input, deadline, call.signal, peer) as ClientRequest & { [directKey]?: boolean };
+    const req = requestOf(info, input, deadline, call, peer) as ClientRequest & { [directKey]?: boolean };
     req[directKey] = true;
     return healthStatusOf(await this.invoke(req));
   }
@@ -285,9 +288,10 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   /**
    * Multi-endpoint clients: replaces the endpoint list (e.g. after a DNS
    * lookup). Endpoints that leave it get no new calls; their calls in flight
-   * finish. Throws FAILED_PRECONDITION on a single-peer client.
+   * finish. Peers may carry a DNS SRV `priority` and `weight`
+   * ({@link WeightedPeer}). Throws FAILED_PRECONDITION on a single-peer client.
    */
-  setPeers(peers: readonly PeerAddress[]): void {
+  setPeers(peers: readonly WeightedPeer[]): void {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
     this.peersSet = true;
     this.router.endpoints.update(peers);
@@ -337,7 +341,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     if (this.started && !this.closed && this.router === undefined && timeoutMs > 0) {
       try {
-        const req = requestOf(info, input, this.clock.now() + timeoutMs, options?.signal, this.peer!);
+        const req = requestOf(info, input, this.clock.now() + timeoutMs, options, this.peer!);
         return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
       } catch (error) {
         return Promise.reject(error);
@@ -360,7 +364,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       reservation = this.sender.reserve(info.idempotent);
       peer = reservation.endpoint.peer;
     }
-    const req = requestOf(info, input, deadline, options?.signal, peer!);
+    const req = requestOf(info, input, deadline, options, peer!);
     if (reservation === undefined) return clientCallChannel.hasSubscribers ? this.traced(req) : this.invoke(req);
     (req as ClientRequest & { [routeKey]?: Reservation })[routeKey] = reservation;
     try {
@@ -372,7 +376,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   /** Runs a call under the `udprpc:client:call` tracing channel (only when it has subscribers). */
   private traced(req: ClientRequest): Promise<unknown> {
-    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0 };
+    // A copy subscribers may add keys to during `start` (trace context): the
+    // request's metadata is encoded after that, so their keys are sent.
+    const metadata: Record<string, MetadataValue> = { ...req.metadata };
+    req.metadata = metadata;
+    const message: ClientCallMessage = { service: req.service, method: req.method, peer: req.peer, attempts: 0, metadata };
     (req as ClientRequest & { [traceKey]: ClientCallMessage | undefined })[traceKey] = message;
     return traceCall(message, () => this.invoke(req));
   }
@@ -478,17 +486,19 @@ export function createClient(options: ClientOptions): Client {
  * added afterwards, so every request has one shape and no extra property
  * store is allocated per call.
  */
-function requestOf(info: MethodInfo, input: unknown, deadline: number, signal: AbortSignal | undefined, peer: PeerAddress): ClientRequest {
+function requestOf(info: MethodInfo, input: unknown, deadline: number, options: CallOptions | undefined, peer: PeerAddress): ClientRequest {
   return {
     service: info.service,
     method: info.method,
     input,
     deadline,
-    signal,
+    signal: options?.signal,
     peer,
     idempotent: info.idempotent,
+    metadata: options?.metadata,
     [wireKey]: info.wire,
     [statsKey]: info.stats,
     [traceKey]: undefined,
+    [replyMetadataKey]: options?.onReplyMetadata,
   } as ClientRequest;
 }

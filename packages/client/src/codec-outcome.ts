@@ -1,4 +1,4 @@
-import { RpcError, type Codec } from '@udprpc/core';
+import { RpcError, type Codec, type Metadata } from '@udprpc/core';
 import { type CallOutcome } from '@udprpc/core/engine';
 
 /** Encodes a call's input; a codec failure is INVALID_ARGUMENT. */
@@ -21,11 +21,32 @@ export function errorWithDetails(codec: Codec, outcome: Extract<CallOutcome, { o
     ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
     ...(e.mayHaveRun ? { mayHaveRun: true } : {}),
     ...(e.refused ? { refused: true } : {}),
+    ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
   });
 }
 
-/** Settles a call's promise from the engine's outcome: the decoded result, or an RpcError. */
-export function settleOutcome(codec: Codec, outcome: CallOutcome, resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+/**
+ * Settles a call's promise from the engine's outcome: the decoded result, or
+ * an RpcError. Reply metadata, if the reply carried any, goes to
+ * `onReplyMetadata` first; if that throws, the call rejects with it.
+ */
+export function settleOutcome(
+  codec: Codec,
+  outcome: CallOutcome,
+  resolve: (value: unknown) => void,
+  reject: (error: unknown) => void,
+  onReplyMetadata?: ((metadata: Metadata) => void) | undefined,
+): void {
+  if (onReplyMetadata !== undefined) {
+    const metadata = outcome.ok ? outcome.metadata : outcome.error.metadata;
+    if (metadata !== undefined) {
+      try {
+        onReplyMetadata(metadata);
+      } catch (error) {
+        return reject(RpcError.from(error));
+      }
+    }
+  }
   if (!outcome.ok) return reject(errorWithDetails(codec, outcome));
   const decoded = codec.decode(outcome.payload);
   if (decoded.ok) resolve(decoded.value);

@@ -1,7 +1,7 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { createHistogram } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
-import { formatPeer, RpcError, type DropReason, type ErrorCode, type LatencyHistogram, type PeerAddress } from '@udprpc/core';
+import { formatPeer, RpcError, type DropReason, type ErrorCode, type LatencyHistogram, type MetadataValue, type PeerAddress } from '@udprpc/core';
 
 // The client's diagnostics channels and NODE_DEBUG=udprpc logging
 // (docs/observability.md, CONVENTIONS §18). Every publisher checks
@@ -21,6 +21,16 @@ export interface ClientCallMessage {
   readonly peer: PeerAddress;
   /** Transmissions of the request so far, over all rounds, endpoints and interceptor retries; final by `asyncStart`. */
   attempts: number;
+  /**
+   * The call's request metadata: a plain object, a copy of the call's
+   * `metadata` option (empty when it had none). Subscribers MAY add keys to
+   * it during `start` (e.g. a W3C `traceparent`): the request metadata is
+   * encoded after `start` is published, after the interceptors, so added
+   * keys go on the wire (and are checked like the caller's: an invalid key
+   * fails the call with INVALID_ARGUMENT). Only keys added during `start`
+   * are sure to be sent.
+   */
+  readonly metadata: Record<string, MetadataValue>;
   /** `'OK'` or the error's code; set before `error` / `asyncStart`. */
   code?: ErrorCode | 'OK';
   /** The decoded result, on success. */

@@ -1,6 +1,6 @@
 import { type PeerAddress } from '@udprpc/core';
 import { peerKey } from '@udprpc/core/engine';
-import type { Balancer, BalancerCandidate } from './balancer.js';
+import { checkWeighting, type Balancer, type BalancerCandidate, type WeightedPeer } from './balancer.js';
 import { EndpointHealth, type HealthState } from './endpoint-health.js';
 import type { HealthPolicy } from './routing-policy.js';
 
@@ -14,7 +14,7 @@ export type PeerTiming = (peer: PeerAddress) => { srttMs: number | undefined; rt
  */
 export const MAX_DRAIN_HOLD_MS = 60_000;
 /**
- * How long a going-away refusal (UNAVAILABLE, REJECTED; protocol.md §5.8)
+ * How long a going-away refusal (UNAVAILABLE, REJECTED; protocol.md §5.9)
  * without a GOAWAY keeps an endpoint out of rotation: 1000 ms. The refusal
  * does not say how long the drain lasts; a refusal costs a call one round
  * trip, so looking again every second is cheap.
@@ -30,6 +30,10 @@ export class Endpoint implements BalancerCandidate {
   removed = false;
   /** Draining (a GOAWAY or a going-away refusal): no new calls before this time, unless no other endpoint takes them. */
   drainingUntil = -Infinity;
+  /** SRV priority (lower preferred), from the latest list. */
+  priority = 0;
+  /** SRV weight, from the latest list. */
+  weight = 1;
   readonly key: string;
   readonly health: EndpointHealth;
 
@@ -58,7 +62,7 @@ export class Endpoint implements BalancerCandidate {
 export interface EndpointSnapshot {
   /** The endpoint's address. */
   readonly peer: PeerAddress;
-  /** `removed`: no longer in the list, finishing its calls in flight; `draining`: it said it is going away (protocol.md §5.8). */
+  /** `removed`: no longer in the list, finishing its calls in flight; `draining`: it said it is going away (protocol.md §5.9). */
   readonly state: HealthState | 'removed' | 'draining';
   /** Calls in flight to it. */
   readonly outstanding: number;
@@ -70,6 +74,10 @@ export interface EndpointSnapshot {
   readonly srttMs: number | undefined;
   /** Current retransmission timeout, once known. */
   readonly rtoMs: number | undefined;
+  /** SRV priority (0 unless given). */
+  readonly priority: number;
+  /** SRV weight (1 unless given). */
+  readonly weight: number;
 }
 
 /**
@@ -94,8 +102,9 @@ export class EndpointSet {
     return this.live;
   }
 
-  /** Replaces the list (duplicates are ignored). */
-  update(peers: readonly PeerAddress[]): void {
+  /** Replaces the list (duplicates are ignored; a bad priority or weight throws INVALID_ARGUMENT before anything changes). */
+  update(peers: readonly WeightedPeer[]): void {
+    for (const peer of peers) checkWeighting(peer);
     const next: Endpoint[] = [];
     const keep = new Set<string>();
     for (const peer of peers) {
@@ -104,11 +113,13 @@ export class EndpointSet {
       keep.add(key);
       let endpoint = this.byKey.get(key);
       if (endpoint === undefined) {
-        endpoint = new Endpoint(peer, next.length, this.policy, this.random, this.timing);
+        endpoint = new Endpoint(addressOf(peer), next.length, this.policy, this.random, this.timing);
         this.byKey.set(key, endpoint);
       }
       endpoint.seq = next.length;
       endpoint.removed = false;
+      endpoint.priority = peer.priority ?? 0;
+      endpoint.weight = peer.weight ?? 1;
       next.push(endpoint);
     }
     for (const [key, endpoint] of this.byKey) {
@@ -185,6 +196,14 @@ export class EndpointSet {
       ejections: e.health.ejections,
       srttMs: e.srttMs,
       rtoMs: e.rtoMs,
+      priority: e.priority,
+      weight: e.weight,
     }));
   }
+}
+
+// The engine is handed the address alone: a peer object carrying SRV fields is copied without them.
+function addressOf(peer: WeightedPeer): PeerAddress {
+  if (peer.priority === undefined && peer.weight === undefined) return peer;
+  return { address: peer.address, family: peer.family, port: peer.port };
 }

@@ -16,7 +16,7 @@ export type ClientEvents = {
   /** Multi-endpoint: an endpoint was ejected, or became healthy again. */
   health: (info: { peer: PeerAddress; state: HealthState }) => void;
   /**
-   * A server this client calls is draining (a GOAWAY, protocol.md §5.8): it
+   * A server this client calls is draining (a GOAWAY, protocol.md §5.9): it
    * stops answering within `drainMs`. A multi-endpoint client sends its new
    * calls to other endpoints meanwhile; calls in flight there finish.
    */

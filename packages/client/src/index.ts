@@ -31,7 +31,19 @@ export {
   type HedgingPolicy,
   type RoutingOptions,
 } from './routing-policy.js';
-export { pickTwoChoices, RoundRobinBalancer, TwoChoicesBalancer, createBalancer, type Balancer, type BalancerCandidate } from './balancer.js';
+export {
+  pickTwoChoices,
+  RoundRobinBalancer,
+  TwoChoicesBalancer,
+  SmoothWeightedBalancer,
+  PriorityBalancer,
+  bestPriority,
+  checkWeighting,
+  createBalancer,
+  type Balancer,
+  type BalancerCandidate,
+  type WeightedPeer,
+} from './balancer.js';
 export { EndpointHealth, type HealthState } from './endpoint-health.js';
 export { LatencyWindow } from './latency-window.js';
 export { MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS, type EndpointSnapshot } from './endpoint-set.js';

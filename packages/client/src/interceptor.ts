@@ -1,4 +1,4 @@
-import type { PeerAddress } from '@udprpc/core';
+import type { MetadataInit, PeerAddress } from '@udprpc/core';
 
 /** A call as client interceptors see it. */
 export interface ClientRequest {
@@ -16,6 +16,13 @@ export interface ClientRequest {
   readonly peer: PeerAddress;
   /** Whether the method was declared idempotent. */
   readonly idempotent: boolean;
+  /**
+   * The request metadata to send (the call's `metadata` option), or
+   * undefined for none. Interceptors may replace it, e.g.
+   * `req.metadata = { ...req.metadata, authorization: token }`; it is
+   * encoded (and checked) when the request is sent, after every interceptor.
+   */
+  metadata: MetadataInit | undefined;
 }
 
 /** Sends a request and resolves with the decoded result. */

@@ -25,6 +25,8 @@ export interface RoutedRequest {
   /** The logical call's deadline; every attempt carries it to its server. */
   readonly deadline: number;
   readonly idempotent: boolean;
+  /** The encoded request metadata block, the same for every attempt (protocol.md §5.8). */
+  readonly metadata?: Uint8Array | undefined;
 }
 
 /** How an ended attempt counts for its endpoint and its call. */
@@ -113,7 +115,7 @@ export class RoutedCall {
     if (this.done) return;
     if (outcome.ok) return this.finish(outcome, undefined, attempt.hedge);
     const error = outcome.error;
-    // Refused by a draining server before it ran: any call may go elsewhere (protocol.md §5.8).
+    // Refused by a draining server before it ran: any call may go elsewhere (protocol.md §5.9).
     if (verdict === 'going-away' && !this.router.closed) return this.moveAway(error, attempt.endpoint);
     const movable = this.req.idempotent && this.router.policy.failover.enabled && verdict === 'unresponsive' && !this.router.closed;
     if (!movable) return this.finish(outcome);

@@ -1,6 +1,6 @@
-import { RpcError, type Clock, type Codec, type PeerAddress } from '@udprpc/core';
+import { RpcError, type Clock, type Codec, type Metadata, type PeerAddress } from '@udprpc/core';
 import { encodeMethodName } from '@udprpc/core/wire';
-import { type CallOutcome, type ClientEngine, type MethodRecord, type MethodStatsTable, type TimerDriver } from '@udprpc/core/engine';
+import { encodeMetadataForSend, type CallOutcome, type ClientEngine, type MethodRecord, type MethodStatsTable, type TimerDriver } from '@udprpc/core/engine';
 import { abortError, encodeInput, settleOutcome } from './codec-outcome.js';
 import type { Endpoint } from './endpoint-set.js';
 import type { ClientCallMessage } from './diagnostics.js';
@@ -17,6 +17,8 @@ export const statsKey = Symbol('udprpc.stats');
 export const traceKey = Symbol('udprpc.trace');
 /** Marks a request for `req.peer` itself, past the router (a health probe of one endpoint). */
 export const directKey = Symbol('udprpc.direct');
+/** Carries the call's `onReplyMetadata` option. */
+export const replyMetadataKey = Symbol('udprpc.replyMetadata');
 
 /** The endpoint chosen for a call's first attempt, counted as outstanding until used or given back. */
 export interface Reservation {
@@ -30,6 +32,7 @@ type TaggedRequest = ClientRequest & {
   [statsKey]?: MethodRecord;
   [traceKey]?: ClientCallMessage | undefined;
   [directKey]?: boolean;
+  [replyMetadataKey]?: ((metadata: Metadata) => void) | undefined;
 };
 
 /** Books an ended engine call: per-method stats, and the traced call's transmissions. */
@@ -54,6 +57,7 @@ export class RoutedSender {
     private readonly timer: TimerDriver,
     private readonly router: Router | undefined,
     private readonly stats: MethodStatsTable,
+    private readonly maxMetadataBytes: number,
   ) {}
 
   /** Reserves the first attempt's endpoint; UNAVAILABLE when the client has none. */
@@ -83,8 +87,10 @@ export class RoutedSender {
     const signal = req.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const payload = encodeInput(this.codec, req.input);
+    // After every interceptor (and the tracing channel's start subscribers) had their say.
+    const metadata = req.metadata === undefined ? undefined : encodeMetadataForSend(req.metadata, this.maxMetadataBytes, 'request');
     const router = this.router;
-    if (router === undefined || tagged[directKey] === true) return this.sendDirect(tagged, wire, payload);
+    if (router === undefined || tagged[directKey] === true) return this.sendDirect(tagged, wire, payload, metadata);
     // A retry interceptor may call `next` again: later attempts get a fresh choice.
     const held = tagged[routeKey];
     const reservation = held !== undefined && !held.used ? held : this.reserve(req.idempotent);
@@ -93,11 +99,11 @@ export class RoutedSender {
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       let settled = false;
-      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent }, reservation.endpoint, (outcome, transmissions) => {
+      const call = router.run({ method: wire, payload, deadline: req.deadline, idempotent: req.idempotent, metadata }, reservation.endpoint, (outcome, transmissions) => {
         settled = true;
         booked(this.stats, tagged, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-        settleOutcome(this.codec, outcome, resolve, reject);
+        settleOutcome(this.codec, outcome, resolve, reject, tagged[replyMetadataKey]);
       });
       if (signal !== undefined && !settled) {
         onAbort = () => call.abort(abortError(signal));
@@ -106,7 +112,7 @@ export class RoutedSender {
     });
   }
 
-  private sendDirect(req: TaggedRequest, wire: Uint8Array, payload: Uint8Array): Promise<unknown> {
+  private sendDirect(req: TaggedRequest, wire: Uint8Array, payload: Uint8Array, metadata: Uint8Array | undefined): Promise<unknown> {
     const signal = req.signal;
     const startedAt = this.clock.now();
     return new Promise((resolve, reject) => {
@@ -114,9 +120,9 @@ export class RoutedSender {
       const settle = (outcome: CallOutcome, transmissions: number): void => {
         booked(this.stats, req, outcome, transmissions, this.clock.now() - startedAt);
         if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
-        settleOutcome(this.codec, outcome, resolve, reject);
+        settleOutcome(this.codec, outcome, resolve, reject, req[replyMetadataKey]);
       };
-      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline }, startedAt, settle);
+      const id = this.engine.call({ peer: req.peer, method: wire, payload, deadlineAt: req.deadline, metadata }, startedAt, settle);
       if (typeof id !== 'number') return reject(id);
       if (signal !== undefined) {
         onAbort = () => this.engine.cancel(id, this.clock.now(), abortError(signal));

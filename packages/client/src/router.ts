@@ -19,7 +19,7 @@ export interface RoutingStats {
   hedgesDenied: number;
   /** Endpoints taken out of rotation. */
   ejections: number;
-  /** GOAWAYs heeded: an endpoint said it is draining and got no new calls (protocol.md §5.8). */
+  /** GOAWAYs heeded: an endpoint said it is draining and got no new calls (protocol.md §5.9). */
   goAways: number;
   /** Calls refused as going away by a draining endpoint and sent to another (any call: it did not run). */
   drainReroutes: number;
@@ -97,7 +97,7 @@ export class Router implements CallRouter {
 
   /** @internal Hands one attempt to the engine: its id, or why it was not sent. */
   startAttempt(endpoint: Endpoint, req: RoutedRequest, settle: (outcome: CallOutcome, transmissions: number) => void): number | RpcError {
-    const id = this.engine.call({ peer: endpoint.peer, method: req.method, payload: req.payload, deadlineAt: req.deadline }, this.now(), settle);
+    const id = this.engine.call({ peer: endpoint.peer, method: req.method, payload: req.payload, deadlineAt: req.deadline, metadata: req.metadata }, this.now(), settle);
     if (typeof id === 'number') this.kick();
     return id;
   }

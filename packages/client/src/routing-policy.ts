@@ -1,7 +1,7 @@
 import { RpcError, type RetryBudgetPolicy } from '@udprpc/core';
 
 /** How a multi-endpoint client spreads new calls over its endpoints. */
-export type BalancerKind = 'p2c' | 'round-robin';
+export type BalancerKind = 'p2c' | 'round-robin' | 'weighted';
 
 /**
  * Outlier detection: when an endpoint is taken out of rotation and how it
@@ -129,7 +129,12 @@ export interface RoutingPolicy {
 
 /** What `resolveRoutingPolicy` reads. */
 export interface RoutingOptions {
-  /** How to choose an endpoint: `'two-choices'` (default) or `'round-robin'`. */
+  /**
+   * How to choose an endpoint within the best priority: `'p2c'` (power of
+   * two choices, the default), `'round-robin'`, or `'weighted'` (smooth
+   * weighted round robin over the endpoints' SRV weights; the default for
+   * `udp+srv://` URLs).
+   */
   balancer?: BalancerKind;
   /** When endpoints are ejected and tried again (`defaultHealthPolicy`). */
   health?: Partial<HealthPolicy>;
@@ -142,7 +147,9 @@ export interface RoutingOptions {
 /** Applies defaults and checks values; throws INVALID_ARGUMENT naming the bad one. */
 export function resolveRoutingPolicy(options: RoutingOptions): RoutingPolicy {
   const balancer = options.balancer ?? 'p2c';
-  if (balancer !== 'p2c' && balancer !== 'round-robin') bad(`balancer must be 'p2c' or 'round-robin', got ${String(balancer)}`);
+  if (balancer !== 'p2c' && balancer !== 'round-robin' && balancer !== 'weighted') {
+    bad(`balancer must be 'p2c', 'round-robin' or 'weighted', got ${String(balancer)}`);
+  }
   const health = { ...defaultHealthPolicy, ...options.health };
   if (!(Number.isInteger(health.consecutiveFailures) && health.consecutiveFailures >= 1)) bad('health.consecutiveFailures must be an integer ≥ 1');
   if (!(health.ejectionMs > 0 && health.maxEjectionMs >= health.ejectionMs)) bad('health.ejectionMs must be > 0 and ≤ maxEjectionMs');

@@ -1,4 +1,4 @@
-import type { Contract, InputOf, OutputOf } from '@udprpc/core';
+import type { Contract, InputOf, Metadata, MetadataInit, OutputOf } from '@udprpc/core';
 
 /** Per-call options. */
 export interface CallOptions {
@@ -6,6 +6,21 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Aborting it rejects the call with CANCELLED and tells the server to stop. */
   signal?: AbortSignal;
+  /**
+   * Request metadata sent with the call (protocol.md §5.8): keys of 1 to 255
+   * characters from `a-z 0-9 - _ .` (not starting with `udprpc-`), values
+   * strings or bytes, at most the client's `maxMetadataBytes` (8 KiB)
+   * encoded. An invalid key or value fails the call with INVALID_ARGUMENT, too
+   * much metadata with RESOURCE_EXHAUSTED; nothing is sent then.
+   */
+  metadata?: MetadataInit;
+  /**
+   * Called with the reply metadata when the server's reply (result or error)
+   * carries any, before the call's promise settles. A failed call's reply
+   * metadata is also on the error (`RpcError.metadata`). If it throws, the
+   * call rejects with that error (as an RpcError).
+   */
+  onReplyMetadata?: (metadata: Metadata) => void;
 }
 
 /** Arguments of a stub method: the input may be left out when it is `void`/`undefined`. */

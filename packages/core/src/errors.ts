@@ -1,3 +1,5 @@
+import type { Metadata } from './wire/metadata.js';
+
 /**
  * The closed set of status codes an RPC can fail with. The names and numbers
  * are gRPC's, so that anyone who knows gRPC knows what each one promises
@@ -83,6 +85,8 @@ export interface RpcErrorOptions {
   mayHaveRun?: boolean;
   /** The server refused the call before running it (flag REJECTED): it did not run. */
   refused?: boolean;
+  /** Reply metadata the server sent with the error (protocol.md §5.8). */
+  metadata?: Metadata;
 }
 
 /**
@@ -115,10 +119,15 @@ export class RpcError extends Error {
    * True when the server refused the call before running it and kept
    * nothing (flag REJECTED, protocol.md §3.2): the call did not run, and may
    * be sent again. With code UNAVAILABLE it is a draining server's "going
-   * away" (§5.8): send it to another server; with RESOURCE_EXHAUSTED, an
+   * away" (§5.9): send it to another server; with RESOURCE_EXHAUSTED, an
    * overloaded one's pushback that outlasted the deadline (§8.1).
    */
   readonly refused: boolean;
+  /**
+   * Reply metadata the server sent with the error (protocol.md §5.8), or
+   * undefined when it sent none (and for errors decided locally).
+   */
+  readonly metadata: Metadata | undefined;
   /** @internal Brand that makes {@link RpcError.is} work across duplicate copies of this package. */
   readonly [brand] = true;
 
@@ -130,6 +139,7 @@ export class RpcError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveRun = options.mayHaveRun ?? false;
     this.refused = options.refused ?? false;
+    this.metadata = options.metadata;
   }
 
   /** True for any RpcError, including one made by another copy of this package. */

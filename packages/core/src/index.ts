@@ -17,6 +17,7 @@ export { Code, RpcError, isErrorCode, type ErrorCode, type RpcErrorOptions } fro
 export { formatPeer, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
 export { CodecId, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, type Clock, type TimerHandle } from './timer/clock.js';
+export { Metadata, type MetadataInit, type MetadataValue } from './wire/metadata.js';
 export {
   defineContract,
   method,

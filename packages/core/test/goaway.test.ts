@@ -1,4 +1,4 @@
-// GOAWAY (protocol.md §5.8) at the engines: the frame, the server's drain
+// GOAWAY (protocol.md §5.9) at the engines: the frame, the server's drain
 // (GOAWAYs sent, refusals, duplicates, the drain's end) and the client's
 // checks before it heeds one. Raw frames in, frames out; no I/O.
 import { describe, expect, it } from 'vitest';

@@ -39,6 +39,9 @@ const ROOT = [
   'HandlerOutputOf',
   'InputOf',
   'LatencyHistogram',
+  'Metadata',
+  'MetadataInit',
+  'MetadataValue',
   'MethodDef',
   'MethodOptions',
   'MethodStats',
@@ -66,15 +69,15 @@ const ROOT = [
 ];
 
 describe('@udprpc/core public index', () => {
-  it('exports exactly these 40 names, values and types', () => {
+  it('exports exactly these 43 names, values and types', () => {
     const names = exportedNames('index.ts');
     expect(names).toEqual([...ROOT].sort());
-    expect(names).toHaveLength(40);
+    expect(names).toHaveLength(43);
   });
 
   it('its runtime exports are the value names of that list', async () => {
     const runtime = Object.keys(await import('../src/index.js')).sort();
-    expect(runtime).toEqual(['Code', 'CodecId', 'FIRST_PRIVATE_CODEC_ID', 'RpcError', 'defaultRetryPolicy', 'defineContract', 'formatPeer', 'isErrorCode', 'jsonCodec', 'method', 'systemClock']);
+    expect(runtime).toEqual(['Code', 'CodecId', 'FIRST_PRIVATE_CODEC_ID', 'Metadata', 'RpcError', 'defaultRetryPolicy', 'defineContract', 'formatPeer', 'isErrorCode', 'jsonCodec', 'method', 'systemClock']);
   });
 
   it('the subpath entries do not repeat the main entry, except the contract layer, which is whole in /contract', () => {

@@ -1,5 +1,6 @@
-import { RpcError, type Clock, type PeerAddress } from '@udprpc/core';
-import { peerKey } from '@udprpc/core/engine';
+import { RpcError, type Clock, type Metadata, type MetadataValue, type PeerAddress } from '@udprpc/core';
+import { encodeMetadataForSend, peerKey } from '@udprpc/core/engine';
+import { metadataKeyProblem, RESERVED_METADATA_PREFIX } from '@udprpc/core/wire';
 import type { CallContext } from './context.js';
 
 /**
@@ -23,6 +24,9 @@ export class LazyCallContext implements CallContext {
   declare private controller: AbortController | undefined;
   declare private reason: RpcError | undefined;
   declare private id: string | undefined;
+  declare metadata: Metadata;
+  /** Reply metadata set so far; made on the first `setReplyMetadata`. */
+  declare private reply: Record<string, MetadataValue> | undefined;
 
   constructor(
     clock: Clock,
@@ -33,6 +37,7 @@ export class LazyCallContext implements CallContext {
     service: string,
     method: string,
     authenticatedAs: string | undefined,
+    metadata: Metadata,
   ) {
     this.clock = clock;
     this.deadline = deadline;
@@ -45,6 +50,27 @@ export class LazyCallContext implements CallContext {
     this.controller = undefined;
     this.reason = undefined;
     this.id = undefined;
+    this.metadata = metadata;
+    this.reply = undefined;
+  }
+
+  setReplyMetadata(key: string, value: MetadataValue): void {
+    const problem = metadataKeyProblem(key);
+    if (problem !== undefined) throw new TypeError(problem);
+    if (key.startsWith(RESERVED_METADATA_PREFIX)) throw new TypeError(`metadata key ${key} uses the reserved prefix ${RESERVED_METADATA_PREFIX}`);
+    if (typeof value === 'string' ? !(value as string & { isWellFormed(): boolean }).isWellFormed() : !(value instanceof Uint8Array)) {
+      throw new TypeError(`metadata value of ${key} must be a Uint8Array or a well-formed string`);
+    }
+    (this.reply ??= Object.create(null) as Record<string, MetadataValue>)[key] = value;
+  }
+
+  /**
+   * The reply metadata block to send, or undefined when none was set.
+   * Throws RESOURCE_EXHAUSTED above `maxBytes` (and INVALID_ARGUMENT for a
+   * string that is not well-formed UTF-16).
+   */
+  replyMetadataBlock(maxBytes: number): Uint8Array | undefined {
+    return this.reply === undefined ? undefined : encodeMetadataForSend(this.reply, maxBytes, 'reply');
   }
 
   get callId(): string {

@@ -1,7 +1,7 @@
 /** Options of a graceful {@link Server.close}. */
 export interface CloseOptions {
   /**
-   * Drain first (protocol.md §5.8): send a GOAWAY to the clients that talked
+   * Drain first (protocol.md §5.9): send a GOAWAY to the clients that talked
    * to this server recently, refuse new calls (UNAVAILABLE, "going away",
    * not run), answer retransmissions from the reply cache, and let running
    * handlers finish; close at the latest `graceMs` after the call (handlers

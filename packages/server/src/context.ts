@@ -1,4 +1,4 @@
-import type { Contract, HandlerInputOf, HandlerOutputOf, PeerAddress } from '@udprpc/core';
+import type { Contract, HandlerInputOf, HandlerOutputOf, Metadata, MetadataValue, PeerAddress } from '@udprpc/core';
 
 /** What a handler knows about the call it serves. */
 export interface CallContext {
@@ -21,6 +21,22 @@ export interface CallContext {
    * under, or undefined for an unauthenticated request.
    */
   readonly authenticatedAs: string | undefined;
+  /**
+   * The request metadata (protocol.md §5.8), read-only: `ctx.metadata.get('key')`,
+   * or iterate it for `[key, value]` pairs. Empty when the call carried none.
+   */
+  readonly metadata: Metadata;
+  /**
+   * Sets a reply metadata entry, sent with the reply whether it is a result
+   * or an error (and again with every copy of the reply the server resends
+   * for a duplicate request). Setting a key again replaces its value.
+   * Throws a TypeError for an invalid key (1 to 255 characters of
+   * `a-z 0-9 - _ .`, not starting with `udprpc-`) or a value that is neither
+   * a string nor a Uint8Array. If the reply metadata comes to more than the
+   * server's `maxMetadataBytes` (8 KiB), the caller gets RESOURCE_EXHAUSTED
+   * instead of the reply. Entries set after the handler has answered are not sent.
+   */
+  setReplyMetadata(key: string, value: MetadataValue): void;
 }
 
 /** A handler for one method: sync or async. */

@@ -1,7 +1,7 @@
 import { channel, tracingChannel } from 'node:diagnostics_channel';
 import { createHistogram } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
-import { formatPeer, type DropReason, type ErrorCode, type LatencyHistogram, type PeerAddress } from '@udprpc/core';
+import { formatPeer, type DropReason, type ErrorCode, type LatencyHistogram, type Metadata, type PeerAddress } from '@udprpc/core';
 
 // The server's diagnostics channels and NODE_DEBUG=udprpc logging
 // (docs/observability.md, CONVENTIONS §18). Every publisher checks
@@ -19,6 +19,12 @@ export interface ServerCallMessage {
   readonly method: string;
   /** The caller. */
   readonly peer: PeerAddress;
+  /**
+   * The request metadata (protocol.md §5.8), read-only (`metadata.get(key)`,
+   * iterable); empty when the call carried none. A tracer reads e.g. the
+   * caller's `traceparent` here in `start`.
+   */
+  readonly metadata: Metadata;
   /** `'OK'` or the code of the error the caller gets; set before `error` / `asyncStart`. */
   code?: ErrorCode | 'OK';
   /**
@@ -56,9 +62,9 @@ export function logLifecycle(what: string, peer?: PeerAddress): void {
 }
 
 /** The message of a call to `path` (`service.method`) from `peer`. */
-export function serverCallMessage(path: string, peer: PeerAddress): ServerCallMessage {
+export function serverCallMessage(path: string, peer: PeerAddress, metadata: Metadata): ServerCallMessage {
   const dot = path.lastIndexOf('.');
-  return dot < 0 ? { service: path, method: '', peer } : { service: path.slice(0, dot), method: path.slice(dot + 1), peer };
+  return dot < 0 ? { service: path, method: '', peer, metadata } : { service: path.slice(0, dot), method: path.slice(dot + 1), peer, metadata };
 }
 
 /**

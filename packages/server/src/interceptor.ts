@@ -1,3 +1,4 @@
+import type { Metadata } from '@udprpc/core';
 import type { CallContext } from './context.js';
 
 /** A call as server interceptors see it. */
@@ -10,6 +11,13 @@ export interface ServerRequest {
   input: unknown;
   /** The call's context, as the handler sees it. */
   readonly ctx: CallContext;
+  /**
+   * The request metadata (protocol.md §5.8), as `ctx.metadata`. An
+   * interceptor may replace it (e.g. `Metadata.from({...})` without a
+   * credential it consumed); the handler then sees the replacement as
+   * `ctx.metadata`. Reply metadata is written with `req.ctx.setReplyMetadata`.
+   */
+  metadata: Metadata;
 }
 
 /** Runs the request further in and resolves with the handler's result. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   jsonCodec,
+  Metadata,
   RpcError,
   systemClock,
   type Clock,
@@ -33,6 +34,7 @@ import {
   countedSender,
   zeroTransportCounters,
 } from '@udprpc/core/engine';
+import { DEFAULT_MAX_METADATA_BYTES } from '@udprpc/core/wire';
 import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
@@ -78,6 +80,13 @@ export interface ServerOptions {
   admission?: Partial<AdmissionLimits>;
   /** Limits on requests arriving in fragments (size, per peer, total, idle timeout). */
   reassembly?: Partial<ReassemblyLimits>;
+  /**
+   * Largest metadata block, length field included, that a request may bring
+   * or a reply may send (protocol.md §5.8; default 8192). A request with more
+   * is refused with RESOURCE_EXHAUSTED before its handler runs; a handler
+   * that sets more reply metadata answers RESOURCE_EXHAUSTED instead.
+   */
+  maxMetadataBytes?: number;
   /** Per-source rate limit and the anti-amplification factor. */
   sources?: Partial<SourceLimits>;
   /**
@@ -180,6 +189,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private drained: (() => void) | undefined;
   /** The close under way or done, for later `close()` calls to wait on. */
   private closing: Promise<void> | undefined;
+  private readonly maxMetadataBytes: number;
 
   constructor(options: ServerOptions) {
     super();
@@ -188,6 +198,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.clock = options.clock ?? systemClock;
     this.interceptors = options.interceptors ?? [];
     this.requireAuth = options.requireAuth ?? false;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.warnings = options.warnings === false ? undefined : new RateLimitedWarnings(this.clock, options.warnings);
     const io = this.io;
     const counted = countedSender(options.transport, io);
@@ -201,6 +212,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       ...(options.antiAmplification === false ? {} : { validator: createAddressValidator() }),
       ...(options.startupGraceMs === undefined ? {} : { startupGraceMs: options.startupGraceMs }),
       ...(options.random === undefined ? {} : { random: options.random }),
+      maxMetadataBytes: this.maxMetadataBytes,
       startedAt: (options.clock ?? systemClock).now(),
       hooks: {
         onCall: (call) => this.dispatch(call),
@@ -324,7 +336,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   /**
    * Aborts running handlers, stops timers and closes the transport. Idempotent.
-   * With `graceMs`, drains first (protocol.md §5.8, {@link CloseOptions}):
+   * With `graceMs`, drains first (protocol.md §5.9, {@link CloseOptions}):
    * GOAWAY to recent clients, new calls refused as going away, running
    * handlers finish (for at most `graceMs`), then the same close. A plain
    * `close()` during a drain closes at once.
@@ -370,7 +382,11 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     handler: Handler<unknown, unknown>,
     requireAuth: boolean,
   ): void {
-    const last = (req: ServerRequest): unknown => handler(req.input, req.ctx);
+    const last = (req: ServerRequest): unknown => {
+      // An interceptor may have replaced the request metadata: the handler sees what it passed on.
+      if (req.ctx instanceof LazyCallContext) req.ctx.metadata = req.metadata;
+      return handler(req.input, req.ctx);
+    };
     const direct = this.interceptors.length === 0 ? handler : undefined;
     const invoke = direct !== undefined ? last : composeServerInterceptors(this.interceptors, async (req) => last(req));
     const path = `${service}.${method}`;
@@ -379,7 +395,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   private dispatch(call: IncomingCall): void {
     if (!serverCallChannel.hasSubscribers) return this.run(call, undefined);
-    this.tracer.dispatch(serverCallMessage(call.method, call.peer), (message) => this.run(call, message));
+    this.tracer.dispatch(serverCallMessage(call.method, call.peer, call.metadata ?? Metadata.EMPTY), (message) => this.run(call, message));
   }
 
   /** Decodes the argument and runs the handler; `trace` is the call's message when traced. */
@@ -413,6 +429,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       registered.service,
       registered.method,
       call.authenticatedAs,
+      call.metadata ?? Metadata.EMPTY,
     );
     let result: unknown;
     try {
@@ -420,38 +437,49 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       result =
         direct !== undefined
           ? direct(input.value, ctx)
-          : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx });
+          : registered.invoke({ service: registered.service, method: registered.method, input: input.value, ctx, metadata: ctx.metadata });
     } catch (error) {
-      return this.fail(call, error, registered, startedAt, trace);
+      return this.fail(call, error, registered, startedAt, trace, ctx);
     }
     if (isThenable(result)) {
       this.running.set(call, ctx);
       result.then(
         (value) => {
           this.running.delete(call);
-          this.succeed(call, value, registered, startedAt, trace);
+          this.succeed(call, value, registered, startedAt, trace, ctx);
         },
         (error: unknown) => {
           this.running.delete(call);
           // A handler that honours ctx.signal rejects with whatever its API
           // throws on abort (often a DOMException AbortError): that is the
           // abort doing its job, not a handler bug.
-          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error, registered, startedAt, trace);
+          this.fail(call, ctx.aborted && !RpcError.is(error) ? ctx.abortReason! : error, registered, startedAt, trace, ctx);
         },
       );
     } else {
-      this.succeed(call, result, registered, startedAt, trace);
+      this.succeed(call, result, registered, startedAt, trace, ctx);
     }
   }
 
-  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private succeed(call: IncomingCall, value: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined, ctx: LazyCallContext): void {
+    let metadata: Uint8Array | undefined;
+    try {
+      metadata = ctx.replyMetadataBlock(this.maxMetadataBytes);
+    } catch (error) {
+      return this.fail(call, error, registered, startedAt, trace, undefined);
+    }
     let payload: Uint8Array;
     try {
       payload = this.codec.encode(value);
     } catch (error) {
       this.replyEncodeErrors++;
       this.reportFailure(call, 'returned a value the codec cannot encode', error);
-      const outcome: HandlerOutcome = { ok: false, code: 'INTERNAL', message: 'the handler returned a value the codec cannot encode' };
+      const outcome: HandlerOutcome = {
+        ok: false,
+        code: 'INTERNAL',
+        message: 'the handler returned a value the codec cannot encode',
+        ...(metadata === undefined ? {} : { metadata }),
+      };
       return this.finish(call, outcome, registered, startedAt, trace, error);
     }
     const now = this.clock.now();
@@ -459,11 +487,25 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (trace !== undefined) this.tracer.outcome(trace, 'OK', undefined);
     if (this.state === 'closed') return;
     // The common case, without an outcome object.
-    this.engine.respondOk(call, payload, now);
+    this.engine.respondOk(call, payload, now, metadata);
     this.timer.update();
   }
 
-  private fail(call: IncomingCall, thrown: unknown, registered: Registered, startedAt: number, trace: ServerCallMessage | undefined): void {
+  private fail(
+    call: IncomingCall,
+    thrown: unknown,
+    registered: Registered,
+    startedAt: number,
+    trace: ServerCallMessage | undefined,
+    ctx: LazyCallContext | undefined,
+  ): void {
+    // The reply metadata goes with an error too; too much of it replaces the error with RESOURCE_EXHAUSTED.
+    let metadata: Uint8Array | undefined;
+    try {
+      metadata = ctx?.replyMetadataBlock(this.maxMetadataBytes);
+    } catch (error) {
+      thrown = error;
+    }
     if (!RpcError.is(thrown)) {
       // Never leak a stack or internal message to the peer; tell the owner.
       this.handlerErrors++;
@@ -487,6 +529,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       message: thrown.message,
       ...(details === undefined ? {} : { details }),
       ...(thrown.retryAfterMs === undefined ? {} : { retryAfterMs: thrown.retryAfterMs }),
+      ...(metadata === undefined ? {} : { metadata }),
     };
     this.finish(call, outcome, registered, startedAt, trace, thrown);
   }

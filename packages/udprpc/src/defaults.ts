@@ -13,6 +13,8 @@ import {
   type ServerOptions,
 } from '@udprpc/server';
 import { createUdpTransport, isMulticastAddress, type UdpTransportOptions } from '@udprpc/transport-udp';
+import type { DnsOptions } from './srv-discovery.js';
+import { isSrvUrl } from './srv-url.js';
 import { parseEndpoint } from './url.js';
 
 /** Options of {@link createServer}: where to listen, plus everything {@link ServerOptions} takes. */
@@ -60,6 +62,10 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
    * first use (not when the client is created) to its first address, with
    * `lookup`; a failed lookup fails that call with UNAVAILABLE and is tried
    * again by the next call. A successful one is kept for the client's life.
+   *
+   * `udp+srv://_service._udp.domain` discovers the servers through DNS SRV
+   * records instead and makes a multi-endpoint client, as if given in
+   * `urls` (docs/multi-endpoint.md "Discovery through DNS SRV").
    */
   url?: string;
   /**
@@ -67,8 +73,12 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
    * Each host name resolves to ALL its A/AAAA records, re-resolved every
    * `resolveIntervalMs`; endpoints that disappear get no new calls (their
    * calls in flight finish). One socket per IP family in use.
+   * `udp+srv://_service._udp.domain` entries are resolved through DNS SRV
+   * records (priority, weight, port, target), re-resolved on TTL.
    */
   urls?: readonly string[];
+  /** How `udp+srv://` URLs are resolved: DNS servers, timeouts, TTL floor and ceiling. */
+  dns?: DnsOptions;
   /** Re-resolution period of the host names in `urls`, in ms (30 000); 0 resolves once. */
   resolveIntervalMs?: number;
   /** Resolves a host name to all its addresses (default `dns.lookup(host, { all: true })`); inject for tests or custom discovery. With `url`, the first address is used. */
@@ -88,10 +98,11 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
  * `options.url`, or for several servers (`urls`, or `transport` + `peers`).
  */
 export function createClient(options: UdpClientOptions): Client {
-  const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, socket, ...rest } = options;
+  const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, socket, dns, ...rest } = options;
   const given = [url, urls, peer, peers].filter((x) => x !== undefined).length;
   if (given > 1) throw new RpcError('INVALID_ARGUMENT', 'createClient: pass only one of `url`, `urls`, `peer` and `peers`');
-  if (urls !== undefined) return createMultiClient(urls, resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS, lookup ?? systemLookup, transport, rest);
+  const many = urls ?? (url !== undefined && isSrvUrl(url) ? [url] : undefined);
+  if (many !== undefined) return createMultiClient(many, resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS, lookup ?? systemLookup, transport, dns ?? {}, rest);
   if (peers !== undefined) {
     if (transport === undefined) throw new RpcError('INVALID_ARGUMENT', 'createClient: `peers` needs a `transport` (or use `urls`)');
     return createCoreClient({ codec: msgpackCodec, ...rest, transport, peers });

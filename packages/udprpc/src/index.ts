@@ -19,6 +19,11 @@ export {
   type LookupAll,
   type LookupAddress,
 } from './resolver.js';
+export { parseSrvUrl, isSrvUrl, type SrvUrl } from './srv-url.js';
+export { srvDiscoveryStats, defaultDnsQueryOptions, type DnsOptions } from './srv-discovery.js';
+export { parseDnsServer, DNS_MAX_RESPONSE_BYTES, type DnsFailure, type DnsStats, type DnsDropCounts } from './dns-query.js';
+export { MAX_SRV_TARGETS } from './srv-lookup.js';
+export { defaultSrvTiming, type SrvTiming } from './srv-watcher.js';
 export { FamilyTransport, udpSocketFor, type FamilySocketFactory, type IpFamily } from './family-transport.js';
 export { startCluster, clusterUrls, type Cluster, type ClusterOptions, type ClusterWorker } from './cluster.js';
 export { serveClusterWorker, clusterWorkerInfo, type ClusterWorkerInfo, type ClusterWorkerOptions } from './cluster-worker.js';
@@ -37,6 +42,9 @@ export {
   type HealthStatus,
   type HealthCheckRequest,
   type HealthCheckResponse,
+  Metadata,
+  type MetadataInit,
+  type MetadataValue,
   type ErrorCode,
   type Contract,
   type MethodDef,
@@ -77,6 +85,7 @@ export {
   type GroupMethod,
   type GroupStub,
   type BalancerKind,
+  type WeightedPeer,
   type HealthPolicy,
   type FailoverPolicy,
   type HedgingOptions,

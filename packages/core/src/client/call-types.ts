@@ -1,5 +1,6 @@
 import type { RpcError } from '../errors.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { Metadata } from '../wire/metadata.js';
 
 // What a caller gives the client engine (a request) and gets back (an
 // outcome, or, for a group call, one outcome per responding server).
@@ -14,6 +15,12 @@ export interface CallRequest {
   payload: Uint8Array;
   /** Absolute deadline on the engine's clock. */
   deadlineAt: number;
+  /**
+   * Request metadata, an encoded block (wire/metadata.ts
+   * `encodeMetadataBlock`), sent between the method name and the payload
+   * with HAS_METADATA set (protocol.md §5.8). Undefined: none, flag clear.
+   */
+  metadata?: Uint8Array | undefined;
 }
 
 /** How a call ended, as the engine sees it (payloads are still encoded). */
@@ -23,6 +30,8 @@ export type CallOutcome =
       ok: true;
       /** The encoded result. */
       payload: Uint8Array;
+      /** The reply's metadata, when it carried any (protocol.md §5.8). */
+      metadata?: Metadata;
     }
   | {
       /** The call failed. */

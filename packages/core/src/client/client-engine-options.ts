@@ -19,7 +19,7 @@ export interface ClientEngineHooks {
   onDrop?(reason: DropReason, from: PeerAddress): void;
   /** The server refused a call before running it (REJECTED with a retry-after hint, §8.1): it waits `retryAfterMs`, then is sent again. */
   onPushback?(info: { id: number; peer: PeerAddress; attempt: number; retryAfterMs: number }): void;
-  /** A server this client calls is draining (a GOAWAY, protocol.md §5.8): it stops answering within `drainMs`. */
+  /** A server this client calls is draining (a GOAWAY, protocol.md §5.9): it stops answering within `drainMs`. */
   onGoAway?(info: { peer: PeerAddress; drainMs: number; incarnation: number }): void;
 }
 
@@ -49,4 +49,10 @@ export interface ClientEngineOptions {
    * `@udprpc/client` package always sets its codec's id.
    */
   codec?: number;
+  /**
+   * Largest reply metadata block accepted, length field included
+   * (protocol.md §5.8; default 8192): a reply with more fails its call
+   * with RESOURCE_EXHAUSTED.
+   */
+  maxMetadataBytes?: number;
 }

@@ -39,7 +39,7 @@ export interface ClientEngineStats {
   validations: number;
   /** Times the client started a new session because a server said its session was stale (protocol.md §6.3). */
   sessionsRenewed: number;
-  /** GOAWAY frames heeded: a server this client calls said it is draining (protocol.md §5.8). */
+  /** GOAWAY frames heeded: a server this client calls said it is draining (protocol.md §5.9). */
   goAways: number;
   /** Request fragments resent by a request transfer's loss timer (protocol.md §7.3); no budget token. */
   requestLossResends: number;

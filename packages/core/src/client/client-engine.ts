@@ -1,3 +1,4 @@
+import { withMetadataBlock } from '../wire/metadata.js';
 import { RpcError } from '../errors.js';
 import type { RetryPolicy } from '../recovery/retry-policy.js';
 import { decodeFragmentAck } from '../wire/fragment-ack.js';
@@ -67,6 +68,8 @@ export class ClientEngine {
     const s = this.s;
     s.lastNow = now;
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
+    // The metadata block goes between the method name and the payload (protocol.md §5.8).
+    if (req.metadata !== undefined) req = { ...req, payload: withMetadataBlock(req.metadata, req.payload) };
     let body: Uint8Array | undefined;
     if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > s.maxDatagramBytes) {
       const encoded = s.requests.encode(req, now, s.spanFor(s.ids.peek()), s.peers.get(req.peer)?.incarnation ?? 0, group !== undefined);
@@ -94,6 +97,7 @@ export class ClientEngine {
         peerState: peer,
         method: req.method,
         payload: req.payload,
+        flags: req.metadata === undefined ? 0 : Flag.HAS_METADATA,
         deadlineAt: req.deadlineAt,
         settle,
         group: group === undefined ? undefined : { collector: group, seen: new Set() },
@@ -119,6 +123,7 @@ export class ClientEngine {
   notify(req: Omit<CallRequest, 'deadlineAt'> & { deadlineAt?: number }, now: number): RpcError | undefined {
     const s = this.s;
     s.lastNow = now;
+    if (req.metadata !== undefined) req = { ...req, payload: withMetadataBlock(req.metadata, req.payload) };
     const size = HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length;
     if (size > s.maxDatagramBytes) {
       // Notifications are never retransmitted, so they are never fragmented either.
@@ -126,7 +131,7 @@ export class ClientEngine {
     }
     const id = s.ids.allocate(s.isPending);
     const remaining = req.deadlineAt === undefined ? 0xffffffff : Math.max(1, Math.ceil(req.deadlineAt - now));
-    const header = { type: FrameType.REQUEST, flags: Flag.NO_REPLY, attempt: 0, session: s.session, id };
+    const header = { type: FrameType.REQUEST, flags: req.metadata === undefined ? Flag.NO_REPLY : Flag.NO_REPLY | Flag.HAS_METADATA, attempt: 0, session: s.session, id };
     const frame = encodeRequestFrame(header, remaining, req.method, req.payload, NO_SPAN, 0, s.codec);
     s.counters.notifications++;
     s.send(frame, req.peer);

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason.js';
 import { encodeFrame, FrameType } from '../wire/frame.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
@@ -38,6 +39,8 @@ export class ClientState {
   readonly maxMessageBytes: number;
   /** Codec id of every request's payload (protocol.md §5.7). */
   readonly codec: number;
+  /** Largest reply metadata block accepted (protocol.md §5.8). */
+  readonly maxMetadataBytes: number;
   /** Replies in fragments: their reassembly and acknowledgements. */
   readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
@@ -67,6 +70,7 @@ export class ClientState {
     this.maxDatagramBytes = options.maxDatagramBytes ?? defaultSizes.maxDatagramBytes;
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
     this.codec = options.codec ?? 0;
+    this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
     this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
   }

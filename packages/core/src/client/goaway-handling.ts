@@ -4,7 +4,7 @@ import { parseGoAwayBody } from '../wire/goaway.js';
 import type { ClientState } from './client-state.js';
 
 /**
- * A draining server asks for new calls to go elsewhere (protocol.md §5.8).
+ * A draining server asks for new calls to go elsewhere (protocol.md §5.9).
  * Heeded only in the current session, from an address the client sent calls
  * to, and, when the client knows that server's incarnation, from that
  * incarnation: a sender who never saw the traffic cannot guess the session,

@@ -1,4 +1,6 @@
-import { decodeErrorBody, encodeFrame, FrameType, type Frame } from '../wire/frame.js';
+import { decodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '../wire/frame.js';
+import type { Metadata } from '../wire/metadata.js';
+import { takeReplyMetadata } from './reply-metadata.js';
 import { codeFromNumber, RpcError } from '../errors.js';
 import { peerKey, type PeerAddress } from '../transport/transport.js';
 import type { CallOutcome } from './call-types.js';
@@ -21,12 +23,23 @@ export function onGroupReply(s: ClientState, call: PendingCall, frame: Frame, fr
   const key = peerKey(from);
   if (group.seen.has(key)) return s.drop('duplicate', from);
   let outcome: CallOutcome;
+  let replyBody = frame.body;
+  let metadata: Metadata | undefined;
+  if ((frame.flags & Flag.HAS_METADATA) !== 0) {
+    // A member's reply with metadata above the cap is dropped: the other members' replies still count.
+    const split = takeReplyMetadata(replyBody, s.maxMetadataBytes);
+    if (split instanceof RpcError) return s.drop('oversize', from);
+    if (typeof split === 'string') return s.drop(split, from);
+    metadata = split.metadata;
+    replyBody = split.rest;
+  }
   if (frame.type === FrameType.RESPONSE) {
-    outcome = { ok: true, payload: frame.body };
+    outcome = metadata === undefined ? { ok: true, payload: replyBody } : { ok: true, payload: replyBody, metadata };
   } else {
-    const body = decodeErrorBody(frame.body);
+    const body = decodeErrorBody(replyBody);
     if (!body.ok) return s.drop(body.error, from);
-    outcome = { ok: false, error: new RpcError(codeFromNumber(body.value.code), body.value.message, { remote: true }), detailsBytes: body.value.details };
+    const error = new RpcError(codeFromNumber(body.value.code), body.value.message, { remote: true, ...(metadata === undefined ? {} : { metadata }) });
+    outcome = { ok: false, error, detailsBytes: body.value.details };
   }
   group.seen.add(key);
   s.counters.responses++;

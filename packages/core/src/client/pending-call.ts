@@ -24,7 +24,10 @@ export interface PendingCall extends Timed, LossTracked<PendingCall> {
   /** Waiting in the peer's queue, not yet sent. */
   queued: boolean;
   readonly method: Uint8Array;
+  /** The payload, preceded by the metadata block when `flags` has HAS_METADATA. */
   readonly payload: Uint8Array;
+  /** Flags of every REQUEST frame of the call: HAS_METADATA or 0. */
+  readonly flags: number;
   readonly deadlineAt: number;
   /** Called once with the outcome and the call's transmissions over all rounds (its `attempt`). */
   readonly settle: (outcome: CallOutcome, transmissions: number) => void;
@@ -55,7 +58,7 @@ export interface PendingCall extends Timed, LossTracked<PendingCall> {
 
 /** A new call's record, not yet sent: its first timeout is the peer's RTO. */
 export function newPendingCall(
-  fields: Pick<PendingCall, 'id' | 'session' | 'incarnation' | 'peer' | 'peerState' | 'method' | 'payload' | 'deadlineAt' | 'settle' | 'group'>,
+  fields: Pick<PendingCall, 'id' | 'session' | 'incarnation' | 'peer' | 'peerState' | 'method' | 'payload' | 'flags' | 'deadlineAt' | 'settle' | 'group'>,
   now: number,
 ): PendingCall {
   return {

@@ -1,3 +1,5 @@
+import { takeReplyMetadata } from './reply-metadata.js';
+import type { Metadata } from '../wire/metadata.js';
 import { decodeErrorBody, bytesIO, Flag, FrameType, type Frame } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { ACK_REQUESTED } from '../recovery/outgoing-transfer.js';
@@ -110,15 +112,26 @@ function onReplyFragment(s: ClientState, call: PendingCall, frame: Frame, now: n
       }
       return;
     case 'complete':
-      return onWholeReply(s, call, frame.type, 0, result.body, call.peer, now);
+      return onWholeReply(s, call, frame.type, frame.flags & Flag.HAS_METADATA, result.body, call.peer, now);
   }
 }
 
 /** A whole RESPONSE or ERROR (reassembled, or in one datagram): the call ends, or is pushed back. */
 function onWholeReply(s: ClientState, call: PendingCall, type: number, flags: number, replyBody: Uint8Array, from: PeerAddress, now: number): void {
+  let metadata: Metadata | undefined;
+  if ((flags & Flag.HAS_METADATA) !== 0) {
+    const split = takeReplyMetadata(replyBody, s.maxMetadataBytes);
+    if (split instanceof RpcError) {
+      s.counters.errors++;
+      return finish(s, call, { ok: false, error: split });
+    }
+    if (typeof split === 'string') return s.drop(split, from);
+    metadata = split.metadata;
+    replyBody = split.rest;
+  }
   if (type === FrameType.RESPONSE) {
     s.counters.responses++;
-    return finish(s, call, { ok: true, payload: replyBody });
+    return finish(s, call, metadata === undefined ? { ok: true, payload: replyBody } : { ok: true, payload: replyBody, metadata });
   }
   const body = decodeErrorBody(replyBody);
   if (!body.ok) return s.drop(body.error, from);
@@ -143,6 +156,7 @@ function onWholeReply(s: ClientState, call: PendingCall, type: number, flags: nu
     remote: true,
     ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
     ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : rejected ? { refused: true } : {}),
+    ...(metadata === undefined ? {} : { metadata }),
   });
   finish(s, call, { ok: false, error, detailsBytes: rejected ? new Uint8Array(0) : e.details });
 }

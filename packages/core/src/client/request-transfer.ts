@@ -128,7 +128,7 @@ export class RequestSender {
 
   // Fragments carry the attempt of the call's latest transmission (§3.2).
   private header(call: PendingCall): FrameHeader {
-    return { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
+    return { type: FrameType.REQUEST, flags: call.flags, attempt: call.attempt - 1, session: call.session, id: call.id };
   }
 
   private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {

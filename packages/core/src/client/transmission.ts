@@ -17,7 +17,7 @@ export function transmit(s: ClientState, call: PendingCall, now: number): void {
   // has it, can be declared lost early; fragment transfers keep their own timers.
   if (call.out === undefined && call.group === undefined && !call.acked && !call.receivingReply) call.peerState.loss.sent(call);
   else call.peerState.loss.remove(call);
-  const header: FrameHeader = { type: FrameType.REQUEST, flags: 0, attempt: call.attempt - 1, session: call.session, id: call.id };
+  const header: FrameHeader = { type: FrameType.REQUEST, flags: call.flags, attempt: call.attempt - 1, session: call.session, id: call.id };
   if (call.receivingReply) {
     // The reply is arriving in fragments and stalled: ask for the missing ones.
     s.replies.stalled(call, header.attempt);

@@ -44,4 +44,5 @@ export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';
 export { checkCodec, codecIdName } from '../codec.js';
 export { codeFromNumber, codeToNumber } from '../errors.js';
 export { asyncDisposeSymbol } from '../async-dispose.js';
+export { encodeMetadataForSend } from '../metadata-block.js';
 export type { EventMap } from '../typed-emitter.js';

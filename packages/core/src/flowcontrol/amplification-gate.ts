@@ -63,7 +63,7 @@ export class AmplificationGate {
   }
 
   /**
-   * Sends a frame the server sends on its own (a GOAWAY, protocol.md §5.8)
+   * Sends a frame the server sends on its own (a GOAWAY, protocol.md §5.9)
    * if the limit allows; never a challenge in its place. Returns whether it went.
    */
   transmitUnprompted(bytes: Uint8Array, to: PeerAddress, pk: string, session: number, now: number): boolean {

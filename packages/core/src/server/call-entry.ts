@@ -3,6 +3,7 @@ import type { IncomingCall } from './incoming-call.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { Timed } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { Metadata } from '../wire/metadata.js';
 
 // One call as the server remembers it: its record, its life cycle and what
 // it is charged against the reply cache's byte cap (protocol.md §6.2–6.3).
@@ -85,6 +86,8 @@ export class CallEntry implements IncomingCall, Timed {
   declare readonly authenticatedAs: string | undefined;
   /** Codec id the request named for its payload (protocol.md §5.7). */
   declare readonly codec: number;
+  /** The request's metadata (protocol.md §5.8); dropped with the payload, charged with it while held. */
+  declare metadata: Metadata | undefined;
   declare state: CallState;
   declare reply: Uint8Array | undefined;
   /** The reply's fragments, when it does not fit in one datagram (with their timer): a reply-transfer.ts `ReplyTransfer`. */
@@ -142,6 +145,7 @@ export class CallEntry implements IncomingCall, Timed {
     this.owner = owner;
     this.authenticatedAs = authenticatedAs;
     this.codec = codec;
+    this.metadata = undefined;
     this.state = CallState.Queued;
     this.reply = undefined;
     this.transfer = undefined;
@@ -168,6 +172,7 @@ export class CallEntry implements IncomingCall, Timed {
   /** Lets the request payload go once nothing will read it for the engine. */
   dropPayload(): void {
     this.payload = NO_PAYLOAD;
+    this.metadata = undefined;
   }
 }
 

@@ -3,7 +3,7 @@ import type { PeerAddress } from '../transport/transport.js';
 import { encodeGoAwayFrame } from '../wire/goaway.js';
 import type { SourceState, SourceTable } from './source-table.js';
 
-// A server's graceful drain (protocol.md §5.8): from `ServerEngine.goAway`
+// A server's graceful drain (protocol.md §5.9): from `ServerEngine.goAway`
 // until the host closes. Kept apart from the engine so the engine only asks
 // three things of it: is a drain on, is it over, and when to look again.
 

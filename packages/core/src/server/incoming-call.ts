@@ -1,4 +1,5 @@
 import type { PeerAddress } from '../transport/transport.js';
+import type { Metadata } from '../wire/metadata.js';
 
 // The call record the server engine hands to the handler layer, in a module
 // of its own: the dedup cache (which implements it) and the engine's option
@@ -34,4 +35,9 @@ export interface IncomingCall {
    * mismatch with UNIMPLEMENTED (§6.2).
    */
   readonly codec: number;
+  /**
+   * The request's metadata (protocol.md §5.8), or undefined when it carried
+   * none. Read it before answering: the engine lets it go with the payload.
+   */
+  readonly metadata: Metadata | undefined;
 }

@@ -3,7 +3,8 @@ import { overheadOf, type CallEntry } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';
 import { codeToNumber, type ErrorCode } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
-import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from '../wire/frame.js';
+import { encodeErrorBody, encodeFrame, Flag, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from '../wire/frame.js';
+import { withMetadataBlock } from '../wire/metadata.js';
 import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import type { HandlerOutcome } from './server-engine-types.js';
@@ -61,23 +62,34 @@ export class ReplySender {
     }
   }
 
-  /** Answers a running call with `body`, a RESPONSE payload or an encoded ERROR body, and marks it finished. */
-  reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number): void {
+  /**
+   * Answers a running call with `body`, a RESPONSE payload or an encoded
+   * ERROR body, preceded by the `metadata` block if given (protocol.md §5.8),
+   * and marks it finished. The cached reply keeps the block, so a duplicate
+   * gets the same metadata, and the entry is charged for it.
+   */
+  reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number, metadata?: Uint8Array): void {
     if (entry.noReply) return this.complete(entry, undefined, now);
     if (type === FrameType.RESPONSE) this.responses++;
     else this.errors++;
+    let flags = 0;
+    if (metadata !== undefined) {
+      body = withMetadataBlock(metadata, body);
+      flags = Flag.HAS_METADATA;
+    }
     if (body.length > this.maxMessageBytes) {
       type = FrameType.ERROR;
+      flags = 0;
       const message = `reply is ${body.length} bytes, above the server's ${this.maxMessageBytes}-byte message limit`;
       body = replyBody({ ok: false, code: 'RESOURCE_EXHAUSTED', message });
     }
-    const header: FrameHeader = { type, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
+    const header: FrameHeader = { type, flags, attempt: entry.attempt, session: entry.session, id: entry.id };
     if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
       const reply = encodeFrame(header, body);
       const sent = this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
       return this.complete(entry, reply, now, sent);
     }
-    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers);
+    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers, flags);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }
@@ -85,7 +97,7 @@ export class ReplySender {
   /** Answers a running call with a handler's error (a notification only finishes). */
   replyError(entry: CallEntry, outcome: HandlerOutcome & { ok: false }, now: number): void {
     if (entry.noReply) return this.complete(entry, undefined, now);
-    this.reply(entry, FrameType.ERROR, replyBody(outcome), now);
+    this.reply(entry, FrameType.ERROR, replyBody(outcome), now, outcome.metadata);
   }
 
   /** Sends a finished call's reply again, for `trigger` (a retransmitted request or a validation echo). */

@@ -1,5 +1,5 @@
 import { EntryIndex, type CallEntry } from './call-entry.js';
-import type { FrameType } from '../wire/frame.js';
+import type { FrameHeader, FrameType } from '../wire/frame.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 
 export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transfer.js';
@@ -19,8 +19,15 @@ export class ReplyTransfer extends TimedTransfer {
     body: Uint8Array,
     fragmentBytes: number,
     timers: ReplyTimers,
+    /** Flags every fragment carries besides FRAGMENT and ACK_REQUESTED: HAS_METADATA or 0. */
+    readonly flags = 0,
   ) {
     super(type, body, fragmentBytes, timers);
+  }
+
+  // Every fragment of a reply with metadata carries HAS_METADATA (protocol.md §5.8).
+  override frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
+    return super.frame(this.flags === 0 ? header : { ...header, flags: header.flags | this.flags }, index, ackRequested);
   }
 
   liveUntil(): number | undefined {

@@ -13,6 +13,7 @@ import type { CallCounters } from './server-stats.js';
 import type { SessionState } from './session-state.js';
 import type { SourceTable } from './source-table.js';
 import type { DrainState } from './drain-state.js';
+import { metadataBlockSize, metadataRetainedBytes, splitMetadata, type Metadata } from '../wire/metadata.js';
 
 /** In-flight spans at or above this (2^31) are not valid; 0xFFFFFFFF means "none" (protocol.md §5.1). */
 const MAX_VALID_SPAN = 0x8000_0000;
@@ -30,8 +31,10 @@ export interface IntakeParts {
   readonly incarnation: Incarnation;
   /** Counts a discarded datagram (or frame). */
   readonly drop: (reason: DropReason, from: PeerAddress) => void;
-  /** The drain under way, if any: new calls are then refused as going away (protocol.md §5.8). */
+  /** The drain under way, if any: new calls are then refused as going away (protocol.md §5.9). */
   readonly drain: () => DrainState | undefined;
+  /** Largest request metadata block accepted (protocol.md §5.8). */
+  readonly maxMetadataBytes: number;
 }
 
 /**
@@ -55,8 +58,10 @@ export class RequestIntake {
   private readonly drain: () => DrainState | undefined;
   /** How long an entry (and so lost state about it) stays relevant: max deadline + grace. */
   private readonly lifetimeMs: number;
+  private readonly maxMetadataBytes: number;
 
   constructor(parts: IntakeParts) {
+    this.maxMetadataBytes = parts.maxMetadataBytes;
     this.cache = parts.cache;
     this.requests = parts.requests;
     this.admission = parts.admission;
@@ -135,9 +140,19 @@ export class RequestIntake {
   ): void {
     const body = parseRequestBody(requestBody);
     if (typeof body === 'string') return this.drop(body, from);
-    const { deadlineMs, method, payload } = body;
+    const { deadlineMs, method } = body;
+    let payload = body.payload;
     if (deadlineMs === 0) return this.drop('expired', from);
     const noReply = (frame.flags & Flag.NO_REPLY) !== 0;
+    let metadata: Metadata | undefined;
+    if ((frame.flags & Flag.HAS_METADATA) !== 0) {
+      // Step 5a of §6.2: before any refusal and before anything is kept (protocol.md §5.8).
+      const split = splitMetadata(payload, this.maxMetadataBytes);
+      if (split === 'too-large') return this.refuseMetadata(frame, payload, from, pk, now, noReply);
+      if (typeof split === 'string') return this.drop(split, from);
+      metadata = split.metadata;
+      payload = split.rest;
+    }
     const idempotent = this.hooks.isIdempotent?.(method) ?? false;
     const evicted = !idempotent && owner.mayHaveBeenEvicted(frame.id);
     const stateLost = frame.attempt > 0 && !idempotent && now - owner.source.lostStateAt < this.lifetimeMs;
@@ -188,11 +203,25 @@ export class RequestIntake {
       meta?.authenticatedAs,
       body.codec,
     );
+    if (metadata !== undefined) {
+      // Held until the call is answered, like the payload, and charged for what it retains.
+      entry.metadata = metadata;
+      entry.bytes += metadataRetainedBytes(metadata);
+    }
     this.cache.add(entry);
     if (noReply) this.counters.notifications++;
     else this.counters.requests++;
     this.admission.submit(entry);
     this.cache.armDeadline(entry);
+  }
+
+  // Request metadata above this server's cap: refused before anything ran or
+  // was kept, not REJECTED (the same call would be refused again) (protocol.md §5.8).
+  private refuseMetadata(frame: Frame, payload: Uint8Array, from: PeerAddress, pk: string, now: number, noReply: boolean): void {
+    if (noReply) return this.drop('oversize', from);
+    const size = metadataBlockSize(payload, 0) as number;
+    const message = `request metadata is ${size} bytes, above the server's ${this.maxMetadataBytes}-byte limit`;
+    this.replies.sendError(frame, from, pk, now, 'RESOURCE_EXHAUSTED', message, 0);
   }
 
   // A session left its source's table: its remaining calls stay findable.

@@ -23,7 +23,7 @@ export interface ServerEngineHooks {
   isIdempotent?(method: string): boolean;
   /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
-  /** The drain started by `goAway` is over (protocol.md §5.8): close now. Called once, from `onTimer`. */
+  /** The drain started by `goAway` is over (protocol.md §5.9): close now. Called once, from `onTimer`. */
   onDrained?(): void;
 }
 
@@ -64,6 +64,12 @@ export interface ServerEngineOptions {
    * at its address and port (nothing can have run before it).
    */
   startupGraceMs?: number;
+  /**
+   * Largest request metadata block accepted, length field included
+   * (protocol.md §5.8; default 8192). A request above it is refused with
+   * RESOURCE_EXHAUSTED and its handler never runs.
+   */
+  maxMetadataBytes?: number;
 }
 
 /** A handler's outcome, with the result already encoded. */
@@ -73,6 +79,8 @@ export type HandlerOutcome =
       ok: true;
       /** Its encoded result. */
       payload: Uint8Array;
+      /** Reply metadata, an encoded block (wire/metadata.ts `encodeMetadataBlock`), if any. */
+      metadata?: Uint8Array;
     }
   | {
       /** The handler failed. */
@@ -85,6 +93,8 @@ export type HandlerOutcome =
       details?: Uint8Array;
       /** A retry-after hint for the client (overload pushback). */
       retryAfterMs?: number;
+      /** Reply metadata, an encoded block (wire/metadata.ts `encodeMetadataBlock`), if any. */
+      metadata?: Uint8Array;
     };
 
 /** Counters of a server engine. */
@@ -124,7 +134,7 @@ export interface ServerEngineStats {
   queued: number;
   /** Calls refused with pushback because handlers and queue were full. */
   rejected: number;
-  /** A drain (`goAway`, protocol.md §5.8) has started. */
+  /** A drain (`goAway`, protocol.md §5.9) has started. */
   draining: boolean;
   /** GOAWAY frames sent by the drain. */
   goAways: number;

@@ -11,6 +11,7 @@ import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission
 import { defaultSourceLimits, SourceTable } from './source-table.js';
 import { Incarnation } from './incarnation.js';
 import { RequestIntake } from './request-intake.js';
+import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { snapshotStats, zeroCallCounters } from './server-stats.js';
 import { DrainState, sendGoAways } from './drain-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
@@ -55,7 +56,7 @@ export class ServerEngine {
   // remembering the last one saves building its string key per datagram.
   private lastFrom: PeerAddress | undefined;
   private lastPk = '';
-  /** Set by {@link goAway}: new calls are refused, and the host hears when to close (protocol.md §5.8). */
+  /** Set by {@link goAway}: new calls are refused, and the host hears when to close (protocol.md §5.9). */
   private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions) {
@@ -99,6 +100,7 @@ export class ServerEngine {
       incarnation: this.restart,
       drop: (reason, from) => this.drop(reason, from),
       drain: () => this.drain,
+      maxMetadataBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
     });
   }
 
@@ -154,17 +156,17 @@ export class ServerEngine {
    * is dropped when the call was cancelled or forgotten (or is not this engine's).
    */
   respond(call: IncomingCall, outcome: HandlerOutcome, now: number): void {
-    if (outcome.ok) return this.respondOk(call, outcome.payload, now);
+    if (outcome.ok) return this.respondOk(call, outcome.payload, now, outcome.metadata);
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.replyError(call, outcome, now);
     this.admission.release(call);
     this.drain?.update(this.idle, now);
   }
 
-  /** {@link respond} with a successful result, without an outcome object. */
-  respondOk(call: IncomingCall, payload: Uint8Array, now: number): void {
+  /** {@link respond} with a successful result, without an outcome object; `metadata` is an encoded reply metadata block. */
+  respondOk(call: IncomingCall, payload: Uint8Array, now: number, metadata?: Uint8Array): void {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
-    if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now);
+    if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now, metadata);
     this.admission.release(call);
     this.drain?.update(this.idle, now);
   }
@@ -211,7 +213,7 @@ export class ServerEngine {
   }
 
   /**
-   * Starts a graceful drain (protocol.md §5.8): sends a GOAWAY to every
+   * Starts a graceful drain (protocol.md §5.9): sends a GOAWAY to every
    * source that sent a REQUEST within the entry lifetime, once each, and
    * from now on refuses every new call (except the built-in `udprpc.`
    * methods) with UNAVAILABLE + REJECTED. Calls already admitted run on;

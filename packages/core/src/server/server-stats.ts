@@ -49,7 +49,7 @@ export interface StatsSources {
   readonly sources: SourceTable;
   readonly gate: AmplificationGate;
   readonly replies: ReplySender;
-  /** The drain, once `goAway` started one (protocol.md §5.8). */
+  /** The drain, once `goAway` started one (protocol.md §5.9). */
   readonly drain: DrainState | undefined;
 }
 

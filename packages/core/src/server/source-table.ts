@@ -85,7 +85,7 @@ export interface SourceState extends SessionSource {
   lostStateAt: number;
   /** Client sessions seen from this address, by session number. */
   readonly sessions: Map<number, SessionState>;
-  /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.8). */
+  /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.9). */
   peer?: PeerAddress;
 }
 

@@ -39,7 +39,7 @@ export const FrameType = {
   VALIDATE_ECHO: 10,
   /** Several frames in one datagram. */
   BATCH: 11,
-  /** A draining server: send new calls elsewhere (protocol.md §5.8). */
+  /** A draining server: send new calls elsewhere (protocol.md §5.9). */
   GOAWAY: 12,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
@@ -68,6 +68,12 @@ export const Flag = {
    * session (protocol.md §6.3).
    */
   SESSION_STALE: 0x20,
+  /**
+   * On a REQUEST, RESPONSE or ERROR: the (reassembled) body carries a
+   * metadata block (protocol.md §5.8) — after the method name of a REQUEST,
+   * at the start of a RESPONSE or ERROR body.
+   */
+  HAS_METADATA: 0x40,
 } as const;
 
 /** The fixed header fields of a frame. */

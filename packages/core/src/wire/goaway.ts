@@ -1,12 +1,12 @@
 import { bytesIO, encodeFrame, FrameType, type FrameError } from './frame.js';
 
-// GOAWAY (frame type 12, protocol.md §5.8): a draining server tells the
+// GOAWAY (frame type 12, protocol.md §5.9): a draining server tells the
 // clients that talked to it recently to send their new calls elsewhere.
 
 /** Bytes of a GOAWAY body: u32 drain ms, u32 incarnation. */
 export const GOAWAY_BODY_BYTES = 8;
 
-/** A decoded GOAWAY body (protocol.md §5.8). */
+/** A decoded GOAWAY body (protocol.md §5.9). */
 export interface GoAwayBody {
   /** Within this many ms of sending, the server stops answering (the drain's grace period). */
   drainMs: number;

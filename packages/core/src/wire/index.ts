@@ -41,6 +41,22 @@ export {
   type ErrorBody,
 } from './frame.js';
 export { encodeGoAwayFrame, parseGoAwayBody, GOAWAY_BODY_BYTES, type GoAwayBody } from './goaway.js';
+export {
+  MetadataKind,
+  DEFAULT_MAX_METADATA_BYTES,
+  MAX_METADATA_BLOCK_BYTES,
+  MAX_METADATA_KEY_BYTES,
+  RESERVED_METADATA_PREFIX,
+  encodeMetadataBlock,
+  decodeMetadataBlock,
+  metadataBlockSize,
+  metadataRetainedBytes,
+  metadataKeyProblem,
+  splitMetadata,
+  withMetadataBlock,
+  type MetadataEncodeFailure,
+  type SplitMetadata,
+} from './metadata.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
 export { MessageIds, randomSession } from './message-ids.js';
 export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';

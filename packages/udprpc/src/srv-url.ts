@@ -1,0 +1,38 @@
+import { RpcError } from '@udprpc/core';
+
+/** A parsed `udp+srv://` URL: the DNS SRV name to discover endpoints from. */
+export interface SrvUrl {
+  /** The SRV owner name, lower-cased, without a trailing dot: `_calc._udp.example.internal`. */
+  readonly name: string;
+}
+
+/** Whether `url` uses the `udp+srv:` scheme (case-insensitive). */
+export function isSrvUrl(url: string): boolean {
+  return /^udp\+srv:/i.test(url);
+}
+
+/**
+ * Parses `udp+srv://_service._udp.domain`: the name whose SRV records
+ * (RFC 2782) list the endpoints. The port comes from the records, so the URL
+ * has none; nor a path, query, fragment or user. Throws an RpcError
+ * (INVALID_ARGUMENT) naming what is wrong.
+ */
+export function parseSrvUrl(url: string): SrvUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RpcError('INVALID_ARGUMENT', `not a URL: ${JSON.stringify(url)} (expected udp+srv://_service._udp.domain)`);
+  }
+  if (parsed.protocol !== 'udp+srv:') throw new RpcError('INVALID_ARGUMENT', `unsupported scheme ${parsed.protocol} in ${url} (expected udp+srv://)`);
+  if (parsed.port !== '') throw new RpcError('INVALID_ARGUMENT', `${url}: a udp+srv:// URL has no port (the SRV records give it)`);
+  if (parsed.username !== '' || parsed.password !== '' || (parsed.pathname !== '' && parsed.pathname !== '/') || parsed.search !== '' || parsed.hash !== '') {
+    throw new RpcError('INVALID_ARGUMENT', `${url}: a udp+srv:// URL is only a name (no user, path, query or fragment)`);
+  }
+  const name = parsed.hostname.replace(/\.$/, '').toLowerCase();
+  const labels = name.split('.');
+  if (name.length === 0 || name.length > 253 || labels.some((l) => l.length === 0 || l.length > 63 || !/^[a-z0-9_-]+$/.test(l))) {
+    throw new RpcError('INVALID_ARGUMENT', `${url}: ${JSON.stringify(parsed.hostname)} is not a DNS name (labels of 1 to 63 letters, digits, '-' or '_'; 253 characters at most)`);
+  }
+  return { name };
+}
