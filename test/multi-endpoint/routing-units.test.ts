@@ -176,6 +176,6 @@ describe('createClient multi-endpoint options', () => {
     const single = createClient({ transport: transport(), peer });
     expect(() => single.setPeers([peer])).toThrow(/setPeers needs a client created with `peers`/);
     expect(single.endpoints()).toEqual([]);
-    expect(single.stats().routing).toEqual({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 });
+    expect(single.stats().routing).toEqual({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0, goAways: 0, drainReroutes: 0 });
   });
 });

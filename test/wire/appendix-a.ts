@@ -11,6 +11,7 @@ import {
   encodeMethodName,
   encodeRequestBody,
   encodeRequestFrame,
+  encodeGoAwayFrame,
   encodeMetadataBlock,
   Flag,
   FrameType,
@@ -74,6 +75,10 @@ export function appendixA(): Record<string, Uint8Array> {
     encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later', details: incarnationBytes() }),
   );
   const { validate, echo } = validationExchange(a1);
+  const goingAway = encodeFrame(
+    header(FrameType.ERROR, 8, 0, Flag.REJECTED),
+    encodeErrorBody({ code: 14, retryAfterMs: 0, message: 'the server is going away', details: incarnationBytes() }),
+  );
   return {
     'A.1': a1,
     'A.2': request(7, ARG, { attempt: 1, deadlineMs: 4800 }),
@@ -92,6 +97,8 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.10 end': refusal.subarray(refusal.length - 9),
     'A.11 VALIDATE': validate,
     'A.11 VALIDATE_ECHO': echo,
+    'A.14 GOAWAY': encodeGoAwayFrame(SESSION, 30_000, INCARNATION),
+    'A.14 refusal': goingAway,
     'A.12': requestWithMetadata(7, A12_METADATA),
     'A.12 block': metadataBlock(A12_METADATA),
     'A.13': responseWithMetadata(msgpackCodec.encode(3), A12_METADATA),

@@ -10,6 +10,7 @@ import {
   encodeErrorBody,
   encodeFragmentAck,
   encodeFrame,
+  encodeGoAwayFrame,
   encodeMethodName,
   encodeRequestFrame,
   FrameType,
@@ -63,6 +64,9 @@ function reencode(d: Record<string, unknown>): Uint8Array | undefined {
       new DataView(incarnation.buffer).setUint32(0, body.incarnation as number);
       return encodeFrame(header, incarnation);
     }
+    case FrameType.GOAWAY:
+      // u32 drain ms, u32 incarnation (§5.9); trailing bytes are ignored, not re-encoded.
+      return (body.ignored as string) === '' ? encodeGoAwayFrame(header.session, body.drainMs as number, body.incarnation as number) : undefined;
     default:
       // CANCEL, PING, PONG: the header alone; trailing bytes are ignored, not re-encoded.
       return (body.ignored as string) === '' ? encodeFrame(header, new Uint8Array(0)) : undefined;

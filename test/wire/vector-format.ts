@@ -9,6 +9,7 @@ import {
   Flag,
   FrameType,
   MAX_METADATA_BLOCK_BYTES,
+  parseGoAwayBody,
   splitBatch,
   splitMetadata,
   type Frame,
@@ -99,6 +100,12 @@ function describeBody(frame: Frame): Record<string, unknown> | { error: string }
       const entries = splitBatch(frame.body);
       if (!entries.ok) return { error: entries.error };
       return { entries: entries.value.map((e) => hex(e)) };
+    }
+    case FrameType.GOAWAY: {
+      // protocol.md §5.9: u32 drain ms, u32 incarnation; the rest ignored.
+      const b = parseGoAwayBody(frame.body);
+      if (typeof b === 'string') return { error: b };
+      return { drainMs: b.drainMs, incarnation: b.incarnation, ignored: hex(frame.body.subarray(8)) };
     }
     case FrameType.ACK:
       // The server's incarnation (§5.4); an ACK shorter than 4 bytes (an earlier revision) names none.

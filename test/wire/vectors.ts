@@ -8,6 +8,7 @@ import {
   encodeErrorBody,
   encodeFragmentAck,
   encodeFrame,
+  encodeGoAwayFrame,
   encodeMethodName,
   encodeRequestBody,
   encodeRequestFrame,
@@ -17,7 +18,7 @@ import {
   type FrameHeader,
 } from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
-import { A12_METADATA, appendixA, ARG, incarnationBytes, metadataBlock, request, requestWithMetadata, responseWithMetadata, SESSION } from './appendix-a.js';
+import { A12_METADATA, appendixA, ARG, incarnationBytes, INCARNATION, metadataBlock, request, requestWithMetadata, responseWithMetadata, SESSION } from './appendix-a.js';
 import { describeFrame, hex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';
 
 const EMPTY = new Uint8Array(0);
@@ -91,6 +92,9 @@ function frameCases(): [string, string, Uint8Array][] {
     ['validate', 'A.11: VALIDATE with a 20-byte token', A['A.11 VALIDATE']!],
     ['validate-echo', 'A.11: VALIDATE_ECHO', A['A.11 VALIDATE_ECHO']!],
     ['batch', 'A.7: BATCH of two REQUESTs', A['A.7']!],
+    ['goaway', 'A.14: GOAWAY for session 0x1A2B3C4D: the server stops answering within 30 000 ms; incarnation 0xC0FFEE01 (§5.9)', A['A.14 GOAWAY']!],
+    ['goaway-trailing-bytes', 'Bytes after the 8-byte GOAWAY body are ignored (§5.9, §10)', Uint8Array.of(...A['A.14 GOAWAY']!, 1, 2)],
+    ['error-going-away', 'A.14: a draining server refuses call 8: REJECTED, UNAVAILABLE, retry after 0; the details are the incarnation (§5.9)', A['A.14 refusal']!],
     // Call metadata (§5.8).
     ['request-with-metadata', 'A.12: HAS_METADATA, the block {auth: "k1", bin: 01 02} between the method and the payload', A['A.12']!],
     ['response-with-metadata', 'A.13: HAS_METADATA, the block before the payload', A['A.13']!],
@@ -114,7 +118,7 @@ function frameCases(): [string, string, Uint8Array][] {
     ['unsupported-version-0', 'Version 0', patched(a1, 2, 0)],
     ['unsupported-version-2', 'Version 2', patched(a1, 2, 2)],
     ['unknown-type-0', 'Type 0 is never valid', patched(a1, 3, 0)],
-    ['unknown-type-12', 'Type 12 is unassigned', patched(a1, 3, 12)],
+    ['unknown-type-255', 'Type 255 is unassigned', patched(a1, 3, 255)],
     ['bad-magic-before-version', 'Both magic and version wrong: bad-magic, the earlier check', patched(patched(a1, 0, 0), 2, 9)],
     ['fragment-without-extension', 'FRAGMENT set, 20 bytes', patched(a1.subarray(0, 20), 4, Flag.FRAGMENT)],
     ['fragment-bytes-zero', 'Fragment bytes 0', patched(patched(frag0!, 22, 0), 23, 0)],
@@ -256,9 +260,9 @@ export function serverExchanges(): ServerExchange[] {
     x('fragment-ack-unknown-call', 'A well-formed FRAGMENT_ACK for no reply transfer: unknown-call', at0(ack(FrameType.RESPONSE, 1, [], 99)), [], { 'unknown-call': 1 }),
     x('fragment-ack-malformed-unknown-call', 'A malformed FRAGMENT_ACK for no call: malformed (the body is checked first, §11)', at0(ack(FrameType.RESPONSE, 0, [[5, 6], [2, 3]], 99)), [], { malformed: 1 }),
     x('fragment-ack-truncated-unknown-call', 'A truncated FRAGMENT_ACK for no call: truncated', at0(frame(FrameType.FRAGMENT_ACK, new Uint8Array(6), 99)), [], { truncated: 1 }),
-    x('unexpected-frames', 'RESPONSE, ERROR, ACK, PONG and VALIDATE at a server: unexpected-frame', at0(A['A.4']!, A['A.5']!, A['A.3']!, frame(FrameType.PONG), A['A.11 VALIDATE']!), [], { 'unexpected-frame': 5 }),
+    x('unexpected-frames', 'RESPONSE, ERROR, ACK, PONG, VALIDATE and GOAWAY at a server: unexpected-frame', at0(A['A.4']!, A['A.5']!, A['A.3']!, frame(FrameType.PONG), A['A.11 VALIDATE']!, A['A.14 GOAWAY']!), [], { 'unexpected-frame': 6 }),
     x('validate-echo-without-validation', 'A VALIDATE_ECHO while anti-amplification is off: bad-token', at0(A['A.11 VALIDATE_ECHO']!), [], { 'bad-token': 1 }),
-    x('header-errors', 'Datagrams refused by the header checks, each under its reason', at0(A['A.1']!.subarray(0, 13), patched(A['A.1']!, 0, 0x55), patched(A['A.1']!, 2, 2), patched(A['A.1']!, 3, 12)), [], { truncated: 1, 'bad-magic': 1, 'unsupported-version': 1, 'unknown-type': 1 }),
+    x('header-errors', 'Datagrams refused by the header checks, each under its reason', at0(A['A.1']!.subarray(0, 13), patched(A['A.1']!, 0, 0x55), patched(A['A.1']!, 2, 2), patched(A['A.1']!, 3, 255)), [], { truncated: 1, 'bad-magic': 1, 'unsupported-version': 1, 'unknown-type': 1 }),
     x('batch-with-a-bad-entry', 'A BATCH whose first entry is a truncated REQUEST body: that entry is dropped, the second served', at0(encodeBatch([frame(FrameType.REQUEST, new Uint8Array(13), 6), A['A.1']!])), [A['A.4']!], { truncated: 1 }, 1),
     x('batch-nested', 'A BATCH inside a BATCH: the whole datagram is malformed', at0(encodeBatch([encodeBatch([A['A.1']!])])), [], { malformed: 1 }),
     x('request-method-not-utf8', 'A method that is not UTF-8: malformed, nothing sent', at0(requestWithRawMethod(Uint8Array.of(0xff, 0xfe, 0x2e))), [], { malformed: 1 }),
@@ -304,6 +308,12 @@ export function clientExchanges(): ClientExchange[] {
     x('fragment-ack-without-transfer', 'A FRAGMENT_ACK for a call sent in one datagram: unexpected-frame', [server(ack(FrameType.REQUEST, 1))], [], { pending: true }, { 'unexpected-frame': 1 }),
     x('unexpected-frames', 'REQUEST, CANCEL, PING, PONG and VALIDATE_ECHO at a client: unexpected-frame', [server(A['A.1']!), server(frame(FrameType.CANCEL)), server(frame(FrameType.PING)), server(frame(FrameType.PONG)), server(A['A.11 VALIDATE_ECHO']!)], [], { pending: true }, { 'unexpected-frame': 5 }),
     x('error-body-truncated', 'An ERROR body of 6 bytes: truncated, the call goes on', [server(frame(FrameType.ERROR, new Uint8Array(6)))], [], { pending: true }, { truncated: 1 }),
+    x('goaway', 'A.14: a GOAWAY in the call\'s session from the server it called is heeded: nothing is dropped, the call goes on (it finishes there, §5.9)', [server(A['A.14 GOAWAY']!)], [], { pending: true }),
+    x('goaway-wrong-session', 'A GOAWAY for another session: unknown-call, not heeded', [server(encodeGoAwayFrame(SESSION + 1, 30_000, INCARNATION))], [], { pending: true }, { 'unknown-call': 1 }),
+    x('goaway-wrong-peer', 'A GOAWAY from an address the client never called: wrong-peer, not heeded', [{ from: 'other', hex: hex(A['A.14 GOAWAY']!) }], [], { pending: true }, { 'wrong-peer': 1 }),
+    x('goaway-other-incarnation', 'After an ACK naming incarnation 0xC0FFEE01, a GOAWAY naming 0xC0FFEE02 (a late one from an earlier server): dropped as duplicate', [server(frame(FrameType.ACK, incarnationBytes())), server(encodeGoAwayFrame(SESSION, 30_000, INCARNATION + 1))], [], { pending: true }, { duplicate: 1 }),
+    x('goaway-truncated', 'A GOAWAY body of 7 bytes: truncated', [server(A['A.14 GOAWAY']!.subarray(0, 21))], [], { pending: true }, { truncated: 1 }),
+    x('going-away-refusal', 'A.14: the refusal of a draining server fails the call at once with a remote UNAVAILABLE: not run, safe to send elsewhere', [server(error(14, 'the server is going away', 7, 0, Flag.REJECTED))], [], { ok: false, code: 'UNAVAILABLE', remote: true }),
     x('batch', 'A BATCH of an ACK and the RESPONSE', [server(encodeBatch([frame(FrameType.ACK), A['A.4']!]))], [], { ok: true, payload: '03' }),
     // Reply metadata (§5.8).
     x('response-with-metadata', 'A.13 settles the call with 3 and the reply metadata', [server(A['A.13']!)], [], { ok: true, payload: '03', metadata: [{ key: 'auth', string: 'k1' }, { key: 'bin', bytes: '01 02' }] }),

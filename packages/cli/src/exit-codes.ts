@@ -8,8 +8,16 @@ import { Code, type ErrorCode } from '@udprpc/core';
 export const ExitCode = {
   /** Success. */
   OK: 0,
-  /** The command ran but did not succeed as a whole: `ping` got no reply, `bench` no successful call, `describe --group` no description. */
+  /**
+   * The command ran but did not succeed as a whole: `ping` got no reply,
+   * `bench` no successful call, `describe --group` no description, `health`
+   * no answer (the server is unreachable).
+   */
   FAILURE: 1,
+  /** `health`: the server (or the service asked about) answered NOT_SERVING; also while it drains. */
+  NOT_SERVING: 20,
+  /** `health`: the server has no service of the name given with `--service`. */
+  SERVICE_UNKNOWN: 21,
   /** Bad usage: unknown command or flag, missing or malformed argument (EX_USAGE). */
   USAGE: 64,
   /** The JSON input could not be parsed, or does not match the method's published input schema (EX_DATAERR). */
@@ -30,9 +38,10 @@ export function exitCodeForRpcError(code: ErrorCode): number {
 export function exitCodeTable(): string {
   const lines = [
     `  ${pad(ExitCode.OK)}success`,
-    `  ${pad(ExitCode.FAILURE)}ping: no reply at all; bench: no call succeeded; describe --group: no server described itself`,
+    `  ${pad(ExitCode.FAILURE)}ping: no reply at all; bench: no call succeeded; describe --group: no server described itself; health: unreachable (no answer)`,
   ];
   for (const name of Object.keys(Code) as ErrorCode[]) lines.push(`  ${pad(exitCodeForRpcError(name))}${name}`);
+  lines.push(`  ${pad(ExitCode.NOT_SERVING)}health: NOT_SERVING`, `  ${pad(ExitCode.SERVICE_UNKNOWN)}health: SERVICE_UNKNOWN`);
   lines.push(
     `  ${pad(ExitCode.USAGE)}usage error (unknown command or flag, bad argument)`,
     `  ${pad(ExitCode.DATA)}the JSON input does not parse, or does not match the published input schema`,

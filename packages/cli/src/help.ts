@@ -83,6 +83,26 @@ Options:
   --timeout <ms>        how long to wait for each reply in ms (default 1000)
   -h, --help            show this help`,
   },
+  health: {
+    summary: 'ask a server whether it is serving (udprpc.health)',
+    usage: 'udprpc health <udp://host:port> [--service <name>] [--timeout <ms>]',
+    details: `Asks the server's built-in udprpc.health method, like grpc.health.v1, and
+prints its answer: SERVING, NOT_SERVING (set so by the server, or draining
+before it closes) or SERVICE_UNKNOWN (no service of that name). Without
+--service, asks about the server as a whole.
+
+Exit codes: 0 SERVING, 20 NOT_SERVING, 21 SERVICE_UNKNOWN, 1 unreachable (no
+answer within --timeout, or nothing listening); any other error exits with
+2 + its gRPC number, as "udprpc call" does.
+
+Options:
+  --service <name>      the service to ask about (default: the whole server)
+${timeoutLine}
+  -h, --help            show this help
+
+Example:
+  udprpc health udp://127.0.0.1:4000 --service calc`,
+  },
   bench: {
     summary: 'load-test one method and report latency percentiles',
     usage: "udprpc bench <udp://host:port> <service.method> ['<json>' | -] [options]",

@@ -10,6 +10,7 @@
 export { run } from './run.js';
 export type { CliIo } from './io.js';
 export { ExitCode, RPC_EXIT_BASE, exitCodeForRpcError } from './exit-codes.js';
+export { HealthExitCode } from './health-command.js';
 export { LatencyHistogram, formatHistogram, type HistogramRow } from './histogram.js';
 export { ping, summarizeRtts, type PingOptions, type PingResult, type RttSummary } from './pinger.js';
 export { runBench, type BenchOptions, type BenchResult, type BenchProgress } from './bench-runner.js';

@@ -6,12 +6,14 @@ import { ExitCode } from './exit-codes.js';
 import { commandHelpText, isCommandName, toolHelp, usageText, type CommandName } from './help.js';
 import type { CliIo } from './io.js';
 import { pingCommand } from './ping-command.js';
+import { healthCommand } from './health-command.js';
 import { cliVersion } from './version.js';
 
 const commands: Record<CommandName, (argv: readonly string[], io: CliIo) => Promise<number>> = {
   call: callCommand,
   describe: describeCommand,
   ping: pingCommand,
+  health: healthCommand,
   bench: benchCommand,
 };
 

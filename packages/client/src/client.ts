@@ -14,6 +14,7 @@ import {
   type Transport,
   type TimerHandle,
   type TypedEventEmitter,
+  type HealthStatus,
 } from '@udprpc/core';
 import { DEFAULT_MAX_METADATA_BYTES, encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
 import {
@@ -55,7 +56,8 @@ import { Router, type RoutingStats } from './router.js';
 import { resolveRoutingPolicy } from './routing-policy.js';
 import { RoutingTimers } from './routing-timers.js';
 import type { CallOptions, Stub, StubMethod } from './stub.js';
-import { replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
+import { directKey, replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
+import { healthStatusOf, type HealthCheckOptions } from './health-check.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
@@ -82,7 +84,7 @@ interface MethodInfo {
 
 type ClientEmitter = new () => TypedEventEmitter<ClientEvents>;
 
-const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 });
+const noRouting: RoutingStats = Object.freeze({ failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0, goAways: 0, drainReroutes: 0 });
 
 /**
  * A udprpc client for one server, or for several servers offering the same
@@ -161,6 +163,11 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
         },
         onPushback: (info) => {
           this.events.push(() => observePushback(info));
+        },
+        onGoAway: (info) => {
+          // The router is the client's own: it hears at once; the event is user code, emitted after the engine call.
+          this.router?.onGoAway(info.peer, info.drainMs, this.clock.now());
+          this.events.push(() => this.emit('goaway', info));
         },
         // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
         // (The router is the client's own, not user code: it hears them at once.)
@@ -260,6 +267,28 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
   /** Calls `service.method` by name, untyped (for tools such as the CLI). */
   call(service: string, method: string, input: unknown, options?: CallOptions & { idempotent?: boolean }): Promise<unknown> {
     return this.callMethod(this.methodInfo(service, method, options?.idempotent ?? false), input, options);
+  }
+
+  /**
+   * Asks the built-in `udprpc.health` (protocol.md §5.7.4) for the status of
+   * the server, or of `options.service`: SERVING, NOT_SERVING (set so, or
+   * draining) or SERVICE_UNKNOWN. With `options.peer`, asks that address
+   * directly, past any routing: a multi-endpoint client's probe of one
+   * endpoint. Rejects like any call when there is no answer.
+   */
+  async health(options: HealthCheckOptions = {}): Promise<HealthStatus> {
+    const { service, peer, ...call } = options;
+    const input = service === undefined ? {} : { service };
+    const info = this.methodInfo('udprpc', 'health', true);
+    if (peer === undefined) return healthStatusOf(await this.callMethod(info, input, call));
+    const timeoutMs = call.timeoutMs ?? this.defaultTimeoutMs;
+    if (!(timeoutMs > 0)) throw new RpcError('INVALID_ARGUMENT', `timeoutMs must be a positive number, got ${timeoutMs}`);
+    const deadline = this.clock.now() + timeoutMs;
+    if (!this.started) await this.connect();
+    if (this.closed) throw new RpcError('CANCELLED', 'client is closed');
+    const req = requestOf(info, input, deadline, call, peer) as ClientRequest & { [directKey]?: boolean };
+    req[directKey] = true;
+    return healthStatusOf(await this.invoke(req));
   }
 
   /** A snapshot of the counters. */

@@ -20,6 +20,7 @@ export function errorWithDetails(codec: Codec, outcome: Extract<CallOutcome, { o
     details: details.ok ? details.value : undefined,
     ...(e.retryAfterMs === undefined ? {} : { retryAfterMs: e.retryAfterMs }),
     ...(e.mayHaveRun ? { mayHaveRun: true } : {}),
+    ...(e.refused ? { refused: true } : {}),
     ...(e.metadata === undefined ? {} : { metadata: e.metadata }),
   });
 }

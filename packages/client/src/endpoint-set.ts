@@ -7,6 +7,20 @@ import type { HealthPolicy } from './routing-policy.js';
 /** RTT knowledge about a peer (the engine's `peerTiming`). */
 export type PeerTiming = (peer: PeerAddress) => { srttMs: number | undefined; rtoMs: number } | undefined;
 
+/**
+ * Longest time a GOAWAY keeps an endpoint out of rotation, whatever drain
+ * time it announces: 60 s. A server that drains longer gets new calls again
+ * and refuses them (going away), which holds it out once more.
+ */
+export const MAX_DRAIN_HOLD_MS = 60_000;
+/**
+ * How long a going-away refusal (UNAVAILABLE, REJECTED; protocol.md §5.9)
+ * without a GOAWAY keeps an endpoint out of rotation: 1000 ms. The refusal
+ * does not say how long the drain lasts; a refusal costs a call one round
+ * trip, so looking again every second is cheap.
+ */
+export const REFUSAL_DRAIN_HOLD_MS = 1000;
+
 /** One server address of a multi-endpoint client and what the client knows about it. */
 export class Endpoint implements BalancerCandidate {
   seq: number;
@@ -14,6 +28,8 @@ export class Endpoint implements BalancerCandidate {
   outstanding = 0;
   /** Gone from the endpoint list: takes no new calls, forgotten once idle. */
   removed = false;
+  /** Draining (a GOAWAY or a going-away refusal): no new calls before this time, unless no other endpoint takes them. */
+  drainingUntil = -Infinity;
   /** SRV priority (lower preferred), from the latest list. */
   priority = 0;
   /** SRV weight, from the latest list. */
@@ -48,8 +64,8 @@ export class Endpoint implements BalancerCandidate {
 export interface EndpointSnapshot {
   /** The endpoint's address. */
   readonly peer: PeerAddress;
-  /** `removed`: no longer in the list, finishing its calls in flight. */
-  readonly state: HealthState | 'removed';
+  /** `removed`: no longer in the list, finishing its calls in flight; `draining`: it said it is going away (protocol.md §5.9). */
+  readonly state: HealthState | 'removed' | 'draining';
   /** Calls in flight to it. */
   readonly outstanding: number;
   /** Failures since its last success. */
@@ -144,8 +160,14 @@ export class EndpointSet {
   pick(now: number, idempotent: boolean, allowed?: (e: Endpoint) => boolean, retry = false): Endpoint | undefined {
     let candidates: Endpoint[] = [];
     let fallback: Endpoint | undefined;
+    let draining: Endpoint | undefined;
     for (const e of this.live) {
       if (allowed !== undefined && !allowed(e)) continue;
+      if (now < e.drainingUntil) {
+        // Going away: only when nothing else is left (it will refuse, and the call moves on).
+        if (draining === undefined || e.drainingUntil < draining.drainingUntil) draining = e;
+        continue;
+      }
       if (e.health.accepts(now, idempotent)) {
         if (e.health.state(now) === 'probing' && !retry) return e;
         candidates.push(e);
@@ -157,7 +179,7 @@ export class EndpointSet {
       const unfailed = candidates.filter((e) => e.health.consecutiveFailures === 0 && e.health.state(now) === 'healthy');
       if (unfailed.length > 0) candidates = unfailed;
     }
-    return this.balancer.pick(candidates) ?? fallback;
+    return this.balancer.pick(candidates) ?? fallback ?? draining;
   }
 
   /** Whether `endpoint` may be ejected: some other endpoint in the list would stay in rotation. */
@@ -180,7 +202,7 @@ export class EndpointSet {
     const draining = [...this.byKey.values()].filter((e) => e.removed);
     return [...this.live, ...draining].map((e) => ({
       peer: e.peer,
-      state: e.removed ? 'removed' : e.health.state(now),
+      state: e.removed ? 'removed' : now < e.drainingUntil ? 'draining' : e.health.state(now),
       outstanding: e.outstanding,
       consecutiveFailures: e.health.consecutiveFailures,
       ejections: e.health.ejections,

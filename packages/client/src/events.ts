@@ -15,6 +15,12 @@ export type ClientEvents = {
   hedge: (info: { peer: PeerAddress; delayMs: number }) => void;
   /** Multi-endpoint: an endpoint was ejected, or became healthy again. */
   health: (info: { peer: PeerAddress; state: HealthState }) => void;
+  /**
+   * A server this client calls is draining (a GOAWAY, protocol.md §5.9): it
+   * stops answering within `drainMs`. A multi-endpoint client sends its new
+   * calls to other endpoints meanwhile; calls in flight there finish.
+   */
+  goaway: (info: { peer: PeerAddress; drainMs: number; incarnation: number }) => void;
   /** A transport problem; only emitted when someone listens. */
   error: (error: Error) => void;
   /** The client was closed. */

@@ -46,5 +46,6 @@ export {
 } from './balancer.js';
 export { EndpointHealth, type EjectionReason, type HealthState } from './endpoint-health.js';
 export { LatencyWindow } from './latency-window.js';
-export type { EndpointSnapshot } from './endpoint-set.js';
+export { MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS, type EndpointSnapshot } from './endpoint-set.js';
+export { healthStatusOf, type HealthCheckOptions } from './health-check.js';
 export type { RoutingStats } from './router.js';

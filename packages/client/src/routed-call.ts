@@ -42,7 +42,7 @@ export interface RoutedRequest {
 }
 
 /** How an ended attempt counts for its endpoint and its call. */
-export type AttemptVerdict = 'success' | 'answered' | 'unresponsive' | 'neutral';
+export type AttemptVerdict = 'success' | 'answered' | 'unresponsive' | 'neutral' | 'going-away';
 
 /**
  * What a {@link RoutedCall} needs of the router that runs it (router.ts
@@ -66,6 +66,7 @@ export interface CallRouter {
   onFailover(from: Endpoint, to: Endpoint, reason: RpcError): void;
   onHedge(to: Endpoint, delayMs: number): void;
   onHedgeWon(): void;
+  onDrainReroute(): void;
 }
 
 /**
@@ -126,6 +127,8 @@ export class RoutedCall {
     if (this.done) return;
     if (outcome.ok) return this.finish(outcome, undefined, attempt.hedge);
     const error = outcome.error;
+    // Refused by a draining server before it ran: any call may go elsewhere (protocol.md §5.9).
+    if (verdict === 'going-away' && !this.router.closed) return this.moveAway(error, attempt.endpoint);
     const movable = this.req.idempotent && this.router.policy.failover.enabled && verdict === 'unresponsive' && !this.router.closed;
     if (!movable) return this.finish(outcome);
     this.lastError = error;
@@ -147,6 +150,20 @@ export class RoutedCall {
     const f = this.router.policy.failover;
     if (!this.req.idempotent || !f.enabled || this.done || this.attempts >= f.maxAttempts || now >= this.req.deadline) return false;
     return this.router.endpoints.list.some((e) => !this.tried.has(e) && e.health.accepts(now, true));
+  }
+
+  // Like failover, but for any call (the refused copy did not run) and with no health mark.
+  private moveAway(error: RpcError, from: Endpoint): void {
+    this.lastError = error;
+    if (this.live.length > 0) return; // a hedge is still running: it may yet answer
+    const now = this.router.now();
+    if (this.attempts >= this.router.policy.failover.maxAttempts || now >= this.req.deadline) return this.finish({ ok: false, error });
+    const next = this.router.endpoints.pick(now, this.req.idempotent, (e) => !this.tried.has(e));
+    if (next === undefined) return this.finish({ ok: false, error });
+    this.router.onDrainReroute();
+    this.router.onFailover(from, next, error);
+    next.outstanding++;
+    this.launch(next, false);
   }
 
   private launch(endpoint: Endpoint, hedge: boolean): void {

@@ -15,6 +15,8 @@ export const routeKey = Symbol('udprpc.route');
 export const statsKey = Symbol('udprpc.stats');
 /** Carries the call's `udprpc:client:call` message when traced, so its transmissions can be added up. */
 export const traceKey = Symbol('udprpc.trace');
+/** Marks a request for `req.peer` itself, past the router (a health probe of one endpoint). */
+export const directKey = Symbol('udprpc.direct');
 /** Carries the call's `onReplyMetadata` option. */
 export const replyMetadataKey = Symbol('udprpc.replyMetadata');
 
@@ -29,6 +31,7 @@ type TaggedRequest = ClientRequest & {
   [routeKey]?: Reservation;
   [statsKey]?: MethodRecord;
   [traceKey]?: ClientCallMessage | undefined;
+  [directKey]?: boolean;
   [replyMetadataKey]?: ((metadata: Metadata) => void) | undefined;
 };
 
@@ -87,7 +90,7 @@ export class RoutedSender {
     // After every interceptor (and the tracing channel's start subscribers) had their say.
     const metadata = req.metadata === undefined ? undefined : encodeMetadataForSend(req.metadata, this.maxMetadataBytes, 'request');
     const router = this.router;
-    if (router === undefined) return this.sendDirect(tagged, wire, payload, metadata);
+    if (router === undefined || tagged[directKey] === true) return this.sendDirect(tagged, wire, payload, metadata);
     // A retry interceptor may call `next` again: later attempts get a fresh choice.
     const held = tagged[routeKey];
     const reservation = held !== undefined && !held.used ? held : this.reserve(req.idempotent);

@@ -5,7 +5,7 @@ import { createBalancer } from './balancer.js';
 import { DeadEndpointDetector } from './dead-endpoint-detector.js';
 import { observeFailover, type ClientFailoverMessage } from './diagnostics.js';
 import type { EjectionReason, HealthState } from './endpoint-health.js';
-import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
+import { EndpointSet, MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
 import { LatencyWindow } from './latency-window.js';
 import { RoutedCall, type Attempt, type AttemptVerdict, type CallRouter, type RoutedRequest } from './routed-call.js';
 import { LATENCY_SAMPLE_SIZE, MIN_LATENCY_SAMPLES, type RoutingPolicy } from './routing-policy.js';
@@ -23,6 +23,10 @@ export interface RoutingStats {
   hedgesDenied: number;
   /** Endpoints taken out of rotation. */
   ejections: number;
+  /** GOAWAYs heeded: an endpoint said it is draining and got no new calls (protocol.md §5.9). */
+  goAways: number;
+  /** Calls refused as going away by a draining endpoint and sent to another (any call: it did not run). */
+  drainReroutes: number;
 }
 
 /** What the router reports as it works. */
@@ -31,6 +35,8 @@ export interface RouterHooks {
   onHedge?(info: { peer: PeerAddress; delayMs: number }): void;
   onHealth?(info: { peer: PeerAddress; state: HealthState }): void;
 }
+
+export { MAX_DRAIN_HOLD_MS, REFUSAL_DRAIN_HOLD_MS } from './endpoint-set.js';
 
 export type { AttemptVerdict } from './routed-call.js';
 
@@ -46,7 +52,7 @@ export class Router implements CallRouter {
   private readonly latency = new LatencyWindow(LATENCY_SAMPLE_SIZE);
   private readonly hedgeBudget: RetryBudget;
   private readonly byId = new Map<number, Attempt>();
-  private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0 };
+  private readonly counters: RoutingStats = { failovers: 0, hedges: 0, hedgesWon: 0, hedgesDenied: 0, ejections: 0, goAways: 0, drainReroutes: 0 };
   private readonly detector: DeadEndpointDetector;
   /** Message id of the next PING probe (any id will do: the server echoes it, and a PONG only matters as a sign of life). */
   private pingId = 0;
@@ -209,6 +215,11 @@ export class Router implements CallRouter {
       case 'neutral':
         health.onNeutral(attempt.trial);
         break;
+      case 'going-away':
+        // Alive and answering, but leaving: no new calls for a while, no mark against its health.
+        health.onNeutral(attempt.trial);
+        endpoint.drainingUntil = Math.max(endpoint.drainingUntil, now + REFUSAL_DRAIN_HOLD_MS);
+        break;
     }
     if (health.ejections !== ejections) this.ejected(endpoint, health.reason!);
     else if (before !== 'healthy' && health.state(now) === 'healthy') this.readmitted(endpoint, 'reply');
@@ -338,6 +349,24 @@ export class Router implements CallRouter {
     this.hooks.onHedge?.({ peer: to.peer, delayMs });
   }
 
+  /**
+   * A GOAWAY from `peer` (the engine checked session, address and
+   * incarnation, protocol.md §5.8): the endpoint at that address gets no new
+   * calls for `drainMs` (at most {@link MAX_DRAIN_HOLD_MS}); its calls in
+   * flight finish there.
+   */
+  onGoAway(peer: PeerAddress, drainMs: number, now: number): void {
+    const endpoint = this.endpoints.find(peer);
+    if (endpoint === undefined || endpoint.removed) return;
+    this.counters.goAways++;
+    endpoint.drainingUntil = Math.max(endpoint.drainingUntil, now + Math.min(drainMs, MAX_DRAIN_HOLD_MS));
+  }
+
+  /** @internal A call refused as going away moves to another endpoint. */
+  onDrainReroute(): void {
+    this.counters.drainReroutes++;
+  }
+
   /** @internal */
   onHedgeWon(): void {
     this.counters.hedgesWon++;
@@ -405,6 +434,7 @@ export class Router implements CallRouter {
 function classify(outcome: CallOutcome): AttemptVerdict {
   if (outcome.ok) return 'success';
   const e = outcome.error;
+  if (e.remote && e.refused && e.code === 'UNAVAILABLE') return 'going-away';
   if (e.code === 'UNAVAILABLE') return 'unresponsive';
   if (!e.remote && e.code === 'DEADLINE_EXCEEDED') return 'unresponsive';
   if (!e.remote) return 'neutral';

@@ -83,6 +83,8 @@ export interface RpcErrorOptions {
   retryAfterMs?: number;
   /** The call's outcome is unknown: it was not run by the copy that failed, but an earlier copy may have run it. */
   mayHaveRun?: boolean;
+  /** The server refused the call before running it (flag REJECTED): it did not run. */
+  refused?: boolean;
   /** Reply metadata the server sent with the error (protocol.md §5.8). */
   metadata?: Metadata;
 }
@@ -114,6 +116,14 @@ export class RpcError extends Error {
    */
   readonly mayHaveRun: boolean;
   /**
+   * True when the server refused the call before running it and kept
+   * nothing (flag REJECTED, protocol.md §3.2): the call did not run, and may
+   * be sent again. With code UNAVAILABLE it is a draining server's "going
+   * away" (§5.9): send it to another server; with RESOURCE_EXHAUSTED, an
+   * overloaded one's pushback that outlasted the deadline (§8.1).
+   */
+  readonly refused: boolean;
+  /**
    * Reply metadata the server sent with the error (protocol.md §5.8), or
    * undefined when it sent none (and for errors decided locally).
    */
@@ -128,6 +138,7 @@ export class RpcError extends Error {
     this.details = options.details;
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveRun = options.mayHaveRun ?? false;
+    this.refused = options.refused ?? false;
     this.metadata = options.metadata;
   }
 

@@ -17,3 +17,4 @@ export type { ServerCallMessage, ServerDropMessage } from './diagnostics.js';
 export { HandlerFailureWarning, defaultWarningLimits, type WarningOptions } from './warnings.js';
 export { JSON_SCHEMA_TARGET, type ServiceDescription, type MethodDescription } from './introspection.js';
 export { OutputValidationError } from './validated-handler.js';
+export { DEFAULT_LINGER_MS, type CloseOptions } from './close-options.js';

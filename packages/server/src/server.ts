@@ -50,6 +50,8 @@ import {
 import type { ServerEvents } from './events.js';
 import { composeServerInterceptors, type ServerInterceptor, type ServerRequest } from './interceptor.js';
 import { describeMethod, type ServiceDescription } from './introspection.js';
+import { HealthRegistry } from './health.js';
+import { DEFAULT_LINGER_MS, type CloseOptions } from './close-options.js';
 import { HandlerFailureWarning, RateLimitedWarnings, type WarningOptions } from './warnings.js';
 import { validatedHandler } from './validated-handler.js';
 
@@ -186,6 +188,12 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
   private readonly methodStats = new MethodStatsTable(latencyHistogram);
   private readonly io = zeroTransportCounters();
   private readonly tracer = new ServerCallTracer();
+  private readonly health = new HealthRegistry();
+  /** The graceful close under way, and what ends its wait (protocol.md §5.8). */
+  private draining: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+  /** The close under way or done, for later `close()` calls to wait on. */
+  private closing: Promise<void> | undefined;
   private readonly maxMetadataBytes: number;
 
   constructor(options: ServerOptions) {
@@ -223,6 +231,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
         },
         // The call's one registry lookup: the engine hands the record back on the call (`target`).
         resolve: (method) => this.registry.get(method),
+        onDrained: () => this.drained?.(),
         onDrop: (reason, from) => {
           io.drops++;
           observeDrop(reason, from);
@@ -235,6 +244,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     if (options.introspection !== false) {
       this.register('udprpc', 'describe', true, () => [...this.services.values()], this.requireAuth);
     }
+    this.register('udprpc', 'health', true, this.health.check, this.requireAuth);
   }
 
   /**
@@ -252,6 +262,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
       description.methods.push(describeMethod(name, def));
     }
     this.services.set(contract.name, description);
+    this.health.add(contract.name);
     return this;
   }
 
@@ -325,18 +336,59 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     await this.close();
   }
 
-  /** Aborts running handlers, stops timers and closes the transport. Idempotent. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  /**
+   * Sets what the built-in `udprpc.health` answers for `service` (`''`: the
+   * server as a whole): SERVING or NOT_SERVING (protocol.md §5.7.4). A name
+   * never implemented nor set answers SERVICE_UNKNOWN. While the server
+   * drains (`close({ graceMs })`), everything answers NOT_SERVING.
+   */
+  setServing(service: string, serving: boolean): void {
+    this.health.set(service, serving);
+  }
+
+  /**
+   * Aborts running handlers, stops timers and closes the transport. Idempotent.
+   * With `graceMs`, drains first (protocol.md §5.9, {@link CloseOptions}):
+   * GOAWAY to recent clients, new calls refused as going away, running
+   * handlers finish (for at most `graceMs`), then the same close. A plain
+   * `close()` during a drain closes at once.
+   */
+  async close(options?: CloseOptions): Promise<void> {
+    if (options?.graceMs !== undefined && this.state === 'listening') return this.drain(options.graceMs, options.lingerMs);
+    if (this.state === 'closed') return this.closing;
     this.state = 'closed';
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     for (const ctx of this.running.values()) ctx.abort(abortReasons.closing());
     this.running.clear();
     this.host.close();
     // Frames held for coalescing (CANCELs, last replies) leave before the socket closes.
     this.send.flush();
+    // A drain cut short by a plain close() ends with this close.
+    this.drained?.();
     await this.transport.close();
     logLifecycle('closed');
     this.emit('close');
+  }
+
+  private drain(graceMs: number, lingerMs = DEFAULT_LINGER_MS): Promise<void> {
+    if (!(graceMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `graceMs must be a non-negative number, got ${graceMs}`);
+    if (!(lingerMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `lingerMs must be a non-negative number, got ${lingerMs}`);
+    this.draining ??= new Promise<void>((resolve) => {
+      this.drained = resolve;
+      this.health.draining = true;
+      logLifecycle(`draining for at most ${graceMs} ms`);
+      this.host.enter();
+      try {
+        this.engine.goAway(this.clock.now(), graceMs, lingerMs);
+      } finally {
+        this.host.leave();
+      }
+    }).then(() => this.close());
+    return this.draining;
   }
 
   private register(

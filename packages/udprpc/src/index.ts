@@ -37,6 +37,11 @@ export {
   systemClock,
   defaultRetryPolicy,
   formatPeer,
+  HEALTH_METHOD,
+  isHealthStatus,
+  type HealthStatus,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
   Metadata,
   type MetadataInit,
   type MetadataValue,
@@ -95,6 +100,7 @@ export {
   defaultHealthPolicy,
   defaultFailoverPolicy,
   defaultHedgingPolicy,
+  type HealthCheckOptions,
 } from '@udprpc/client';
 export {
   Server,
@@ -115,6 +121,7 @@ export {
   type WarningOptions,
   type MethodDescription,
   OutputValidationError,
+  type CloseOptions,
 } from '@udprpc/server';
 export { msgpackCodec } from '@udprpc/codec-msgpack';
 export {

@@ -19,6 +19,8 @@ export interface ClientEngineHooks {
   onDrop?(reason: DropReason, from: PeerAddress): void;
   /** The server refused a call before running it (REJECTED with a retry-after hint, §8.1): it waits `retryAfterMs`, then is sent again. */
   onPushback?(info: { id: number; peer: PeerAddress; attempt: number; retryAfterMs: number }): void;
+  /** A server this client calls is draining (a GOAWAY, protocol.md §5.9): it stops answering within `drainMs`. */
+  onGoAway?(info: { peer: PeerAddress; drainMs: number; incarnation: number }): void;
 }
 
 /** Configuration of a {@link ClientEngine}. */

@@ -39,6 +39,8 @@ export interface ClientEngineStats {
   validations: number;
   /** Times the client started a new session because a server said its session was stale (protocol.md §6.3). */
   sessionsRenewed: number;
+  /** GOAWAY frames heeded: a server this client calls said it is draining (protocol.md §5.9). */
+  goAways: number;
   /** Request fragments resent by a request transfer's loss timer (protocol.md §7.3); no budget token. */
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
@@ -75,6 +77,7 @@ export interface ClientCounters {
   pushbacks: number;
   validations: number;
   sessionsRenewed: number;
+  goAways: number;
 }
 
 /** All counters at zero. */
@@ -91,5 +94,6 @@ export function newClientCounters(): ClientCounters {
     pushbacks: 0,
     validations: 0,
     sessionsRenewed: 0,
+    goAways: 0,
   };
 }

@@ -12,6 +12,7 @@ import { ClientState } from './client-state.js';
 import { onLossTimer } from './early-loss.js';
 import { newPendingCall } from './pending-call.js';
 import { onReply } from './reply-handling.js';
+import { onGoAway } from './goaway-handling.js';
 import { schedule, transmit } from './transmission.js';
 
 export type { CallOutcome, CallRequest, GroupCollector } from './call-types.js';
@@ -207,6 +208,8 @@ export class ClientEngine {
       case FrameType.ACK:
       case FrameType.VALIDATE:
         return onReply(this.s, frame, from, now);
+      case FrameType.GOAWAY:
+        return onGoAway(this.s, frame, from);
       case FrameType.FRAGMENT_ACK: {
         // Body first: a bad ack counts as truncated or malformed whatever
         // call it names, and never yields an RTT sample (protocol.md §11).

@@ -155,7 +155,7 @@ function onWholeReply(s: ClientState, call: PendingCall, type: number, flags: nu
   const error = new RpcError(codeFromNumber(e.code), e.message, {
     remote: true,
     ...(e.retryAfterMs > 0 ? { retryAfterMs: e.retryAfterMs } : {}),
-    ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : {}),
+    ...((flags & Flag.MAY_HAVE_RUN) !== 0 ? { mayHaveRun: true } : rejected ? { refused: true } : {}),
     ...(metadata === undefined ? {} : { metadata }),
   });
   finish(s, call, { ok: false, error, detailsBytes: rejected ? new Uint8Array(0) : e.details });

@@ -64,6 +64,19 @@ export class AmplificationGate {
   }
 
   /**
+   * Sends a frame the server sends on its own (a GOAWAY, protocol.md §5.9)
+   * if the limit allows; never a challenge in its place. Returns whether it went.
+   */
+  transmitUnprompted(bytes: Uint8Array, to: PeerAddress, source: SourceState, session: number, now: number): boolean {
+    if (this.sources.allowSend(source, session, bytes.length, now)) {
+      this.send(bytes, to);
+      return true;
+    }
+    this.blocked++;
+    return false;
+  }
+
+  /**
    * Whether a timer-driven fragment to the source `from` would pass
    * {@link transmit}. The reply timers ask first and skip the probe
    * otherwise (RFC 9002 §6.2.2.1): the client's next datagram re-arms it.

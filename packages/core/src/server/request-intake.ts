@@ -12,6 +12,7 @@ import type { ServerEngineHooks } from './server-engine-types.js';
 import type { CallCounters } from './server-stats.js';
 import type { SessionState } from './session-state.js';
 import type { SourceState, SourceTable } from './source-table.js';
+import type { DrainState } from './drain-state.js';
 import { metadataBlockSize, metadataRetainedBytes, splitMetadata, type Metadata } from '../wire/metadata.js';
 
 /** In-flight spans at or above this (2^31) are not valid; 0xFFFFFFFF means "none" (protocol.md §5.1). */
@@ -30,6 +31,8 @@ export interface IntakeParts {
   readonly incarnation: Incarnation;
   /** Counts a discarded datagram (or frame). */
   readonly drop: (reason: DropReason, from: PeerAddress) => void;
+  /** The drain under way, if any: new calls are then refused as going away (protocol.md §5.9). */
+  readonly drain: () => DrainState | undefined;
   /** Largest request metadata block accepted (protocol.md §5.8). */
   readonly maxMetadataBytes: number;
 }
@@ -52,6 +55,7 @@ export class RequestIntake {
   private readonly counters: CallCounters;
   private readonly incarnation: Incarnation;
   private readonly drop: (reason: DropReason, from: PeerAddress) => void;
+  private readonly drain: () => DrainState | undefined;
   /** How long an entry (and so lost state about it) stays relevant: max deadline + grace. */
   private readonly lifetimeMs: number;
   private readonly maxMetadataBytes: number;
@@ -68,11 +72,13 @@ export class RequestIntake {
     this.counters = parts.counters;
     this.incarnation = parts.incarnation;
     this.drop = parts.drop;
+    this.drain = parts.drain;
     this.lifetimeMs = parts.policy.maxDeadlineMs + parts.policy.graceMs;
   }
 
   /** A REQUEST frame from `source` (the state of `from`, looked up once for its datagram). */
   onRequest(frame: Frame, from: PeerAddress, source: SourceState, now: number, meta: DatagramMeta | undefined): void {
+    source.peer = from;
     const session = this.sources.session(source, frame.session, now, this.lifetimeMs, this.orphan);
     if (frame.fragment === undefined && frame.body.length >= 8) {
       // Everything before the client's oldest call in flight is finished: forget it (protocol.md §6.3).
@@ -165,6 +171,14 @@ export class RequestIntake {
       // Short: a refusal must fit the 3× limit of an unvalidated retransmission.
       const message = evicted || stateLost ? 'may have run (the server lost its record); not run again' : 'may have run before a server restart; not run again';
       return this.replies.sendError(frame, from, source, now, 'ABORTED', message, 0, Flag.MAY_HAVE_RUN);
+    }
+    const drain = this.drain();
+    if (drain !== undefined && !method.startsWith('udprpc.')) {
+      // Draining: refused before anything ran or was kept, so the client
+      // may send it elsewhere (protocol.md §5.8). Built-ins still answer.
+      drain.refused++;
+      if (noReply) return this.drop('going-away', from);
+      return this.replies.sendError(frame, from, source, now, 'UNAVAILABLE', 'the server is going away', 0, Flag.REJECTED, this.incarnation.ackBody);
     }
     if (!this.admission.hasRoom) {
       // Refused before anything ran or was remembered: the client may send it again later.

@@ -36,6 +36,8 @@ export interface ServerEngineHooks<T extends MethodTarget = MethodTarget> {
   resolve?(method: string): T | undefined;
   /** A received datagram was discarded. */
   onDrop?(reason: DropReason, from: PeerAddress): void;
+  /** The drain started by `goAway` is over (protocol.md §5.9): close now. Called once, from `onTimer`. */
+  onDrained?(): void;
 }
 
 /** Configuration of a {@link ServerEngine}. */
@@ -145,6 +147,12 @@ export interface ServerEngineStats {
   queued: number;
   /** Calls refused with pushback because handlers and queue were full. */
   rejected: number;
+  /** A drain (`goAway`, protocol.md §5.9) has started. */
+  draining: boolean;
+  /** GOAWAY frames sent by the drain. */
+  goAways: number;
+  /** New calls refused during the drain (UNAVAILABLE, REJECTED: "going away"), notifications included. */
+  goingAwayRefused: number;
   /** Replies held in the dedup cache. */
   cacheEntries: number;
   /** Bytes held in the dedup cache. */

@@ -13,6 +13,7 @@ import { Incarnation } from './incarnation.js';
 import { RequestIntake } from './request-intake.js';
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { snapshotStats, zeroCallCounters } from './server-stats.js';
+import { DrainState, sendGoAways } from './drain-state.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -72,6 +73,8 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private readonly work: (CallEntry | AbortNote)[] = [];
   private workHead = 0;
   private readonly drops: DropCounts = {};
+  /** Set by {@link goAway}: new calls are refused, and the host hears when to close (protocol.md §5.9). */
+  private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions<T>) {
     this.hooks = options.hooks;
@@ -114,6 +117,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       counters: this.counters,
       incarnation: this.restart,
       drop: (reason, from) => this.drop(reason, from),
+      drain: () => this.drain,
       maxMetadataBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
     });
   }
@@ -199,6 +203,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.replyError(call, outcome, now);
     this.admission.release(call);
+    this.drain?.update(this.idle, now);
   }
 
   /** {@link respond} with a successful result, without an outcome object; `metadata` is an encoded reply metadata block. */
@@ -206,6 +211,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
     if (!(call instanceof CallEntry) || call.cache !== this.cache) return;
     if (call.state === CallState.Running) this.replies.reply(call, FrameType.RESPONSE, payload, now, metadata);
     this.admission.release(call);
+    this.drain?.update(this.idle, now);
   }
 
   /** Expires cache entries and reassemblies, fires handler deadlines and reply loss/probe timers due at `now`. */
@@ -237,6 +243,41 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
     }
     // After the deadlines above: a slot taken back goes to a call still worth running.
     this.admission.onTimer(now);
+    const drain = this.drain;
+    if (drain !== undefined && !drain.ended) {
+      drain.update(this.idle, now);
+      if (now >= drain.endsAt) {
+        drain.ended = true;
+        this.hooks.onDrained?.();
+      }
+    }
+  }
+
+  /**
+   * Starts a graceful drain (protocol.md §5.9): sends a GOAWAY to every
+   * source that sent a REQUEST within the entry lifetime, once each, and
+   * from now on refuses every new call (except the built-in `udprpc.`
+   * methods) with UNAVAILABLE + REJECTED. Calls already admitted run on;
+   * retransmissions are answered as before. `onDrained` fires once no
+   * handler has run for `lingerMs`, or at `now + graceMs` at the latest.
+   * A second call does nothing. Returns the number of GOAWAYs sent.
+   */
+  goAway(now: number, graceMs: number, lingerMs: number): number {
+    if (this.drain !== undefined) return 0;
+    const drain = (this.drain = new DrainState(now, now + Math.max(0, graceMs), Math.max(0, lingerMs)));
+    drain.goAways = sendGoAways(this.sources, this.gate, now, this.policy.maxDeadlineMs + this.policy.graceMs, graceMs, this.incarnation);
+    drain.update(this.idle, now);
+    return drain.goAways;
+  }
+
+  /** Whether {@link goAway} was called. */
+  get draining(): boolean {
+    return this.drain !== undefined;
+  }
+
+  // No handler running or queued.
+  private get idle(): boolean {
+    return this.admission.running === 0 && this.admission.queued === 0;
   }
 
   /** When `onTimer` next needs to run, or undefined. */
@@ -246,14 +287,15 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       this.requests.nextTimerAt() ?? Infinity,
       this.replies.nextTimerAt() ?? Infinity,
       this.admission.nextTimerAt() ?? Infinity,
+      this.drain === undefined || this.drain.ended ? Infinity : this.drain.endsAt,
     );
     return at === Infinity ? undefined : at;
   }
 
   /** A snapshot of the counters. */
   stats(): ServerEngineStats {
-    const { counters, drops, cache, requests, admission, sources, gate, replies } = this;
-    return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies });
+    const { counters, drops, cache, requests, admission, sources, gate, replies, drain } = this;
+    return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies, drain });
   }
 
   private onCancel(frame: Frame, source: SourceState, now: number): void {

@@ -6,6 +6,7 @@ import type { CallEntry } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';
 import type { ReplySender } from './reply-sender.js';
 import type { ServerEngineStats } from './server-engine-types.js';
+import type { DrainState } from './drain-state.js';
 import type { SourceTable } from './source-table.js';
 
 /** The counters the server engine keeps itself; the rest of its stats are its parts' (see {@link ServerEngineStats}). */
@@ -48,6 +49,8 @@ export interface StatsSources {
   readonly sources: SourceTable;
   readonly gate: AmplificationGate;
   readonly replies: ReplySender;
+  /** The drain, once `goAway` started one (protocol.md §5.9). */
+  readonly drain: DrainState | undefined;
 }
 
 /** A snapshot of a server engine's counters, gathered from its parts. */
@@ -65,6 +68,9 @@ export function snapshotStats(p: StatsSources): ServerEngineStats {
     deadlineAborts: c.deadlineAborts,
     handlerOverruns: p.admission.overruns,
     rejected: c.rejected,
+    draining: p.drain !== undefined,
+    goAways: p.drain?.goAways ?? 0,
+    goingAwayRefused: p.drain?.refused ?? 0,
     restartRefused: c.restartRefused,
     reassemblyRefused: c.reassemblyRefused,
     amplificationBlocked: p.gate.blocked,

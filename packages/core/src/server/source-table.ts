@@ -1,5 +1,6 @@
 import { BATCH_ENTRY_BYTES, HEADER_BYTES } from '../wire/frame.js';
 import type { EntrySource } from './call-entry.js';
+import type { PeerAddress } from '../transport/transport.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
 
 /**
@@ -89,6 +90,8 @@ export interface SourceState extends SessionSource, EntrySource {
   lostStateAt: number;
   /** Client sessions seen from this address, by session number. */
   readonly sessions: Map<number, SessionState>;
+  /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.9). */
+  peer?: PeerAddress;
 }
 
 /** A BATCH header plus one length prefix (protocol.md §3.4). */
@@ -119,6 +122,11 @@ export class SourceTable {
 
   get size(): number {
     return this.sources.size;
+  }
+
+  /** Every remembered source with its key, least recently seen first. */
+  entries(): IterableIterator<[string, SourceState]> {
+    return this.sources.entries();
   }
 
   /** Client sessions remembered across all sources. */

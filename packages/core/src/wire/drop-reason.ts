@@ -26,6 +26,8 @@ export type DropReason =
   | 'rate-limited'
   /** A notification that arrived while handlers and queue were full. */
   | 'overloaded'
+  /** A notification that arrived while the server drains (protocol.md §5.9). */
+  | 'going-away'
   /** An address-validation echo whose token did not verify. */
   | 'bad-token';
 

@@ -39,6 +39,8 @@ export const FrameType = {
   VALIDATE_ECHO: 10,
   /** Several frames in one datagram. */
   BATCH: 11,
+  /** A draining server: send new calls elsewhere (protocol.md §5.9). */
+  GOAWAY: 12,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -109,7 +111,7 @@ export interface Frame extends FrameHeader {
 /** Why a datagram could not be decoded as a frame. */
 export type FrameError = 'truncated' | 'bad-magic' | 'unsupported-version' | 'unknown-type' | 'malformed';
 
-const MAX_FRAME_TYPE = FrameType.BATCH;
+const MAX_FRAME_TYPE = FrameType.GOAWAY;
 
 function writeU32(buf: Uint8Array, off: number, v: number): void {
   buf[off] = v >>> 24;

@@ -40,6 +40,7 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './frame.js';
+export { encodeGoAwayFrame, parseGoAwayBody, GOAWAY_BODY_BYTES, type GoAwayBody } from './goaway.js';
 export {
   MetadataKind,
   DEFAULT_MAX_METADATA_BYTES,
