@@ -9,6 +9,7 @@ import {
   jsonCodec,
   MAX_METHOD_BYTES,
   defaultDatagramBytes,
+  pathMtuOption,
   RpcError,
   sendVia,
   systemClock,
@@ -127,6 +128,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
+      ...withPathMtu(options.transport, options),
       codec: this.codec.id,
       hooks: {
         onRetry: (info) => {
@@ -461,4 +463,10 @@ function requestOf(info: MethodInfo, input: unknown, deadline: number, signal: A
     [statsKey]: info.stats,
     [traceKey]: undefined,
   } as ClientRequest;
+}
+
+// Path MTU discovery (protocol.md §7.5) unless `maxDatagramBytes` is fixed or it is turned off.
+function withPathMtu(transport: Transport, options: { maxDatagramBytes?: number | undefined; pathMtuDiscovery?: boolean | undefined }) {
+  const pmtu = pathMtuOption(transport, options);
+  return pmtu === undefined ? {} : { pmtu };
 }

@@ -38,8 +38,20 @@ export {
   type RequestBody,
   type ErrorBody,
 } from './wire/frame.js';
+export { PathMtuTable, type PathMtuOptions, type PathMtuCounts } from './pmtu/path-mtu-table.js';
+export { DEFAULT_PROBE_SIZES, MAX_PROBES as PMTU_MAX_PROBES, MIN_PROBE_TIMEOUT_MS, RAISE_INTERVAL_MS, PathMtu, type PathMtuConfig, type PathMtuPhase } from './pmtu/path-mtu.js';
+export { BLACK_HOLE_PROBES } from './pmtu/black-hole.js';
+export {
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  MIN_PMTU_PROBE_BYTES,
+  parsePmtuProbe,
+  parsePmtuProbeReply,
+  PMTU_PROBE_BODY_BYTES,
+  type PmtuProbe,
+} from './wire/pmtu-probe.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './wire/fragment-ack.js';
-export { peerKey, formatPeer, defaultDatagramBytes, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
+export { peerKey, formatPeer, defaultDatagramBytes, pathDatagramLimit, pathMtuOption, type PeerAddress, type Transport, type DatagramHandler, type DatagramMeta, type UnreachableHandler } from './transport/transport.js';
 export { checkCodec, CodecId, codecIdName, FIRST_PRIVATE_CODEC_ID, jsonCodec, type Codec } from './codec.js';
 export { systemClock, MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from './timer/clock.js';
 export { Coalescer, sendVia, type FlushableSend } from './transport/coalescer.js';

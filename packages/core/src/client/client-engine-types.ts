@@ -1,3 +1,4 @@
+import type { PathMtuOptions } from '../pmtu/path-mtu-table.js';
 import type { LossTracked } from '../recovery/call-loss-detector.js';
 import type { DropCounts, DropReason } from '../wire/drop-reason.js';
 import type { RpcError } from '../errors.js';
@@ -60,8 +61,14 @@ export interface ClientEngineOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides of `defaultRetryBudget`. */
   retryBudget?: Partial<RetryBudgetPolicy>;
-  /** Largest datagram to send (default 1200). */
+  /** Largest datagram to send (default 1200); with `pmtu`, the base size discovery starts from. */
   maxDatagramBytes?: number;
+  /**
+   * Path MTU discovery (protocol.md §7.5): request fragments to each server
+   * grow to the largest datagram size its path is confirmed to carry, and
+   * the server is told that size for its reply fragments. Off when absent.
+   */
+  pmtu?: PathMtuOptions;
   /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
   maxMessageBytes?: number;
   /** Observers of retries, timeouts and drops. */
@@ -132,6 +139,12 @@ export interface ClientEngineStats {
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
   requestProbes: number;
+  /** Path MTU probes sent, reports included (protocol.md §7.5). */
+  pmtuProbes: number;
+  /** Path MTU probes not answered in time: no loss signal for calls. */
+  pmtuProbesLost: number;
+  /** Times a black hole sent a server's path size back to `maxDatagramBytes` (§7.5). */
+  pmtuBlackHoles: number;
   /** Calls awaiting their outcome now. */
   inFlight: number;
   /**

@@ -22,6 +22,8 @@ import { defaultReassemblyLimits } from '../recovery/reassembly.js';
 import { ReplyReceiver } from './reply-receiver.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
 import { RequestSender } from './request-transfer.js';
+import { PathMtuTable } from '../pmtu/path-mtu-table.js';
+import { parsePmtuProbeReply } from '../wire/pmtu-probe.js';
 import { RetryBudget } from '../flowcontrol/retry-budget.js';
 import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from '../recovery/retry-policy.js';
 import { defaultFlowLimits, type FlowLimits, type PeerState } from '../flowcontrol/peer-state.js';
@@ -71,6 +73,8 @@ export class ClientEngine {
   private readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
   private readonly requests: RequestSender;
+  /** Path MTU discovery toward each server (protocol.md §7.5), when on. */
+  private readonly pmtu: PathMtuTable | undefined;
   private readonly counters = {
     calls: 0,
     responses: 0,
@@ -108,7 +112,8 @@ export class ClientEngine {
     this.maxMessageBytes = options.maxMessageBytes ?? defaultReassemblyLimits.maxMessageBytes;
     this.codec = options.codec ?? 0;
     this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
-    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
+    this.pmtu = options.pmtu === undefined ? undefined : new PathMtuTable(this.send, this.maxDatagramBytes, options.pmtu, () => this.currentSession, (to) => this.peers.get(to)?.rtt.rtoMs ?? this.policy.initialRtoMs);
+    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec, this.pmtu);
   }
 
   /** The session number new calls are sent in. */
@@ -132,6 +137,8 @@ export class ClientEngine {
     }
     const peer = this.peers.of(req.peer);
     const key = peer.key;
+    // Every call to a server keeps its path MTU search going (§7.5).
+    this.pmtu?.bytesFor(req.peer, key, now);
     const sendNow = peer.queued === 0 && peer.canSend(this.flow, now);
     if (!sendNow && (this.flow.whenFull === 'fail' || peer.queued >= this.flow.maxQueuedPerPeer)) {
       return new RpcError(
@@ -296,6 +303,8 @@ export class ClientEngine {
         if (!ack.ok) return this.drop(ack.error, from);
         return this.onReply(frame, from, now, ack.value);
       }
+      case FrameType.PONG:
+        return this.onProbeAnswer(frame, from, now);
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -328,6 +337,14 @@ export class ClientEngine {
       }
     }
     this.requests.onTimer(now);
+    this.pmtu?.onTimer(now);
+  }
+
+  // A PONG answering a path MTU probe (§7.5); any other PONG is unexpected.
+  private onProbeAnswer(frame: Frame, from: PeerAddress, now: number): void {
+    const bytes = this.pmtu === undefined ? undefined : parsePmtuProbeReply(frame);
+    if (bytes === undefined) return this.drop('unexpected-frame', from);
+    if (!this.pmtu!.onAnswer(peerKey(from), frame.id, bytes, now)) this.drop('unknown-call', from);
   }
 
   // No reply in time: tell the server (best effort) and fail the call.
@@ -342,7 +359,9 @@ export class ClientEngine {
   nextTimerAt(): number | undefined {
     const call = this.timers.peek()?.timerAt;
     const transfer = this.requests.nextTimerAt();
-    return transfer === undefined || (call !== undefined && call <= transfer) ? call : transfer;
+    const first = transfer === undefined || (call !== undefined && call <= transfer) ? call : transfer;
+    const probe = this.pmtu?.nextTimerAt();
+    return probe === undefined || (first !== undefined && first <= probe) ? first : probe;
   }
 
   /** Number of calls awaiting their outcome. */
@@ -364,6 +383,9 @@ export class ClientEngine {
       window,
       requestLossResends: this.requests.timers.lossResends,
       requestProbes: this.requests.timers.probes,
+      pmtuProbes: this.pmtu?.probesSent ?? 0,
+      pmtuProbesLost: this.pmtu?.probesLost ?? 0,
+      pmtuBlackHoles: this.pmtu?.blackHoles ?? 0,
       inFlight: this.pending.size - queued,
       queued,
       drops: { ...this.drops },
@@ -456,7 +478,7 @@ export class ClientEngine {
     if (frame.type !== FrameType.VALIDATE) this.onAnswer(call, ofLatest, now);
     if (frame.type === FrameType.ACK) return this.onAcked(call, frame.body, now);
     if (frame.type === FrameType.VALIDATE) return this.onValidate(call, frame);
-    if (ack !== undefined) return this.onFragmentAck(call, ack, now);
+    if (ack !== undefined) return this.onFragmentAck(call, ack, frame.attempt, now);
     if (frame.fragment !== undefined) return this.onReplyFragment(call, frame, now);
     this.onWholeReply(call, frame.type, frame.flags, frame.body, from, now);
   }
@@ -584,10 +606,10 @@ export class ClientEngine {
   }
 
   // The server acknowledges fragments of our request.
-  private onFragmentAck(call: PendingCall, ack: FragmentAck, now: number): void {
+  private onFragmentAck(call: PendingCall, ack: FragmentAck, attempt: number, now: number): void {
     if (call.out === undefined || ack.ackedType !== FrameType.REQUEST) return this.drop('unexpected-frame', call.peer);
     // Progress (or the whole request delivered): the next timeout is one RTO away again.
-    if (!this.requests.onAck(call, call.out, ack, now)) return;
+    if (!this.requests.onAck(call, call.out, ack, attempt, now)) return;
     call.unacked = 0;
     call.backoffMs = call.rtt.rtoMs;
     this.schedule(call, now);

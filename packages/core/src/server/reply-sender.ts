@@ -8,6 +8,9 @@ import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import type { HandlerOutcome } from './server-engine-types.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { ReplyPaths } from './reply-paths.js';
+import { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
+import { encodePmtuProbeReply } from '../wire/pmtu-probe.js';
 
 /** A reply fragment sent more recently than this is not resent on a client's request. */
 const RESEND_MIN_AGE_MS = 10;
@@ -38,7 +41,14 @@ export class ReplySender {
   private readonly maxMessageBytes: number;
   private readonly fragmentBytes: number;
 
-  constructor(cache: DedupCache, gate: AmplificationGate, maxDatagramBytes: number, maxMessageBytes: number) {
+  constructor(
+    cache: DedupCache,
+    gate: AmplificationGate,
+    maxDatagramBytes: number,
+    maxMessageBytes: number,
+    /** Each client's path size, for its reply fragments (protocol.md §7.5). */
+    private readonly paths?: ReplyPaths,
+  ) {
     this.cache = cache;
     this.gate = gate;
     this.maxDatagramBytes = maxDatagramBytes;
@@ -57,7 +67,35 @@ export class ReplySender {
       // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
       // the client's next datagram re-arms the transfer.
       if (this.gate.mayProbe(t.entry.peerKey, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+      // Probes in a row without progress, in datagrams above the base size:
+      // a black hole (§7.5). The reply starts over in smaller fragments at the
+      // client's next transmission.
+      if (t.probesInARow === BLACK_HOLE_PROBES && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.entry.peerKey, now);
     }
+  }
+
+  /** Body bytes per reply fragment to `pk`. */
+  private fragmentBytesTo(pk: string, now: number): number {
+    return this.paths === undefined ? this.fragmentBytes : fragmentBytesFor(this.paths.bytesFor(pk, now));
+  }
+
+  // Whether the entry's reply transfer was cut into fragments larger than the
+  // path now carries and may start over in smaller ones, for a client
+  // transmission with `attempt`: acks of the old transfer echo older attempts.
+  private restartsSmaller(entry: CallEntry, transfer: TimedTransfer, attempt: number, now: number): transfer is ReplyTransfer {
+    return (
+      transfer instanceof ReplyTransfer &&
+      transfer.fragmentBytes > this.fragmentBytesTo(entry.peerKey, now) &&
+      attempt > transfer.firstAttempt &&
+      attempt < 255
+    );
+  }
+
+  // Starts the entry's reply over in fragments of the path's current size.
+  private restart(entry: CallEntry, old: ReplyTransfer, attempt: number, now: number): void {
+    old.stop();
+    entry.transfer = new ReplyTransfer(entry, old.out.type, old.body, this.fragmentBytesTo(entry.peerKey, now), this.timers, attempt);
+    this.sendFragments(entry, entry.transfer.nextToSend(now), now);
   }
 
   /** Answers a running call with `body`, a RESPONSE payload or an encoded ERROR body, and marks it finished. */
@@ -76,7 +114,7 @@ export class ReplySender {
       const sent = this.gate.transmit(reply, entry.peer, entry.peerKey, now, header);
       return this.complete(entry, reply, now, sent);
     }
-    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers);
+    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytesTo(entry.peerKey, now), this.timers, entry.attempt);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }
@@ -89,7 +127,9 @@ export class ReplySender {
 
   /** Sends a finished call's reply again, for `trigger` (a retransmitted request or a validation echo). */
   resend(entry: CallEntry, now: number, trigger: Frame): void {
-    if (entry.transfer !== undefined) {
+    if (entry.transfer !== undefined && this.restartsSmaller(entry, entry.transfer, trigger.attempt, now)) {
+      this.restart(entry, entry.transfer, trigger.attempt, now);
+    } else if (entry.transfer !== undefined) {
       // Only the fragments of the reply not known to have arrived.
       // Only fragments not sent within the last RTT or so: a retransmitted
       // request and a validation echo arriving together must not both resend everything.
@@ -105,7 +145,12 @@ export class ReplySender {
    * Applies a client's FRAGMENT_ACK to the entry's fragmented reply and sends
    * what it makes room for; `stalled` (ACK_REQUESTED) asks for the missing ones.
    */
-  onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number): void {
+  onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number, attempt = 0): void {
+    // A STALLED client that holds nothing of a black-holed reply: start over
+    // smaller (its ack describes the old fragments and is not applied).
+    if (stalled && this.restartsSmaller(entry, transfer, attempt, now)) return this.restart(entry, transfer, attempt, now);
+    // An ack of an earlier transfer of this reply, in fragments of another size.
+    if (transfer instanceof ReplyTransfer && attempt < transfer.firstAttempt) return;
     transfer.onAck(ack, now);
     if (transfer.complete) {
       // The client has the whole reply: keep the entry (it still blocks
@@ -120,6 +165,15 @@ export class ReplySender {
   /** Answers `frame` with a frame of `type` (ACK for a call in progress, PONG for a PING), empty unless `body` is given. */
   sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, pk: string, now: number, body: Uint8Array = EMPTY): void {
     this.gate.transmit(encodeFrame(answerTo(frame, type), body), to, pk, now, frame);
+  }
+
+  /**
+   * Answers a path MTU probe (protocol.md §7.5): a PONG with PMTU_PROBE,
+   * padded to the probe's own size, so it confirms the path both ways and is
+   * never larger than the PING.
+   */
+  sendProbeReply(frame: Frame, probeBytes: number, to: PeerAddress, pk: string, now: number): void {
+    this.gate.transmit(encodePmtuProbeReply(frame, probeBytes), to, pk, now, frame);
   }
 
   /** Acknowledges the fragments received so far of a request in fragments. */

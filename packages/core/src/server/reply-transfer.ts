@@ -17,8 +17,14 @@ export class ReplyTransfer extends TimedTransfer {
     readonly entry: CallEntry,
     type: FrameType,
     body: Uint8Array,
-    fragmentBytes: number,
+    readonly fragmentBytes: number,
     timers: ReplyTimers,
+    /**
+     * The highest attempt received when this transfer started: a client's
+     * FRAGMENT_ACK echoing an older one answers an earlier transfer of the
+     * reply, in fragments of another size, and is ignored (protocol.md §7.5).
+     */
+    readonly firstAttempt = 0,
   ) {
     super(type, body, fragmentBytes, timers);
   }

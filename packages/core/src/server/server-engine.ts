@@ -5,6 +5,8 @@ import { decodeFragmentAck } from '../wire/fragment-ack.js';
 import { parseFrame, parseRequestBody, Flag, FrameType, NO_DEADLINE, splitBatch, bytesIO, type Frame } from '../wire/frame.js';
 import { defaultReassemblyLimits, ReassemblyTable } from '../recovery/reassembly.js';
 import { ReplySender } from './reply-sender.js';
+import { ReplyPaths } from './reply-paths.js';
+import { parsePmtuProbe } from '../wire/pmtu-probe.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from '../recovery/retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission-queue.js';
 import { defaultSourceLimits, SourceTable } from './source-table.js';
@@ -43,6 +45,8 @@ export class ServerEngine {
   private readonly sources: SourceTable;
   private readonly gate: AmplificationGate;
   private readonly replies: ReplySender;
+  /** Each client's path size for its reply fragments (protocol.md §7.5). */
+  private readonly paths: ReplyPaths;
   private readonly policy: DedupPolicy;
   private readonly hooks: ServerEngineHooks;
   /** Largest datagram this engine sends. */
@@ -104,7 +108,8 @@ export class ServerEngine {
       },
     );
     this.gate = new AmplificationGate(options.send, this.sources, options.validator, sourceLimits.amplificationFactor, this.maxDatagramBytes);
-    this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes);
+    this.paths = new ReplyPaths(this.sources, this.maxDatagramBytes, options.pmtu?.maxDatagramBytesFor);
+    this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes, this.paths);
   }
 
   /** Feeds one received datagram. Never throws (unless a hook does). */
@@ -139,8 +144,13 @@ export class ServerEngine {
         return this.onFragmentAck(frame, from, pk, now);
       case FrameType.VALIDATE_ECHO:
         return this.onValidateEcho(frame, from, pk, now);
-      case FrameType.PING:
-        return this.replies.sendEmpty(frame, FrameType.PONG, from, pk, now);
+      case FrameType.PING: {
+        // A path MTU probe (§7.5) is answered at its own size; a plain PING empty.
+        const probe = parsePmtuProbe(frame);
+        if (probe === undefined) return this.replies.sendEmpty(frame, FrameType.PONG, from, pk, now);
+        this.paths.onProbe(probe, from, pk, now);
+        return this.replies.sendProbeReply(frame, probe.probeBytes, from, pk, now);
+      }
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -236,6 +246,7 @@ export class ServerEngine {
       reassemblyBytes: this.requests.bytes,
       replyLossResends: this.replies.timers.lossResends,
       replyProbes: this.replies.timers.probes,
+      pmtuBlackHoles: this.paths.blackHoles,
       sources: this.sources.size,
       sessions: this.sources.sessionCount,
       stateBytes: this.sources.bytes,
@@ -448,7 +459,7 @@ export class ServerEngine {
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now);
+    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now, frame.attempt);
   }
 
   private onValidateEcho(frame: Frame, from: PeerAddress, pk: string, now: number): void {

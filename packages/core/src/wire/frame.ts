@@ -66,6 +66,11 @@ export const Flag = {
    * session (protocol.md §6.3).
    */
   SESSION_STALE: 0x20,
+  /**
+   * On a PING: a path MTU probe, padded to the size it probes; on a PONG: the
+   * answer to one, padded to the same size (protocol.md §7.5).
+   */
+  PMTU_PROBE: 0x80,
 } as const;
 
 /** The fixed header fields of a frame. */
