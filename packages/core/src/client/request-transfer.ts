@@ -6,7 +6,7 @@ import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { PathMtuTable } from '../pmtu/path-mtu-table.js';
-import { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
+import { stalledTooLong } from '../pmtu/black-hole.js';
 
 /**
  * A client's request in fragments (protocol.md §7.3): a {@link TimedTransfer},
@@ -16,6 +16,9 @@ import { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
  * call is pending, not pushed back) and never past the call's deadline.
  */
 export class RequestTransfer extends TimedTransfer {
+  /** Retransmission rounds of its call since the last progress (black-hole detection, protocol.md §7.5). */
+  stalls = 0;
+
   constructor(
     readonly call: PendingCall,
     body: Uint8Array,
@@ -113,7 +116,7 @@ export class RequestSender {
     if (out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.
       this.send(out.frame(header, 0, true), call.peer);
-    } else if (!first && this.restartsSmaller(call, out, header.attempt)) {
+    } else if (!first && this.noteStall(call, out, now) && this.restartsSmaller(call, out, header.attempt)) {
       // A black hole swallowed this transfer's fragments (§7.5): the request
       // starts over in fragments of the path's new size, in this round.
       call.out = new RequestTransfer(call, out.body, this.fragmentBytesOf(call), this.timers, header.attempt);
@@ -133,6 +136,7 @@ export class RequestSender {
     // An ack of an earlier transfer of this request, in fragments of another size.
     if (out instanceof RequestTransfer && attempt < out.firstAttempt) return false;
     const progressed = out.onAck(ack, now);
+    if (progressed && out instanceof RequestTransfer) out.stalls = 0;
     // Delivered, not "in progress": the call keeps its normal backoff, so a
     // lost reply is asked for again after one RTO, not the slow probe interval.
     if (out.complete) return true;
@@ -147,8 +151,18 @@ export class RequestSender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). Later transfers use the base size at once; this
       // one starts over at its call's next round.
-      if (t.probesInARow === BLACK_HOLE_PROBES && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.call.peerKey, now);
+      if (stalledTooLong(t) && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.call.peerKey, now);
     }
+  }
+
+  // A retransmission round of a call whose transfer made no progress since
+  // the last one; returns true (so it can head a condition).
+  private noteStall(call: PendingCall, out: TimedTransfer, now: number): true {
+    if (out instanceof RequestTransfer) {
+      out.stalls++;
+      if (stalledTooLong(out) && out.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(call.peerKey, now);
+    }
+    return true;
   }
 
   // Whether `out` was cut into fragments larger than the path now carries, and

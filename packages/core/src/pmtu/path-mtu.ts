@@ -61,8 +61,11 @@ export class PathMtu implements Timed {
   private next = 0;
   /** Probes of the current size lost in a row. */
   private failures = 0;
-  /** The confirmed size the peer is known to have heard (-1: unknown). */
-  private heard = -1;
+  /**
+   * The confirmed size the peer is known to have heard (-1: unknown, after a
+   * black hole). A new peer has heard nothing, so it uses the base size: 0.
+   */
+  private heard = 0;
 
   constructor(
     readonly key: string,

@@ -9,7 +9,7 @@ import type { HandlerOutcome } from './server-engine-types.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { ReplyPaths } from './reply-paths.js';
-import { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
+import { stalledTooLong } from '../pmtu/black-hole.js';
 import { encodePmtuProbeReply } from '../wire/pmtu-probe.js';
 
 /** A reply fragment sent more recently than this is not resent on a client's request. */
@@ -70,7 +70,7 @@ export class ReplySender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). The reply starts over in smaller fragments at the
       // client's next transmission.
-      if (t.probesInARow === BLACK_HOLE_PROBES && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.entry.peerKey, now);
+      if (stalledTooLong(t) && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.entry.peerKey, now);
     }
   }
 
@@ -89,6 +89,12 @@ export class ReplySender {
       attempt > transfer.firstAttempt &&
       attempt < 255
     );
+  }
+
+  // A client's transmission asked for the reply again: no progress since the last one.
+  private noteStall(entry: CallEntry, transfer: ReplyTransfer, now: number): void {
+    transfer.stalls++;
+    if (stalledTooLong(transfer) && transfer.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(entry.peerKey, now);
   }
 
   // Starts the entry's reply over in fragments of the path's current size.
@@ -127,6 +133,7 @@ export class ReplySender {
 
   /** Sends a finished call's reply again, for `trigger` (a retransmitted request or a validation echo). */
   resend(entry: CallEntry, now: number, trigger: Frame): void {
+    if (entry.transfer instanceof ReplyTransfer) this.noteStall(entry, entry.transfer, now);
     if (entry.transfer !== undefined && this.restartsSmaller(entry, entry.transfer, trigger.attempt, now)) {
       this.restart(entry, entry.transfer, trigger.attempt, now);
     } else if (entry.transfer !== undefined) {
@@ -148,10 +155,11 @@ export class ReplySender {
   onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number, attempt = 0): void {
     // A STALLED client that holds nothing of a black-holed reply: start over
     // smaller (its ack describes the old fragments and is not applied).
+    if (stalled && transfer instanceof ReplyTransfer) this.noteStall(entry, transfer, now);
     if (stalled && this.restartsSmaller(entry, transfer, attempt, now)) return this.restart(entry, transfer, attempt, now);
     // An ack of an earlier transfer of this reply, in fragments of another size.
     if (transfer instanceof ReplyTransfer && attempt < transfer.firstAttempt) return;
-    transfer.onAck(ack, now);
+    if (transfer.onAck(ack, now) && transfer instanceof ReplyTransfer) transfer.stalls = 0;
     if (transfer.complete) {
       // The client has the whole reply: keep the entry (it still blocks
       // re-execution) but free the reply's bytes.

@@ -13,6 +13,9 @@ export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transf
  * while anti-amplification would block the send.
  */
 export class ReplyTransfer extends TimedTransfer {
+  /** Resends a client's retransmission asked for since the last progress (black-hole detection, protocol.md §7.5). */
+  stalls = 0;
+
   constructor(
     readonly entry: CallEntry,
     type: FrameType,
