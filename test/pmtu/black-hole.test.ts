@@ -6,7 +6,7 @@
 // receiver's reassembly restarts on the smaller fragments, and a new search
 // finds the new size. Every call completes, each handler runs once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType, RAISE_INTERVAL_MS } from '@udprpc/core';
 import { payload } from '../properties/sim-harness.js';
 import { fragmentSizes, probeSizes, startPmtuRun, type PmtuRun } from './pmtu-harness.js';
 
@@ -30,26 +30,69 @@ describe('a link whose MTU drops mid-run', () => {
     const run = await discovered(1);
     const before = { probes: probeSizes(run.clientTap).length, client: run.clientTap.sent.length, server: run.serverTap.sent.length };
     run.setMtu(1500);
-    for (let tag = 1; tag <= 4; tag++) {
-      const data = payload(300_000, tag);
+    for (let tag = 1; tag <= 3; tag++) {
+      const data = payload(100_000, tag);
       expect(await run.echo(tag, data), `echo ${tag}`).toEqual(data);
       expect(run.runs.get(tag), `runs of ${tag}`).toBe(1);
     }
-    const cs = run.client.stats();
-    const ss = run.server.stats();
-    console.log(JSON.stringify({ cs: { bh: cs.pmtuBlackHoles, probes: cs.pmtuProbes, lost: cs.pmtuProbesLost, retx: cs.retransmits, rp: cs.requestProbes }, ss: { bh: ss.pmtuBlackHoles }, newProbes: probeSizes(run.clientTap).slice(before.probes), req: fragmentSizes(run.clientTap, FrameType.REQUEST, before.client), rep: fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server), mtu: run.net.stats().mtuDropped }));
+    // The first echo met the black hole: its request's probes went
+    // unanswered (2, BLACK_HOLE_PROBES), the path fell back to 1200 and a new
+    // search began; the call's one retransmission round started the request
+    // over in the size found by then (1472). The 8952 probe is still out.
+    let cs = run.client.stats();
+    expect(cs.pmtuBlackHoles).toBe(1);
+    expect(cs.retransmits).toBe(1);
+    expect(cs.requestProbes).toBe(2);
+    expect(run.server.stats().pmtuBlackHoles).toBe(0);
+    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([1472, 8952]);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([1472, 65_507]);
+    // Replies: the new search's first probe told the server "nothing above the base".
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([1200]);
+    await run.clock.runFor(3000);
+    // 8952 lost three times: the search ends at 1472, and reports it.
+    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([1472, 8952, 8952, 8952, 18]);
+    const later = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
+    const data = payload(100_000, 9);
+    expect(await run.echo(9, data)).toEqual(data);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, later.client)).toEqual([1472]);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, later.server)).toEqual([1472]);
+    cs = run.client.stats();
+    expect(cs.pmtuBlackHoles).toBe(1);
+    // The first window of 65,507-byte request fragments (2) and the
+    // transfer's two probes, then three path probes of 8952.
+    expect(run.net.stats().mtuDropped).toBe(7);
   });
   it('only the server to client direction: the server falls back for its replies, and every call completes', async () => {
     const run = await discovered(2);
     const before = { probes: probeSizes(run.clientTap).length, client: run.clientTap.sent.length, server: run.serverTap.sent.length };
     run.net.setLink(run.serverEp, run.clientEp, { delayMs: 1, mtu: 1500 });
-    for (let tag = 1; tag <= 4; tag++) {
-      const data = payload(300_000, tag);
+    for (let tag = 1; tag <= 3; tag++) {
+      const data = payload(100_000, tag);
       expect(await run.echo(tag, data), `echo ${tag}`).toEqual(data);
       expect(run.runs.get(tag), `runs of ${tag}`).toBe(1);
     }
-    const cs = run.client.stats();
-    const ss = run.server.stats();
-    console.log(JSON.stringify({ cs: { bh: cs.pmtuBlackHoles, probes: cs.pmtuProbes, lost: cs.pmtuProbesLost, retx: cs.retransmits }, ss: { bh: ss.pmtuBlackHoles }, newProbes: probeSizes(run.clientTap).slice(before.probes), req: fragmentSizes(run.clientTap, FrameType.REQUEST, before.client), rep: fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server), mtu: run.net.stats().mtuDropped }));
+    // The first reply met the black hole: after two resends without progress
+    // (the client's retransmissions) the server fell back to 1200 and started
+    // the reply over at the client's next transmission. The client saw no black hole.
+    expect(run.server.stats().pmtuBlackHoles).toBe(1);
+    expect(run.client.stats().pmtuBlackHoles).toBe(0);
+    expect(run.client.stats().retransmits).toBe(2);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([1200, 65_507]);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([65_507]);
+    // The raise timer: the client's next use of the path after 600 s first
+    // re-confirms 65,507; three lost answers are a black hole, and a new
+    // search finds 1472, which the server then uses too.
+    await run.clock.runFor(RAISE_INTERVAL_MS);
+    const raised = { probes: probeSizes(run.clientTap).length };
+    const data = payload(100, 8);
+    expect(await run.echo(8, data)).toEqual(data);
+    await run.clock.runFor(5000);
+    expect(probeSizes(run.clientTap).slice(raised.probes)).toEqual([65_507, 65_507, 65_507, 1472, 8952, 8952, 8952, 18]);
+    expect(run.client.stats().pmtuBlackHoles).toBe(1);
+    const later = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
+    const big = payload(100_000, 9);
+    expect(await run.echo(9, big)).toEqual(big);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, later.client)).toEqual([1472]);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, later.server)).toEqual([1472]);
   });
 });

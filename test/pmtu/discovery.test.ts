@@ -21,7 +21,7 @@ async function start(options: Parameters<typeof startPmtuRun>[0]): Promise<PmtuR
 }
 
 /** Bytes of an echo big enough to be fragmented at every size (request and reply). */
-const BIG = 300_000;
+const BIG = 100_000;
 
 describe('path MTU discovery reaches the largest size the link carries', () => {
   // link MTU → probes sent (sizes; 18 = the report), probes lost, the size then used both ways.

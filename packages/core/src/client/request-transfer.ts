@@ -151,8 +151,14 @@ export class RequestSender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). Later transfers use the base size at once; this
       // one starts over at its call's next round.
-      if (stalledTooLong(t) && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.call.peerKey, now);
+      if (stalledTooLong(t)) this.blackHole(t, now);
     }
+  }
+
+  // A transfer above the base size stalled: a black hole, unless its size is
+  // already above the path's (a black hole reported before; it will restart).
+  private blackHole(t: RequestTransfer, now: number): void {
+    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesOf(t.call)) this.paths?.blackHole(t.call.peerKey, now);
   }
 
   // A retransmission round of a call whose transfer made no progress since
@@ -160,7 +166,7 @@ export class RequestSender {
   private noteStall(call: PendingCall, out: TimedTransfer, now: number): true {
     if (out instanceof RequestTransfer) {
       out.stalls++;
-      if (stalledTooLong(out) && out.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(call.peerKey, now);
+      if (stalledTooLong(out)) this.blackHole(out, now);
     }
     return true;
   }

@@ -135,7 +135,7 @@ export class PathMtuTable implements PathMtuCounts {
       if (peer === undefined) continue;
       if (path.probe !== undefined) {
         this.probesLost++;
-        path.onProbeLost();
+        if (path.onProbeLost() === 'black-hole') this.blackHoles++;
       }
       this.advance(path, peer.to, now);
     }

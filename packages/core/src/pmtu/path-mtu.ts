@@ -103,22 +103,34 @@ export class PathMtu implements Timed {
     return true;
   }
 
-  /** The outstanding probe timed out: returns whether its size is now given up. */
-  onProbeLost(): boolean {
+  /**
+   * The outstanding probe timed out: `retry` (probe again), `gave-up` (its
+   * size is given up, or the report), or `black-hole` when it re-confirmed
+   * the confirmed size and that failed too (the peer is back at the base).
+   */
+  onProbeLost(): 'retry' | 'gave-up' | 'black-hole' {
     const p = this.probe;
     this.probe = undefined;
-    if (p === undefined || ++this.failures < MAX_PROBES) return false;
+    if (p === undefined || ++this.failures < MAX_PROBES) return 'retry';
     this.failures = 0;
+    if (p.bytes === this.bytes && this.bytes > this.config.baseBytes) {
+      this.blackHole();
+      return 'black-hole';
+    }
     // RFC 8899 §5.3.1: MAX_PROBES lost ends the search at the confirmed size;
     // a lost report only means the peer keeps a smaller size.
     if (this.phase === 'searching') this.phase = 'reporting';
     else this.phase = 'complete';
-    return true;
+    return 'gave-up';
   }
 
-  /** The raise timer fired: search again from the first size above the confirmed one. */
+  /**
+   * The raise timer fired: search again, starting with the confirmed size
+   * itself (RFC 8899's confirmation of the PLPMTU: a path that shrank is
+   * found even when no transfer runs into it), then the larger ones.
+   */
   raise(): void {
-    this.next = this.config.probeSizes.findIndex((s) => s > this.bytes);
+    this.next = this.config.probeSizes.findIndex((s) => s >= this.bytes);
     if (this.next < 0) this.next = this.config.probeSizes.length;
     this.failures = 0;
     this.phase = 'searching';

@@ -70,7 +70,7 @@ export class ReplySender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). The reply starts over in smaller fragments at the
       // client's next transmission.
-      if (stalledTooLong(t) && t.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(t.entry.peerKey, now);
+      if (stalledTooLong(t)) this.blackHole(t, now);
     }
   }
 
@@ -94,7 +94,14 @@ export class ReplySender {
   // A client's transmission asked for the reply again: no progress since the last one.
   private noteStall(entry: CallEntry, transfer: ReplyTransfer, now: number): void {
     transfer.stalls++;
-    if (stalledTooLong(transfer) && transfer.fragmentBytes > this.fragmentBytes) this.paths?.blackHole(entry.peerKey, now);
+    if (stalledTooLong(transfer)) this.blackHole(transfer, now);
+  }
+
+  // A transfer above the base size stalled: a black hole, unless its size is
+  // already above the path's (a black hole reported before; it will restart).
+  private blackHole(t: ReplyTransfer, now: number): void {
+    const pk = t.entry.peerKey;
+    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesTo(pk, now)) this.paths?.blackHole(pk, now);
   }
 
   // Starts the entry's reply over in fragments of the path's current size.
