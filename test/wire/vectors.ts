@@ -11,6 +11,8 @@ import {
   encodeMethodName,
   encodeRequestBody,
   encodeRequestFrame,
+  encodePmtuProbe,
+  encodePmtuProbeReply,
   Flag,
   FrameType,
   type FrameHeader,
@@ -36,6 +38,13 @@ const patched = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
 };
 const requestWith = (id: number, method: string, payload: Uint8Array, codec: number, deadlineMs = 5000, flags = 0, session = SESSION): Uint8Array =>
   encodeRequestFrame(h(FrameType.REQUEST, id, 0, flags, session), deadlineMs, encodeMethodName(method), payload, 0, 0, codec);
+
+/** A path MTU probe of `bytes` bytes (§7.5) and the server's answer to it. */
+const probe = (id: number, bytes: number, confirmedBytes: number): Uint8Array => encodePmtuProbe({ session: SESSION, id, probeBytes: bytes, confirmedBytes });
+const probeReply = (id: number, bytes: number): Uint8Array => {
+  const ping = probe(id, bytes, 0);
+  return encodePmtuProbeReply({ type: FrameType.PING, flags: Flag.PMTU_PROBE, attempt: 0, session: SESSION, id, fragment: undefined, body: ping.subarray(14) }, bytes);
+};
 
 /** A request for calc.add whose body is cut into 1176-byte fragments (A.8's shape), with `pad` bytes of padding in the argument. */
 function fragmentedRequest(id: number, flags: number): Uint8Array[] {
@@ -168,6 +177,9 @@ export function serverExchanges(): ServerExchange[] {
     x('session-0', 'A request with session 0 is served like any other (§6.1)', at0(requestWith(7, 'calc.add', ARG, 1, 5000, 0, 0)), [frame(FrameType.RESPONSE, msgpackCodec.encode(3), 7, 0, 0, 0)], {}, 1),
     x('ping', 'PING with session 0 is answered by PONG echoing session, id and attempt', at0(frame(FrameType.PING, EMPTY, 5, 3, 0, 0)), [frame(FrameType.PONG, EMPTY, 5, 3, 0, 0)]),
     x('ping-trailing-bytes', 'Bytes after a PING header are ignored; the PONG has none', at0(frame(FrameType.PING, Uint8Array.of(1, 2), 5)), [frame(FrameType.PONG, EMPTY, 5)]),
+    x('pmtu-probe', 'A path MTU probe: a PING with PMTU_PROBE padded to 1472 bytes is answered by a PONG with PMTU_PROBE of the same 1472 bytes, naming that size (§7.5)', at0(probe(5, 1472, 0)), [probeReply(5, 1472)]),
+    x('pmtu-report', 'A report: an 18-byte probe PING saying 65 507 bytes were confirmed is answered at its own size, 18 bytes (§7.5)', at0(probe(6, 18, 65_507)), [probeReply(6, 18)]),
+    x('pmtu-probe-short-body', 'A PING with PMTU_PROBE but a body too short for the confirmed size is a plain PING: an empty PONG (§5.4, §7.5)', at0(frame(FrameType.PING, Uint8Array.of(0, 0), 5, 0, Flag.PMTU_PROBE)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('reserved-flags-ignored', 'A.1 with the reserved flag bits 0xF0 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xf0)), [A['A.4']!], {}, 1),
     x('flag-on-other-type-ignored', 'A PING with REJECTED and ACK_REQUESTED set (defined for other types): a plain PONG', at0(frame(FrameType.PING, EMPTY, 5, 0, Flag.REJECTED | Flag.ACK_REQUESTED)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('fragment-copy-with-ack-requested', 'A copy of fragment 0 with ACK_REQUESTED while the request is being reassembled: acknowledged at once (§3.2), although it is not new', at0(frags[0]!, patched(frags[0]!, 4, Flag.FRAGMENT | Flag.ACK_REQUESTED)), [ack(FrameType.REQUEST, 1, [], 9)]),
