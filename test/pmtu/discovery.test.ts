@@ -33,7 +33,7 @@ describe('path MTU discovery reaches the largest size the link carries', () => {
     { mtu: 1400, probes: [1472, 1472, 1472], confirmed: [0, 0, 0], lost: 3, size: 1200 },
   ];
   for (const c of cases) {
-    it(`link MTU ${c.mtu}: probes ${c.probes.join(', ')}; fragments of ${c.size}-byte datagrams both ways`, async () => {
+    it(`link MTU ${c.mtu}: probes ${c.probes.join(', ')}, then fragments of ${c.size}-byte datagrams both ways`, async () => {
       const run = await start({ seed: 1, link: { mtu: c.mtu } });
       const t0 = run.clock.now();
       const small = payload(100, 1);
