@@ -4,11 +4,13 @@
 // BLACK_HOLE_PROBES of them the path falls back to the base size, the
 // transfer starts over in small fragments at its call's next round, the
 // receiver's reassembly restarts on the smaller fragments, and a new search
-// finds the new size. Every call completes, each handler runs once.
+// finds the new size. A server that fell back on its own is noticed by the
+// client (smaller reply fragments than its path carries), which probes its
+// size again at once. Every call completes, each handler runs once.
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameType, RAISE_INTERVAL_MS } from '@udprpc/core';
 import { payload } from '../properties/sim-harness.js';
-import { fragmentSizes, probeSizes, startPmtuRun, type PmtuRun } from './pmtu-harness.js';
+import { fragmentSizes, probeConfirmed, probeSizes, startPmtuRun, type PmtuRun } from './pmtu-harness.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -79,20 +81,33 @@ describe('a link whose MTU drops mid-run', () => {
     expect(run.client.stats().retransmits).toBe(2);
     expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([1200, 65_507]);
     expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([65_507]);
-    // The raise timer: the client's next use of the path after 600 s first
-    // re-confirms 65,507; three lost answers are a black hole, and a new
-    // search finds 1472, which the server then uses too.
-    await run.clock.runFor(RAISE_INTERVAL_MS);
-    const raised = { probes: probeSizes(run.clientTap).length };
-    const data = payload(100, 8);
-    expect(await run.echo(8, data)).toEqual(data);
+    // The client saw reply fragments of 1200 bytes while its path said
+    // 65 507: it probes 65 507 again at once (claiming nothing meanwhile).
+    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([65_507]);
     await run.clock.runFor(5000);
-    expect(probeSizes(run.clientTap).slice(raised.probes)).toEqual([65_507, 65_507, 65_507, 1472, 8952, 8952, 8952, 18]);
+    // Three answers lost on the way back: a black hole at the client too; a
+    // new search finds 1472 and reports it.
+    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([65_507, 65_507, 65_507, 1472, 8952, 8952, 8952, 18]);
+    expect(probeConfirmed(run.clientTap).slice(before.probes)).toEqual([0, 0, 0, 0, 1472, 1472, 1472, 1472]);
     expect(run.client.stats().pmtuBlackHoles).toBe(1);
-    const later = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
+    expect(run.server.stats().pmtuBlackHoles).toBe(1);
+    let from = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
     const big = payload(100_000, 9);
     expect(await run.echo(9, big)).toEqual(big);
-    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, later.client)).toEqual([1472]);
-    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, later.server)).toEqual([1472]);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, from.client)).toEqual([1472]);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, from.server)).toEqual([1472]);
+    // The raise timer: the first call after 600 s re-confirms 1472 (claiming
+    // nothing until answered), tries 8952 again, and reports 1472.
+    await run.clock.runFor(RAISE_INTERVAL_MS);
+    const raised = probeSizes(run.clientTap).length;
+    const small = payload(100, 8);
+    expect(await run.echo(8, small)).toEqual(small);
+    await run.clock.runFor(5000);
+    expect(probeSizes(run.clientTap).slice(raised)).toEqual([1472, 8952, 8952, 8952, 18]);
+    expect(probeConfirmed(run.clientTap).slice(raised)).toEqual([0, 1472, 1472, 1472, 1472]);
+    from = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
+    expect(await run.echo(10, big)).toEqual(big);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, from.server)).toEqual([1472]);
+    expect(run.client.stats().pmtuBlackHoles).toBe(1);
   });
 });

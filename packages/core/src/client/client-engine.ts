@@ -616,6 +616,8 @@ export class ClientEngine {
   }
 
   private onReplyFragment(call: PendingCall, frame: Frame, now: number): void {
+    // A server sending smaller fragments than the path carries lost track of it (§7.5).
+    this.pmtu?.onReplyFragment(call.peerKey, frame.fragment!, now);
     const result = this.replies.offer(call, frame, now);
     switch (result.status) {
       case 'refused':

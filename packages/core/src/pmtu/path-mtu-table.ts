@@ -1,6 +1,7 @@
 import { TimerHeap } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
 import { encodePmtuProbe, MIN_PMTU_PROBE_BYTES } from '../wire/pmtu-probe.js';
+import { FRAGMENT_EXT_BYTES, HEADER_BYTES, type FragmentInfo } from '../wire/frame.js';
 import { DEFAULT_PROBE_SIZES, MIN_PROBE_TIMEOUT_MS, PathMtu, RAISE_INTERVAL_MS, type PathMtuConfig } from './path-mtu.js';
 
 /**
@@ -33,6 +34,9 @@ export interface PathMtuCounts {
   blackHoles: number;
 }
 
+/** The first wait between two early re-confirmations toward one server (it doubles). */
+export const RECONFIRM_MIN_MS = 1000;
+
 /** Peers remembered at most; the oldest is forgotten first (it then starts again from the base size). */
 const MAX_PEERS = 4096;
 
@@ -49,6 +53,8 @@ export class PathMtuTable implements PathMtuCounts {
   probesAcked = 0;
   probesLost = 0;
   blackHoles = 0;
+  /** Searches started early because a server sent smaller reply fragments than the path carries. */
+  reconfirms = 0;
   private readonly peers = new Map<string, { path: PathMtu; to: PeerAddress }>();
   private readonly timers = new TimerHeap<PathMtu>();
   private readonly probeSizes: readonly number[];
@@ -122,6 +128,31 @@ export class PathMtuTable implements PathMtuCounts {
     this.blackHoles++;
     peer.path.blackHole();
     this.advance(peer.path, peer.to, now);
+  }
+
+  /**
+   * A reply fragment from `key`. A server that cuts its replies smaller than
+   * the size confirmed toward it (after a black hole of its own, or a lost
+   * report) is told again: the confirmed size is probed again at once, its
+   * probe carrying that size (§7.5). At most once per `reconfirmMs`, which
+   * doubles each time (up to the raise interval) while the server stays
+   * behind, so a server that never follows (a fixed `maxDatagramBytes`)
+   * costs a few probes an hour.
+   */
+  onReplyFragment(key: string, f: FragmentInfo, now: number): void {
+    const peer = this.peers.get(key);
+    if (peer === undefined || f.totalBytes <= f.fragmentBytes) return;
+    const path = peer.path;
+    if (HEADER_BYTES + FRAGMENT_EXT_BYTES + f.fragmentBytes >= Math.min(path.bytes, HEADER_BYTES + FRAGMENT_EXT_BYTES + 0xffff)) {
+      path.reconfirmMs = RECONFIRM_MIN_MS;
+      return;
+    }
+    if (path.phase !== 'complete' || now < path.reconfirmAt) return;
+    path.reconfirmAt = now + path.reconfirmMs;
+    path.reconfirmMs = Math.min(this.raiseIntervalMs, 2 * path.reconfirmMs);
+    this.reconfirms++;
+    path.raise();
+    this.advance(path, peer.to, now);
   }
 
   nextTimerAt(): number | undefined {

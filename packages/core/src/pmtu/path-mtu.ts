@@ -55,6 +55,9 @@ export class PathMtu implements Timed {
   phase: PathMtuPhase = 'searching';
   /** When the next search may start, once this one is complete. */
   raiseAt = Infinity;
+  /** When a server seen behind may next be told again (PathMtuTable.onReplyFragment), and the wait after that. */
+  reconfirmAt = 0;
+  reconfirmMs = 1000;
   /** The probe waiting for its answer, if any. */
   probe: OutstandingProbe | undefined;
   /** Index in `probeSizes` of the size being probed (or next to probe). */
@@ -79,7 +82,10 @@ export class PathMtu implements Timed {
     const confirmedBytes = this.bytes > this.config.baseBytes ? this.bytes : 0;
     if (this.phase === 'searching') {
       const size = this.config.probeSizes[this.next];
-      if (size !== undefined) return { bytes: size, confirmedBytes };
+      // A re-confirmation of the confirmed size claims nothing until it is
+      // answered: the peer falls back to the base size meanwhile, rather
+      // than trust a size that may just have stopped working.
+      if (size !== undefined) return { bytes: size, confirmedBytes: size <= this.bytes ? 0 : confirmedBytes };
       this.phase = 'reporting';
     }
     if (this.phase === 'reporting') {
