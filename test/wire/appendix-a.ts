@@ -3,6 +3,10 @@
 // A.11). appendix-a.test.ts checks that the document shows exactly these;
 // `npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts` prints them.
 import {
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  parseFrame,
+  type Frame,
   CodecId,
   encodeBatch,
   encodeErrorBody,
@@ -61,6 +65,7 @@ export function appendixA(): Record<string, Uint8Array> {
     encodeErrorBody({ code: 8, retryAfterMs: 100, message: 'the server is at its concurrency limit; try again later', details: incarnationBytes() }),
   );
   const { validate, echo } = validationExchange(a1);
+  const probe = encodePmtuProbe({ session: SESSION, id: 1, probeBytes: 1472, confirmedBytes: 0 });
   return {
     'A.1': a1,
     'A.2': request(7, ARG, { attempt: 1, deadlineMs: 4800 }),
@@ -79,6 +84,9 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.10 end': refusal.subarray(refusal.length - 9),
     'A.11 VALIDATE': validate,
     'A.11 VALIDATE_ECHO': echo,
+    'A.12 probe': probe.subarray(0, 18),
+    'A.12 answer': encodePmtuProbeReply(parseFrame(probe) as Frame, 1472).subarray(0, 18),
+    'A.12 report': encodePmtuProbe({ session: SESSION, id: 3, probeBytes: 18, confirmedBytes: 65_507 }),
   };
 }
 
