@@ -86,7 +86,7 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.11 VALIDATE_ECHO': echo,
     'A.12 probe': probe.subarray(0, 18),
     'A.12 answer': encodePmtuProbeReply(parseFrame(probe) as Frame, 1472).subarray(0, 18),
-    'A.12 report': encodePmtuProbe({ session: SESSION, id: 3, probeBytes: 18, confirmedBytes: 65_507 }),
+    'A.12 report': encodePmtuProbe({ session: SESSION, id: 4, probeBytes: 18, confirmedBytes: 65_507 }),
   };
 }
 
