@@ -1,14 +1,24 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Tests run on the TypeScript sources: every workspace package name is mapped
-// to its src/index.ts, so no build step is needed before `vitest run`.
+// Tests run on the TypeScript sources: every workspace package name, and each
+// subpath it exports (`@udprpc/core/wire`), is mapped to the source file its
+// `@udprpc/source` export condition names, so no build step is needed before
+// `vitest run`.
 const packagesDir = fileURLToPath(new URL('./packages/', import.meta.url));
-const alias = readdirSync(packagesDir).map((dir) => ({
-  find: new RegExp(`^${dir === 'udprpc' ? 'udprpc' : `@udprpc/${dir}`}$`),
-  replacement: `${packagesDir}${dir}/src/index.ts`,
-}));
+type Exports = Record<string, { '@udprpc/source'?: string }>;
+const alias = readdirSync(packagesDir).flatMap((dir) => {
+  const name = dir === 'udprpc' ? 'udprpc' : `@udprpc/${dir}`;
+  const manifest = JSON.parse(readFileSync(`${packagesDir}${dir}/package.json`, 'utf8')) as { exports?: Exports };
+  const entries = Object.entries(manifest.exports ?? { '.': { '@udprpc/source': './src/index.ts' } });
+  return entries.flatMap(([subpath, conditions]) => {
+    const source = conditions['@udprpc/source'];
+    if (source === undefined) return [];
+    const specifier = subpath === '.' ? name : `${name}${subpath.slice(1)}`;
+    return [{ find: new RegExp(`^${specifier}$`), replacement: `${packagesDir}${dir}/${source.slice(2)}` }];
+  });
+});
 
 export default defineConfig({
   resolve: { alias },

@@ -4,7 +4,8 @@
 // before anything about the call is remembered. The client honours the hint:
 // it pauses that server and sends the call again, if its deadline allows.
 import { describe, expect, it } from 'vitest';
-import { Code, Flag, FrameType, decodeErrorBody, type Frame } from '@udprpc/core';
+import { Code } from '@udprpc/core';
+import { Flag, FrameType, decodeErrorBody, type Frame } from '@udprpc/core/wire';
 import { RpcError } from 'udprpc';
 import { settleAll, type SimNetworkEvent } from '@udprpc/testkit';
 import { framesOf, requestFrame, useHardSim } from './harness.js';

@@ -5,7 +5,8 @@
 // and the server then marks the address validated and sends the reply.
 // Bytes are counted by a wrapper transport at the server's socket.
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, FrameType, HEADER_BYTES, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { encodeBatch, FrameType, HEADER_BYTES } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim, type HardSim } from './harness.js';
 

@@ -7,7 +7,9 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { CodecId, encodeMethodName, encodeRequestFrame, FrameType, ServerEngine, type PeerAddress } from '@udprpc/core';
+import { CodecId, type PeerAddress } from '@udprpc/core';
+import { encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,7 +1,7 @@
 // Seeded mutations of valid udprpc frames, for the datagram fuzzer. Every
 // generator is a pure function of the PRNG, so a failing run replays from its
 // seed. Sizes are bounded: at most MAX_UDP_PAYLOAD (65,507) bytes.
-import { FRAGMENT_EXT_BYTES, Flag, HEADER_BYTES, MAX_UDP_PAYLOAD, encodeRequestFrame } from '@udprpc/core';
+import { FRAGMENT_EXT_BYTES, Flag, HEADER_BYTES, MAX_UDP_PAYLOAD, encodeRequestFrame } from '@udprpc/core/wire';
 
 export type Rng = () => number;
 

@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, expect, it } from 'vitest';
-import { FrameType, HEADER_BYTES, splitBatch } from '@udprpc/core';
+import { FrameType, HEADER_BYTES, splitBatch } from '@udprpc/core/wire';
 import { createRandom } from '@udprpc/testkit';
 import {
   RpcError,

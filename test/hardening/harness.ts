@@ -4,7 +4,7 @@
 // directions, decodes every frame, and can hold back chosen incoming
 // datagrams (to replay them later, as a slow network path would).
 import { afterEach } from 'vitest';
-import { encodeFrame, encodeRequestFrame, encodeMethodName, type Frame, type FrameHeader } from '@udprpc/core';
+import { encodeFrame, encodeRequestFrame, encodeMethodName, type Frame, type FrameHeader } from '@udprpc/core/wire';
 import {
   createClient,
   createServer,

@@ -5,7 +5,8 @@
 // reply was dropped, the VALIDATE_ECHO found nothing to send, and the client's
 // retransmission ran the handler again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, CodecId } from '@udprpc/core';
+import { CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame } from '@udprpc/core/wire';
 import { createClient, createServer, defineContract, method, msgpackCodec, type PeerAddress } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll } from '@udprpc/testkit';
 import { Meter, framesOf } from './meter.js';

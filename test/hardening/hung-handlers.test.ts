@@ -6,7 +6,8 @@
 // maxRunning 8 / maxQueued 4 left the server at 8 running / 4 queued for good,
 // and every later call was refused with RESOURCE_EXHAUSTED.
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Code, Flag, FrameType, type Frame, CodecId } from '@udprpc/core';
+import { Code, CodecId } from '@udprpc/core';
+import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, type Frame } from '@udprpc/core/wire';
 import { createServer, defineContract, method, msgpackCodec, type Server } from 'udprpc';
 import { SimNetwork, VirtualClock } from '@udprpc/testkit';
 import { framesOf } from './meter.js';

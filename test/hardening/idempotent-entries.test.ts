@@ -9,23 +9,14 @@
 //
 // Driven on the bare ServerEngine (sans-io), so every figure is exact.
 import { describe, expect, it } from 'vitest';
-import {
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  HEADER_BYTES,
-  parseFrame,
-  ServerEngine,
-  type FrameHeader,
-  type PeerAddress,
-  CodecId,
-} from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, HEADER_BYTES, parseFrame, type FrameHeader } from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 import { msgpackCodec } from 'udprpc';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
 
 const PEER: PeerAddress = { address: '10.0.0.1', family: 'IPv4', port: 4000 };
-const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/dedup-cache.ts)
+const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/call-entry.ts)
 const REPLY_BYTES = 300;
 const DEADLINE_MS = 1000;
 const GRACE_MS = 2000;

@@ -8,18 +8,9 @@
 // Each run is bounded (a fixed number of datagrams) and prints one line per
 // attack: heap + ArrayBuffer bytes retained after a full GC, minus the
 // baseline, and the bytes the engine charged for it.
-import {
-  encodeBatch,
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  ServerEngine,
-  type IncomingCall,
-  type PeerAddress,
-  type ServerEngineStats,
-  CodecId,
-} from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
+import { ServerEngine, type IncomingCall, type ServerEngineStats } from '@udprpc/core/engine';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -102,7 +93,7 @@ function nospan(): void {
 
 /**
  * What one reply-cache entry retains (ENTRY_OVERHEAD_BYTES and
- * ORPHAN_INDEX_BYTES in dedup-cache.ts): 20,000 calls of one session, no
+ * ORPHAN_INDEX_BYTES in call-entry.ts): 20,000 calls of one session, no
  * span (so no low-water mark releases them) and no time passing (so none
  * expires). Printed per entry, after taking off the payload or reply bytes
  * the cache charges separately. Each variant runs in a process of its own,

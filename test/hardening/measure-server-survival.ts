@@ -8,7 +8,8 @@
 //
 // Items: 11.1 11.7 11.8 11.9 12.7 (default: all).
 import { createSocket } from 'node:dgram';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, type PeerAddress, CodecId } from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame } from '@udprpc/core/wire';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError, type Server } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';
 import { framesOf } from './meter.js';

@@ -4,7 +4,8 @@
 // Deterministic (seeded); runs in a few seconds of real time:
 //
 //   npx tsx --conditions=@udprpc/source test/hardening/measure-trust.ts
-import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType, type DatagramHandler, type Transport, CodecId } from '@udprpc/core';
+import { type DatagramHandler, type Transport, CodecId } from '@udprpc/core';
+import { encodeBatch, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
 import { SimNetwork, VirtualClock, createRandom, deriveSeed, settleAll } from '@udprpc/testkit';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError, type Server } from 'udprpc';
 import { Executions, implementRel, rel, startSimRun } from '../properties/sim-harness.js';

@@ -4,12 +4,13 @@
 // (sources.maxSources). Each test floods one of them from raw simulated peers
 // and checks the cap after every step.
 import { describe, expect, it } from 'vitest';
-import { Code, FrameType, decodeErrorBody, encodeFrame, type FrameHeader } from '@udprpc/core';
+import { Code } from '@udprpc/core';
+import { FrameType, decodeErrorBody, encodeFrame, type FrameHeader } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim, type RawPeer } from './harness.js';
 
 const start = useHardSim();
-const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/dedup-cache.ts)
+const ENTRY_OVERHEAD = 600; // ENTRY_OVERHEAD_BYTES (packages/core/src/server/call-entry.ts)
 
 describe('reply cache (dedup.maxBytes)', () => {
   it('stays within the cap plus one entry, counts evictions, and refuses a retransmission of an evicted call with ABORTED', async () => {

@@ -1,7 +1,8 @@
 // A wrapper around the server's simulated endpoint that sees every datagram
 // at the server's socket: bytes per peer in both directions, the frames
 // (batches unpacked), and incoming datagrams held back on request.
-import { FrameType, decodeFrame, peerKey, splitBatch, type Frame } from '@udprpc/core';
+import { FrameType, decodeFrame, splitBatch, type Frame } from '@udprpc/core/wire';
+import { peerKey } from '@udprpc/core/engine';
 import type { PeerAddress, Transport } from 'udprpc';
 import type { SimTransport } from '@udprpc/testkit';
 

@@ -3,7 +3,8 @@
 // as 'rate-limited' before they are even decoded, without touching any other
 // source. The table of sources is an LRU bounded by sources.maxSources.
 import { describe, expect, it } from 'vitest';
-import { FrameType, peerKey } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
+import { peerKey } from '@udprpc/core/engine';
 import { settleAll } from '@udprpc/testkit';
 import { bareFrame, requestFrame, useHardSim } from './harness.js';
 

@@ -6,17 +6,9 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import {
-  Code,
-  decodeErrorBody,
-  encodeBatch,
-  encodeFrame,
-  Flag,
-  FrameType,
-  ServerEngine,
-  type FrameHeader,
-  type PeerAddress,
-} from '@udprpc/core';
+import { Code, type PeerAddress } from '@udprpc/core';
+import { decodeErrorBody, encodeBatch, encodeFrame, Flag, FrameType, type FrameHeader } from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 import { RpcError } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { useHardSim } from './harness.js';

@@ -11,7 +11,8 @@
 // The server here is scripted on a raw simulated endpoint, so every refusal,
 // ack and arrival time is exact (1 ms links, virtual clock).
 import { afterEach, describe, expect, it } from 'vitest';
-import { Code, encodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '@udprpc/core';
+import { Code } from '@udprpc/core';
+import { encodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '@udprpc/core/wire';
 import { createClient, defineContract, method, msgpackCodec, RpcError, type Client } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';
 import { encodeFragmentAck } from '../../packages/core/src/wire/fragment-ack.js';

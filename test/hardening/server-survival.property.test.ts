@@ -11,7 +11,8 @@
 // UDPRPC_FC_SEED=<seed>. Explore: UDPRPC_FC_RUNS=20 multiplies numRuns.
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame, CodecId } from '@udprpc/core';
+import { CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type Frame } from '@udprpc/core/wire';
 import { createServer, defineContract, method, msgpackCodec } from 'udprpc';
 import { SimNetwork, VirtualClock, sleep } from '@udprpc/testkit';
 import { framesOf } from './meter.js';

@@ -6,7 +6,9 @@
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { FrameType, ServerEngine, encodeMethodName, encodeRequestFrame, type IncomingCall, type PeerAddress, CodecId } from '@udprpc/core';
+import { type PeerAddress, CodecId } from '@udprpc/core';
+import { FrameType, encodeMethodName, encodeRequestFrame } from '@udprpc/core/wire';
+import { ServerEngine, type IncomingCall } from '@udprpc/core/engine';
 import { RpcError, msgpackCodec } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { useHardSim } from './harness.js';

@@ -2,7 +2,8 @@
 // as `overheadBytes`; engines shrink their default datagram size by that much,
 // so sealed datagrams still fit the 1200-byte path floor.
 import { describe, expect, it } from 'vitest';
-import { defaultDatagramBytes, type Transport } from '@udprpc/core';
+import { type Transport } from '@udprpc/core';
+import { defaultDatagramBytes } from '@udprpc/core/engine';
 import { createPskTransport, generateKey } from '@udprpc/auth-psk';
 import { createClient, createServer, defineContract, method } from 'udprpc';
 import { settleAll, SimNetwork, VirtualClock } from '@udprpc/testkit';

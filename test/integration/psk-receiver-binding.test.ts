@@ -7,7 +7,8 @@
 // `from <server>` (replies), `<server>` being the address its client sent
 // to. A capture opens only at the server it was sealed for.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameType, formatPeer } from '@udprpc/core';
+import { formatPeer } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { createClient, createServer, defineContract, method, type Client, type Server } from 'udprpc';
 import { createKeyRing, createPskTransport, generateKey, openDatagram, receiverBinding, sealDatagram, type PskTransport } from '@udprpc/auth-psk';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';

@@ -3,20 +3,19 @@
 // event, and the server keeps serving. Nothing a datagram contains can make
 // it throw or close (protocol.md §2, §3.1, §11).
 import { describe, expect, it } from 'vitest';
+import { type DropReason, CodecId } from '@udprpc/core';
 import {
   FrameType,
   Flag,
   HEADER_BYTES,
-  codeFromNumber,
   decodeErrorBody,
   decodeFrame,
   encodeFrame,
   encodeMethodName,
   encodeRequestFrame,
-  type DropReason,
   type FrameHeader,
-  CodecId,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
+import { codeFromNumber } from '@udprpc/core/engine';
 import { createRandom } from '@udprpc/testkit';
 import { msgpackCodec } from 'udprpc';
 import { calc } from '../helpers/calc-service.js';

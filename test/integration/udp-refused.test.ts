@@ -8,7 +8,9 @@
 // exact counts. Nothing here is decided by timing.
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientEngine, encodeFrame, encodeMethodName, FrameType, type CallOutcome, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, FrameType } from '@udprpc/core/wire';
+import { ClientEngine, type CallOutcome } from '@udprpc/core/engine';
 import { createClient, createUdpTransport, defineContract, method, RpcError, type UdpTransport } from 'udprpc';
 
 const svc = defineContract('svc', { get: method<number, number>() });

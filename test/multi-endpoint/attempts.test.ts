@@ -1,7 +1,7 @@
 // How a multi-endpoint call's attempts behave at the edges: which errors move
 // an idempotent call, ACKs keeping a slow call in place, aborts and close.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { RpcError, type ClientInterceptor, type PeerAddress } from 'udprpc';
 import { settleAll } from '@udprpc/testkit';
 import { startSimCluster, svc } from './sim-cluster.js';
@@ -113,7 +113,7 @@ describe('attempts of a multi-endpoint call', () => {
 
 describe('ACKs inside a BATCH also keep an attempt alive', () => {
   it('a raw server that only ACKs, in BATCH frames, keeps the call from failing over until its deadline', async () => {
-    const { decodeFrame, encodeBatch, encodeFrame } = await import('@udprpc/core');
+    const { decodeFrame, encodeBatch, encodeFrame } = await import('@udprpc/core/wire');
     const { SimNetwork, VirtualClock, createRandom } = await import('@udprpc/testkit');
     const { createClient } = await import('udprpc');
     for (const batched of [true, false]) {

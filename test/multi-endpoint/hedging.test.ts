@@ -1,7 +1,7 @@
 // Hedging of idempotent calls on a simulated network: a second copy to
 // another endpoint after a delay, the loser cancelled, bounded by a budget.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { startSimCluster, svc } from './sim-cluster.js';
 

@@ -2,7 +2,7 @@
 // SimNetwork and a VirtualClock. Handlers count their executions per logical
 // call (a unique `tag` in every input) across ALL servers, and a tap on the
 // client's endpoint records which servers each tag's REQUESTs were sent to.
-import { decodeFrame, decodeRequestBody, FrameType, splitBatch, type Frame } from '@udprpc/core';
+import { decodeFrame, decodeRequestBody, FrameType, splitBatch, type Frame } from '@udprpc/core/wire';
 import {
   createClient,
   createServer,

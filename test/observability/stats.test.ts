@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MethodRecord, type LatencyHistogram } from '@udprpc/core';
+import { type LatencyHistogram } from '@udprpc/core';
+import { MethodRecord } from '@udprpc/core/engine';
 import { settleAll } from '@udprpc/testkit';
 import { obs, startRig, type Rig } from './helpers.js';
 

@@ -8,7 +8,8 @@
 // client (smaller reply fragments than its path carries), which probes its
 // size again at once. Every call completes, each handler runs once.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameType, RAISE_INTERVAL_MS } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
+import { RAISE_INTERVAL_MS } from '@udprpc/core/engine';
 import { payload } from '../properties/sim-harness.js';
 import { fragmentSizes, probeConfirmed, probeSizes, startPmtuRun, type PmtuRun } from './pmtu-harness.js';
 

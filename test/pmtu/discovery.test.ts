@@ -5,7 +5,7 @@
 // client reported. Exact oracles: the probe sizes sent, the fragment sizes
 // used, the probes lost; the search's virtual time is bounded.
 import { afterEach, describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { payload } from '../properties/sim-harness.js';
 import { fragmentSizes, probeConfirmed, probeSizes, startPmtuRun, type PmtuRun } from './pmtu-harness.js';
 

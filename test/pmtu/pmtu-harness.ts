@@ -3,7 +3,7 @@
 // discovery is on), over SimNetwork links whose MTU the tests choose and
 // change. The sim transport knows no per-destination limit, so the taps say
 // 65,507 (as the UDP transport does toward loopback).
-import { Flag, FrameType, MAX_UDP_PAYLOAD, type Frame } from '@udprpc/core';
+import { Flag, FrameType, MAX_UDP_PAYLOAD, type Frame } from '@udprpc/core/wire';
 import { createClient, createServer, defineContract, method, type Client, type Server } from 'udprpc';
 import { SimNetwork, VirtualClock, createRandom, deriveSeed, settleAll, type LinkConditions, type SimTransport } from '@udprpc/testkit';
 import { Tap } from '../properties/sim-harness.js';

@@ -8,7 +8,9 @@
 //     at-most-once handler runs once.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Coalescer, decodeFrame, encodeFrame, FrameType, MAX_BATCH_FRAMES, splitBatch, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { decodeFrame, encodeFrame, FrameType, MAX_BATCH_FRAMES, splitBatch } from '@udprpc/core/wire';
+import { Coalescer } from '@udprpc/core/engine';
 import { createClient, createServer, defineContract, method } from 'udprpc';
 import { createRandom, settleAll, SimNetwork, VirtualClock } from '@udprpc/testkit';
 

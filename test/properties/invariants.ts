@@ -4,7 +4,8 @@
 // state, and retransmissions within the retry budget. Shared by the fast-check properties and the long run.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { defaultDedupPolicy, defaultRetryBudget, FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
+import { defaultDedupPolicy, defaultRetryBudget } from '@udprpc/core/engine';
 import { codeOf, record, type CallRecord, type SimRun } from './sim-harness.js';
 
 /** One planned logical call. `tag` is unique within a run. */

@@ -6,7 +6,8 @@
 // holds no reassembly bytes, entries or timers.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy, FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
+import { defaultDedupPolicy } from '@udprpc/core/engine';
 import { asymmetricConditions, seeds, settleAll } from '@udprpc/testkit';
 import { codeOf, payload, recordAt, sameBytes, startSimRun } from './sim-harness.js';
 

@@ -10,7 +10,8 @@
 // Explore: UDPRPC_FC_RUNS=20 multiplies every numRuns.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy, defaultReassemblyLimits, Flag, FrameType, HEADER_BYTES } from '@udprpc/core';
+import { Flag, FrameType, HEADER_BYTES } from '@udprpc/core/wire';
+import { defaultDedupPolicy, defaultReassemblyLimits } from '@udprpc/core/engine';
 import { callSchedule, createRandom, deriveSeed, netConditions, scheduleCalls, seeds, settleAll } from '@udprpc/testkit';
 import { codeOf, payload, record, sameBytes, startSimRun, type CallRecord, type SimRun } from './sim-harness.js';
 

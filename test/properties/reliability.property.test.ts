@@ -9,7 +9,7 @@
 // Explore: UDPRPC_FC_RUNS=20 multiplies every numRuns.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultRetryBudget } from '@udprpc/core';
+import { defaultRetryBudget } from '@udprpc/core/engine';
 import { asymmetricConditions, callSchedule, netConditions, scheduleCalls, seeds, settleAll, type LinkConditions } from '@udprpc/testkit';
 import { anyCall, checkRun, quickCall, startPlanned, TICK_MS, type PlannedCall } from './invariants.js';
 import { codeOf, record, startSimRun, type SimRunOptions } from './sim-harness.js';

@@ -10,7 +10,7 @@
 // UDPRPC_FC_SEED=<seed> (or paste both into the fc.assert parameters).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy } from '@udprpc/core';
+import { defaultDedupPolicy } from '@udprpc/core/engine';
 import { asymmetricConditions, seeds, settleAll } from '@udprpc/testkit';
 import { codeOf, payload, recordAt, sameBytes, startSimRun } from './sim-harness.js';
 

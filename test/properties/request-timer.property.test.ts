@@ -15,7 +15,8 @@
 // UDPRPC_FC_SEED=<seed> (or paste both into the fc.assert parameters).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy, FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
+import { defaultDedupPolicy } from '@udprpc/core/engine';
 import { asymmetricConditions, createRandom, seeds, settleAll } from '@udprpc/testkit';
 import { codeOf, recordAt } from './sim-harness.js';
 import { checksum, payload, startUploadRun } from './upload-harness.js';

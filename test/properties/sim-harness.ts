@@ -2,7 +2,7 @@
 // server (createClient/createServer) on a seeded SimNetwork and a VirtualClock,
 // with handlers that count their executions per logical call (a unique `tag`
 // in every input) and that may wait on virtual timers.
-import { decodeFrame, FrameType, splitBatch, type Frame } from '@udprpc/core';
+import { decodeFrame, FrameType, splitBatch, type Frame } from '@udprpc/core/wire';
 import {
   createClient,
   createServer,

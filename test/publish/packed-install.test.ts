@@ -2,8 +2,10 @@
 // builds it), the tarballs are installed into a fresh project in the OS temp
 // directory with no network (see packed-install.ts), and then, with plain
 // `node` (no tsx, no export conditions): a server and a client talk over
-// 127.0.0.1, the installed `udprpc` command runs, and a TypeScript consumer
-// type-checks under NodeNext and Bundler module resolution.
+// 127.0.0.1, the subpath exports of @udprpc/core (`/wire`, `/engine`,
+// `/contract`) load from dist, the installed `udprpc` command runs, and a
+// TypeScript consumer type-checks under NodeNext and Bundler module
+// resolution, subpaths included.
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,6 +113,7 @@ describe('packed packages', () => {
         sum: 5,
         failure: 'INVALID_ARGUMENT: division by zero',
         loaded: [32, 'function', 'msgpack', 'json', 0, 'function'],
+        subpaths: [1, 'function', 'calc.add'],
       });
       // Other packages' `source` export condition must not select our .ts files.
       const withSource = await node(['--conditions=source', 'client.mjs', String(server.port)], 30_000);

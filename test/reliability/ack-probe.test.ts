@@ -21,14 +21,14 @@
 // delayMs 0..1 }, calls [add 1 ms at t=0, add 32 ms at t=2] → call 2 failed.
 // long-run.test.ts reports the rate as quickFailureRate.
 //
-// Where it was: packages/core/src/server/server-engine.ts onDuplicate() ACKs every
+// Where it was: packages/core/src/server/server-engine.ts (now request-intake.ts) onDuplicate() ACKs every
 // duplicate of a RUNNING entry; packages/core/src/client/client-engine.ts onAcked()
 // set `acked`, and schedule() then used max(ackedProbeIntervalMs, RTO).
 // The fix (client-engine.ts onAcked()/schedule()): after an ACK the probe gap
 // grows from the RTO (doubling) up to ackedProbeIntervalMs instead of jumping
 // to it, which covers all three paths.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { codeOf, loseReplies, startSimRun, type SimRun } from '../properties/sim-harness.js';
 

@@ -9,7 +9,7 @@
 // Every scenario runs the real client and server on a SimNetwork with fixed
 // one-way delays and a VirtualClock, so the expected times are exact.
 import { describe, expect, it } from 'vitest';
-import { FrameType, type Frame } from '@udprpc/core';
+import { FrameType, type Frame } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { record, startSimRun, type CallRecord, type SimRun } from '../properties/sim-harness.js';
 

@@ -2,7 +2,8 @@
 // real client and server on a simulated network and a virtual clock.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultRetryPolicy, FrameType } from '@udprpc/core';
+import { defaultRetryPolicy } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { seeds, settleAll } from '@udprpc/testkit';
 import { RpcError } from 'udprpc';
 import { startSimRun } from '../properties/sim-harness.js';

@@ -2,7 +2,7 @@
 // §6.2): the real client and server on a loss-free simulated network, with
 // exactly the datagrams a case needs removed or repeated.
 import { describe, expect, it } from 'vitest';
-import { Flag, FrameType } from '@udprpc/core';
+import { Flag, FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { lastRequestId, loseReplies, startSimRun } from '../properties/sim-harness.js';
 

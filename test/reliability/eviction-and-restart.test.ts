@@ -2,7 +2,8 @@
 // client restarted on the same address and port (§6.1: a new session never
 // matches the old session's entries or replies). Deterministic.
 import { describe, expect, it } from 'vitest';
-import { FrameType, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { SimNetwork, VirtualClock, createRandom, settleAll, type SimTransport } from '@udprpc/testkit';
 import { createClient, createServer, RpcError } from 'udprpc';
 import { Executions, implementRel, lastRequestId, rel, startSimRun, Tap } from '../properties/sim-harness.js';

@@ -16,13 +16,13 @@
 // UDPRPC_FC_SEED=402: "notification 3 ran more than once". The low-water
 // release does not help while an older call of the session is still in flight.
 //
-// Where it was: packages/core/src/server/server-engine.ts startCall(): the ABORTED refusal
+// Where it was: packages/core/src/server/server-engine.ts (now request-intake.ts) startCall(): the ABORTED refusal
 // required `frame.attempt > 0 && !noReply`. The fix: each session remembers
 // the highest evicted id (SessionState.evictedUpTo; ids are sequential), and
 // any copy of a call up to it that finds no entry is refused (calls) or
 // dropped (notifications), whatever its attempt number.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { startSimRun, type SimRun } from '../properties/sim-harness.js';
 

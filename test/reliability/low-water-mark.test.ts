@@ -5,7 +5,8 @@
 // stale hears so from its retransmission and starts a new session.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader, CodecId } from '@udprpc/core';
+import { CodecId } from '@udprpc/core';
+import { encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { msgpackCodec, RpcError } from 'udprpc';
 import { useHardSim, type RawPeer } from '../hardening/harness.js';

@@ -6,7 +6,8 @@
 // the server probes about an RTT after its last send, and the client never
 // has to ask. Deterministic: fixed 1 ms links, chosen datagrams dropped.
 import { describe, expect, it } from 'vitest';
-import { defaultDedupPolicy, Flag, FrameType, type Frame } from '@udprpc/core';
+import { Flag, FrameType, type Frame } from '@udprpc/core/wire';
+import { defaultDedupPolicy } from '@udprpc/core/engine';
 import { settleAll } from '@udprpc/testkit';
 import { payload, sameBytes, startSimRun, type SimRun } from '../properties/sim-harness.js';
 import { useHardSim, requestFrame } from '../hardening/harness.js';

@@ -7,7 +7,7 @@
 // probes about an RTT after its last send, and the call's timer never fires.
 // Deterministic: fixed 1 ms links, chosen datagrams dropped.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Flag, FrameType, type Frame } from '@udprpc/core';
+import { Flag, FrameType, type Frame } from '@udprpc/core/wire';
 import { settleAll } from '@udprpc/testkit';
 import { checksum, payload, startUploadRun } from '../properties/upload-harness.js';
 

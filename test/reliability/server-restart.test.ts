@@ -6,7 +6,8 @@
 // Handler runs are counted per call after the network has drained.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameType, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { SimNetwork, VirtualClock, createRandom, deriveSeed, netConditions, seeds, settleAll, type LinkConditions, type SimTransport } from '@udprpc/testkit';
 import { createClient, createServer, RpcError, type Server, type UdpServerOptions } from 'udprpc';
 import { Executions, implementRel, rel, Tap } from '../properties/sim-harness.js';

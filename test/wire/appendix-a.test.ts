@@ -3,7 +3,7 @@
 // changed). Regenerate with: npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, decodeRequestBody } from '@udprpc/core';
+import { decodeFrame, decodeRequestBody } from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { appendixA, appendixSizes, hex } from './appendix-a.js';
 

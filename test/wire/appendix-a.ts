@@ -2,25 +2,24 @@
 // the engines of @udprpc/core (and the reference address validator for
 // A.11). appendix-a.test.ts checks that the document shows exactly these;
 // `npx tsx --conditions=@udprpc/source test/wire/print-appendix-a.ts` prints them.
+import { CodecId, type PeerAddress } from '@udprpc/core';
 import {
-  encodePmtuProbe,
-  encodePmtuProbeReply,
-  parseFrame,
-  type Frame,
-  CodecId,
   encodeBatch,
   encodeErrorBody,
   encodeFragmentAck,
   encodeFrame,
   encodeMethodName,
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  parseFrame,
+  type Frame,
   encodeRequestBody,
   encodeRequestFrame,
   Flag,
   FrameType,
-  ServerEngine,
   type FrameHeader,
-  type PeerAddress,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
+import { ServerEngine } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { createAddressValidator } from '../../packages/server/src/address-validator.js';
 

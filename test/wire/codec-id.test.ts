@@ -3,7 +3,8 @@
 // UNIMPLEMENTED instead of misreading each other's bytes (issue 12: a JSON
 // client and a msgpack server once turned 7 into 55 without any error).
 import { describe, expect, it } from 'vitest';
-import { CodecId, decodeErrorBody, decodeFrame, encodeMethodName, encodeRequestFrame, FrameType, parseRequestBody, type Codec } from '@udprpc/core';
+import { CodecId, type Codec } from '@udprpc/core';
+import { decodeErrorBody, decodeFrame, encodeMethodName, encodeRequestFrame, FrameType, parseRequestBody } from '@udprpc/core/wire';
 import { createClient, createServer, jsonCodec, msgpackCodec, RpcError } from 'udprpc';
 import { createRandom, settleAll } from '@udprpc/testkit';
 import { recordingNetwork } from './wire-log.js';

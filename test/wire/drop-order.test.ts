@@ -4,17 +4,9 @@
 // (issue 12, item 5: it used to be unknown-call for an unknown call and
 // malformed for a known one).
 import { describe, expect, it } from 'vitest';
-import {
-  ClientEngine,
-  encodeFrame,
-  encodeFragmentAck,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  ServerEngine,
-  type IncomingCall,
-  type PeerAddress,
-} from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { encodeFrame, encodeFragmentAck, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
+import { ClientEngine, ServerEngine, type IncomingCall } from '@udprpc/core/engine';
 
 const CLIENT: PeerAddress = { address: '192.0.2.10', family: 'IPv4', port: 5000 };
 const SERVER: PeerAddress = { address: '192.0.2.1', family: 'IPv4', port: 4000 };

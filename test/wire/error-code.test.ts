@@ -2,7 +2,9 @@
 // code is not in the table (JavaScript lets a caller pass any string) is
 // answered with UNKNOWN (2), never with 0 (issue 12, item 1).
 import { describe, expect, it } from 'vitest';
-import { codeToNumber, decodeErrorBody, FrameType, type ErrorCode } from '@udprpc/core';
+import { type ErrorCode } from '@udprpc/core';
+import { decodeErrorBody, FrameType } from '@udprpc/core/wire';
+import { codeToNumber } from '@udprpc/core/engine';
 import { createClient, createServer, defineContract, method, msgpackCodec, RpcError } from 'udprpc';
 import { createRandom, settleAll } from '@udprpc/testkit';
 import { recordingNetwork } from './wire-log.js';

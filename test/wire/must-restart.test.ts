@@ -3,19 +3,8 @@
 // checked on the bare engines with exact oracles (docs/conformance.md maps
 // every MUST to its test).
 import { describe, expect, it } from 'vitest';
-import {
-  ClientEngine,
-  decodeRequestBody,
-  encodeErrorBody,
-  encodeFrame,
-  encodeRequestFrame,
-  Flag,
-  FrameType,
-  ServerEngine,
-  type CallOutcome,
-  type Frame,
-  type IncomingCall,
-} from '@udprpc/core';
+import { decodeRequestBody, encodeErrorBody, encodeFrame, encodeRequestFrame, Flag, FrameType, type Frame } from '@udprpc/core/wire';
+import { ClientEngine, ServerEngine, type CallOutcome, type IncomingCall } from '@udprpc/core/engine';
 import { CLIENT, decoded, METHOD, SERVER } from './must-support.js';
 
 

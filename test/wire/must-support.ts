@@ -1,7 +1,8 @@
 // What the MUST tests (must.test.ts, must-restart.test.ts) share: the two
 // documentation addresses they run between, the method they call, and a
 // decoder that throws on anything that is not a frame.
-import { decodeFrame, encodeMethodName, type Frame, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { decodeFrame, encodeMethodName, type Frame } from '@udprpc/core/wire';
 
 export const SERVER: PeerAddress = { address: '192.0.2.1', family: 'IPv4', port: 4000 };
 export const CLIENT: PeerAddress = { address: '192.0.2.10', family: 'IPv4', port: 5000 };

@@ -3,7 +3,6 @@
 // MUST to its test).
 import { describe, expect, it } from 'vitest';
 import {
-  ClientEngine,
   decodeFragmentAck,
   decodeRequestBody,
   encodeFrame,
@@ -13,10 +12,9 @@ import {
   FrameType,
   MessageIds,
   randomSession,
-  ServerEngine,
   type Frame,
-  type IncomingCall,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
+import { ClientEngine, ServerEngine, type IncomingCall } from '@udprpc/core/engine';
 import { CLIENT, decoded, METHOD, SERVER } from './must-support.js';
 import { asDescription } from '../../packages/cli/src/service-description.js';
 

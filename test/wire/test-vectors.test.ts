@@ -5,7 +5,16 @@
 // datagrams out, outcome and drop counts (issue 12).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeErrorBody, encodeFragmentAck, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core';
+import {
+  encodeBatch,
+  encodeErrorBody,
+  encodeFragmentAck,
+  encodeFrame,
+  encodeMethodName,
+  encodeRequestFrame,
+  FrameType,
+  type FrameHeader,
+} from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { VECTOR_DIR, vectorFiles } from './test-vector-files.js';
 import { describeFrame, fromTagged, hex, unhex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';

@@ -1,14 +1,6 @@
 // The JSON shapes of docs/test-vectors/*.json (described in its README), and
 // the conversions between frames and their JSON description.
-import {
-  decodeErrorBody,
-  decodeFragmentAck,
-  decodeFrame,
-  decodeRequestBody,
-  FrameType,
-  splitBatch,
-  type Frame,
-} from '@udprpc/core';
+import { decodeErrorBody, decodeFragmentAck, decodeFrame, decodeRequestBody, FrameType, splitBatch, type Frame } from '@udprpc/core/wire';
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex').replace(/(..)(?!$)/g, '$1 ');
 export const unhex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));

@@ -1,6 +1,8 @@
 // Replays the exchanges of docs/test-vectors/ against the real server and
 // client engine, and reports what they did in the vectors' terms.
-import { ClientEngine, defineContract, encodeMethodName, method, type CallOutcome, type PeerAddress, type Transport } from '@udprpc/core';
+import { defineContract, method, type PeerAddress, type Transport } from '@udprpc/core';
+import { encodeMethodName } from '@udprpc/core/wire';
+import { ClientEngine, type CallOutcome } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { createServer } from '@udprpc/server';
 import { VirtualClock } from '@udprpc/testkit';

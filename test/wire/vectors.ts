@@ -2,8 +2,8 @@
 // @udprpc/core (inputs and expected outputs alike). test-vectors.test.ts
 // checks that the JSON files hold exactly these and replays them against the
 // real decoders, server and client; write-test-vectors.ts writes the files.
+import { CodecId } from '@udprpc/core';
 import {
-  CodecId,
   encodeBatch,
   encodeErrorBody,
   encodeFragmentAck,
@@ -16,7 +16,7 @@ import {
   Flag,
   FrameType,
   type FrameHeader,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { appendixA, ARG, incarnationBytes, request, SESSION } from './appendix-a.js';
 import { describeFrame, hex, type ClientExchange, type CodecVector, type FrameVector, type ServerExchange } from './vector-format.js';

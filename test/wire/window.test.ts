@@ -1,7 +1,7 @@
 // protocol.md §7.3 "Window": the rules the fragment sender follows, pinned
 // on OutgoingTransfer (issue 12 item 3: the spec described a fixed window).
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '@udprpc/core';
+import { FrameType } from '@udprpc/core/wire';
 import { maxWindowFor, OutgoingTransfer, windowFor } from '../../packages/core/src/recovery/outgoing-transfer.js';
 
 const F = 1176;

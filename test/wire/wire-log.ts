@@ -1,4 +1,4 @@
-import { decodeFrame, FrameType, splitBatch, type Frame } from '@udprpc/core';
+import { decodeFrame, FrameType, splitBatch, type Frame } from '@udprpc/core/wire';
 import { SimNetwork, VirtualClock } from '@udprpc/testkit';
 
 /** The frames of one datagram: itself, or the entries of a BATCH (protocol.md §3.4). Undecodable ones are left out. */

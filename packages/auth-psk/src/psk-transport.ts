@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
-import { formatPeer, MAX_UDP_PAYLOAD, RpcError, type DatagramHandler, type PeerAddress, type Transport, type UnreachableHandler } from '@udprpc/core';
+import { formatPeer, RpcError, type DatagramHandler, type PeerAddress, type Transport, type UnreachableHandler } from '@udprpc/core';
+import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
 import type { PskAlgorithm } from './aead.js';
 import { KeyRing, type KeyMaterial } from './key-ring.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_REPLAY_WINDOW, ReplayTable } from './replay-window.js';

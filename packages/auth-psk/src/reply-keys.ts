@@ -4,7 +4,9 @@
 // is the client's random u32 at bytes 6–9 of every udprpc frame
 // (protocol.md §3.1, §6.1). Frames inside a BATCH (protocol.md §3.4) are
 // looked at one by one.
-import { FrameType, HEADER_BYTES, MAGIC, peerKey, splitBatch, VERSION, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { FrameType, HEADER_BYTES, MAGIC, splitBatch, VERSION } from '@udprpc/core/wire';
+import { peerKey } from '@udprpc/core/engine';
 import { LruMap } from './lru.js';
 
 /** Marks a (peer, session) whose requests arrived in plaintext. */

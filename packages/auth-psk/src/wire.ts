@@ -1,6 +1,6 @@
 // The sealed-datagram format, specified byte by byte in docs/security.md §5.
 // Parsing never throws: every failure is a drop reason (security.md §6).
-import { err, ok, type Result } from '@udprpc/core';
+import { err, ok, type Result } from '@udprpc/core/wire';
 import { algorithmFromId, ALGORITHM_IDS, NONCE_BYTES, openSealed, sealInto, TAG_BYTES, type PskAlgorithm } from './aead.js';
 import type { KeyRing, RingKey } from './key-ring.js';
 import { MAX_KEY_ID_BYTES } from './key-ring.js';

@@ -1,7 +1,8 @@
 // createPskTransport's send path (sealing, key choice, reply in kind), and a
 // round trip over the testkit's in-memory loopback pair.
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, RpcError, type Transport } from '@udprpc/core';
+import { RpcError, type Transport } from '@udprpc/core';
+import { encodeBatch } from '@udprpc/core/wire';
 import { createLoopbackPair } from '@udprpc/testkit';
 import { createKeyRing, createPskTransport, isSealed, openDatagram, parseSealedHeader, receiverBinding, type KeyRing, type PskTransportOptions } from '@udprpc/auth-psk';
 import { CLIENT, harness, K1, K2, OTHER, request, response, scriptedInner, sealer, SERVER, type Delivered } from './support.js';

@@ -1,17 +1,7 @@
 // Shared by the PSK transport tests: a scripted inner transport (synchronous,
 // so every drop is observable at once), a listening harness, and frames.
-import {
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  type DatagramHandler,
-  type DatagramMeta,
-  type FrameHeader,
-  type PeerAddress,
-  type Transport,
-  CodecId,
-} from '@udprpc/core';
+import { type DatagramHandler, type DatagramMeta, type PeerAddress, type Transport, CodecId } from '@udprpc/core';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType, type FrameHeader } from '@udprpc/core/wire';
 import { createPskTransport, generateKey, type PskDropReason, type PskTransportOptions } from '@udprpc/auth-psk';
 
 export const K1 = generateKey();

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { decodeFrame, encodeFrame, FrameType, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { decodeFrame, encodeFrame, FrameType } from '@udprpc/core/wire';
 import { createUdpTransport, parseEndpoint, RpcError } from 'udprpc';
 
 /** Options of {@link ping}. */

@@ -1,4 +1,5 @@
-import type { Clock, Codec, FlowLimits, PeerAddress, RetryBudgetPolicy, RetryPolicy, Transport } from '@udprpc/core';
+import type { Clock, Codec, PeerAddress, RetryBudgetPolicy, RetryPolicy, Transport } from '@udprpc/core';
+import type { FlowLimits } from '@udprpc/core/engine';
 import type { ClientInterceptor } from './interceptor.js';
 import type { RoutingOptions } from './routing-policy.js';
 

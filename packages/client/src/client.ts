@@ -1,36 +1,37 @@
 import { EventEmitter } from 'node:events';
 import {
-  asyncDisposeSymbol,
-  ClientEngine,
-  defaultCallPolicy,
   defaultRetryPolicy,
-  encodeMethodName,
-  checkCodec,
   jsonCodec,
-  MAX_METHOD_BYTES,
-  defaultDatagramBytes,
-  pathMtuOption,
   RpcError,
-  sendVia,
   systemClock,
-  TimerDriver,
-  type ClientEngineStats,
   type Clock,
-  MethodStatsTable,
-  type MethodRecord,
   type MethodStats,
   type TransportCounters,
-  countedSender,
-  zeroTransportCounters,
-  type FlushableSend,
   type Codec,
   type Contract,
   type PeerAddress,
   type Transport,
-  type PeerRtt,
-  type TimedEngine,
   type TypedEventEmitter,
 } from '@udprpc/core';
+import { encodeMethodName, MAX_METHOD_BYTES } from '@udprpc/core/wire';
+import {
+  asyncDisposeSymbol,
+  ClientEngine,
+  defaultCallPolicy,
+  checkCodec,
+  defaultDatagramBytes,
+  pathMtuOption,
+  sendVia,
+  TimerDriver,
+  type ClientEngineStats,
+  MethodStatsTable,
+  type MethodRecord,
+  countedSender,
+  zeroTransportCounters,
+  type FlushableSend,
+  type PeerRtt,
+  type TimedEngine,
+} from '@udprpc/core/engine';
 import { encodeInput } from './codec-outcome.js';
 import {
   clientCallChannel,
@@ -142,6 +143,8 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.emit('drop', reason, from);
         },
         onPushback: observePushback,
+        // The engine tells the router of the ACKs it accepted; the router parses no datagram itself.
+        onAck: (info) => this.router?.onAcked(info.id, this.clock.now()),
       },
     });
     // The driver asks for the next deadline after every engine call: that is
@@ -377,7 +380,6 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
           this.io.datagramsIn++;
           this.io.bytesIn += bytes.length;
           const now = this.clock.now();
-          this.router?.onDatagram(bytes, now);
           this.engine.receive(bytes, from, now);
           this.timer.update();
         },

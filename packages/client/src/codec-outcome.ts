@@ -1,4 +1,5 @@
-import { RpcError, type CallOutcome, type Codec } from '@udprpc/core';
+import { RpcError, type Codec } from '@udprpc/core';
+import { type CallOutcome } from '@udprpc/core/engine';
 
 /** Encodes a call's input; a codec failure is INVALID_ARGUMENT. */
 export function encodeInput(codec: Codec, input: unknown): Uint8Array {

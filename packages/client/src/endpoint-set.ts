@@ -1,4 +1,5 @@
-import { peerKey, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { peerKey } from '@udprpc/core/engine';
 import type { Balancer, BalancerCandidate } from './balancer.js';
 import { EndpointHealth, type HealthState } from './endpoint-health.js';
 import type { HealthPolicy } from './routing-policy.js';

@@ -1,4 +1,5 @@
-import { RpcError, type ClientEngine, type Clock, type Codec, type PeerAddress, type TimerDriver } from '@udprpc/core';
+import { RpcError, type Clock, type Codec, type PeerAddress } from '@udprpc/core';
+import { type ClientEngine, type TimerDriver } from '@udprpc/core/engine';
 import { abortError, encodeInput, errorWithDetails } from './codec-outcome.js';
 import { ReplyStream, type GroupCallOptions, type GroupReply } from './group.js';
 

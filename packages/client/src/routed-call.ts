@@ -1,4 +1,5 @@
-import { RpcError, type CallOutcome, type TimerHandle } from '@udprpc/core';
+import { RpcError, type TimerHandle } from '@udprpc/core';
+import { type CallOutcome } from '@udprpc/core/engine';
 import type { Endpoint, EndpointSet } from './endpoint-set.js';
 import type { RoutingPolicy } from './routing-policy.js';
 

@@ -1,15 +1,6 @@
-import {
-  encodeMethodName,
-  RpcError,
-  type CallOutcome,
-  type ClientEngine,
-  type Clock,
-  type Codec,
-  type MethodRecord,
-  type MethodStatsTable,
-  type PeerAddress,
-  type TimerDriver,
-} from '@udprpc/core';
+import { RpcError, type Clock, type Codec, type PeerAddress } from '@udprpc/core';
+import { encodeMethodName } from '@udprpc/core/wire';
+import { type CallOutcome, type ClientEngine, type MethodRecord, type MethodStatsTable, type TimerDriver } from '@udprpc/core/engine';
 import { abortError, encodeInput, settleOutcome } from './codec-outcome.js';
 import type { Endpoint } from './endpoint-set.js';
 import type { ClientCallMessage } from './diagnostics.js';

@@ -1,16 +1,5 @@
-import {
-  FrameType,
-  HEADER_BYTES,
-  MAGIC,
-  RetryBudget,
-  RpcError,
-  type CallOutcome,
-  type ClientEngine,
-  type Clock,
-  type PeerAddress,
-  type RetryPolicy,
-  type TimerHandle,
-} from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress, type RetryPolicy, type TimerHandle } from '@udprpc/core';
+import { RetryBudget, type CallOutcome, type ClientEngine } from '@udprpc/core/engine';
 import { createBalancer } from './balancer.js';
 import type { HealthState } from './endpoint-health.js';
 import { EndpointSet, type Endpoint, type EndpointSnapshot } from './endpoint-set.js';
@@ -200,29 +189,13 @@ export class Router implements CallRouter {
   }
 
   /**
-   * Looks at each received datagram before the engine does, for one thing:
-   * an ACK for one of our attempts ("the handler is running"), alone or
-   * inside a BATCH, which keeps that attempt from failing over. Reads only
-   * frame headers (protocol.md §3.1, §3.4); anything odd is ignored, the
-   * engine judges it.
+   * The engine accepted an ACK for call `id` ("the handler is running"; its
+   * `onAck` hook): if that call is one of our attempts, it stays in place
+   * for a while (no failover). The engine has parsed and checked the frame
+   * (session, id, sender); nothing is parsed again here.
    */
-  onDatagram(bytes: Uint8Array, now: number): void {
-    if (bytes.length < HEADER_BYTES || ((bytes[0]! << 8) | bytes[1]!) !== MAGIC) return;
-    if (bytes[3] === FrameType.ACK) return this.onAck(bytes, 0, now);
-    if (bytes[3] !== FrameType.BATCH) return;
-    // Entries: a u16 length, then a whole frame. Each step advances at least 16 bytes.
-    for (let at = HEADER_BYTES; at + 2 <= bytes.length; ) {
-      const start = at + 2;
-      const length = (bytes[at]! << 8) | bytes[at + 1]!;
-      if (length < HEADER_BYTES || start + length > bytes.length) return;
-      if (bytes[start + 3] === FrameType.ACK) this.onAck(bytes, start, now);
-      at = start + length;
-    }
-  }
-
-  private onAck(bytes: Uint8Array, offset: number, now: number): void {
-    if (readU32(bytes, offset + 6) !== this.engine.session) return;
-    const attempt = this.byId.get(readU32(bytes, offset + 10));
+  onAcked(id: number, now: number): void {
+    const attempt = this.byId.get(id);
     if (attempt !== undefined) attempt.lastAckAt = now;
   }
 
@@ -245,8 +218,4 @@ function classify(outcome: CallOutcome): AttemptVerdict {
   if (!e.remote && e.code === 'DEADLINE_EXCEEDED') return 'unresponsive';
   if (!e.remote) return 'neutral';
   return 'answered';
-}
-
-function readU32(bytes: Uint8Array, offset: number): number {
-  return ((bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!) >>> 0;
 }

@@ -3,7 +3,8 @@
 // (INVALID_ARGUMENT, `details.issues`), but the ORIGINAL value is sent: the
 // server validates again and applies any transform itself, so a transforming
 // schema is never applied twice.
-import { invalidArgument, isPromiseLike, issuesOf, RpcError, type AnySchema, type StandardSchemaV1 } from '@udprpc/core';
+import { RpcError, type StandardSchemaV1 } from '@udprpc/core';
+import { invalidArgument, isPromiseLike, issuesOf, type AnySchema } from '@udprpc/core/contract';
 import type { CallOptions } from './stub.js';
 
 type CallFn = (input?: unknown, options?: CallOptions) => Promise<unknown>;

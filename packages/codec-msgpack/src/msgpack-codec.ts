@@ -1,4 +1,5 @@
-import { CodecId, err, ok, type Codec, type Result } from '@udprpc/core';
+import { CodecId, type Codec } from '@udprpc/core';
+import { err, ok, type Result } from '@udprpc/core/wire';
 import { Packr, Unpackr } from 'msgpackr';
 import { NestingTooDeep, profileValue } from './profile-values.js';
 import { Scan, scanPayload } from './token-scan.js';

@@ -1,7 +1,8 @@
 // method<I, O>() accepts only types a codec carries faithfully. Checked by
 // `tsc -p tsconfig.check.json`: every `@ts-expect-error` line must stay an
 // error, every other line must compile.
-import { method, type Carriable, type MethodDef } from '@udprpc/core';
+import { method, type MethodDef } from '@udprpc/core';
+import { type Carriable } from '@udprpc/core/contract';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
 interface Tree {

@@ -1,14 +1,5 @@
-import {
-  defineContract,
-  method,
-  wireName,
-  RESERVED_METHOD_NAMES,
-  type AnyMethodDef,
-  type Contract,
-  type InputOf,
-  type MethodDef,
-  type OutputOf,
-} from '@udprpc/core';
+import { defineContract, method, type Contract, type InputOf, type MethodDef, type OutputOf } from '@udprpc/core';
+import { wireName, RESERVED_METHOD_NAMES, type AnyMethodDef } from '@udprpc/core/contract';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 
 // The type assertions here are checked by `tsc -p tsconfig.check.json` (part

@@ -5,16 +5,9 @@
 // session table. Exact oracles; test/hardening/cache-entry-memory.test.ts
 // checks the figures against the heap.
 import { describe, expect, it } from 'vitest';
-import {
-  CodecId,
-  encodeFrame,
-  encodeMethodName,
-  encodeRequestFrame,
-  FrameType,
-  ServerEngine,
-  type IncomingCall,
-  type PeerAddress,
-} from '../src/index.js';
+import { CodecId, type PeerAddress } from '../src/index.js';
+import { encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '../src/wire/index.js';
+import { ServerEngine, type IncomingCall } from '../src/engine/index.js';
 
 const ENTRY = 600;
 const ORPHAN = 140;

@@ -1,4 +1,5 @@
-import { Code, codeFromNumber, isErrorCode, RpcError, type ErrorCode } from '@udprpc/core';
+import { Code, isErrorCode, RpcError, type ErrorCode } from '@udprpc/core';
+import { codeFromNumber } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

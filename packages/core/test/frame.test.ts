@@ -18,7 +18,7 @@ import {
   type FragmentInfo,
   type FrameError,
   type FrameHeader,
-} from '@udprpc/core';
+} from '@udprpc/core/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_ERROR_MESSAGE_BYTES, setAttempt } from '../src/wire/frame.js';

@@ -2,7 +2,7 @@
 // charges is what it retains, reserved when a message is admitted; fragments
 // are copied, never kept as views into their datagrams.
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeFrame, parseFrame, splitBatch, FrameType, type FragmentInfo } from '../src/index.js';
+import { encodeBatch, encodeFrame, parseFrame, splitBatch, FrameType, type FragmentInfo } from '../src/wire/index.js';
 import { defaultReassemblyLimits, ReassemblyTable } from '../src/recovery/reassembly.js';
 
 const MESSAGE_OVERHEAD = 800;

@@ -1,4 +1,5 @@
-import { defaultRetryBudget, RetryBudget, type RetryBudgetPolicy } from '@udprpc/core';
+import { type RetryBudgetPolicy } from '@udprpc/core';
+import { defaultRetryBudget, RetryBudget } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

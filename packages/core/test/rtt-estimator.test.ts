@@ -1,4 +1,5 @@
-import { defaultRetryPolicy, RttEstimator } from '@udprpc/core';
+import { defaultRetryPolicy } from '@udprpc/core';
+import { RttEstimator } from '../src/recovery/rtt-estimator.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

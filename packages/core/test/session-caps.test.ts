@@ -2,7 +2,7 @@
 // CONVENTIONS.md "Everything a peer can make us keep is counted"): at most
 // 16 client sessions per source address, checked exactly: the 17th session.
 import { describe, expect, it } from 'vitest';
-import type { CallEntry } from '../src/server/dedup-cache.js';
+import type { CallEntry } from '../src/server/call-entry.js';
 import { encodeRequestFrame, FrameType } from '../src/wire/frame.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, SessionState } from '../src/server/session-state.js';

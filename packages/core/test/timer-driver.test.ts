@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import { TimerDriver } from '../src/timer/engine-driver.js';
-import { encodeRequestFrame, FrameType } from '../src/wire/frame.js';
+import { encodeFrame, encodeRequestFrame, FrameType } from '../src/wire/frame.js';
 import type { IncomingCall } from '../src/server/server-engine-types.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { CLIENT, ManualClock, METHOD, seeded, SERVER } from './engine-pair.js';
@@ -46,6 +46,43 @@ describe('TimerDriver: at most one pending timer per engine', () => {
     while (clock.fireNext()) expectOneTimer(clock);
     expect(settled).toBe(200);
     expect(engine.inFlight).toBe(0);
+    expect(clock.pending).toBe(0);
+    expect(clock.maxPending).toBe(1);
+  });
+
+  it('client: 60 calls, every other one a request in fragments (its transfer timer on a second heap), a quarter answered: one timer pending throughout', () => {
+    const clock = new ManualClock();
+    const sent: Uint8Array[] = [];
+    const engine = new ClientEngine({ send: (bytes) => sent.push(bytes), random: seeded(5) });
+    const driver = new TimerDriver(engine, clock);
+    const ids: number[] = [];
+    let settled = 0;
+    for (let i = 0; i < 60; i++) {
+      const startAt = i * 7;
+      while (clock.nextAt() !== undefined && clock.nextAt()! <= startAt) {
+        clock.fireNext();
+        expectOneTimer(clock);
+      }
+      clock.advanceTo(startAt);
+      // 5000 bytes: five fragments, each with the transfer's probe timer besides the call's.
+      const payload = new Uint8Array(i % 2 === 0 ? 5000 : 8);
+      const id = engine.call({ peer: SERVER, method: METHOD, payload, deadlineAt: startAt + 500 + ((i * 613) % 1500) }, startAt, () => settled++);
+      if (typeof id !== 'number') throw id;
+      ids.push(id);
+      driver.update();
+      expectOneTimer(clock);
+      if (i % 4 === 1) {
+        // Answer a whole call at once: its timer leaves the heap, the armed one may stay.
+        engine.receive(encodeFrame({ type: FrameType.RESPONSE, flags: 0, attempt: 0, session: engine.session, id }, new Uint8Array(0)), SERVER, startAt);
+        driver.update();
+        expectOneTimer(clock);
+      }
+    }
+    expect(engine.stats().requestProbes).toBeGreaterThan(0);
+    while (clock.fireNext()) expectOneTimer(clock);
+    expect(settled).toBe(60);
+    expect(engine.stats()).toMatchObject({ responses: 15, timeouts: 45, inFlight: 0 });
+    expect(engine.nextTimerAt()).toBeUndefined();
     expect(clock.pending).toBe(0);
     expect(clock.maxPending).toBe(1);
   });

@@ -1,4 +1,4 @@
-import { TimerHeap, type Timed } from '@udprpc/core';
+import { TimerHeap, type Timed } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

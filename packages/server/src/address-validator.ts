@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { AddressValidator } from '@udprpc/core';
+import type { AddressValidator } from '@udprpc/core/engine';
 
 /** Token lifetime: an echo must come back within this many ms. */
 const TOKEN_LIFETIME_MS = 30_000;

@@ -1,4 +1,5 @@
-import { peerKey, RpcError, type Clock, type PeerAddress } from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress } from '@udprpc/core';
+import { peerKey } from '@udprpc/core/engine';
 import type { CallContext } from './context.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { AnyMethodDef, AnySchema, StandardJSONSchemaV1Converter } from '@udprpc/core';
+import type { AnyMethodDef, AnySchema, StandardJSONSchemaV1Converter } from '@udprpc/core/contract';
 
 /** One method as `udprpc.describe` reports it (protocol.md §5.1, "Method schemas"). */
 export interface MethodDescription {

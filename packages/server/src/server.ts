@@ -1,37 +1,39 @@
 import { EventEmitter } from 'node:events';
 import {
+  jsonCodec,
+  RpcError,
+  systemClock,
+  type Clock,
+  type Codec,
+  type Contract,
+  type DedupPolicy,
+  type MethodStats,
+  type PeerAddress,
+  type TransportCounters,
+  type Transport,
+  type TypedEventEmitter,
+} from '@udprpc/core';
+import {
   asyncDisposeSymbol,
   checkCodec,
   codecIdName,
-  jsonCodec,
   defaultDatagramBytes,
   pathMtuOption,
-  RpcError,
   sendVia,
   ServerEngine,
-  systemClock,
   TimerDriver,
-  type Clock,
   type FlushableSend,
-  type Codec,
-  type Contract,
   type AdmissionLimits,
-  type DedupPolicy,
   type ReassemblyLimits,
   type SourceLimits,
   type HandlerOutcome,
   type IncomingCall,
   MethodStatsTable,
   type MethodRecord,
-  type MethodStats,
-  type PeerAddress,
   type ServerEngineStats,
-  type TransportCounters,
   countedSender,
   zeroTransportCounters,
-  type Transport,
-  type TypedEventEmitter,
-} from '@udprpc/core';
+} from '@udprpc/core/engine';
 import { createAddressValidator } from './address-validator.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';

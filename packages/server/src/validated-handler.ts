@@ -1,11 +1,5 @@
-import {
-  invalidArgument,
-  isPromiseLike,
-  issuesOf,
-  type AnySchema,
-  type StandardSchemaV1,
-  type ValidationIssue,
-} from '@udprpc/core';
+import { type StandardSchemaV1, type ValidationIssue } from '@udprpc/core';
+import { invalidArgument, isPromiseLike, issuesOf, type AnySchema } from '@udprpc/core/contract';
 import { LazyCallContext } from './call-context.js';
 import type { CallContext, Handler } from './context.js';
 

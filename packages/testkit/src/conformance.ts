@@ -1,4 +1,5 @@
-import { formatPeer, peerKey, type PeerAddress, type Transport } from '@udprpc/core';
+import { formatPeer, type PeerAddress, type Transport } from '@udprpc/core';
+import { peerKey } from '@udprpc/core/engine';
 
 /**
  * Two transports under test that can reach each other, and how to let time

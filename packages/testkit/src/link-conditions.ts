@@ -1,4 +1,4 @@
-import { MAX_UDP_PAYLOAD } from '@udprpc/core';
+import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
 
 /**
  * A one-way delay: a fixed number of milliseconds, a uniform range, or a

@@ -1,4 +1,6 @@
-import { MAX_UDP_PAYLOAD, peerKey, type PeerAddress } from '@udprpc/core';
+import { type PeerAddress } from '@udprpc/core';
+import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
+import { peerKey } from '@udprpc/core/engine';
 import { SimEndpoint, type Fabric, type SimTransport } from './sim-transport.js';
 
 /** Counters of a {@link MemoryNetwork}. */

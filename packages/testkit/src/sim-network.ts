@@ -1,4 +1,6 @@
-import { MAX_UDP_PAYLOAD, peerKey, type Clock, type PeerAddress } from '@udprpc/core';
+import { type Clock, type PeerAddress } from '@udprpc/core';
+import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
+import { peerKey } from '@udprpc/core/engine';
 import { resolveLink, type LinkConditions, type ResolvedLink } from './link-conditions.js';
 import { createRandom } from './random.js';
 import { SimEndpoint, type Fabric, type SimTransport } from './sim-transport.js';

@@ -1,5 +1,6 @@
-import { MAX_TIMER_DELAY_MS, type Clock, type TimerHandle } from '@udprpc/core';
-import { TimerHeap, type Timed } from '@udprpc/core';
+import { type Clock, type TimerHandle } from '@udprpc/core';
+import { MAX_TIMER_DELAY_MS } from '@udprpc/core/engine';
+import { TimerHeap, type Timed } from '@udprpc/core/engine';
 
 /** One scheduled timer; ties fire in scheduling order (`seq`). */
 interface QueuedTimer extends Timed {

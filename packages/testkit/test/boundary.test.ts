@@ -6,13 +6,13 @@ const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 const files = readdirSync(srcDir).filter((f) => f.endsWith('.ts'));
 
 describe('@udprpc/testkit boundaries', () => {
-  it.each(files)('%s imports only @udprpc/core, fast-check and local files', (file) => {
+  it.each(files)('%s imports only @udprpc/core (and its subpaths), fast-check and local files', (file) => {
     const source = readFileSync(srcDir + file, 'utf8');
     const specifiers = [...source.matchAll(/\bfrom\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'\s*\)|\bimport\s+'([^']+)'/g)].map(
       (m) => m[1] ?? m[2] ?? m[3],
     );
     for (const spec of specifiers) {
-      expect(spec === '@udprpc/core' || spec === 'fast-check' || /^\.\/[\w-]+\.js$/.test(spec!), `${file}: ${spec}`).toBe(true);
+      expect(/^@udprpc\/core(\/[a-z]+)?$/.test(spec!) || spec === 'fast-check' || /^\.\/[\w-]+\.js$/.test(spec!), `${file}: ${spec}`).toBe(true);
     }
   });
 

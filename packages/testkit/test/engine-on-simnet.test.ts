@@ -2,16 +2,9 @@
 // ClientEngine and ServerEngine, each behind a TimerDriver, talk over a lossy
 // SimNetwork on a VirtualClock. (The public createClient/createServer wiring
 // lives in the client/server packages; this is the minimum needed here.)
-import {
-  ClientEngine,
-  RpcError,
-  ServerEngine,
-  TimerDriver,
-  encodeMethodName,
-  type Clock,
-  type PeerAddress,
-  type Transport,
-} from '@udprpc/core';
+import { RpcError, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
+import { encodeMethodName } from '@udprpc/core/wire';
+import { ClientEngine, ServerEngine, TimerDriver } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

@@ -1,4 +1,4 @@
-import { MAX_TIMER_DELAY_MS, TimerDriver } from '@udprpc/core';
+import { MAX_TIMER_DELAY_MS, TimerDriver } from '@udprpc/core/engine';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '@udprpc/testkit';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { RpcError, err, ok, type DatagramHandler, type PeerAddress, type Result, type Transport } from '@udprpc/core';
+import { RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { err, ok, type Result } from '@udprpc/core/wire';
 import { errnoOf } from './errno.js';
 import { payloadLimit, type UdpTransportOptions } from './udp-options.js';
 import { zeroCounters, type UdpTransportStats } from './udp-stats.js';

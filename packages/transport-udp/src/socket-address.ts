@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { err, formatPeer, ok, type PeerAddress, type Result } from '@udprpc/core';
+import { formatPeer, type PeerAddress } from '@udprpc/core';
+import { err, ok, type Result } from '@udprpc/core/wire';
 
 /**
  * The address string `socket.send` needs to reach `to` from a socket of

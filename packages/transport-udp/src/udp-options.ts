@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import { RpcError, err, ok, type Result } from '@udprpc/core';
+import { RpcError } from '@udprpc/core';
+import { err, ok, type Result } from '@udprpc/core/wire';
 import { DEFAULT_PEER_CACHE_SIZE } from './peer-cache.js';
 
 /** Largest UDP payload over IPv4: 65535 − 20 (IP header) − 8 (UDP header). */

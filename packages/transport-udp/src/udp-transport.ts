@@ -1,6 +1,7 @@
 import { maxPathDatagramBytes } from './path-limit.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type Result, type UnreachableHandler } from '@udprpc/core';
+import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type UnreachableHandler } from '@udprpc/core';
+import { type Result } from '@udprpc/core/wire';
 import { errnoOf, icmpErrnos, rpcErrorFromErrno } from './errno.js';
 import { PeerCache } from './peer-cache.js';
 import { describeTarget, formatBindAddress, literalLookup, sendAddressFor } from './socket-address.js';

@@ -31,10 +31,6 @@ export {
   CodecId,
   systemClock,
   defaultRetryPolicy,
-  defaultRetryBudget,
-  defaultDedupPolicy,
-  defaultCallPolicy,
-  defaultSizes,
   formatPeer,
   type ErrorCode,
   type Contract,
@@ -59,6 +55,7 @@ export {
   type MethodStats,
   type TransportCounters,
 } from '@udprpc/core';
+export { defaultRetryBudget, defaultDedupPolicy, defaultCallPolicy, defaultSizes } from '@udprpc/core/engine';
 export {
   Client,
   type ClientOptions,

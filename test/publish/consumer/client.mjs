@@ -5,6 +5,9 @@ import { generateKey } from '@udprpc/auth-psk';
 import { LatencyHistogram } from '@udprpc/cli';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { jsonCodec } from '@udprpc/core';
+import { wireName } from '@udprpc/core/contract';
+import { ClientEngine } from '@udprpc/core/engine';
+import { FrameType } from '@udprpc/core/wire';
 import { VirtualClock } from '@udprpc/testkit';
 import { createUdpTransport } from '@udprpc/transport-udp';
 
@@ -17,5 +20,7 @@ const failure = await api.div({ a: 1, b: 0 }).then(
   (e) => (RpcError.is(e) ? `${e.code}: ${e.message}` : String(e)),
 );
 const loaded = [generateKey().length, typeof LatencyHistogram, msgpackCodec.name, jsonCodec.name, new VirtualClock().now(), typeof createUdpTransport];
-console.log(JSON.stringify({ sum, failure, loaded }));
+// The subpath exports of @udprpc/core load from dist too.
+const subpaths = [FrameType.REQUEST, typeof ClientEngine, wireName(calc, 'add')];
+console.log(JSON.stringify({ sum, failure, loaded, subpaths }));
 await client.close();

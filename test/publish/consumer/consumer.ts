@@ -7,6 +7,9 @@ import type { ClientEvents } from '@udprpc/client';
 import { run, type CliIo } from '@udprpc/cli';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
 import { jsonCodec, type Codec, type ErrorCode } from '@udprpc/core';
+import { wireName, type MethodMap } from '@udprpc/core/contract';
+import { ClientEngine, type CallOutcome } from '@udprpc/core/engine';
+import { decodeFrame, encodeFrame, FrameType, type Frame } from '@udprpc/core/wire';
 import type { ServerEvents } from '@udprpc/server';
 import { SimNetwork, VirtualClock } from '@udprpc/testkit';
 import { createUdpTransport } from '@udprpc/transport-udp';
@@ -36,6 +39,13 @@ export async function main(): Promise<number> {
   const net = new SimNetwork({ clock, seed: 1 });
   const psk = createPskTransport(createUdpTransport({ host: '127.0.0.1' }), { keys: { k: generateKey() }, sendKeyId: 'k' });
   const io: CliIo = { stdout: () => {}, stderr: () => {} };
-  void [code, codecs, events, net, psk, await run(['--version'], io)];
+  // The subpath exports resolve, with their types.
+  const bytes = encodeFrame({ type: FrameType.CANCEL, flags: 0, attempt: 0, session: 1, id: 2 }, new Uint8Array(0));
+  const decoded = decodeFrame(bytes);
+  const frame: Frame | undefined = decoded.ok ? decoded.value : undefined;
+  const engine = new ClientEngine({ send: () => {} });
+  const outcome: CallOutcome = { ok: true, payload: new Uint8Array(0) };
+  const methods: MethodMap = calc.methods;
+  void [code, codecs, events, net, psk, frame, engine.session, outcome, methods, wireName(calc, 'add'), await run(['--version'], io)];
   return api.add({ a: 1, b: 2 }, { timeoutMs: 500, signal: AbortSignal.timeout(500) });
 }

@@ -1,4 +1,4 @@
-import type { PendingCall } from './client-engine-types.js';
+import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
 import { encodeFrame, FrameType, HEADER_BYTES, type Frame } from '../wire/frame.js';

@@ -1,4 +1,5 @@
-import type { CallRequest, PendingCall } from './client-engine-types.js';
+import type { CallRequest } from './call-types.js';
+import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire/frame.js';
@@ -31,8 +32,8 @@ export class RequestTransfer extends TimedTransfer {
      */
     readonly firstAttempt = 0,
   ) {
-    // The peer's SRTT (§7.1) is the transfer's first RTT sample.
-    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt.srttMs);
+    // The peer's estimator (§7.1): the call's RTO and the transfer's PTO read one estimate, and both feed it.
+    super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt);
   }
 
   liveUntil(): number | undefined {

@@ -1,5 +1,6 @@
 import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
+import { RttEstimator } from './rtt-estimator.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
 export const ACK_REQUESTED = Flag.ACK_REQUESTED;
@@ -28,11 +29,7 @@ export class OutgoingTransfer {
   private readonly state: Uint8Array;
   private readonly sentSeq: Float64Array;
   private readonly sentAt: Float64Array;
-  /** Fragments sent more than once: their acks are ambiguous RTT samples (Karn). */
-  private readonly resent: Uint8Array;
   private seq = 0;
-  /** Smoothed RTT of this transfer, for the time threshold. */
-  private srttMs: number;
   /** Send sequence of the most recently sent fragment acknowledged so far. */
   private largestAckedSeq = -1;
   private nextNew = 0;
@@ -52,7 +49,8 @@ export class OutgoingTransfer {
     readonly fragmentBytes: number,
     /** The initial window, in fragments. */
     readonly window: number,
-    initialRttMs = 0,
+    /** The path's RTT estimate, for the time threshold (its sender samples it: timed-transfer.ts); 0 before a sample. */
+    private readonly rtt: RttEstimator = new RttEstimator({ initialRtoMs: 0, minRtoMs: 0, maxRtoMs: Infinity }),
     /** Largest window the transfer may grow to, in fragments. */
     readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {
@@ -60,12 +58,14 @@ export class OutgoingTransfer {
     this.state = new Uint8Array(this.count);
     this.sentSeq = new Float64Array(this.count);
     this.sentAt = new Float64Array(this.count);
-    this.resent = new Uint8Array(this.count);
-    this.srttMs = initialRttMs;
     this.cwnd = window;
     // No slow start: a fresh transfer knows nothing of the receiver's buffer,
     // and overflowing it costs a retransmission timeout. Grow linearly.
     this.ssthresh = window;
+  }
+
+  private get srttMs(): number {
+    return this.rtt.srttMs ?? 0;
   }
 
   /** The current congestion window, in whole fragments. */
@@ -120,7 +120,6 @@ export class OutgoingTransfer {
     let progressed = false;
     let newlyAcked = 0;
     let largestAckedSeq = -1;
-    let largestAcked = -1;
     const take = (from: number, to: number): void => {
       for (let i = Math.max(from, this.lowUnacked); i < Math.min(to, this.count); i++) {
         const s = this.state[i];
@@ -130,10 +129,7 @@ export class OutgoingTransfer {
         this.ackedCount++;
         newlyAcked++;
         progressed = true;
-        if (this.sentSeq[i]! > largestAckedSeq) {
-          largestAckedSeq = this.sentSeq[i]!;
-          largestAcked = i;
-        }
+        if (this.sentSeq[i]! > largestAckedSeq) largestAckedSeq = this.sentSeq[i]!;
       }
     };
     take(0, ack.cumulative);
@@ -141,10 +137,6 @@ export class OutgoingTransfer {
     if (largestAckedSeq > this.largestAckedSeq) this.largestAckedSeq = largestAckedSeq;
     while (this.lowUnacked < this.count && this.state[this.lowUnacked] === ACKED) this.lowUnacked++;
     if (largestAckedSeq >= 0) {
-      if (this.resent[largestAcked] === 0) {
-        const sample = now - this.sentAt[largestAcked]!;
-        this.srttMs = this.srttMs === 0 ? sample : 0.875 * this.srttMs + 0.125 * sample;
-      }
       const sentBefore = now - TIME_THRESHOLD * this.srttMs;
       for (let i = this.lowUnacked; i < this.nextNew; i++) {
         // QUIC's rule (RFC 9002 §6.1): lost once enough later fragments were
@@ -224,7 +216,6 @@ export class OutgoingTransfer {
   private markSent(i: number, now: number): void {
     const s = this.state[i];
     if (s !== IN_FLIGHT) this.inFlight++;
-    if (s !== UNSENT) this.resent[i] = 1;
     this.state[i] = IN_FLIGHT;
     this.sentSeq[i] = this.seq++;
     this.sentAt[i] = now;

@@ -21,9 +21,8 @@ export const MAX_PTO_MS = 1000;
 export const MAX_PROBES = 5;
 
 /**
- * The transfer's own RTT: RFC 6298's estimator with no floor or ceiling, so
- * its RTO is exactly RFC 9002's PTO, `SRTT + max(4·RTTVAR, 1 ms)` (kGranularity
- * 1 ms as in §7.1), and {@link INITIAL_PTO_MS} before any sample.
+ * The estimator of a transfer given none of its path (a server's reply): its
+ * PTO is {@link INITIAL_PTO_MS} before any sample (RttEstimator.ptoMs).
  */
 const PTO_POLICY = Object.freeze({ initialRtoMs: INITIAL_PTO_MS, minRtoMs: 0, maxRtoMs: Infinity });
 
@@ -75,19 +74,21 @@ export abstract class TimedTransfer implements Timed {
   private readonly firstSentAt: Float64Array;
   private highestSent = -1;
   private highestSampled = -1;
-  private readonly rtt = new RttEstimator(PTO_POLICY);
 
   constructor(
     type: FrameType,
     body: Uint8Array,
     fragmentBytes: number,
     private readonly timers: TransferTimers<TimedTransfer>,
-    /** A smoothed RTT of the path already known (a client's peer SRTT, §7.1), taken as the first sample. */
-    knownRttMs?: number,
+    /**
+     * The path's RTT estimator, which the transfer's samples feed and its PTO
+     * and loss threshold read: a client's peer estimator (§7.1), so calls and
+     * transfers to one server share one estimate; by default the transfer's own.
+     */
+    private readonly rtt: RttEstimator = new RttEstimator(PTO_POLICY),
   ) {
-    this.out = new OutgoingTransfer(type, body, fragmentBytes, windowFor(fragmentBytes), knownRttMs ?? 0);
+    this.out = new OutgoingTransfer(type, body, fragmentBytes, windowFor(fragmentBytes), rtt);
     this.firstSentAt = new Float64Array(this.out.count);
-    if (knownRttMs !== undefined) this.rtt.sample(knownRttMs);
   }
 
   /**
@@ -130,11 +131,10 @@ export abstract class TimedTransfer implements Timed {
 
   /** Applies a FRAGMENT_ACK; returns whether it acknowledged anything new. */
   onAck(ack: FragmentAck, now: number): boolean {
+    // Sampled first: the loss time threshold of this very ack reads the estimate.
+    if (!this.out.complete) this.sampleRtt(ack, now);
     const progressed = this.out.onAck(ack, now);
-    if (progressed) {
-      this.probes = 0;
-      this.sampleRtt(ack, now);
-    }
+    if (progressed) this.probes = 0;
     this.arm(now);
     return progressed;
   }
@@ -198,7 +198,7 @@ export abstract class TimedTransfer implements Timed {
   }
 
   private get ptoMs(): number {
-    const base = this.rtt.rtoMs;
+    const base = this.rtt.ptoMs;
     // Backing off stops at MAX_PTO_MS, but never cuts the PTO itself.
     return Math.max(base, Math.min(MAX_PTO_MS, base * 2 ** this.probes));
   }

@@ -1,5 +1,6 @@
 import type { AmplificationGate } from '../flowcontrol/amplification-gate.js';
-import { overheadOf, type CallEntry, type DedupCache } from './dedup-cache.js';
+import { overheadOf, type CallEntry } from './call-entry.js';
+import type { DedupCache } from './dedup-cache.js';
 import { codeToNumber, type ErrorCode } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
 import { encodeErrorBody, encodeFrame, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from '../wire/frame.js';

@@ -1,4 +1,4 @@
-import { EntryIndex, type CallEntry } from './dedup-cache.js';
+import { EntryIndex, type CallEntry } from './call-entry.js';
 import type { FrameType } from '../wire/frame.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 

@@ -1,4 +1,4 @@
-import type { CallEntry, EntryOwner } from './dedup-cache.js';
+import type { CallEntry, EntryOwner } from './call-entry.js';
 
 /**
  * What a session needs of its source address's state (source-table.ts

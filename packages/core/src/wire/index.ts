@@ -1,0 +1,54 @@
+/**
+ * `@udprpc/core/wire` — the bytes on the wire (docs/protocol.md §3–§5): frame
+ * headers and bodies, batches, fragment acknowledgements, message ids and
+ * the reasons a received datagram is dropped. Pure functions that never
+ * throw on bad input (they return a {@link Result} or an error string). For
+ * transports that look inside datagrams (auth-psk), tools (the CLI) and
+ * protocol tests; an application needs none of it.
+ *
+ * @packageDocumentation
+ * @module @udprpc/core/wire
+ */
+export { ok, err, type Result } from './result.js';
+export {
+  MAGIC,
+  VERSION,
+  HEADER_BYTES,
+  FRAGMENT_EXT_BYTES,
+  MAX_UDP_PAYLOAD,
+  MAX_METHOD_BYTES,
+  NO_DEADLINE,
+  FrameType,
+  Flag,
+  encodeFrame,
+  decodeFrame,
+  parseFrame,
+  parseRequestBody,
+  encodeRequestBody,
+  decodeRequestBody,
+  encodeRequestFrame,
+  encodeErrorBody,
+  decodeErrorBody,
+  encodeMethodName,
+  encodeBatch,
+  splitBatch,
+  MAX_BATCH_FRAMES,
+  type Frame,
+  type FrameHeader,
+  type FrameError,
+  type FragmentInfo,
+  type RequestBody,
+  type ErrorBody,
+} from './frame.js';
+export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
+export {
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  MIN_PMTU_PROBE_BYTES,
+  parsePmtuProbe,
+  parsePmtuProbeReply,
+  PMTU_PROBE_BODY_BYTES,
+  type PmtuProbe,
+} from './pmtu-probe.js';
+export { MessageIds, randomSession } from './message-ids.js';
+export { countDrop, type DropReason, type DropCounts } from './drop-reason.js';
