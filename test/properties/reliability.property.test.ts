@@ -75,7 +75,7 @@ describe('reliability on a simulated lossy network (fast-check)', () => {
       }),
       { numRuns: 1500 * RUNS, seed: SEED + 1 },
     );
-  });
+  }, 120_000);
 
   it('property 5 with handlers of up to 50 ms: every 5 s call succeeds', async () => {
     await fc.assert(
@@ -84,7 +84,7 @@ describe('reliability on a simulated lossy network (fast-check)', () => {
       }),
       { numRuns: 1500 * RUNS, seed: SEED + 11 },
     );
-  });
+  }, 120_000);
 
   it('property 5 at the limit: 29.9 % loss and 20 % duplication each way, 40 concurrent calls', async () => {
     const worst: LinkConditions = { loss: 0.299, duplicate: 0.2, delayMs: { min: 0, max: MAX_DELAY_MS }, reorder: 0.2, reorderDelayMs: MAX_DELAY_MS };
@@ -95,7 +95,7 @@ describe('reliability on a simulated lossy network (fast-check)', () => {
       }),
       { numRuns: 150 * RUNS, seed: SEED + 3 },
     );
-  });
+  }, 120_000);
 
   it('property 6 where the budget binds: against a dead server, retransmits <= burst + ratio·calls + minPerSecond·seconds', async () => {
     const budgets = fc.record({
