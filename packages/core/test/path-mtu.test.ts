@@ -21,7 +21,11 @@ function frames(sent: Uint8Array[]): Frame[] {
 function client(limit: number) {
   const sent: Uint8Array[] = [];
   const engine = new ClientEngine({ send: (b) => sent.push(b), random: () => 0.5, codec: 1, pmtu: { maxDatagramBytesFor: () => limit } });
-  engine.call({ peer: SERVER, method: METHOD, payload: new Uint8Array(10), deadlineAt: 5000 }, 0, () => {});
+  const id = engine.call({ peer: SERVER, method: METHOD, payload: new Uint8Array(10), deadlineAt: 5000 }, 0, () => {});
+  if (typeof id !== 'number') throw id;
+  // Nothing is probed before the server answers; its ACK starts the search.
+  if (sent.some((b) => b[3] === FrameType.PING)) throw new Error('probed a server that never answered');
+  engine.receive(encodeFrame({ type: FrameType.ACK, flags: 0, attempt: 0, session: engine.session, id }, Uint8Array.of(0, 0, 0, 1)), SERVER, 0);
   const probes = (): Uint8Array[] => sent.filter((b) => b[3] === FrameType.PING);
   return { engine, sent, probes };
 }

@@ -74,8 +74,10 @@ export class ClientEngine {
       body = encoded;
     }
     const peer = s.peers.of(req.peer);
-    // Every call to a server keeps its path MTU search going (§7.5).
-    s.pmtu?.bytesFor(req.peer, peer.key, now);
+    // Every call to a server that has answered keeps its path MTU search
+    // going (§7.5); none probes a server that never did (no search toward
+    // nothing, and no ICMP refusals of probes counted against its calls).
+    if (peer.answered) s.pmtu?.bytesFor(req.peer, peer.key, now);
     const flow = s.flow;
     const sendNow = peer.queued === 0 && peer.canSend(flow, now);
     if (!sendNow && (flow.whenFull === 'fail' || peer.queued >= flow.maxQueuedPerPeer)) {

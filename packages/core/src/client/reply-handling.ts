@@ -25,7 +25,11 @@ export function onReply(s: ClientState, frame: Frame, from: PeerAddress, now: nu
   if (call.group !== undefined) return onGroupReply(s, call, frame, from);
   if (call.peer.port !== from.port || call.peer.address !== from.address) return s.drop('wrong-peer', from);
   call.peerState.refusals = 0; // a sign of life
-  call.peerState.answered = true;
+  if (!call.peerState.answered) {
+    call.peerState.answered = true;
+    // The server exists: its path MTU search starts (§7.5).
+    s.pmtu?.bytesFor(call.peer, call.peerKey, now);
+  }
   if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !isLiveRefusal(call, frame.attempt)) return s.drop('duplicate', from);
   // A pushed-back call waits out the pause (§8.1): acks of the refused round
   // must not make it send (a final reply, should a delayed copy have run, still ends it).
