@@ -28,7 +28,8 @@ async function discovered(seed: number): Promise<PmtuRun> {
   return run;
 }
 
-describe('a link whose MTU drops mid-run', () => {
+// Generous timeouts: virtual time, but many datagrams on a loaded machine.
+describe('a link whose MTU drops mid-run', { timeout: 120_000 }, () => {
   it('both ways to 1500: the client falls back, searches again (1472 found), and every call completes', async () => {
     const run = await discovered(1);
     const before = { probes: probeSizes(run.clientTap).length, client: run.clientTap.sent.length, server: run.serverTap.sent.length };

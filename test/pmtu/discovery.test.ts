@@ -23,7 +23,8 @@ async function start(options: Parameters<typeof startPmtuRun>[0]): Promise<PmtuR
 /** Bytes of an echo big enough to be fragmented at every size (request and reply). */
 const BIG = 100_000;
 
-describe('path MTU discovery reaches the largest size the link carries', () => {
+// Generous timeouts: virtual time, but many datagrams on a loaded machine.
+describe('path MTU discovery reaches the largest size the link carries', { timeout: 120_000 }, () => {
   // link MTU → probes sent (sizes; 18 = the report), probes lost, the size then used both ways.
   const cases = [
     { mtu: 65_507, probes: [1472, 8952, 65_507, 18], confirmed: [0, 1472, 8952, 65_507], lost: 0, size: 65_507 },

@@ -17,7 +17,8 @@ const SEED = Number(process.env['UDPRPC_FC_SEED'] ?? 20_261_203);
 const RUNS = Number(process.env['UDPRPC_FC_RUNS'] ?? 4);
 const TIMEOUT_MS = 20_000;
 
-describe('lost path MTU probes (fast-check)', () => {
+// Generous timeouts: virtual time, but many datagrams on a loaded machine.
+describe('lost path MTU probes (fast-check)', { timeout: 120_000 }, () => {
   it('never fail a call: every echo completes exactly once, whatever probes are lost', async () => {
     await fc.assert(
       fc.asyncProperty(
