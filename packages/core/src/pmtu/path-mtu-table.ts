@@ -155,6 +155,7 @@ export class PathMtuTable implements PathMtuCounts {
     this.advance(path, peer.to, now);
   }
 
+  /** When {@link onTimer} next needs to run (a probe's timeout), or undefined. */
   nextTimerAt(): number | undefined {
     return this.timers.peek()?.timerAt;
   }

@@ -52,11 +52,13 @@ export class PathMtu implements Timed {
   heapIndex = -1;
   /** The confirmed size (PLPMTU): what transfers toward this peer may use. */
   bytes: number;
+  /** Where the search stands. */
   phase: PathMtuPhase = 'searching';
   /** When the next search may start, once this one is complete. */
   raiseAt = Infinity;
   /** When a server seen behind may next be told again (PathMtuTable.onReplyFragment), and the wait after that. */
   reconfirmAt = 0;
+  /** The wait after the next early re-confirmation (doubles while the server stays behind). */
   reconfirmMs = 1000;
   /** The probe waiting for its answer, if any. */
   probe: OutstandingProbe | undefined;
@@ -71,6 +73,7 @@ export class PathMtu implements Timed {
   private heard = 0;
 
   constructor(
+    /** The peer's key (address and port). */
     readonly key: string,
     private readonly config: PathMtuConfig,
   ) {

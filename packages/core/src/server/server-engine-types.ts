@@ -40,7 +40,10 @@ export interface ServerEngineOptions {
    * to the size the client confirmed in its probes, up to
    * `maxDatagramBytesFor(client)`. Off when absent (probes are still answered).
    */
-  pmtu?: { maxDatagramBytesFor(peer: PeerAddress): number };
+  pmtu?: {
+    /** The largest datagram the transport may send to `peer` without IP fragmentation. */
+    maxDatagramBytesFor(peer: PeerAddress): number;
+  };
   /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
   reassembly?: Partial<ReassemblyLimits>;
   /** Concurrency limit and queue for handlers. */

@@ -111,7 +111,10 @@ export function pathDatagramLimit(transport: Transport): ((to: PeerAddress) => n
 export function pathMtuOption(
   transport: Transport,
   options: { maxDatagramBytes?: number | undefined; pathMtuDiscovery?: boolean | undefined },
-): { maxDatagramBytesFor(to: PeerAddress): number } | undefined {
+): {
+  /** The largest datagram that may be sent to `to` without IP fragmentation. */
+  maxDatagramBytesFor(to: PeerAddress): number;
+} | undefined {
   if (options.maxDatagramBytes !== undefined || options.pathMtuDiscovery === false) return undefined;
   const limit = pathDatagramLimit(transport);
   return limit === undefined ? undefined : { maxDatagramBytesFor: limit };
