@@ -60,6 +60,8 @@ async function makeDriver(c: ClientRunConfig): Promise<Driver> {
 async function run(c: ClientRunConfig): Promise<IpcMessage> {
   const d = (driver = await makeDriver(c));
   const payload = randomFillSync(Buffer.alloc(c.payloadBytes));
+  // Idle: connected, holding the message it will send, nothing called yet.
+  const idleRssBytes = usage().rssBytes;
   const call =
     c.op === 'add'
       ? async (seq: number): Promise<void> => {
@@ -84,7 +86,7 @@ async function run(c: ClientRunConfig): Promise<IpcMessage> {
       else deliveredBytes = delivered() - deliveredAtStart;
     },
   });
-  return { type: 'result', load, usage: usage(), implStats: d.stats?.() ?? {}, ...(deliveredBytes === undefined ? {} : { deliveredBytes }) };
+  return { type: 'result', load, usage: usage(), idleRssBytes, implStats: d.stats?.() ?? {}, ...(deliveredBytes === undefined ? {} : { deliveredBytes }) };
 }
 
 process.on('message', (m: IpcMessage) => {

@@ -47,7 +47,7 @@ process.on('message', (m: IpcMessage) => {
 
 try {
   handle = await start(spec);
-  sendToParent({ type: 'ready', port: handle.port });
+  sendToParent({ type: 'ready', port: handle.port, idleRssBytes: usage().rssBytes });
 } catch (e) {
   sendToParent({ type: 'error', message: e instanceof Error ? e.message : String(e) });
 }

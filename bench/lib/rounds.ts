@@ -52,12 +52,19 @@ function mergeRow(rounds: RowResult[]): RowResult {
     serverCpuUsPerCall: pick((r) => r.serverCpuUsPerCall),
     clientMaxRssBytes: maxOf(ok.map((r) => r.clientMaxRssBytes)),
     serverMaxRssBytes: maxOf(ok.map((r) => r.serverMaxRssBytes)),
+    clientIdleRssBytes: minOf(ok.map((r) => r.clientIdleRssBytes)),
+    serverIdleRssBytes: minOf(ok.map((r) => r.serverIdleRssBytes)),
     mbPerSec: pick((r) => r.mbPerSec),
     deliveredPct: pick((r) => r.deliveredPct),
     ratios: Object.fromEntries(RATIO_KEYS.map((k) => [k, median(ok.map((r) => r.ratios[k]))])),
     rounds: ok.length,
     roundRatios: Object.fromEntries(RATIO_KEYS.map((k) => [k, ok.map((r) => r.ratios[k] ?? null)])),
   };
+}
+
+function minOf(values: ReadonlyArray<number | null>): number | null {
+  const xs = values.filter((v): v is number => v !== null);
+  return xs.length === 0 ? null : Math.min(...xs);
 }
 
 function maxOf(values: ReadonlyArray<number | null>): number | null {

@@ -38,6 +38,9 @@ export interface RowResult {
   clientMaxRssBytes: number | null;
   serverRssBytes: number | null;
   serverMaxRssBytes: number | null;
+  /** RSS of each process before its first call (client: connected and holding its payload; server: listening). */
+  clientIdleRssBytes: number | null;
+  serverIdleRssBytes: number | null;
   /** Payload bytes moved (both directions) per second, in 10^6 bytes; large messages only. */
   mbPerSec: number | null;
   /** raw-blast: share of the blasted bytes that arrived. */
@@ -76,6 +79,8 @@ export function emptyRow(row: RowPlan, status: RowResult['status'], error?: stri
     clientMaxRssBytes: null,
     serverRssBytes: null,
     serverMaxRssBytes: null,
+    clientIdleRssBytes: null,
+    serverIdleRssBytes: null,
     mbPerSec: null,
     deliveredPct: null,
     ratios: {},
@@ -102,7 +107,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
   const server = new Child(`server(${row.label})`, 'server-process', [JSON.stringify(spec)], nodeArgs('server'));
   let client: Child | undefined;
   try {
-    const { port } = await server.next<IpcMessage & { port: number }>('ready', 30_000);
+    const { port, idleRssBytes: serverIdle } = await server.next<IpcMessage & { port: number; idleRssBytes?: number }>('ready', 30_000);
     client = new Child(`client(${row.label})`, 'client-process', [String(budget)], nodeArgs('client'));
     await client.next('ready', 30_000);
     const marks: Array<Promise<Usage>> = [];
@@ -121,7 +126,7 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
       ...(row.coalesce === undefined ? {} : { coalesce: row.coalesce }),
       ...(row.schema === undefined ? {} : { schema: row.schema }),
     };
-    type ClientReply = IpcMessage & { load: LoadResult; usage: Usage; implStats: Record<string, unknown>; deliveredBytes?: number };
+    type ClientReply = IpcMessage & { load: LoadResult; usage: Usage; idleRssBytes?: number; implStats: Record<string, unknown>; deliveredBytes?: number };
     const result = await client.request<ClientReply>({ type: 'run', config: run }, 'result', budget);
     const [cpuStart, cpuEnd] = await Promise.all(marks);
     const srv = await server.request<IpcMessage & { usage: Usage; stats: Record<string, unknown> }>({ type: 'stats' }, 'stats', 10_000);
@@ -149,6 +154,8 @@ export async function runRow(plan: ScenarioPlan, row: RowPlan, config: BenchConf
       clientMaxRssBytes: result.usage.maxRssBytes,
       serverRssBytes: srv.usage.rssBytes,
       serverMaxRssBytes: srv.usage.maxRssBytes,
+      clientIdleRssBytes: result.idleRssBytes ?? null,
+      serverIdleRssBytes: serverIdle ?? null,
       mbPerSec: plan.throughput && secs > 0 ? moved / secs / 1e6 : null,
       deliveredPct: result.deliveredBytes !== undefined && nominalBytes > 0 ? (100 * result.deliveredBytes) / nominalBytes : null,
       implStats: result.implStats,

@@ -83,6 +83,8 @@ export function planScenarios(c: BenchConfig): ScenarioPlan[] {
       throughput: true,
       baseline: 'raw-blast',
       rows: [
+        // Default options: 1200-byte datagrams to start with, then what path MTU discovery finds (protocol.md §7.5).
+        { impl: 'udprpc', label: 'udprpc' },
         ...c.datagramSizes.map((d): RowPlan => ({ impl: 'udprpc', label: `udprpc dgram=${d}`, maxDatagramBytes: d })),
         { impl: 'raw-blast', label: 'raw-blast' },
       ],

@@ -9,6 +9,7 @@ import { Metadata, type MetadataInit, type PeerAddress } from '@udprpc/core';
 import { decodeMetadataBlock, encodeMetadataBlock, encodeMethodName, Flag, metadataRetainedBytes, parseFrame, splitMetadata } from '@udprpc/core/wire';
 import { ClientEngine, ServerEngine, type CallOutcome, type IncomingCall } from '@udprpc/core/engine';
 import { msgpackCodec } from '@udprpc/codec-msgpack';
+import { delivering } from '../../packages/core/test/delivering.js';
 import { A12_METADATA, appendixA, ARG, hex, metadataBlock } from '../wire/appendix-a.js';
 
 const SEED = Number(process.env['UDPRPC_FC_SEED'] ?? 20_261_203);
@@ -137,7 +138,7 @@ describe('the engines and metadata', () => {
   it('a duplicate of a finished call gets the same reply metadata from the cache; the entry is charged for what it keeps', () => {
     const sent: Uint8Array[] = [];
     let call: IncomingCall | undefined;
-    const engine: ServerEngine = new ServerEngine({ send: (bytes) => sent.push(bytes), startupGraceMs: 0, hooks: { onCall: (c) => (call = c) } });
+    const engine: ServerEngine = delivering(new ServerEngine({ send: (bytes) => sent.push(bytes), startupGraceMs: 0, hooks: { onCall: (c) => (call = c) } }));
     const a12 = appendixA()['A.12']!;
     engine.receive(a12, CLIENT, 0);
     expect([...call!.metadata!]).toEqual(Object.entries(A12_METADATA));
@@ -162,7 +163,7 @@ describe('the engines and metadata', () => {
   it('a fragmented reply with metadata has HAS_METADATA on every fragment', () => {
     const sent: Uint8Array[] = [];
     let call: IncomingCall | undefined;
-    const engine: ServerEngine = new ServerEngine({ send: (bytes) => sent.push(bytes), startupGraceMs: 0, hooks: { onCall: (c) => (call = c) } });
+    const engine: ServerEngine = delivering(new ServerEngine({ send: (bytes) => sent.push(bytes), startupGraceMs: 0, hooks: { onCall: (c) => (call = c) } }));
     engine.receive(appendixA()['A.1']!, CLIENT, 0);
     engine.respondOk(call!, new Uint8Array(3000), 1, metadataBlock(A12_METADATA));
     const frames = sent.map((b) => parseFrame(b));

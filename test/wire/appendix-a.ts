@@ -9,6 +9,10 @@ import {
   encodeFragmentAck,
   encodeFrame,
   encodeMethodName,
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  parseFrame,
+  type Frame,
   encodeRequestBody,
   encodeRequestFrame,
   encodeGoAwayFrame,
@@ -79,6 +83,7 @@ export function appendixA(): Record<string, Uint8Array> {
     header(FrameType.ERROR, 8, 0, Flag.REJECTED),
     encodeErrorBody({ code: 14, retryAfterMs: 0, message: 'the server is going away', details: incarnationBytes() }),
   );
+  const probe = encodePmtuProbe({ session: SESSION, id: 1, probeBytes: 1472, confirmedBytes: 0 });
   return {
     'A.1': a1,
     'A.2': request(7, ARG, { attempt: 1, deadlineMs: 4800 }),
@@ -102,6 +107,9 @@ export function appendixA(): Record<string, Uint8Array> {
     'A.12': requestWithMetadata(7, A12_METADATA),
     'A.12 block': metadataBlock(A12_METADATA),
     'A.13': responseWithMetadata(msgpackCodec.encode(3), A12_METADATA),
+    'A.15 probe': probe.subarray(0, 18),
+    'A.15 answer': encodePmtuProbeReply(parseFrame(probe) as Frame, 1472).subarray(0, 18),
+    'A.15 report': encodePmtuProbe({ session: SESSION, id: 4, probeBytes: 18, confirmedBytes: 65_507 }),
   };
 }
 

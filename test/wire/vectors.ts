@@ -12,6 +12,8 @@ import {
   encodeMethodName,
   encodeRequestBody,
   encodeRequestFrame,
+  encodePmtuProbe,
+  encodePmtuProbeReply,
   Flag,
   FrameType,
   withMetadataBlock,
@@ -38,6 +40,13 @@ const patched = (bytes: Uint8Array, at: number, value: number): Uint8Array => {
 };
 const requestWith = (id: number, method: string, payload: Uint8Array, codec: number, deadlineMs = 5000, flags = 0, session = SESSION): Uint8Array =>
   encodeRequestFrame(h(FrameType.REQUEST, id, 0, flags, session), deadlineMs, encodeMethodName(method), payload, 0, 0, codec);
+
+/** A path MTU probe of `bytes` bytes (§7.5) and the server's answer to it. */
+const probe = (id: number, bytes: number, confirmedBytes: number): Uint8Array => encodePmtuProbe({ session: SESSION, id, probeBytes: bytes, confirmedBytes });
+const probeReply = (id: number, bytes: number): Uint8Array => {
+  const ping = probe(id, bytes, 0);
+  return encodePmtuProbeReply({ type: FrameType.PING, flags: Flag.PMTU_PROBE, attempt: 0, session: SESSION, id, fragment: undefined, body: ping.subarray(14) }, bytes);
+};
 
 /**
  * A request for calc.add whose body is cut into 1176-byte fragments (A.8's
@@ -249,7 +258,10 @@ export function serverExchanges(): ServerExchange[] {
     x('session-0', 'A request with session 0 is served like any other (§6.1)', at0(requestWith(7, 'calc.add', ARG, 1, 5000, 0, 0)), [frame(FrameType.RESPONSE, msgpackCodec.encode(3), 7, 0, 0, 0)], {}, 1),
     x('ping', 'PING with session 0 is answered by PONG echoing session, id and attempt', at0(frame(FrameType.PING, EMPTY, 5, 3, 0, 0)), [frame(FrameType.PONG, EMPTY, 5, 3, 0, 0)]),
     x('ping-trailing-bytes', 'Bytes after a PING header are ignored; the PONG has none', at0(frame(FrameType.PING, Uint8Array.of(1, 2), 5)), [frame(FrameType.PONG, EMPTY, 5)]),
-    x('reserved-flags-ignored', 'A.1 with flag bits 0x10 and 0x20 (defined for ERROR only) and the reserved 0x80 set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xb0)), [A['A.4']!], {}, 1),
+    x('reserved-flags-ignored', 'A.1 with flag bits 0x10 and 0x20 (defined for ERROR only) and 0x80 (defined for PING and PONG only) set: served as A.1 (§3.2); the reply has flags 0', at0(patched(A['A.1']!, 4, 0xb0)), [A['A.4']!], {}, 1),
+    x('pmtu-probe', 'A path MTU probe: a PING with PMTU_PROBE padded to 1472 bytes is answered by a PONG with PMTU_PROBE of the same 1472 bytes, naming that size (§7.5)', at0(probe(5, 1472, 0)), [probeReply(5, 1472)]),
+    x('pmtu-report', 'A report: an 18-byte probe PING saying 65 507 bytes were confirmed is answered at its own size, 18 bytes (§7.5)', at0(probe(6, 18, 65_507)), [probeReply(6, 18)]),
+    x('pmtu-probe-short-body', 'A PING with PMTU_PROBE but a body too short for the confirmed size is a plain PING: an empty PONG (§5.4, §7.5)', at0(frame(FrameType.PING, Uint8Array.of(0, 0), 5, 0, Flag.PMTU_PROBE)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('flag-on-other-type-ignored', 'A PING with REJECTED and ACK_REQUESTED set (defined for other types): a plain PONG', at0(frame(FrameType.PING, EMPTY, 5, 0, Flag.REJECTED | Flag.ACK_REQUESTED)), [frame(FrameType.PONG, EMPTY, 5)]),
     x('fragment-copy-with-ack-requested', 'A copy of fragment 0 with ACK_REQUESTED while the request is being reassembled: acknowledged at once (§3.2), although it is not new', at0(frags[0]!, patched(frags[0]!, 4, Flag.FRAGMENT | Flag.ACK_REQUESTED)), [ack(FrameType.REQUEST, 1, [], 9)]),
     x('cancel-unknown', 'A CANCEL for no call is ignored and not counted', at0(frame(FrameType.CANCEL, EMPTY, 99)), []),
@@ -306,7 +318,7 @@ export function clientExchanges(): ClientExchange[] {
     x('unknown-id', 'A RESPONSE for id 8: unknown-call', [server(response(3, 8))], [], { pending: true }, { 'unknown-call': 1 }),
     x('fragment-ack-truncated-unknown-call', 'A truncated FRAGMENT_ACK for another id: truncated (the body is checked first, §11)', [server(frame(FrameType.FRAGMENT_ACK, new Uint8Array(6), 8))], [], { pending: true }, { truncated: 1 }),
     x('fragment-ack-without-transfer', 'A FRAGMENT_ACK for a call sent in one datagram: unexpected-frame', [server(ack(FrameType.REQUEST, 1))], [], { pending: true }, { 'unexpected-frame': 1 }),
-    x('unexpected-frames', 'REQUEST, CANCEL, PING, PONG and VALIDATE_ECHO at a client: unexpected-frame', [server(A['A.1']!), server(frame(FrameType.CANCEL)), server(frame(FrameType.PING)), server(frame(FrameType.PONG)), server(A['A.11 VALIDATE_ECHO']!)], [], { pending: true }, { 'unexpected-frame': 5 }),
+    x('unexpected-frames', 'REQUEST, CANCEL, PING and VALIDATE_ECHO at a client: unexpected-frame; a plain PONG with the call\'s session and id is not its answer (§5.4): ignored, not counted, the call still pending', [server(A['A.1']!), server(frame(FrameType.CANCEL)), server(frame(FrameType.PING)), server(frame(FrameType.PONG)), server(A['A.11 VALIDATE_ECHO']!)], [], { pending: true }, { 'unexpected-frame': 4 }),
     x('error-body-truncated', 'An ERROR body of 6 bytes: truncated, the call goes on', [server(frame(FrameType.ERROR, new Uint8Array(6)))], [], { pending: true }, { truncated: 1 }),
     x('goaway', 'A.14: a GOAWAY in the call\'s session from the server it called is heeded: nothing is dropped, the call goes on (it finishes there, §5.9)', [server(A['A.14 GOAWAY']!)], [], { pending: true }),
     x('goaway-wrong-session', 'A GOAWAY for another session: unknown-call, not heeded', [server(encodeGoAwayFrame(SESSION + 1, 30_000, INCARNATION))], [], { pending: true }, { 'unknown-call': 1 }),

@@ -35,8 +35,19 @@ export interface ClientOptions extends RoutingOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides of the retry budget (`defaultRetryBudget`). */
   retryBudget?: Partial<RetryBudgetPolicy>;
-  /** Largest datagram to send (1200 by default); larger messages are fragmented. */
+  /**
+   * Largest datagram to send (1200 by default); larger messages are
+   * fragmented. Setting it fixes the size: path MTU discovery is then off.
+   */
   maxDatagramBytes?: number;
+  /**
+   * Path MTU discovery (protocol.md §7.5; default true when the transport
+   * knows its per-destination limit, as the UDP transport does): request
+   * fragments grow from 1200 bytes to the largest size each server's path is
+   * confirmed to carry (65,507 on loopback), and the server is told, for its
+   * reply fragments. Off when `maxDatagramBytes` is set.
+   */
+  pathMtuDiscovery?: boolean;
   /** Largest request or reply, in bytes (16 MiB). */
   maxMessageBytes?: number;
   /**

@@ -23,6 +23,7 @@ import {
   defaultCallPolicy,
   checkCodec,
   defaultDatagramBytes,
+  pathMtuOption,
   sendVia,
   EngineHost,
   type ClientEngineStats,
@@ -140,6 +141,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
       ...(options.maxMetadataBytes === undefined ? {} : { maxMetadataBytes: options.maxMetadataBytes }),
       ...(options.flow === undefined ? {} : { flow: options.flow }),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
+      ...withPathMtu(options.transport, options),
       codec: this.codec.id,
       // Listeners and tracing subscribers are user code: they run after the
       // engine call (see `events`), so one that starts a call cannot re-enter it.
@@ -575,4 +577,10 @@ function requestOf(info: MethodInfo, input: unknown, deadline: number, options: 
     [traceKey]: undefined,
     [replyMetadataKey]: options?.onReplyMetadata,
   } as ClientRequest;
+}
+
+// Path MTU discovery (protocol.md §7.5) unless `maxDatagramBytes` is fixed or it is turned off.
+function withPathMtu(transport: Transport, options: { maxDatagramBytes?: number | undefined; pathMtuDiscovery?: boolean | undefined }) {
+  const pmtu = pathMtuOption(transport, options);
+  return pmtu === undefined ? {} : { pmtu };
 }

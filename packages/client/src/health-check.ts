@@ -1,4 +1,5 @@
-import { isHealthStatus, RpcError, type HealthStatus, type PeerAddress } from '@udprpc/core';
+import { RpcError, type HealthStatus, type PeerAddress } from '@udprpc/core';
+import { isHealthStatus } from '@udprpc/core/contract';
 import type { CallOptions } from './stub.js';
 
 /** Options of {@link Client.health}. */

@@ -5,15 +5,23 @@ import { NestingTooDeep, profileValue } from './profile-values.js';
 import { Scan, scanPayload } from './token-scan.js';
 import { findCircularPath } from './circular.js';
 
+/** The largest UDP payload: a payload beyond it can only have been reassembled from fragments. */
+const MAX_DATAGRAM_PAYLOAD = 65_507;
+
 /** Options of {@link createMsgpackCodec}. */
 export interface MsgpackCodecOptions {
   /**
    * Copy MessagePack `bin` values (what a `Buffer` encodes to) out of the
-   * received bytes instead of returning views into them. Default `true`: the
+   * received bytes instead of returning views into them. `true`: always; the
    * decoded `Uint8Array` then owns its memory, so it neither pins the whole
-   * datagram nor changes if a transport reuses its receive buffer. Set
-   * `false` to save one copy per value when every datagram arrives in a fresh
-   * buffer.
+   * datagram nor changes if a transport reuses its receive buffer. `false`:
+   * never, saving one copy per value when every datagram arrives in a fresh
+   * buffer. Default: copy from inputs of at most 65 507 bytes (one datagram),
+   * share with larger ones — only a message reassembled from fragments is
+   * larger, and its buffer belongs to that message alone, so sharing it
+   * saves a copy of the whole message (16 MiB for the largest) and pins
+   * nothing else. Pass `true` if you decode large buffers of your own that
+   * you change afterwards.
    */
   copyBinary?: boolean;
 }
@@ -86,6 +94,10 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
   // path), one that keeps maps as Maps for payloads with other keys.
   const packr = new Packr({ ...common, mapsAsObjects: true });
   const mapUnpackr = new Unpackr({ ...common, mapsAsObjects: false });
+  // For reassembled messages (larger than any datagram): views into their own buffer.
+  const share = options.copyBinary === undefined;
+  const bigUnpackr = share ? new Unpackr({ ...common, copyBuffers: false, mapsAsObjects: true }) : packr;
+  const bigMapUnpackr = share ? new Unpackr({ ...common, copyBuffers: false, mapsAsObjects: false }) : mapUnpackr;
 
   return {
     id: CodecId.MSGPACK,
@@ -106,7 +118,9 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
         // A fresh plain view: msgpackr caches a DataView on its input object,
         // and binary values sliced from a plain Uint8Array are plain too.
         const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        return ok(scan === Scan.StringKeys ? (packr.unpack(view) as unknown) : objectsForStringKeys(mapUnpackr.unpack(view)));
+        const big = bytes.length > MAX_DATAGRAM_PAYLOAD;
+        if (scan === Scan.StringKeys) return ok((big ? bigUnpackr : packr).unpack(view) as unknown);
+        return ok(objectsForStringKeys((big ? bigMapUnpackr : mapUnpackr).unpack(view)));
       } catch (e) {
         return err(e instanceof Error ? e : new Error(String(e)));
       }

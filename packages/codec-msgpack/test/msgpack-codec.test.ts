@@ -532,3 +532,18 @@ describe('jsonCodec', () => {
     expect(jsonCodec.decode(Uint8Array.of(0x22, 0xff, 0x22)).ok).toBe(false);
   });
 });
+
+describe('binary values of reassembled messages (issue 14: large-message memory)', () => {
+  it('shares bin values with inputs larger than a datagram by default, copies from smaller ones', () => {
+    const codec = createMsgpackCodec();
+    const big = codec.encode(new Uint8Array(70_000).fill(7));
+    const fromBig = decodeOk(codec, big) as Uint8Array;
+    expect(fromBig.buffer).toBe(big.buffer);
+    expect(fromBig.length).toBe(70_000);
+    const small = codec.encode(new Uint8Array(60_000).fill(7));
+    const fromSmall = decodeOk(codec, small) as Uint8Array;
+    expect(fromSmall.buffer).not.toBe(small.buffer);
+    // copyBinary: true copies whatever the size.
+    expect((decodeOk(createMsgpackCodec({ copyBinary: true }), big) as Uint8Array).buffer).not.toBe(big.buffer);
+  });
+});

@@ -30,14 +30,7 @@ export {
   type HandlerOutputOf,
 } from './contract/contract.js';
 export type { StandardSchemaV1 } from './contract/standard-schema.js';
-export {
-  HEALTH_METHOD,
-  HEALTH_STATUSES,
-  isHealthStatus,
-  type HealthStatus,
-  type HealthCheckRequest,
-  type HealthCheckResponse,
-} from './contract/health.js';
+export type { HealthStatus } from './contract/health.js';
 export type { CarriedTypes } from './contract/carriable.js';
 export type { ValidationIssue, ValidationDetails } from './contract/schema-validation.js';
 export { defaultRetryPolicy, type RetryPolicy, type RetryBudgetPolicy, type DedupPolicy } from './recovery/retry-policy.js';

@@ -7,6 +7,7 @@ import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Fla
 import { encodeGoAwayFrame, parseGoAwayBody } from '../src/wire/goaway.js';
 import { ServerEngine, type IncomingCall } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
+import { delivering } from './delivering.js';
 
 const SERVER: PeerAddress = Object.freeze({ address: '10.0.0.2', family: 'sim', port: 2222 });
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
@@ -20,7 +21,7 @@ function server() {
   const out: { frame: Frame; to: PeerAddress }[] = [];
   const calls: IncomingCall[] = [];
   let drained = 0;
-  const engine = new ServerEngine({
+  const engine = delivering(new ServerEngine({
     send: (bytes, to) => {
       const f = parseFrame(bytes);
       if (typeof f !== 'string') out.push({ frame: f, to });
@@ -29,7 +30,7 @@ function server() {
     startedAt: 0,
     startupGraceMs: 0,
     random: () => 0.5,
-  });
+  }));
   return { engine, out, calls, drained: () => drained };
 }
 

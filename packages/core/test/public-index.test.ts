@@ -37,6 +37,7 @@ const ROOT = [
   'FIRST_PRIVATE_CODEC_ID',
   'HandlerInputOf',
   'HandlerOutputOf',
+  'HealthStatus',
   'InputOf',
   'LatencyHistogram',
   'Metadata',
@@ -69,10 +70,10 @@ const ROOT = [
 ];
 
 describe('@udprpc/core public index', () => {
-  it('exports exactly these 43 names, values and types', () => {
+  it('exports exactly these 44 names, values and types', () => {
     const names = exportedNames('index.ts');
     expect(names).toEqual([...ROOT].sort());
-    expect(names).toHaveLength(43);
+    expect(names).toHaveLength(44);
   });
 
   it('its runtime exports are the value names of that list', async () => {
@@ -89,6 +90,10 @@ describe('@udprpc/core public index', () => {
       'AnySchema',
       'Carriable',
       'CarriableArgs',
+      'HEALTH_METHOD',
+      'HEALTH_STATUSES',
+      'HealthCheckRequest',
+      'HealthCheckResponse',
       'MethodMap',
       'NoReservedNames',
       'NotCarriable',
@@ -98,6 +103,7 @@ describe('@udprpc/core public index', () => {
       'SchemaMethodOptions',
       'StandardJSONSchemaV1Converter',
       'invalidArgument',
+      'isHealthStatus',
       'isPromiseLike',
       'issuesOf',
       'wireName',

@@ -1,4 +1,5 @@
-import { RpcError, type HealthCheckResponse, type HealthStatus } from '@udprpc/core';
+import { RpcError, type HealthStatus } from '@udprpc/core';
+import type { HealthCheckResponse } from '@udprpc/core/contract';
 
 /**
  * The serving status behind the built-in `udprpc.health` (protocol.md

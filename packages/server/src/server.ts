@@ -19,6 +19,7 @@ import {
   checkCodec,
   codecIdName,
   defaultDatagramBytes,
+  pathMtuOption,
   sendVia,
   ServerEngine,
   EngineHost,
@@ -72,8 +73,17 @@ export interface ServerOptions {
    * it costs nothing when there is nothing to pack.
    */
   coalesce?: boolean;
-  /** Largest datagram to send (1200 by default). */
+  /**
+   * Largest datagram to send (1200 by default). Setting it fixes the size:
+   * reply fragments then never follow a client's discovered path size.
+   */
   maxDatagramBytes?: number;
+  /**
+   * Send reply fragments at the path size each client discovered and reported
+   * (protocol.md §7.5), up to what the transport may send unfragmented.
+   * Default true; off when `maxDatagramBytes` is set. Probes are answered either way.
+   */
+  pathMtuDiscovery?: boolean;
   /** Duplicate-suppression cache settings. */
   dedup?: Partial<DedupPolicy>;
   /** Handlers running at once, the queue behind them, and the retry-after hint beyond it. */
@@ -210,6 +220,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     this.engine = new ServerEngine<Registered>({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
+      ...withPathMtu(options.transport, options),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),
       ...(options.admission === undefined ? {} : { admission: options.admission }),
       ...(options.reassembly === undefined ? {} : { reassembly: options.reassembly }),
@@ -604,4 +615,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 /** Creates a server on `options.transport`. */
 export function createServer(options: ServerOptions): Server {
   return new Server(options);
+}
+
+// Path MTU discovery (protocol.md §7.5) unless `maxDatagramBytes` is fixed or it is turned off.
+function withPathMtu(transport: Transport, options: { maxDatagramBytes?: number | undefined; pathMtuDiscovery?: boolean | undefined }) {
+  const pmtu = pathMtuOption(transport, options);
+  return pmtu === undefined ? {} : { pmtu };
 }

@@ -35,3 +35,4 @@ export {
 export { type UdpTransportStats } from './udp-stats.js';
 export { rpcErrorFromErrno, codeFromErrno, errnoOf, icmpErrnos } from './errno.js';
 export { PeerCache, DEFAULT_PEER_CACHE_SIZE } from './peer-cache.js';
+export { maxPathDatagramBytes, isLoopback, ETHERNET_IPV4_PAYLOAD, ETHERNET_IPV6_PAYLOAD } from './path-limit.js';

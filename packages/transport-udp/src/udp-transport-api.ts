@@ -7,6 +7,8 @@ export interface UdpTransport extends Transport {
   readonly localAddress: PeerAddress | undefined;
   /** Largest datagram sent or accepted (the option, or 65507 / 65527 for udp4 / udp6). */
   readonly maxDatagramBytes: number;
+  /** The largest datagram that leaves for `to` unfragmented: `maxDatagramBytes` toward loopback, an Ethernet frame's payload otherwise (protocol.md §7.5). */
+  maxPathDatagramBytes(to: PeerAddress): number;
   /** A snapshot of the counters. */
   stats(): UdpTransportStats;
   /** Whether the socket keeps the process alive (`socket.ref()` / `unref()`, applied at bind if not bound yet). */

@@ -1,3 +1,4 @@
+import { maxPathDatagramBytes } from './path-limit.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type UnreachableHandler } from '@udprpc/core';
 import { type Result } from '@udprpc/core/wire';
@@ -61,6 +62,10 @@ class UdpTransportImpl implements UdpTransport {
     this.ipv6Only = resolved?.ipv6Only;
     this.maxDatagramBytes = resolved?.maxDatagramBytes ?? payloadLimit(this.type);
     this.peers = new PeerCache(resolved?.peerCacheSize);
+  }
+
+  maxPathDatagramBytes(to: PeerAddress): number {
+    return maxPathDatagramBytes(to, this.maxDatagramBytes);
   }
 
   get localAddress(): PeerAddress | undefined {

@@ -1,5 +1,5 @@
 import { RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
-import { createUdpTransport } from '@udprpc/transport-udp';
+import { createUdpTransport, maxPathDatagramBytes } from '@udprpc/transport-udp';
 
 /** An IP family a client may need a socket for. */
 export type IpFamily = 'IPv4' | 'IPv6';
@@ -31,6 +31,11 @@ export class FamilyTransport implements Transport {
   /** Loopback and LANs: the client clamps what it sends to 1200 bytes anyway. */
   readonly maxDatagramBytes = 65_507;
   private readonly sockets = new Map<IpFamily, Promise<PeerAddress>>();
+
+  /** Toward loopback the whole 65,507 bytes, otherwise an Ethernet frame's payload (path MTU discovery's ceiling, protocol.md §7.5). */
+  maxPathDatagramBytes(to: PeerAddress): number {
+    return maxPathDatagramBytes(to, this.maxDatagramBytes);
+  }
   private readonly open = new Map<IpFamily, Transport>();
   private onDatagram: DatagramHandler | undefined;
   private onError: ((error: Error) => void) | undefined;

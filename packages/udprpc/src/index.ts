@@ -27,6 +27,7 @@ export { defaultSrvTiming, type SrvTiming } from './srv-watcher.js';
 export { FamilyTransport, udpSocketFor, type FamilySocketFactory, type IpFamily } from './family-transport.js';
 export { startCluster, clusterUrls, type Cluster, type ClusterOptions, type ClusterWorker } from './cluster.js';
 export { serveClusterWorker, clusterWorkerInfo, type ClusterWorkerInfo, type ClusterWorkerOptions } from './cluster-worker.js';
+export { HEALTH_METHOD, isHealthStatus, type HealthCheckRequest, type HealthCheckResponse } from '@udprpc/core/contract';
 export {
   RpcError,
   Code,
@@ -37,11 +38,7 @@ export {
   systemClock,
   defaultRetryPolicy,
   formatPeer,
-  HEALTH_METHOD,
-  isHealthStatus,
   type HealthStatus,
-  type HealthCheckRequest,
-  type HealthCheckResponse,
   Metadata,
   type MetadataInit,
   type MetadataValue,

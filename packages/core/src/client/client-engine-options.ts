@@ -2,6 +2,7 @@ import type { DropReason } from '../wire/drop-reason.js';
 import type { FlowLimits } from '../flowcontrol/peer-state.js';
 import type { RetryBudgetPolicy, RetryPolicy } from '../recovery/retry-policy.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { PathMtuOptions } from '../pmtu/path-mtu-table.js';
 
 /** What the client engine reports as it works; all optional. */
 export interface ClientEngineHooks {
@@ -33,8 +34,14 @@ export interface ClientEngineOptions {
   retry?: Partial<RetryPolicy>;
   /** Overrides of `defaultRetryBudget`. */
   retryBudget?: Partial<RetryBudgetPolicy>;
-  /** Largest datagram to send (default 1200). */
+  /** Largest datagram to send (default 1200); with `pmtu`, the base size discovery starts from. */
   maxDatagramBytes?: number;
+  /**
+   * Path MTU discovery (protocol.md §7.5): request fragments to each server
+   * grow to the largest datagram size its path is confirmed to carry, and
+   * the server is told that size for its reply fragments. Off when absent.
+   */
+  pmtu?: PathMtuOptions;
   /** Largest request or reply, fragmented above `maxDatagramBytes` (16 MiB). */
   maxMessageBytes?: number;
   /** Observers of retries, timeouts and drops. */

@@ -45,6 +45,12 @@ export interface ClientEngineStats {
   requestLossResends: number;
   /** Request fragments sent by a request transfer's probe timer (protocol.md §7.3); no budget token. */
   requestProbes: number;
+  /** Path MTU probes sent, reports included (protocol.md §7.5). */
+  pmtuProbes: number;
+  /** Path MTU probes not answered in time: no loss signal for calls. */
+  pmtuProbesLost: number;
+  /** Times a black hole sent a server's path size back to `maxDatagramBytes` (§7.5). */
+  pmtuBlackHoles: number;
   /** Calls awaiting their outcome now. */
   inFlight: number;
   /**

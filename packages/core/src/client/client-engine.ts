@@ -3,7 +3,8 @@ import { RpcError } from '../errors.js';
 import type { RetryPolicy } from '../recovery/retry-policy.js';
 import { decodeFragmentAck } from '../wire/fragment-ack.js';
 import { encodeRequestFrame, Flag, FrameType, HEADER_BYTES, NO_SPAN, parseFrame, REQUEST_FIXED_BYTES, splitBatch, type Frame } from '../wire/frame.js';
-import { formatPeer, type PeerAddress } from '../transport/transport.js';
+import { formatPeer, peerKey, type PeerAddress } from '../transport/transport.js';
+import { parsePmtuProbeReply } from '../wire/pmtu-probe.js';
 import { cancelCall, drain, finish, giveUp } from './call-lifecycle.js';
 import type { CallOutcome, CallRequest, GroupCollector } from './call-types.js';
 import type { ClientEngineOptions } from './client-engine-options.js';
@@ -77,6 +78,10 @@ export class ClientEngine {
       body = encoded;
     }
     const peer = s.peers.of(req.peer);
+    // Every call to a server that has answered keeps its path MTU search
+    // going (§7.5); none probes a server that never did (no search toward
+    // nothing, and no ICMP refusals of probes counted against its calls).
+    if (peer.answered) s.pmtu?.bytesFor(req.peer, peer.key, now);
     const flow = s.flow;
     const sendNow = peer.queued === 0 && peer.canSend(flow, now);
     if (!sendNow && (flow.whenFull === 'fail' || peer.queued >= flow.maxQueuedPerPeer)) {
@@ -218,7 +223,7 @@ export class ClientEngine {
         return onReply(this.s, frame, from, now, ack.value);
       }
       case FrameType.PONG:
-        return; // answers a liveness PING of the layer above (a multi-endpoint client's router): nothing for the engine
+        return this.onProbeAnswer(frame, from, now);
       default:
         return this.s.drop('unexpected-frame', from);
     }
@@ -252,13 +257,26 @@ export class ClientEngine {
       }
     }
     s.requests.onTimer(now);
+    s.pmtu?.onTimer(now);
+  }
+
+  // A PONG answering a path MTU probe (§7.5); any other PONG is unexpected.
+  private onProbeAnswer(frame: Frame, from: PeerAddress, now: number): void {
+    const bytes = parsePmtuProbeReply(frame);
+    // A plain PONG answers a liveness PING of the layer above (a multi-endpoint client's router): nothing for the engine.
+    if (bytes === undefined && (frame.flags & Flag.PMTU_PROBE) === 0) return;
+    const pmtu = this.s.pmtu;
+    if (pmtu === undefined || bytes === undefined) return this.s.drop('unexpected-frame', from);
+    if (!pmtu.onAnswer(peerKey(from), frame.id, bytes, now)) this.s.drop('unknown-call', from);
   }
 
   /** When `onTimer` next needs to run, or undefined when nothing is pending. */
   nextTimerAt(): number | undefined {
     const call = this.s.timers.peek()?.timerAt;
     const transfer = this.s.requests.nextTimerAt();
-    return transfer === undefined || (call !== undefined && call <= transfer) ? call : transfer;
+    const first = transfer === undefined || (call !== undefined && call <= transfer) ? call : transfer;
+    const probe = this.s.pmtu?.nextTimerAt();
+    return probe === undefined || (first !== undefined && first <= probe) ? first : probe;
   }
 
   /** Number of calls awaiting their outcome. */
@@ -281,6 +299,9 @@ export class ClientEngine {
       window,
       requestLossResends: s.requests.timers.lossResends,
       requestProbes: s.requests.timers.probes,
+      pmtuProbes: s.pmtu?.probesSent ?? 0,
+      pmtuProbesLost: s.pmtu?.probesLost ?? 0,
+      pmtuBlackHoles: s.pmtu?.blackHoles ?? 0,
       inFlight: s.pending.size - queued,
       queued,
       drops: { ...s.drops },

@@ -14,6 +14,7 @@ import type { PendingCall } from './pending-call.js';
 import { PeerTable } from './peer-table.js';
 import { ReplyReceiver } from './reply-receiver.js';
 import { RequestSender } from './request-transfer.js';
+import { PathMtuTable } from '../pmtu/path-mtu-table.js';
 
 /**
  * Everything one client engine keeps, shared by the modules that make up the
@@ -45,6 +46,8 @@ export class ClientState {
   readonly replies: ReplyReceiver;
   /** Requests in fragments: their windows, retransmission rounds and loss/probe timers. */
   readonly requests: RequestSender;
+  /** Path MTU discovery toward each server (protocol.md §7.5), when on. */
+  readonly pmtu: PathMtuTable | undefined;
   readonly counters: ClientCounters = newClientCounters();
   readonly drops: DropCounts = {};
   /** The `now` of the latest call into the engine. */
@@ -72,7 +75,11 @@ export class ClientState {
     this.codec = options.codec ?? 0;
     this.maxMetadataBytes = options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES;
     this.replies = new ReplyReceiver(this.send, this.maxDatagramBytes, this.maxMessageBytes);
-    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec);
+    this.pmtu =
+      options.pmtu === undefined
+        ? undefined
+        : new PathMtuTable(this.send, this.maxDatagramBytes, options.pmtu, () => this.session, (to) => this.peers.get(to)?.rtt.rtoMs ?? this.policy.initialRtoMs);
+    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec, this.pmtu);
   }
 
   readonly isPending = (id: number): boolean => this.pending.has(id);

@@ -27,7 +27,11 @@ export function onReply(s: ClientState, frame: Frame, from: PeerAddress, now: nu
   if (call.group !== undefined) return onGroupReply(s, call, frame, from);
   if (call.peer.port !== from.port || call.peer.address !== from.address) return s.drop('wrong-peer', from);
   call.peerState.refusals = 0; // a sign of life
-  call.peerState.answered = true;
+  if (!call.peerState.answered) {
+    call.peerState.answered = true;
+    // The server exists: its path MTU search starts (§7.5).
+    s.pmtu?.bytesFor(call.peer, call.peerKey, now);
+  }
   if (frame.type === FrameType.ERROR && (frame.flags & Flag.REJECTED) !== 0 && !isLiveRefusal(call, frame.attempt)) return s.drop('duplicate', from);
   // A pushed-back call waits out the pause (§8.1): acks of the refused round
   // must not make it send (a final reply, should a delayed copy have run, still ends it).
@@ -37,7 +41,7 @@ export function onReply(s: ClientState, frame: Frame, from: PeerAddress, now: nu
   if (frame.type !== FrameType.VALIDATE) onAnswer(s, call, ofLatest, now);
   if (frame.type === FrameType.ACK) return onAcked(s, call, frame.body, now);
   if (frame.type === FrameType.VALIDATE) return sendValidateEcho(s, frame, call.peer);
-  if (ack !== undefined) return onFragmentAck(s, call, ack, now);
+  if (ack !== undefined) return onFragmentAck(s, call, ack, frame.attempt, now);
   if (frame.fragment !== undefined) return onReplyFragment(s, call, frame, now);
   onWholeReply(s, call, frame.type, frame.flags, frame.body, from, now);
 }
@@ -76,15 +80,17 @@ function onAcked(s: ClientState, call: PendingCall, body: Uint8Array, now: numbe
 }
 
 // The server acknowledges fragments of our request.
-function onFragmentAck(s: ClientState, call: PendingCall, ack: FragmentAck, now: number): void {
+function onFragmentAck(s: ClientState, call: PendingCall, ack: FragmentAck, attempt: number, now: number): void {
   if (call.out === undefined || ack.ackedType !== FrameType.REQUEST) return s.drop('unexpected-frame', call.peer);
   // Progress (or the whole request delivered): the next timeout is one RTO away again.
-  if (!s.requests.onAck(call, call.out, ack, now)) return;
+  if (!s.requests.onAck(call, call.out, ack, attempt, now)) return;
   call.unacked = 0;
   restartBackoff(s, call, now);
 }
 
 function onReplyFragment(s: ClientState, call: PendingCall, frame: Frame, now: number): void {
+  // A server sending smaller fragments than the path carries lost track of it (§7.5).
+  s.pmtu?.onReplyFragment(call.peerKey, frame.fragment!, now);
   const result = s.replies.offer(call, frame, now);
   switch (result.status) {
     case 'refused':

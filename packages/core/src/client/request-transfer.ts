@@ -6,6 +6,8 @@ import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire
 import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { PathMtuTable } from '../pmtu/path-mtu-table.js';
+import { stalledTooLong } from '../pmtu/black-hole.js';
 
 /**
  * A client's request in fragments (protocol.md §7.3): a {@link TimedTransfer},
@@ -15,11 +17,20 @@ import type { PeerAddress } from '../transport/transport.js';
  * call is pending, not pushed back) and never past the call's deadline.
  */
 export class RequestTransfer extends TimedTransfer {
+  /** Retransmission rounds of its call since the last progress (black-hole detection, protocol.md §7.5). */
+  stalls = 0;
+
   constructor(
     readonly call: PendingCall,
     body: Uint8Array,
-    fragmentBytes: number,
+    readonly fragmentBytes: number,
     timers: TransferTimers<RequestTransfer>,
+    /**
+     * The attempt of the round that started this transfer: a FRAGMENT_ACK
+     * echoing an older one answers an earlier transfer of the request, in
+     * other fragments, and is ignored (protocol.md §7.5, black holes).
+     */
+    readonly firstAttempt = 0,
   ) {
     // The peer's estimator (§7.1): the call's RTO and the transfer's PTO read one estimate, and both feed it.
     super(FrameType.REQUEST, body, fragmentBytes, timers, call.rtt);
@@ -56,8 +67,15 @@ export class RequestSender {
     private readonly maxMessageBytes: number,
     /** Codec id written into every request body (protocol.md §5.7). */
     private readonly codec: number,
+    /** Path MTU discovery (protocol.md §7.5): the fragment size toward each server; none = always `maxDatagramBytes`. */
+    private readonly paths?: PathMtuTable,
   ) {
     this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
+  }
+
+  /** Body bytes per fragment toward `call`'s server: from its discovered path size, or the base size. */
+  private fragmentBytesOf(call: PendingCall): number {
+    return this.paths === undefined ? this.fragmentBytes : fragmentBytesFor(this.paths.peek(call.peerKey));
   }
 
   /** When {@link onTimer} next needs to run, or undefined. */
@@ -81,7 +99,7 @@ export class RequestSender {
   /** Gives `call` a fresh transfer of `body` (at its start, or again after a pushback); nothing is sent yet. */
   start(call: PendingCall, body: Uint8Array): void {
     call.out?.stop();
-    call.out = new RequestTransfer(call, body, this.fragmentBytes, this.timers);
+    call.out = new RequestTransfer(call, body, this.fragmentBytesOf(call), this.timers, call.attempt);
   }
 
   /** One transmission of `call` (§7.2), the call's timer having fired or the call just started. */
@@ -99,6 +117,11 @@ export class RequestSender {
     if (out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.
       this.send(out.frame(header, 0, true), call.peer);
+    } else if (!first && this.noteStall(call, out, now) && this.restartsSmaller(call, out, header.attempt)) {
+      // A black hole swallowed this transfer's fragments (§7.5): the request
+      // starts over in fragments of the path's new size, in this round.
+      call.out = new RequestTransfer(call, out.body, this.fragmentBytesOf(call), this.timers, header.attempt);
+      this.sendFragments(call, header, call.out.nextToSend(now));
     } else {
       // A retransmission round: only fragments older than an RTT count as lost.
       this.sendFragments(call, header, first ? out.nextToSend(now) : out.resend(now, 1));
@@ -110,8 +133,11 @@ export class RequestSender {
    * made room for, and says whether the call should reset its backoff — the
    * ack made progress (§7.2), or the request is complete.
    */
-  onAck(call: PendingCall, out: TimedTransfer, ack: FragmentAck, now: number): boolean {
+  onAck(call: PendingCall, out: TimedTransfer, ack: FragmentAck, attempt: number, now: number): boolean {
+    // An ack of an earlier transfer of this request, in fragments of another size.
+    if (out instanceof RequestTransfer && attempt < out.firstAttempt) return false;
     const progressed = out.onAck(ack, now);
+    if (progressed && out instanceof RequestTransfer) out.stalls = 0;
     // Delivered, not "in progress": the call keeps its normal backoff, so a
     // lost reply is asked for again after one RTO, not the slow probe interval.
     if (out.complete) return true;
@@ -123,7 +149,34 @@ export class RequestSender {
   onTimer(now: number): void {
     for (let t = this.timers.popDue(now); t !== undefined; t = this.timers.popDue(now)) {
       this.sendFragments(t.call, this.header(t.call), t.onTimer(now));
+      // Probes in a row without progress, in datagrams above the base size:
+      // a black hole (§7.5). Later transfers use the base size at once; this
+      // one starts over at its call's next round.
+      if (stalledTooLong(t)) this.blackHole(t, now);
     }
+  }
+
+  // A transfer above the base size stalled: a black hole, unless its size is
+  // already above the path's (a black hole reported before; it will restart).
+  private blackHole(t: RequestTransfer, now: number): void {
+    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesOf(t.call)) this.paths?.blackHole(t.call.peerKey, now);
+  }
+
+  // A retransmission round of a call whose transfer made no progress since
+  // the last one; returns true (so it can head a condition).
+  private noteStall(call: PendingCall, out: TimedTransfer, now: number): true {
+    if (out instanceof RequestTransfer) {
+      out.stalls++;
+      if (stalledTooLong(out)) this.blackHole(out, now);
+    }
+    return true;
+  }
+
+  // Whether `out` was cut into fragments larger than the path now carries, and
+  // may start over in smaller ones: its acks can be told from the new
+  // transfer's by their attempt, which must therefore not have saturated.
+  private restartsSmaller(call: PendingCall, out: TimedTransfer, attempt: number): boolean {
+    return out instanceof RequestTransfer && out.fragmentBytes > this.fragmentBytesOf(call) && attempt > out.firstAttempt && attempt < 255;
   }
 
   // Fragments carry the attempt of the call's latest transmission (§3.2).

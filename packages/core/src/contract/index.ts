@@ -37,3 +37,11 @@ export {
   type ValidationIssue,
   type ValidationDetails,
 } from './schema-validation.js';
+export {
+  HEALTH_METHOD,
+  HEALTH_STATUSES,
+  isHealthStatus,
+  type HealthStatus,
+  type HealthCheckRequest,
+  type HealthCheckResponse,
+} from './health.js';

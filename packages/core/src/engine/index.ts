@@ -41,7 +41,10 @@ export { defaultAdmissionLimits, type AdmissionLimits } from '../flowcontrol/adm
 export { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';
 export { defaultSourceLimits, type SourceLimits, type AddressValidator } from '../server/source-table.js';
 export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly.js';
-export { peerKey, defaultDatagramBytes } from '../transport/transport.js';
+export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption } from '../transport/transport.js';
+export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts } from '../pmtu/path-mtu-table.js';
+export { DEFAULT_PROBE_SIZES, MAX_PROBES as PMTU_MAX_PROBES, MIN_PROBE_TIMEOUT_MS, RAISE_INTERVAL_MS, PathMtu, type PathMtuConfig, type PathMtuPhase } from '../pmtu/path-mtu.js';
+export { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
 export { Coalescer, sendVia, type FlushableSend } from '../transport/coalescer.js';
 export { countedSender, zeroTransportCounters } from '../transport/transport-counters.js';
 export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';

@@ -121,6 +121,15 @@ export class Reassembly implements Timed {
     return type === this.type && f.totalBytes === this.totalBytes && f.fragmentBytes === this.fragmentBytes;
   }
 
+  /**
+   * Whether a fragment that does not match starts the message over: same
+   * type and total, smaller fragments (protocol.md §7.4, §7.5). Never larger
+   * ones, so a late fragment of the old transfer cannot undo the restart.
+   */
+  restartsWith(type: number, f: FragmentInfo): boolean {
+    return type === this.type && f.totalBytes === this.totalBytes && f.fragmentBytes < this.fragmentBytes;
+  }
+
   has(index: number): boolean {
     return this.arrived[index] === 1;
   }
@@ -186,6 +195,8 @@ export class ReassemblyTable {
   private readonly timers = new TimerHeap<Reassembly>();
   private total = 0;
   expired = 0;
+  /** Messages started over in smaller fragments (protocol.md §7.5). */
+  restarted = 0;
 
   constructor(readonly limits: ReassemblyLimits) {}
 
@@ -213,6 +224,14 @@ export class ReassemblyTable {
       return { status: 'refused', reason: 'message-too-large', totalBytes: f.totalBytes };
     }
     let r = this.byKey.get(key);
+    if (r !== undefined && !r.matches(type, f)) {
+      if (!r.restartsWith(type, f)) return { status: 'mismatch' };
+      // The sender started the message over in smaller fragments (a black
+      // hole, protocol.md §7.5): what arrived of the old ones is discarded.
+      this.delete(r);
+      this.restarted++;
+      r = undefined;
+    }
     if (r === undefined) {
       if (Math.ceil(f.totalBytes / f.fragmentBytes) > MAX_FRAGMENTS) return { status: 'mismatch' };
       let peer = this.perPeer.get(peerKey);
@@ -230,8 +249,6 @@ export class ReassemblyTable {
       peer.bytes += r.charged;
       this.total += r.charged;
       this.byKey.set(key, r);
-    } else if (!r.matches(type, f)) {
-      return { status: 'mismatch' };
     }
     // A duplicate is acknowledged only when its sender asks: acking every
     // duplicate lets each resend trigger an ack and each ack a resend.

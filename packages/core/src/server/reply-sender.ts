@@ -10,6 +10,9 @@ import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
 import type { HandlerOutcome } from './server-engine-types.js';
 import type { TimedTransfer } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
+import type { ReplyPaths } from './reply-paths.js';
+import { stalledTooLong } from '../pmtu/black-hole.js';
+import { encodePmtuProbeReply } from '../wire/pmtu-probe.js';
 
 /** A reply fragment sent more recently than this is not resent on a client's request. */
 const RESEND_MIN_AGE_MS = 10;
@@ -40,7 +43,14 @@ export class ReplySender {
   private readonly maxMessageBytes: number;
   private readonly fragmentBytes: number;
 
-  constructor(cache: DedupCache, gate: AmplificationGate, maxDatagramBytes: number, maxMessageBytes: number) {
+  constructor(
+    cache: DedupCache,
+    gate: AmplificationGate,
+    maxDatagramBytes: number,
+    maxMessageBytes: number,
+    /** Each client's path size, for its reply fragments (protocol.md §7.5). */
+    private readonly paths?: ReplyPaths,
+  ) {
     this.cache = cache;
     this.gate = gate;
     this.maxDatagramBytes = maxDatagramBytes;
@@ -59,7 +69,48 @@ export class ReplySender {
       // No probe the anti-amplification limit would block (RFC 9002 §6.2.2.1):
       // the client's next datagram re-arms the transfer.
       if (this.gate.mayProbe(t.entry.source, t.entry.session, now)) this.sendFragments(t.entry, t.onTimer(now), now);
+      // Probes in a row without progress, in datagrams above the base size:
+      // a black hole (§7.5). The reply starts over in smaller fragments at the
+      // client's next transmission.
+      if (stalledTooLong(t)) this.blackHole(t, now);
     }
+  }
+
+  /** Body bytes per reply fragment to `pk`. */
+  private fragmentBytesTo(pk: string, now: number): number {
+    return this.paths === undefined ? this.fragmentBytes : fragmentBytesFor(this.paths.bytesFor(pk, now));
+  }
+
+  // Whether the entry's reply transfer was cut into fragments larger than the
+  // path now carries and may start over in smaller ones, for a client
+  // transmission with `attempt`: acks of the old transfer echo older attempts.
+  private restartsSmaller(entry: CallEntry, transfer: TimedTransfer, attempt: number, now: number): transfer is ReplyTransfer {
+    return (
+      transfer instanceof ReplyTransfer &&
+      transfer.fragmentBytes > this.fragmentBytesTo(entry.source.key, now) &&
+      attempt > transfer.firstAttempt &&
+      attempt < 255
+    );
+  }
+
+  // A client's transmission asked for the reply again: no progress since the last one.
+  private noteStall(entry: CallEntry, transfer: ReplyTransfer, now: number): void {
+    transfer.stalls++;
+    if (stalledTooLong(transfer)) this.blackHole(transfer, now);
+  }
+
+  // A transfer above the base size stalled: a black hole, unless its size is
+  // already above the path's (a black hole reported before; it will restart).
+  private blackHole(t: ReplyTransfer, now: number): void {
+    const pk = t.entry.source.key;
+    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesTo(pk, now)) this.paths?.blackHole(pk, now);
+  }
+
+  // Starts the entry's reply over in fragments of the path's current size.
+  private restart(entry: CallEntry, old: ReplyTransfer, attempt: number, now: number): void {
+    old.stop();
+    entry.transfer = new ReplyTransfer(entry, old.out.type, old.body, this.fragmentBytesTo(entry.source.key, now), this.timers, attempt, old.flags);
+    this.sendFragments(entry, entry.transfer.nextToSend(now), now);
   }
 
   /**
@@ -89,7 +140,7 @@ export class ReplySender {
       const sent = this.gate.transmit(reply, entry.peer, entry.source, now, header);
       return this.complete(entry, reply, now, sent);
     }
-    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytes, this.timers, flags);
+    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytesTo(entry.source.key, now), this.timers, entry.attempt, flags);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }
@@ -102,7 +153,10 @@ export class ReplySender {
 
   /** Sends a finished call's reply again, for `trigger` (a retransmitted request or a validation echo). */
   resend(entry: CallEntry, now: number, trigger: Frame): void {
-    if (entry.transfer !== undefined) {
+    if (entry.transfer instanceof ReplyTransfer) this.noteStall(entry, entry.transfer, now);
+    if (entry.transfer !== undefined && this.restartsSmaller(entry, entry.transfer, trigger.attempt, now)) {
+      this.restart(entry, entry.transfer, trigger.attempt, now);
+    } else if (entry.transfer !== undefined) {
       // Only the fragments of the reply not known to have arrived.
       // Only fragments not sent within the last RTT or so: a retransmitted
       // request and a validation echo arriving together must not both resend everything.
@@ -118,8 +172,14 @@ export class ReplySender {
    * Applies a client's FRAGMENT_ACK to the entry's fragmented reply and sends
    * what it makes room for; `stalled` (ACK_REQUESTED) asks for the missing ones.
    */
-  onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number): void {
-    transfer.onAck(ack, now);
+  onAck(entry: CallEntry, transfer: TimedTransfer, ack: FragmentAck, stalled: boolean, now: number, attempt = 0): void {
+    // A STALLED client that holds nothing of a black-holed reply: start over
+    // smaller (its ack describes the old fragments and is not applied).
+    if (stalled && transfer instanceof ReplyTransfer) this.noteStall(entry, transfer, now);
+    if (stalled && this.restartsSmaller(entry, transfer, attempt, now)) return this.restart(entry, transfer, attempt, now);
+    // An ack of an earlier transfer of this reply, in fragments of another size.
+    if (transfer instanceof ReplyTransfer && attempt < transfer.firstAttempt) return;
+    if (transfer.onAck(ack, now) && transfer instanceof ReplyTransfer) transfer.stalls = 0;
     if (transfer.complete) {
       // The client has the whole reply: keep the entry (it still blocks
       // re-execution) but free the reply's bytes.
@@ -133,6 +193,15 @@ export class ReplySender {
   /** Answers `frame` with a frame of `type` (ACK for a call in progress, PONG for a PING), empty unless `body` is given. */
   sendEmpty(frame: Frame, type: FrameType, to: PeerAddress, source: EntrySource, now: number, body: Uint8Array = EMPTY): void {
     this.gate.transmit(encodeFrame(answerTo(frame, type), body), to, source, now, frame);
+  }
+
+  /**
+   * Answers a path MTU probe (protocol.md §7.5): a PONG with PMTU_PROBE,
+   * padded to the probe's own size, so it confirms the path both ways and is
+   * never larger than the PING.
+   */
+  sendProbeReply(frame: Frame, probeBytes: number, to: PeerAddress, source: EntrySource, now: number): void {
+    this.gate.transmit(encodePmtuProbeReply(frame, probeBytes), to, source, now, frame);
   }
 
   /** Acknowledges the fragments received so far of a request in fragments. */

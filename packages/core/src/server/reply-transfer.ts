@@ -13,12 +13,21 @@ export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transf
  * while anti-amplification would block the send.
  */
 export class ReplyTransfer extends TimedTransfer {
+  /** Resends a client's retransmission asked for since the last progress (black-hole detection, protocol.md §7.5). */
+  stalls = 0;
+
   constructor(
     readonly entry: CallEntry,
     type: FrameType,
     body: Uint8Array,
-    fragmentBytes: number,
+    readonly fragmentBytes: number,
     timers: ReplyTimers,
+    /**
+     * The highest attempt received when this transfer started: a client's
+     * FRAGMENT_ACK echoing an older one answers an earlier transfer of the
+     * reply, in fragments of another size, and is ignored (protocol.md §7.5).
+     */
+    readonly firstAttempt = 0,
     /** Flags every fragment carries besides FRAGMENT and ACK_REQUESTED: HAS_METADATA or 0. */
     readonly flags = 0,
   ) {

@@ -48,8 +48,17 @@ export interface ServerEngineOptions<T extends MethodTarget = MethodTarget> {
   hooks: ServerEngineHooks<T>;
   /** Overrides of `defaultDedupPolicy`. */
   dedup?: Partial<DedupPolicy>;
-  /** Largest datagram to send (default 1200). */
+  /** Largest datagram to send (default 1200); with `pmtu`, the base size of reply fragments. */
   maxDatagramBytes?: number;
+  /**
+   * Path MTU discovery (protocol.md §7.5): reply fragments to a client grow
+   * to the size the client confirmed in its probes, up to
+   * `maxDatagramBytesFor(client)`. Off when absent (probes are still answered).
+   */
+  pmtu?: {
+    /** The largest datagram the transport may send to `peer` without IP fragmentation. */
+    maxDatagramBytesFor(peer: PeerAddress): number;
+  };
   /** Limits on requests arriving in fragments (maxMessageBytes: 16 MiB). */
   reassembly?: Partial<ReassemblyLimits>;
   /** Concurrency limit and queue for handlers. */
@@ -171,6 +180,8 @@ export interface ServerEngineStats {
   replyLossResends: number;
   /** Reply fragments sent by a reply transfer's probe timer; no budget token. */
   replyProbes: number;
+  /** Times a reply transfer's black hole sent a client back to `maxDatagramBytes` (protocol.md §7.5). */
+  pmtuBlackHoles: number;
   /** Token round trips that validated a session at its source address (again after each validation lifetime, protocol.md §8.2). */
   validations: number;
   /** Source addresses currently remembered. */

@@ -1,3 +1,5 @@
+import { ReplyPaths } from './reply-paths.js';
+import { parsePmtuProbe } from '../wire/pmtu-probe.js';
 import { AmplificationGate } from '../flowcontrol/amplification-gate.js';
 import { CallEntry, CallState } from './call-entry.js';
 import { DedupCache } from './dedup-cache.js';
@@ -59,6 +61,8 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private readonly sources: SourceTable;
   private readonly gate: AmplificationGate;
   private readonly replies: ReplySender;
+  /** Each client's path size for its reply fragments (protocol.md §7.5). */
+  private readonly paths: ReplyPaths;
   private readonly intake: RequestIntake;
   private readonly policy: DedupPolicy;
   private readonly hooks: ServerEngineHooks<T>;
@@ -105,7 +109,8 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       },
     );
     this.gate = new AmplificationGate(options.send, this.sources, options.validator, sourceLimits.amplificationFactor, this.maxDatagramBytes);
-    this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes);
+    this.paths = new ReplyPaths(this.sources, this.maxDatagramBytes, options.pmtu?.maxDatagramBytesFor);
+    this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes, this.paths);
     this.intake = new RequestIntake({
       cache: this.cache,
       requests: this.requests,
@@ -160,8 +165,13 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
         return this.onFragmentAck(frame, from, source, now);
       case FrameType.VALIDATE_ECHO:
         return this.onValidateEcho(frame, from, source, now);
-      case FrameType.PING:
-        return this.replies.sendEmpty(frame, FrameType.PONG, from, source, now);
+      case FrameType.PING: {
+        // A path MTU probe (§7.5) is answered at its own size; a plain PING empty.
+        const probe = parsePmtuProbe(frame);
+        if (probe === undefined) return this.replies.sendEmpty(frame, FrameType.PONG, from, source, now);
+        this.paths.onProbe(probe, from, source.key, now);
+        return this.replies.sendProbeReply(frame, probe.probeBytes, from, source, now);
+      }
       default:
         return this.drop('unexpected-frame', from);
     }
@@ -294,8 +304,8 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
 
   /** A snapshot of the counters. */
   stats(): ServerEngineStats {
-    const { counters, drops, cache, requests, admission, sources, gate, replies, drain } = this;
-    return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies, drain });
+    const { counters, drops, cache, requests, admission, sources, gate, replies, drain, paths } = this;
+    return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies, drain, paths });
   }
 
   private onCancel(frame: Frame, source: SourceState, now: number): void {
@@ -329,7 +339,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
     const transfer = entry?.transfer;
     if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
     if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now);
+    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now, frame.attempt);
   }
 
   private onValidateEcho(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {

@@ -1,3 +1,4 @@
+import type { ReplyPaths } from './reply-paths.js';
 import type { AdmissionQueue } from '../flowcontrol/admission-queue.js';
 import type { AmplificationGate } from '../flowcontrol/amplification-gate.js';
 import type { ReassemblyTable } from '../recovery/reassembly.js';
@@ -51,6 +52,7 @@ export interface StatsSources {
   readonly replies: ReplySender;
   /** The drain, once `goAway` started one (protocol.md §5.9). */
   readonly drain: DrainState | undefined;
+  readonly paths: ReplyPaths;
 }
 
 /** A snapshot of a server engine's counters, gathered from its parts. */
@@ -84,6 +86,7 @@ export function snapshotStats(p: StatsSources): ServerEngineStats {
     reassemblyBytes: p.requests.bytes,
     replyLossResends: p.replies.timers.lossResends,
     replyProbes: p.replies.timers.probes,
+    pmtuBlackHoles: p.paths.blackHoles,
     sources: p.sources.size,
     sessions: p.sources.sessionCount,
     stateBytes: p.sources.bytes,

@@ -88,6 +88,11 @@ export interface SourceState extends SessionSource, EntrySource {
    * for a while rather than risk running a call twice (protocol.md §6.3).
    */
   lostStateAt: number;
+  /**
+   * The datagram size the client confirmed for the path both ways, as its
+   * latest path MTU probe or report said (protocol.md §7.5); 0: the base size.
+   */
+  pathBytes: number;
   /** Client sessions seen from this address, by session number. */
   readonly sessions: Map<number, SessionState>;
   /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.9). */
@@ -176,6 +181,7 @@ export class SourceTable {
         touchedAt: now,
         mayChallenge: false,
         lostStateAt: this.forgottenAt,
+        pathBytes: 0,
         sessions: new Map(),
       };
       this.sources.set(key, s);

@@ -74,6 +74,13 @@ export interface Transport {
    * still fits the 1200-byte path floor.
    */
   readonly overheadBytes?: number;
+  /**
+   * The largest datagram that can leave for `to` without IP fragmentation,
+   * as far as the transport knows (for UDP: the outgoing link's MTU less the
+   * IP and UDP headers; 65,507 toward loopback). Engines probe no larger
+   * (protocol.md §7.5); a transport without it gets no path MTU discovery.
+   */
+  maxPathDatagramBytes?(to: PeerAddress): number;
 }
 
 /**
@@ -82,4 +89,33 @@ export interface Transport {
  */
 export function defaultDatagramBytes(transport: Transport, defaultBytes = 1200): number {
   return Math.min(defaultBytes, transport.maxDatagramBytes ?? defaultBytes) - (transport.overheadBytes ?? 0);
+}
+
+/**
+ * The path MTU discovery limit an engine on `transport` probes up to
+ * (protocol.md §7.5): the transport's per-destination limit less its
+ * overhead, or undefined (no discovery) when it knows none.
+ */
+export function pathDatagramLimit(transport: Transport): ((to: PeerAddress) => number) | undefined {
+  const limit = transport.maxPathDatagramBytes;
+  if (limit === undefined) return undefined;
+  const overhead = transport.overheadBytes ?? 0;
+  return (to) => limit.call(transport, to) - overhead;
+}
+
+/**
+ * The `pmtu` option of an engine on `transport` (protocol.md §7.5):
+ * discovery is on unless the user fixed `maxDatagramBytes` or turned it off,
+ * and the transport knows its per-destination limit.
+ */
+export function pathMtuOption(
+  transport: Transport,
+  options: { maxDatagramBytes?: number | undefined; pathMtuDiscovery?: boolean | undefined },
+): {
+  /** The largest datagram that may be sent to `to` without IP fragmentation. */
+  maxDatagramBytesFor(to: PeerAddress): number;
+} | undefined {
+  if (options.maxDatagramBytes !== undefined || options.pathMtuDiscovery === false) return undefined;
+  const limit = pathDatagramLimit(transport);
+  return limit === undefined ? undefined : { maxDatagramBytesFor: limit };
 }

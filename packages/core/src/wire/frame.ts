@@ -74,6 +74,11 @@ export const Flag = {
    * at the start of a RESPONSE or ERROR body.
    */
   HAS_METADATA: 0x40,
+  /**
+   * On a PING: a path MTU probe, padded to the size it probes; on a PONG: the
+   * answer to one, padded to the same size (protocol.md §7.5).
+   */
+  PMTU_PROBE: 0x80,
 } as const;
 
 /** The fixed header fields of a frame. */

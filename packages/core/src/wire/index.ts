@@ -58,5 +58,14 @@ export {
   type SplitMetadata,
 } from './metadata.js';
 export { decodeFragmentAck, encodeFragmentAck, maxAckRanges, type FragmentAck } from './fragment-ack.js';
+export {
+  encodePmtuProbe,
+  encodePmtuProbeReply,
+  MIN_PMTU_PROBE_BYTES,
+  parsePmtuProbe,
+  parsePmtuProbeReply,
+  PMTU_PROBE_BODY_BYTES,
+  type PmtuProbe,
+} from './pmtu-probe.js';
 export { MessageIds, randomSession } from './message-ids.js';
 export type { DropReason, DropCounts } from './drop-reason.js';
