@@ -9,8 +9,11 @@ import { reportRpcError } from './rpc-errors.js';
 
 /** Exit code of `udprpc health` for each status the server can answer. */
 export const HealthExitCode = {
+  /** 0: the server (or the service asked for) is serving. */
   SERVING: ExitCode.OK,
+  /** 20: it answers, but is not serving (set so, or draining). */
   NOT_SERVING: ExitCode.NOT_SERVING,
+  /** 21: the server knows no service of that name. */
   SERVICE_UNKNOWN: ExitCode.SERVICE_UNKNOWN,
 } as const satisfies Record<HealthStatus, number>;
 
