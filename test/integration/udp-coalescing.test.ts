@@ -15,7 +15,8 @@ async function run(coalesce: boolean, calls: number) {
   const clientTransport = createUdpTransport({ host: '127.0.0.1', port: 0 });
   const server = createServer({ transport: serverTransport, coalesce }).implement(calc, calcHandlers(createProbe()));
   const address = await server.listen();
-  const client = createClient({ transport: clientTransport, peer: address, coalesce, timeoutMs: 30_000 });
+  // No path MTU probes (protocol.md §7.5): they would add datagrams this test does not count.
+  const client = createClient({ transport: clientTransport, peer: address, coalesce, timeoutMs: 30_000, pathMtuDiscovery: false });
   try {
     const stub = client.stub(calc);
     const sums = await withGuard(Promise.all(Array.from({ length: calls }, (_, i) => stub.add({ a: i, b: 1 }))), `${calls} calls`, 30_000);
