@@ -8,6 +8,7 @@ import { ReassemblyTable, defaultReassemblyLimits } from '../src/recovery/reasse
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, HEADER_BYTES, parseFrame, type Frame } from '../src/wire/frame.js';
 import { encodePmtuProbe, encodePmtuProbeReply } from '../src/wire/pmtu-probe.js';
+import { encodeMetadataBlock } from '../src/wire/metadata.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 import { delivering } from './delivering.js';
 
@@ -125,5 +126,27 @@ describe('a server that starts a reply over after a black hole (§7.5)', () => {
     engine.receive(ack(2, 2), CLIENT, 602);
     expect(sent.length).toBeGreaterThan(before);
     expect(frames(sent.slice(before)).every((f) => f.type === FrameType.RESPONSE && f.fragment!.fragmentBytes === 1176 && (f.flags & Flag.FRAGMENT) !== 0)).toBe(true);
+  });
+
+  it('a reply started over in smaller fragments keeps its metadata flag on every fragment (§5.8, §7.5)', () => {
+    const sent: Uint8Array[] = [];
+    const block = encodeMetadataBlock({ trace: 'x' }, 8192) as Uint8Array;
+    const engine: ServerEngine = delivering(new ServerEngine({
+      send: (b) => sent.push(b),
+      pmtu: { maxDatagramBytesFor: () => 65_507 },
+      hooks: { onCall: (call) => engine.respondOk(call, new Uint8Array(300_000), 10, block) },
+    }));
+    const session = 0x1234;
+    engine.receive(encodePmtuProbe({ session, id: 1, probeBytes: 18, confirmedBytes: 65_507 }), CLIENT, 0);
+    const req = (attempt: number): Uint8Array =>
+      encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session, id: 7 }, 5000, METHOD, new Uint8Array(4), 0, 0, 1);
+    engine.receive(req(0), CLIENT, 10);
+    engine.receive(req(1), CLIENT, 300);
+    engine.receive(req(2), CLIENT, 600);
+    expect(engine.stats().pmtuBlackHoles).toBe(1);
+    const replies = frames(sent).filter((f) => f.type === FrameType.RESPONSE);
+    const restarted = replies.filter((f) => f.fragment!.fragmentBytes === 1176);
+    expect(restarted.length).toBeGreaterThan(0);
+    expect(replies.filter((f) => (f.flags & Flag.HAS_METADATA) === 0)).toEqual([]);
   });
 });
