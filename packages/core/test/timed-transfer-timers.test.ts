@@ -111,6 +111,52 @@ describe('TimedTransfer probe schedule', () => {
   });
 });
 
+describe('TimedTransfer RTT samples: Karn', () => {
+  const fresh = () => new RttEstimator({ initialRtoMs: 200, minRtoMs: 0, maxRtoMs: Infinity });
+
+  it('the highest fragment sent, resent (the lowest unacknowledged), is not timed', () => {
+    const rtt = fresh();
+    const { timers, t } = setup(2, rtt);
+    t.nextToSend(0); // 0, 1
+    t.onAck(ack(1), 0); // 0 timed at 0 ms
+    expect(rtt.srttMs).toBe(0);
+    expect(run(timers, 1)).toEqual([[1, [1]]]); // probe at PTO 1 ms: resends 1
+    t.onAck(ack(2), 5);
+    expect([rtt.srttMs, rtt.latestMs]).toEqual([0, 0]);
+  });
+
+  it('fragments resent by a timeout from outside (no probe) are not timed', () => {
+    const rtt = fresh();
+    const { t } = setup(2, rtt);
+    t.nextToSend(0);
+    expect(t.resend(100, 0)).toEqual([0, 1]);
+    t.onAck(ack(2), 130);
+    expect(rtt.srttMs).toBeUndefined();
+  });
+
+  it('a new fragment first sent by a probe is timed from the probe', () => {
+    const rtt = fresh();
+    const { timers, t } = setup(70, rtt); // window 64
+    expect(t.nextToSend(0)).toHaveLength(64);
+    t.onAck(ack(60), 100); // fragment 59: sample 100 (PTO 100 + 200 = 300); no room used yet
+    expect(rtt.srttMs).toBe(100);
+    const at = timers.nextTimerAt()!;
+    expect(at).toBe(300);
+    expect(timers.popDue(at)!.onTimer(at)).toEqual([64, 65, 66, 67, 68, 69]);
+    t.onAck(ack(70), 340);
+    expect(rtt.latestMs).toBe(40);
+  });
+
+  it('an ack after the message was acknowledged whole another way is not timed', () => {
+    const rtt = fresh();
+    const { t } = setup(2, rtt);
+    t.nextToSend(0);
+    t.acknowledgeAll();
+    t.onAck(ack(2), 30);
+    expect(rtt.srttMs).toBeUndefined();
+  });
+});
+
 describe('TimedTransfer stops', () => {
   it('when complete, and acknowledgeAll stops it too', () => {
     const { timers, t } = setup(2);
