@@ -152,7 +152,7 @@ export class RequestSender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). Later transfers use the base size at once; this
       // one starts over at its call's next round.
-      if (stalledTooLong(t)) this.blackHole(t, now);
+      if (stalledTooLong(t, now)) this.blackHole(t, now);
     }
   }
 
@@ -167,7 +167,7 @@ export class RequestSender {
   private noteStall(call: PendingCall, out: TimedTransfer, now: number): true {
     if (out instanceof RequestTransfer) {
       out.stalls++;
-      if (stalledTooLong(out)) this.blackHole(out, now);
+      if (stalledTooLong(out, now)) this.blackHole(out, now);
     }
     return true;
   }

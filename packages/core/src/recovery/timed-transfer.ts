@@ -68,6 +68,8 @@ export abstract class TimedTransfer implements Timed {
   private probes = 0;
   /** When the last fragments went out. */
   private lastSendAt = 0;
+  /** When the transfer first sent, or last made progress (black-hole detection, protocol.md §7.5). */
+  progressAt = 0;
   /** When the last probe went out (acks may answer it rather than the fragment they seem to time). */
   private lastProbeAt = -Infinity;
   /** When each fragment was first sent; -1 once it was resent (Karn: its acks are ambiguous). */
@@ -134,7 +136,10 @@ export abstract class TimedTransfer implements Timed {
     // Sampled first: the loss time threshold of this very ack reads the estimate.
     if (!this.out.complete) this.sampleRtt(ack, now);
     const progressed = this.out.onAck(ack, now);
-    if (progressed) this.probes = 0;
+    if (progressed) {
+      this.probes = 0;
+      this.progressAt = now;
+    }
     this.arm(now);
     return progressed;
   }
@@ -171,6 +176,7 @@ export abstract class TimedTransfer implements Timed {
   }
 
   private sent(indexes: number[], now: number): number[] {
+    if (this.highestSent < 0 && indexes.length > 0) this.progressAt = now;
     for (let k = 0; k < indexes.length; k++) {
       const i = indexes[k]!;
       if (i > this.highestSent) {
@@ -195,6 +201,11 @@ export abstract class TimedTransfer implements Timed {
     const sentAt = this.firstSentAt[highest]!;
     if (sentAt < 0 || sentAt < this.lastProbeAt) return;
     this.rtt.sample(now - sentAt);
+  }
+
+  /** The PTO before backing off. */
+  get basePtoMs(): number {
+    return this.rtt.ptoMs;
   }
 
   private get ptoMs(): number {

@@ -72,7 +72,7 @@ export class ReplySender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). The reply starts over in smaller fragments at the
       // client's next transmission.
-      if (stalledTooLong(t)) this.blackHole(t, now);
+      if (stalledTooLong(t, now)) this.blackHole(t, now);
     }
   }
 
@@ -96,7 +96,7 @@ export class ReplySender {
   // A client's transmission asked for the reply again: no progress since the last one.
   private noteStall(entry: CallEntry, transfer: ReplyTransfer, now: number): void {
     transfer.stalls++;
-    if (stalledTooLong(transfer)) this.blackHole(transfer, now);
+    if (stalledTooLong(transfer, now)) this.blackHole(transfer, now);
   }
 
   // A transfer above the base size stalled: a black hole, unless its size is
