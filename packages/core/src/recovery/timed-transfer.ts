@@ -48,11 +48,11 @@ export interface TransferTimerCounts {
  *   will be; fragments in flight for an SRTT or more are then lost and resent.
  * - **Probe timer (PTO).** Otherwise, while fragments are unacknowledged, it
  *   fires `PTO × 2^probes` after the last send, `PTO = SRTT + max(4·RTTVAR,
- *   1 ms)`, doubling up to {@link MAX_PTO_MS}. A probe halves the window
- *   (once per flight, as any loss event) and resends one fragment — the
- *   lowest unacknowledged, with ACK_REQUESTED — (or new ones, should the
- *   window have room); nothing is declared lost: the receiver's ack of the
- *   probe shows what is missing, and the ack rules (§7.3) resend it.
+ *   1 ms)`, doubling up to {@link MAX_PTO_MS}. A probe resends one
+ *   fragment — the lowest unacknowledged, with ACK_REQUESTED — (or new
+ *   ones, should the window have room); nothing is declared lost and the
+ *   window stays (RFC 9002 §7.5): the receiver's ack of the probe shows
+ *   what is missing, and the ack rules (§7.3) resend it and halve.
  *
  * The timer stops when the message is fully acknowledged, when
  * {@link liveUntil} says the transfer is no longer wanted, at the time it
