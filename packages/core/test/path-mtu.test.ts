@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import { ServerEngine } from '../src/server/server-engine.js';
-import { ReassemblyTable, defaultReassemblyLimits } from '../src/recovery/reassembly.js';
+import { ReassemblyTable } from '../src/recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../src/recovery/reassembly-limits.js';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { Flag, FrameType, HEADER_BYTES } from '../src/wire/frame-header.js';
 import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';

@@ -8,7 +8,8 @@ import { FrameType, HEADER_BYTES, MAX_UDP_PAYLOAD } from '../src/wire/frame-head
 import { FRAGMENT_EXT_BYTES } from '../src/wire/frame.js';
 import { REQUEST_FIXED_BYTES } from '../src/wire/request-body.js';
 import { fragmentBytesFor } from '../src/recovery/outgoing-transfer.js';
-import { defaultReassemblyLimits, ReassemblyTable } from '../src/recovery/reassembly.js';
+import { ReassemblyTable } from '../src/recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../src/recovery/reassembly-limits.js';
 import { EnginePair, METHOD, patterned } from './engine-pair.js';
 
 const DATAGRAMS = [1200, MAX_UDP_PAYLOAD] as const;

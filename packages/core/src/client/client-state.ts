@@ -3,7 +3,7 @@ import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason
 import { FrameType } from '../wire/frame-header.js';
 import { encodeFrame } from '../wire/frame.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
-import { defaultReassemblyLimits } from '../recovery/reassembly.js';
+import { defaultReassemblyLimits } from '../recovery/reassembly-limits.js';
 import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from '../recovery/retry-policy.js';
 import { RetryBudget } from '../flowcontrol/retry-budget.js';
 import { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';

@@ -4,7 +4,8 @@ import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
 import { FrameType, HEADER_BYTES } from '../wire/frame-header.js';
 import { encodeFrame, type Frame } from '../wire/frame.js';
 import { ACK_REQUESTED, STALLED } from '../recovery/outgoing-transfer.js';
-import { defaultReassemblyLimits, maxReassemblyCostOf, ReassemblyTable, type FragmentResult } from '../recovery/reassembly.js';
+import { ReassemblyTable, type FragmentResult } from '../recovery/reassembly-table.js';
+import { defaultReassemblyLimits, maxReassemblyCostOf } from '../recovery/reassembly-limits.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 /**

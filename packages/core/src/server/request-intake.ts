@@ -1,5 +1,5 @@
 import type { AdmissionQueue } from '../flowcontrol/admission-queue.js';
-import type { ReassemblyTable } from '../recovery/reassembly.js';
+import type { ReassemblyTable } from '../recovery/reassembly-table.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { PeerAddress, DatagramMeta } from '../transport/transport.js';
 import type { DropReason } from '../wire/drop-reason.js';
