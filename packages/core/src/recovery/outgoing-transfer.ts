@@ -1,4 +1,5 @@
-import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame.js';
+import { Flag, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame-header.js';
+import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { RttEstimator } from './rtt-estimator.js';
 

@@ -1,5 +1,5 @@
 import type { FragmentAck } from '../wire/fragment-ack.js';
-import type { FrameHeader, FrameType } from '../wire/frame.js';
+import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import { OutgoingTransfer, windowFor } from './outgoing-transfer.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
