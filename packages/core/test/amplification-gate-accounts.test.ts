@@ -5,7 +5,9 @@
 // validated session's, whether alone or first in a BATCH).
 import { describe, expect, it } from 'vitest';
 import { AmplificationGate } from '../src/flowcontrol/amplification-gate.js';
-import { bytesIO, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from '../src/wire/frame.js';
+import { bytesIO } from '../src/wire/byte-io.js';
+import { FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame-header.js';
+import { type Frame } from '../src/wire/frame.js';
 import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/server/source-table.js';
 import { CLIENT } from './engine-pair.js';
 

@@ -5,7 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine, type ClientEngineOptions } from '../src/client/client-engine.js';
 import type { CallOutcome, GroupCollector } from '../src/client/call-types.js';
-import { encodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '../src/wire/frame.js';
+import { encodeErrorBody } from '../src/wire/error-body.js';
+import { encodeFrame, type Frame } from '../src/wire/frame.js';
+import { Flag, FrameType } from '../src/wire/frame-header.js';
 import { encodeMetadataBlock, withMetadataBlock } from '../src/wire/metadata.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 import { framesOf, METHOD, SERVER } from './engine-pair.js';

@@ -7,7 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import type { CallOutcome } from '../src/client/call-types.js';
-import { encodeErrorBody, encodeFrame, Flag, FrameType, bytesIO, parseRequestBody, type Frame } from '../src/wire/frame.js';
+import { encodeErrorBody } from '../src/wire/error-body.js';
+import { encodeFrame, type Frame } from '../src/wire/frame.js';
+import { Flag, FrameType } from '../src/wire/frame-header.js';
+import { bytesIO } from '../src/wire/byte-io.js';
+import { parseRequestBody } from '../src/wire/request-body.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 import { framesOf, METHOD, SERVER } from './engine-pair.js';
 

@@ -4,7 +4,8 @@
 // timeout or probe resends, and the window it keeps. Exact index lists and
 // times; the RTT estimator is fed by hand.
 import { describe, expect, it } from 'vitest';
-import { Flag, FrameType, parseFrame, type Frame } from '../src/wire/frame.js';
+import { Flag, FrameType } from '../src/wire/frame-header.js';
+import { parseFrame, type Frame } from '../src/wire/frame.js';
 import { fragmentBytesFor, maxWindowFor, OutgoingTransfer, windowFor } from '../src/recovery/outgoing-transfer.js';
 import { RttEstimator } from '../src/recovery/rtt-estimator.js';
 
@@ -186,8 +187,18 @@ describe('timeouts and probes', () => {
     t.nextToSend(0); // 0, 1
     t.onAck(ack(0, [[1, 2]]), 1); // 1 acked; 0 not lost yet
     expect(t.onTimeout(2, Infinity)).toEqual([2]); // room for a new one first
-    expect(t.onTimeout(3, Infinity)).toEqual([0]); // halved to 2: in flight 0 and 2, no room: the lowest unacked
+    expect(t.onTimeout(3, Infinity)).toEqual([0]); // window 2: in flight 0 and 2, no room: the lowest unacked
     expect(t.onTimeout(4, Infinity)).toEqual([0]);
+  });
+
+  it('a probe declares nothing lost and leaves the window as it is (RFC 9002 §7.5)', () => {
+    const t = transfer(20, 8, 10);
+    expect(t.nextToSend(0)).toHaveLength(8);
+    expect(t.onTimeout(100, Infinity)).toEqual([0]);
+    expect(t.onTimeout(200, Infinity)).toEqual([0]);
+    expect(t.congestionWindow).toBe(8);
+    t.onAck(ack(8), 210); // 0..7: nothing was lost, all 8 are new
+    expect(t.nextToSend(210)).toEqual([8, 9, 10, 11, 12, 13, 14, 15, 16]);
   });
 
   it('a timeout when nothing was sent since the last reduction does not halve again', () => {

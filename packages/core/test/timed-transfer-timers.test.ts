@@ -5,7 +5,7 @@
 // takes (Karn: first transmissions sent after the last probe only), and the
 // loss timer's resends. One-byte fragments; the heap is read, not driven.
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '../src/wire/frame.js';
+import { FrameType } from '../src/wire/frame-header.js';
 import { RttEstimator } from '../src/recovery/rtt-estimator.js';
 import { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS, TimedTransfer, TransferTimers } from '../src/recovery/timed-transfer.js';
 

@@ -3,7 +3,8 @@
 // (§5.9), and the path MTU probe PING/PONG (§7.5).
 import { describe, expect, it } from 'vitest';
 import { countDrop, type DropCounts } from '../src/wire/drop-reason.js';
-import { Flag, FrameType, HEADER_BYTES, parseFrame, type Frame } from '../src/wire/frame.js';
+import { Flag, FrameType, HEADER_BYTES } from '../src/wire/frame-header.js';
+import { parseFrame, type Frame } from '../src/wire/frame.js';
 import { encodeGoAwayFrame, GOAWAY_BODY_BYTES, parseGoAwayBody } from '../src/wire/goaway.js';
 import { MessageIds, randomSession } from '../src/wire/message-ids.js';
 import { encodePmtuProbe, encodePmtuProbeReply, MIN_PMTU_PROBE_BYTES, parsePmtuProbe, parsePmtuProbeReply, PMTU_PROBE_BODY_BYTES } from '../src/wire/pmtu-probe.js';
