@@ -24,7 +24,7 @@ function setup(bytesIn: number, validator?: AddressValidator) {
   return { table, s, sent, g };
 }
 
-const frame = (type: FrameType, session: number, body = new Uint8Array(0)): Frame => ({ type, flags: 0, attempt: 0, session, id: 1, fragment: undefined, body });
+const frame = (type: FrameType, session: number, body: Uint8Array = new Uint8Array(0)): Frame => ({ type, flags: 0, attempt: 0, session, id: 1, fragment: undefined, body });
 
 /** A BATCH body whose first entry's frame header carries `session`, `length` bytes long. */
 function batchBody(session: number, length: number): Uint8Array {
