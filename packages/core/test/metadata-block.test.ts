@@ -76,6 +76,11 @@ describe('metadataKeyProblem', () => {
     }
   });
 
+  it('a bad character in a long key: the message quotes its first 40 characters only', () => {
+    const key = `${'a'.repeat(45)}A`;
+    expect(metadataKeyProblem(key)).toBe(`metadata key "${'a'.repeat(40)}" has a character outside a-z 0-9 - _ .`);
+  });
+
   it('1 to 255 characters; a non-string is named by its type', () => {
     expect(metadataKeyProblem('a'.repeat(255))).toBeUndefined();
     expect(metadataKeyProblem('a'.repeat(256))).toBe(`metadata key ${JSON.stringify('a'.repeat(40))} is 256 characters; keys are 1 to 255`);

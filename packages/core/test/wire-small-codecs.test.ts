@@ -101,5 +101,9 @@ describe('path MTU probes', () => {
     expect(parsePmtuProbeReply({ ...pong, type: FrameType.PING })).toBeUndefined();
     expect(parsePmtuProbeReply({ ...pong, fragment: { totalBytes: 1, index: 0, fragmentBytes: 1 } })).toBeUndefined();
     expect(parsePmtuProbeReply({ ...pong, body: pong.body.subarray(0, 3) })).toBeUndefined();
+    // The smallest PONG: header and the size field only, naming its own 18 bytes.
+    const smallest = parseFrame(encodePmtuProbeReply(parseFrame(encodePmtuProbe({ ...probe, probeBytes: 18 })) as Frame, 18)) as Frame;
+    expect(smallest.body.length).toBe(4);
+    expect(parsePmtuProbeReply(smallest)).toBe(18);
   });
 });
