@@ -142,6 +142,12 @@ describe('decodeMetadataBlock', () => {
     good[good.length - 1] = 3;
   });
 
+  it('a string value starting with a byte order mark keeps it (the decoder does not strip it)', () => {
+    const block = encodeMetadataBlock({ a: '\ufeffx' }, 8192) as Uint8Array;
+    expect([...block.subarray(7)]).toEqual([0xef, 0xbb, 0xbf, 0x78]);
+    expect((decodeMetadataBlock(block) as Metadata).get('a')).toBe('\ufeffx');
+  });
+
   it('a block with no entries is EMPTY; an empty value is kept', () => {
     expect(decodeMetadataBlock(bytes(0, 0))).toBe(Metadata.EMPTY);
     expect([...(decodeMetadataBlock(bytes(0, 5, 1, 0x61, 0, 0, 0)) as Metadata)]).toEqual([['a', '']]);
