@@ -123,8 +123,6 @@ export class ReplySender {
    */
   reply(entry: CallEntry, type: FrameType, body: Uint8Array, now: number, metadata?: Uint8Array): void {
     if (entry.noReply) return this.complete(entry, undefined, now);
-    if (type === FrameType.RESPONSE) this.responses++;
-    else this.errors++;
     let flags = 0;
     if (metadata !== undefined) {
       body = withMetadataBlock(metadata, body);
@@ -136,6 +134,9 @@ export class ReplySender {
       const message = `reply is ${body.length} bytes, above the server's ${this.maxMessageBytes}-byte message limit`;
       body = replyBody({ ok: false, code: 'RESOURCE_EXHAUSTED', message });
     }
+    // Counted as what the client gets: a result too large to send is an error.
+    if (type === FrameType.RESPONSE) this.responses++;
+    else this.errors++;
     const header: FrameHeader = { type, flags, attempt: entry.attempt, session: entry.session, id: entry.id };
     if (HEADER_BYTES + body.length <= this.maxDatagramBytes) {
       const reply = encodeFrame(header, body);
