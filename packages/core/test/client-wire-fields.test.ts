@@ -67,8 +67,8 @@ describe('notify', () => {
       [Flag.NO_REPLY, 0],
       [Flag.NO_REPLY, 0],
       [Flag.NO_REPLY, 0],
-      [Flag.NO_REPLY, 0],
       [Flag.NO_REPLY | Flag.HAS_METADATA, 0],
+      [Flag.NO_REPLY, 0],
     ]);
     expect(sent.map((s) => parseRequestBody(s.frame.body) as RequestBody).map((b) => [b.deadlineMs, b.inFlightSpan, b.incarnation, b.codec])).toEqual([
       [0xffffffff, NO_SPAN, 0, 9],
