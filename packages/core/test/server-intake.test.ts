@@ -204,6 +204,18 @@ describe('the low-water mark (§6.3)', () => {
   });
 });
 
+describe('the call the handler sees', () => {
+  it('every field: peer, session, id, method, target, payload, deadline, noReply, authenticatedAs, codec, metadata; key is itself', () => {
+    const { engine, calls } = server();
+    engine.receive(request({ session: 9, id: 4, method: 'svc.x', payload: Uint8Array.of(3), deadlineMs: 70 }), A, 5, { authenticatedAs: 'alice' });
+    const c = calls[0]!;
+    expect({ ...c, payload: [...c.payload] }).toMatchObject({ peer: A, session: 9, id: 4, method: 'svc.x', target: { idempotent: false }, payload: [3], deadlineAt: 75, noReply: false, authenticatedAs: 'alice', codec: 2, metadata: undefined });
+    expect(c.key).toBe(c);
+    engine.receive(request({ session: 9, id: 5, flags: Flag.NO_REPLY }), A, 6);
+    expect([calls[1]!.noReply, calls[1]!.authenticatedAs]).toEqual([true, undefined]);
+  });
+});
+
 describe('deadlines', () => {
   it('the handler’s deadline is now + the time left; none given, or above maxDeadlineMs, is clamped to it', () => {
     const { engine, calls } = server({ dedup: { maxDeadlineMs: 60_000 } });
