@@ -157,6 +157,24 @@ describe('TimedTransfer RTT samples: Karn', () => {
   });
 });
 
+describe('TimedTransfer progress time and base PTO (for black-hole detection)', () => {
+  it('progressAt: the first send, then each ack that acknowledged something new; basePtoMs: the PTO before backing off', () => {
+    const rtt = new RttEstimator({ initialRtoMs: 200, minRtoMs: 0, maxRtoMs: Infinity });
+    const { timers, t } = setup(4, rtt);
+    expect([t.progressAt, t.basePtoMs]).toEqual([0, 200]);
+    t.nextToSend(30);
+    expect(t.progressAt).toBe(30);
+    run(timers, 2); // probes at 230 and 630: no progress
+    expect([t.progressAt, t.basePtoMs]).toEqual([30, 200]);
+    t.nextToSend(700); // nothing new to send: not a first send
+    expect(t.progressAt).toBe(30);
+    t.onAck(ack(0, [[1, 2]]), 650); // fragment 1: progress (sent before the probes: no sample)
+    expect([t.progressAt, t.basePtoMs]).toEqual([650, 200]);
+    t.onAck(ack(0, [[1, 2]]), 660); // nothing new
+    expect(t.progressAt).toBe(650);
+  });
+});
+
 describe('TimedTransfer stops', () => {
   it('when complete, and acknowledgeAll stops it too', () => {
     const { timers, t } = setup(2);
