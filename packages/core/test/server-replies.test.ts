@@ -110,6 +110,18 @@ describe('replies', () => {
     expect(engine.stats()).toMatchObject({ cacheBytes: 600, cacheEntries: 1 });
   });
 
+  it('a reply with metadata in fragments: HAS_METADATA on every fragment, the block counted in the body', () => {
+    const { engine, out, calls } = server({ maxDatagramBytes: 100 });
+    engine.receive(request(1), A, 0);
+    engine.respondOk(calls[0]!, new Uint8Array(150), 1, encodeMetadataBlock({ k: 'v' }, 100) as Uint8Array);
+    expect(out.map((f) => [f.flags, f.fragment?.index])).toEqual([
+      [Flag.FRAGMENT | Flag.HAS_METADATA, 0],
+      [Flag.FRAGMENT | Flag.HAS_METADATA, 1],
+      [Flag.FRAGMENT | Flag.HAS_METADATA | Flag.ACK_REQUESTED, 2],
+    ]);
+    expect(out.reduce((n, f) => n + f.body.length, 0)).toBe(158);
+  });
+
   it('a partial ack: what it made room for goes out; a STALLED one resends what is missing', () => {
     const { engine, out, calls } = server({ maxDatagramBytes: 100 });
     engine.receive(request(1), A, 0);
