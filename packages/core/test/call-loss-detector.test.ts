@@ -64,6 +64,7 @@ describe('CallLossDetector', () => {
     d.sent(c!);
     expect(order(d)).toEqual([1, 2, 3]);
     expect([a!.lossSeq, b!.lossSeq, c!.lossSeq]).toEqual([1, 2, 3]);
+    expect(d.empty).toBe(false);
     a!.laterAnswered = 2;
     d.sent(a!);
     expect(order(d)).toEqual([2, 3, 1]);

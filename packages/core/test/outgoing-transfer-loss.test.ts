@@ -208,3 +208,81 @@ describe('timeouts and probes', () => {
     expect(t.congestionWindow).toBe(8);
   });
 });
+
+describe('edges of the loss rules and the window', () => {
+  it('an ack that acknowledges nothing new declares nothing lost', () => {
+    const t = transfer(4, 4, 8);
+    t.nextToSend(0); // 0..3 at 0, sends 0..3
+    t.onAck(ack(0), 100); // nothing: fragment 0 (send 0) is old, but no later send was acknowledged
+    expect(t.nextToSend(100)).toEqual([]);
+    expect(t.lossTimeAt()).toBeUndefined();
+  });
+
+  it('the largest acknowledged send is the largest of the ack, not its last fragment', () => {
+    const t = transfer(6, 16);
+    expect(t.nextToSend(0)).toEqual([0, 1, 2, 3, 4, 5]); // sends 0..5
+    expect(t.onTimeout(1, Infinity)).toEqual([0]); // a probe: fragment 0 again, send 6
+    // Fragment 0 (send 6) and 5 (send 5): 1, 2 and 3 are 3 or more sends behind 6.
+    t.onAck(ack(1, [[5, 6]]), 2);
+    expect(t.nextToSend(2)).toEqual([1, 2, 3]);
+  });
+
+  it('a later ack of an earlier send does not lower the largest acknowledged send', () => {
+    const t = transfer(5, 8, 8); // loss threshold 9 ms
+    t.nextToSend(0); // sends 0..4 at 0
+    t.onAck(ack(0, [[4, 5]]), 1); // send 4: 0 and 1 lost (3 behind); 2 and 3 wait for their loss time
+    expect(t.lossTimeAt()).toBe(9);
+    t.onAck(ack(0, [[2, 3], [4, 5]]), 2); // send 2 acknowledged: 3 (send 3) is still behind send 4
+    expect(t.lossTimeAt()).toBe(9);
+  });
+
+  it('the earliest loss time wins, whatever the fragment order', () => {
+    const t = transfer(4, 8, 8); // loss threshold 9 ms
+    t.nextToSend(0); // sends 0, 1, 2, 3 at 0
+    t.onAck(ack(1), 1); // fragment 0
+    expect(t.onTimeout(5, Infinity)).toEqual([1]); // probe resends 1 at 5 (send 4)
+    t.onAck(ack(1, [[3, 4]]), 6); // send 3 acknowledged: 2 (send 2) waits until 0 + 9; 1 (send 4) is after it
+    expect(t.lossTimeAt()).toBe(9);
+    const u = transfer(5, 8, 8);
+    u.nextToSend(0); // sends 0..4 at 0
+    u.onAck(ack(1), 1);
+    expect(u.onTimeout(5, Infinity)).toEqual([1]); // send 5, at 5
+    u.nextToSend(6);
+    u.onAck(ack(1, [[4, 5]]), 6); // send 4: 2 (send 2) waits until 9, 3 (send 3) until 9; 1 (send 5) is after
+    expect(u.lossTimeAt()).toBe(9);
+  });
+
+  it('a real timeout (min age 0) takes every fragment in flight as lost, however recent', () => {
+    const t = transfer(10, 4, 10);
+    t.nextToSend(0); // 0..3 at 0
+    t.onAck(ack(1), 5);
+    expect(t.nextToSend(5)).toEqual([4]); // at 5
+    expect(t.onTimeout(12)).toEqual([1, 2, 3, 4]); // 4 is 7 ms old, younger than SRTT, lost all the same
+  });
+
+  it('after a timeout the window grows by slow start up to half the window it had', () => {
+    const t = transfer(400, 2, undefined, 64);
+    let next = 0;
+    // Grow: one fragment acknowledged per ack, 2 → about 6.
+    for (let i = 0; i < 16; i++) {
+      next += t.nextToSend(i).length;
+      t.onAck(ack(i + 1), i);
+    }
+    expect(t.congestionWindow).toBe(6);
+    expect(t.onTimeout(100)).toEqual([16, 17]); // back to the initial window, 2; ssthresh half of ~6.5
+    expect(t.congestionWindow).toBe(2);
+    t.onAck(ack(18), 101); // 2 new below ssthresh: slow start, + 2
+    expect(t.congestionWindow).toBe(4);
+    void next;
+  });
+
+  it('never grows past maxWindow', () => {
+    const t = transfer(100, 4, undefined, 4);
+    for (let i = 0; i < 10; i++) {
+      t.nextToSend(i);
+      t.onAck(ack(4 * (i + 1)), i);
+    }
+    expect(t.congestionWindow).toBe(4);
+    expect(t.nextToSend(20)).toHaveLength(4);
+  });
+});

@@ -234,6 +234,16 @@ describe('TimedTransfer loss timer', () => {
     expect([timers.lossResends, timers.probes, t.probesInARow]).toEqual([2, 0, 0]);
   });
 
+  it('a loss time that is exactly now when the timer is armed goes to the probe timer, too', () => {
+    const rtt = new RttEstimator({ initialRtoMs: 200, minRtoMs: 0, maxRtoMs: Infinity });
+    rtt.sample(8);
+    const { timers, t } = setup(3, rtt);
+    t.nextToSend(0);
+    t.onAck(ack(0, [[2, 3]]), 5); // SRTT 7.625, RTTVAR 3.75: loss time 9/8 × 7.625 = 8.578125
+    expect(t.nextToSend(8.578125)).toEqual([]);
+    expect(timers.nextTimerAt()).toBe(0 + 7.625 + 4 * 3.75);
+  });
+
   it('a loss time already past when the timer is armed: it is armed for now, never in the past, and resends as a loss', () => {
     const rtt = new RttEstimator({ initialRtoMs: 200, minRtoMs: 0, maxRtoMs: Infinity });
     rtt.sample(8);
