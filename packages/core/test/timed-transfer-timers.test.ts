@@ -173,6 +173,13 @@ describe('TimedTransfer progress time and base PTO (for black-hole detection)', 
     t.onAck(ack(0, [[1, 2]]), 660); // nothing new
     expect(t.progressAt).toBe(650);
   });
+
+  it('a one-fragment transfer (a path larger than the base size): resending its only fragment is no progress', () => {
+    const { timers, t } = setup(1);
+    expect(t.nextToSend(10)).toEqual([0]);
+    expect(run(timers, 1)).toEqual([[210, [0]]]);
+    expect(t.progressAt).toBe(10);
+  });
 });
 
 describe('TimedTransfer stops', () => {
