@@ -76,6 +76,36 @@ describe('how an unanswered call ends', () => {
   });
 });
 
+describe('retransmissions', () => {
+  it('each copy carries the time left until the deadline, rounded up', () => {
+    const { sent, call, run } = client();
+    call(0.5, 1000.2);
+    run(700);
+    const deadlines = sent.filter((s) => s.frame.type === FrameType.REQUEST).map((s) => [s.frame.attempt, bytesIO.readU32(s.frame.body, 0)]);
+    // Sent at 0.5, 200.5 and 450.5 (gaps 200, then 250).
+    expect(deadlines).toEqual([
+      [0, 1000],
+      [1, 800],
+      [2, 550],
+    ]);
+  });
+
+  it('a peer slower than the backoff cap: the gaps stay at its RTO', () => {
+    const { engine, sent, call, frameTo, run } = client();
+    const first = call(0, 100_000);
+    engine.receive(frameTo(first, FrameType.RESPONSE, 0, 0, new Uint8Array(0)), SERVER, 1000); // RTO 1000 + 4 × 500 = 3000
+    sent.length = 0;
+    call(1000, 100_000);
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const at = engine.nextTimerAt()!;
+      times.push(at);
+      run(at);
+    }
+    expect(times).toEqual([4000, 7000, 10_000]);
+  });
+});
+
 describe('cancellation', () => {
   it('cancel: the caller’s error, a CANCEL, counted; unknown ids are ignored', () => {
     const { engine, outcomes, call, kinds } = client();
