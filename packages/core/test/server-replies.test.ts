@@ -19,7 +19,7 @@ const SESSION = 7;
 
 const request = (id: number, attempt = 0, flags = 0) =>
   encodeRequestFrame({ type: FrameType.REQUEST, flags, attempt, session: SESSION, id }, 5000, encodeMethodName('svc.m'), new Uint8Array(0), 0xffffffff, 0, 2);
-const control = (type: FrameType, id: number, body = new Uint8Array(0), flags = 0, attempt = 0) => encodeFrame({ type, flags, attempt, session: SESSION, id }, body);
+const control = (type: FrameType, id: number, body: Uint8Array = new Uint8Array(0), flags = 0, attempt = 0) => encodeFrame({ type, flags, attempt, session: SESSION, id }, body);
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}, idempotent = false) {
   const out: Frame[] = [];
