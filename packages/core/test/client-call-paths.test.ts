@@ -201,6 +201,19 @@ describe('ICMP refusals (maxRefusals)', () => {
   });
 });
 
+describe('ICMP refusals and calls never sent', () => {
+  it('a call still queued when the peer is found dead never reached it: not mayHaveRun; group calls are left alone', () => {
+    const { engine, outcomes, call, frameTo } = client({ flow: { maxInFlightPerPeer: 1 } });
+    const a = call(0);
+    engine.receive(frameTo(a, FrameType.ACK, 0, 0, new Uint8Array(0)), SERVER, 1); // the server answered once
+    call(2); // queued behind a
+    call(2, 5000, { maxReplies: 2, onReply: () => {} }); // a group call to the same address
+    for (const t of [3, 4, 5]) engine.unreachable(SERVER, t);
+    expect(outcomes.map((o) => (o.ok ? 'ok' : `${o.error.code} ${o.error.mayHaveRun}`))).toEqual(['UNAVAILABLE true', 'UNAVAILABLE false']);
+    expect(engine.stats()).toMatchObject({ timeouts: 2, window: { inFlight: 1, queued: 0 } });
+  });
+});
+
 describe('the per-peer window (§8.1)', () => {
   it('whenFull fail: the call beyond maxInFlightPerPeer is refused at once, saying both limits', () => {
     const { engine, call } = client({ flow: { maxInFlightPerPeer: 1, whenFull: 'fail' } });
