@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
 import { parseFrame, type Frame } from '../src/wire/frame.js';
-import { fragmentBytesFor, maxWindowFor, OutgoingTransfer, windowFor } from '../src/recovery/outgoing-transfer.js';
+import { maxWindowFor, windowFor } from '../src/congestion/congestion-window.js';
+import { fragmentBytesFor, OutgoingTransfer } from '../src/recovery/outgoing-transfer.js';
 import { RttEstimator } from '../src/recovery/rtt-estimator.js';
 
 const ack = (cumulative: number, ranges: Array<[number, number]> = []) => ({ ackedType: FrameType.RESPONSE, cumulative, ranges });
