@@ -217,6 +217,9 @@ describe('edges of the loss rules and the window', () => {
     t.onAck(ack(0), 100); // nothing: fragment 0 (send 0) is old, but no later send was acknowledged
     expect(t.nextToSend(100)).toEqual([]);
     expect(t.lossTimeAt()).toBeUndefined();
+    expect(t.congestionWindow).toBe(4); // no loss, so no halving
+    t.onAck(ack(1), 101); // fragment 0 arrives after all: it was not lost
+    expect(t.nextToSend(101)).toEqual([]);
   });
 
   it('the largest acknowledged send is the largest of the ack, not its last fragment', () => {

@@ -51,13 +51,20 @@ describe('ReassemblyTable', () => {
     expect(t.offer('c', 'p', TYPE, frag(30, 0), body(30, 0), false, 0)).toEqual({ status: 'refused', reason: 'peer-limit', totalBytes: 30 });
     t.discard('a');
     expect(t.offer('c', 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('added');
+    // b and c still count: a third is refused, whatever was discarded before.
+    expect(t.offer('e', 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('refused');
   });
 
   it('maxPeerBytes and maxTotalBytes: a message whose charge would pass either is refused; exactly reaching it is taken', () => {
     const cost = reassemblyCostOf(30, 10); // 833
     const p = table({ maxPeerBytes: 2 * cost });
-    expect(['a', 'b', 'c'].map((k) => p.offer(k, 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status)).toEqual(['added', 'added', 'refused']);
+    expect(['a', 'b'].map((k) => p.offer(k, 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status)).toEqual(['added', 'added']);
+    expect(p.offer('c', 'p', TYPE, frag(30, 0), body(30, 0), false, 0)).toEqual({ status: 'refused', reason: 'peer-limit', totalBytes: 30 });
     expect(p.bytes).toBe(2 * cost);
+    // A message that goes gives its bytes back to its peer's account.
+    p.discard('a');
+    expect(p.offer('c', 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('added');
+    expect(p.offer('d', 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('refused');
     const q = table({ maxTotalBytes: 2 * cost });
     expect(q.offer('a', 'p', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('added');
     expect(q.offer('b', 'q', TYPE, frag(30, 0), body(30, 0), false, 0).status).toBe('added');
