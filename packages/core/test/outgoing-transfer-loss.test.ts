@@ -240,7 +240,7 @@ describe('edges of the loss rules and the window', () => {
     expect(t.lossTimeAt()).toBe(9);
   });
 
-  it('the earliest loss time wins, whatever the fragment order', () => {
+  it('a fragment resent after the largest acknowledged send is no loss-time candidate; the older one behind it is', () => {
     const t = transfer(4, 8, 8); // loss threshold 9 ms
     t.nextToSend(0); // sends 0, 1, 2, 3 at 0
     t.onAck(ack(1), 1); // fragment 0
