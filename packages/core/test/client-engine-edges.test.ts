@@ -84,3 +84,15 @@ describe('the peer table', () => {
     expect(engine.peerTiming(SERVER)).toBeUndefined();
   });
 });
+
+describe('partial replies held at once', () => {
+  it('several may be reassembled together: the client’s reassembly memory is at least its default total, not one message', () => {
+    const { engine, outcomes, call } = client({ maxMessageBytes: 30 });
+    const a = call(0);
+    const b = call(0);
+    const fragment = (id: number) => encodeFrame({ type: FrameType.RESPONSE, flags: 0, attempt: 0, session: engine.session, id }, new Uint8Array(10), { totalBytes: 30, index: 0, fragmentBytes: 10 });
+    engine.receive(fragment(a), SERVER, 1);
+    engine.receive(fragment(b), SERVER, 2);
+    expect(outcomes).toEqual([]);
+  });
+});
