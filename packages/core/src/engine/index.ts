@@ -49,6 +49,23 @@ export { Coalescer, sendVia, type FlushableSend } from '../transport/coalescer.j
 export { countedSender, zeroTransportCounters } from '../transport/transport-counters.js';
 export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';
 export { checkCodec, codecIdName } from '../codec.js';
+export {
+  checkFunction,
+  checkNumber,
+  checkNumberGroup,
+  checkObject,
+  checkOptionalArray,
+  checkOptionalBoolean,
+  checkOptionalChoice,
+  checkOptionalFunction,
+  checkOptionalNumber,
+  checkOptionalObject,
+  checkOptionalString,
+  describeValue,
+  type NumberFields,
+  type NumberRange,
+} from '../options-check.js';
+export { checkDatagramBytes, checkPathMtuOptions, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES, MIN_PROBE_BYTES } from '../transport/datagram-options-check.js';
 export { codeFromNumber, codeToNumber } from '../errors.js';
 export { asyncDisposeSymbol } from '../async-dispose.js';
 export { encodeMetadataForSend } from '../metadata-block.js';

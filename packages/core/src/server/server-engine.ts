@@ -16,6 +16,7 @@ import { RequestIntake } from './request-intake.js';
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { snapshotStats, zeroCallCounters } from './server-stats.js';
 import { DrainState, sendGoAways } from './drain-state.js';
+import { checkServerEngineOptions } from './server-options-check.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -81,6 +82,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions<T>) {
+    checkServerEngineOptions(options);
     this.hooks = options.hooks;
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     const lifetimeMs = this.policy.maxDeadlineMs + this.policy.graceMs;
