@@ -129,3 +129,24 @@ export function checkNumberGroup<T>(value: unknown, name: string, fields: Number
   }
   return group;
 }
+
+/** A TypeError unless `value` has a string `address` and a numeric `port`; a RangeError unless the port is an integer from 0 to 65535. */
+export function checkPeerAddress(value: unknown, name: string): void {
+  checkObject(value, name);
+  if (typeof value['address'] !== 'string') throw new TypeError(`${name}.address must be a string, got ${describeValue(value['address'])}`);
+  checkNumber(value['port'], `${name}.port`, { min: 0, max: 65_535, integer: true });
+}
+
+/** A TypeError unless `value` is a transport: an object with `listen`, `send` and `close` functions. */
+export function checkTransport(value: unknown, name: string): void {
+  checkObject(value, name);
+  for (const method of ['listen', 'send', 'close']) checkFunction(value[method], `${name}.${method}`);
+}
+
+/** A TypeError unless `value` (when given) is a clock: an object with `now` and `setTimer` functions. */
+export function checkOptionalClock(value: unknown, name: string): void {
+  if (value === undefined) return;
+  checkObject(value, name);
+  checkFunction(value['now'], `${name}.now`);
+  checkFunction(value['setTimer'], `${name}.setTimer`);
+}

@@ -29,7 +29,8 @@ const retryFields: NumberFields<RetryPolicy> = {
   maxRefusals: { min: 1, integer: true },
 };
 
-const budgetFields: NumberFields<RetryBudgetPolicy> = {
+/** Ranges of a retry budget's fields (the client's, and any bucket built like it: hedging). */
+export const retryBudgetFields: NumberFields<RetryBudgetPolicy> = {
   ratio: { min: 0 },
   burst: { min: 0 },
   minPerSecond: { min: 0 },
@@ -53,7 +54,7 @@ export function checkClientEngineOptions(options: ClientEngineOptions): void {
   if (typeof retry['minRtoMs'] === 'number' && typeof retry['maxRtoMs'] === 'number' && retry['minRtoMs'] > retry['maxRtoMs']) {
     throw new RangeError(`options.retry.minRtoMs (${retry['minRtoMs']}) must not be above options.retry.maxRtoMs (${retry['maxRtoMs']})`);
   }
-  checkNumberGroup(options.retryBudget, 'options.retryBudget', budgetFields);
+  checkNumberGroup(options.retryBudget, 'options.retryBudget', retryBudgetFields);
   const flow = checkNumberGroup(options.flow, 'options.flow', flowFields);
   checkOptionalChoice(flow['whenFull'], 'options.flow.whenFull', ['queue', 'fail']);
   checkDatagramBytes(options.maxDatagramBytes, 'options.maxDatagramBytes');
