@@ -1,0 +1,37 @@
+import {
+  checkCodec,
+  checkFunction,
+  checkObject,
+  checkOptionalArray,
+  checkOptionalBoolean,
+  checkOptionalClock,
+  checkOptionalFunction,
+  checkOptionalNumber,
+  checkOptionalObject,
+  checkTransport,
+} from '@udprpc/core/engine';
+import type { ServerOptions } from './server.js';
+
+// The checks of createServer's own options (issue 13): a TypeError for a
+// value of the wrong type or shape, a RangeError for one out of range, both
+// thrown by createServer itself. What it hands to the engine (dedup,
+// admission, sources, reassembly, sizes) the engine checks, with the same names.
+
+/** Checks {@link ServerOptions}; throws a TypeError or a RangeError naming the first bad option. */
+export function checkServerOptions(options: ServerOptions): void {
+  checkObject(options, 'options');
+  checkTransport(options.transport, 'options.transport');
+  if (options.codec !== undefined) checkCodec(options.codec);
+  checkOptionalClock(options.clock, 'options.clock');
+  checkOptionalFunction(options.random, 'options.random');
+  checkOptionalArray(options.interceptors, 'options.interceptors', checkFunction);
+  for (const flag of ['coalesce', 'pathMtuDiscovery', 'antiAmplification', 'introspection', 'requireAuth'] as const) {
+    checkOptionalBoolean(options[flag], `options.${flag}`);
+  }
+  if (options.warnings !== false) {
+    const warnings = checkOptionalObject(options.warnings, 'options.warnings');
+    checkOptionalFunction(warnings['emit'], 'options.warnings.emit');
+    checkOptionalNumber(warnings['maxPerInterval'], 'options.warnings.maxPerInterval', { min: 1, integer: true });
+    checkOptionalNumber(warnings['intervalMs'], 'options.warnings.intervalMs', { above: 0 });
+  }
+}
