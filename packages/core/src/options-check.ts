@@ -79,11 +79,16 @@ export function checkOptionalBoolean(value: unknown, name: string): void {
   if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be a boolean, got ${describeValue(value)}`);
 }
 
-/** A TypeError unless `value` is a string (when given); a RangeError if `nonEmpty` and it is empty. */
-export function checkOptionalString(value: unknown, name: string, nonEmpty = false): void {
-  if (value === undefined) return;
+/** A TypeError unless `value` is a string; a RangeError if `nonEmpty` and it is empty. Returns it. */
+export function checkString(value: unknown, name: string, nonEmpty = false): string {
   if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describeValue(value)}`);
   if (nonEmpty && value === '') throw new RangeError(`${name} must not be empty`);
+  return value;
+}
+
+/** {@link checkString} for an option that may be absent. */
+export function checkOptionalString(value: unknown, name: string, nonEmpty = false): void {
+  if (value !== undefined) checkString(value, name, nonEmpty);
 }
 
 /** A TypeError unless `value` is a non-null object (not an array, not a function). */

@@ -7,6 +7,7 @@ import {
   checkOptionalNumber,
   checkOptionalObject,
   checkOptionalString,
+  checkString,
   describeValue,
   type NumberFields,
 } from '@udprpc/core/engine';
@@ -33,11 +34,7 @@ const dnsFields: NumberFields<DnsNumbers> = {
   maxBackoffMs: { above: 0 },
 };
 
-/** A TypeError unless `value` is a string; returns it. */
-export function checkString(value: unknown, name: string): string {
-  if (typeof value !== 'string') throw new TypeError(`${name} must be a string, got ${describeValue(value)}`);
-  return value;
-}
+export { checkString };
 
 /** Checks the `dns` option of `createClient` (servers are parsed where they are used, by `parseDnsServer`). */
 export function checkDnsOptions(value: unknown, name: string): void {

@@ -63,6 +63,7 @@ export {
   checkOptionalObject,
   checkOptionalString,
   checkPeerAddress,
+  checkString,
   checkTransport,
   describeValue,
   type NumberFields,
