@@ -148,10 +148,14 @@ export function checkTransport(value: unknown, name: string): void {
   for (const method of ['listen', 'send', 'close']) checkFunction(value[method], `${name}.${method}`);
 }
 
-/** A TypeError unless `value` (when given) is a clock: an object with `now` and `setTimer` functions. */
-export function checkOptionalClock(value: unknown, name: string): void {
-  if (value === undefined) return;
+/** A TypeError unless `value` is a clock: an object with `now` and `setTimer` functions. */
+export function checkClock(value: unknown, name: string): void {
   checkObject(value, name);
   checkFunction(value['now'], `${name}.now`);
   checkFunction(value['setTimer'], `${name}.setTimer`);
+}
+
+/** {@link checkClock} for an option that may be absent. */
+export function checkOptionalClock(value: unknown, name: string): void {
+  if (value !== undefined) checkClock(value, name);
 }

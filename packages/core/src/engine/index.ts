@@ -50,6 +50,7 @@ export { countedSender, zeroTransportCounters } from '../transport/transport-cou
 export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';
 export { checkCodec, codecIdName } from '../codec.js';
 export {
+  checkClock,
   checkFunction,
   checkNumber,
   checkNumberGroup,
