@@ -3,24 +3,8 @@
 // itself (before: `listen` rejected with RpcError INVALID_ARGUMENT). Each
 // message names the option.
 import { describe, expect, it } from 'vitest';
-import { RpcError } from '@udprpc/core';
+import { expectConfigError, type ConfigErrorClass as ErrorClass } from '../../../test/helpers/config-errors.js';
 import { createGroupTransport, createUdpTransport, type GroupTransportOptions, type UdpTransportOptions } from '@udprpc/transport-udp';
-
-type ErrorClass = typeof TypeError | typeof RangeError;
-
-/** The factory throws exactly `kind` (not an RpcError) with a message matching `names`. */
-function expectConfigError(build: () => unknown, kind: ErrorClass, names: RegExp): void {
-  let thrown: unknown;
-  try {
-    build();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(kind);
-  expect((thrown as Error).constructor).toBe(kind);
-  expect(thrown instanceof RpcError).toBe(false);
-  expect((thrown as Error).message).toMatch(names);
-}
 
 const GROUP = '239.255.0.1';
 
