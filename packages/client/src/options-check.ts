@@ -48,7 +48,7 @@ export function checkClientOptions(options: ClientOptions): void {
   if (options.codec !== undefined) checkCodec(options.codec);
   checkOptionalClock(options.clock, 'options.clock');
   checkOptionalFunction(options.random, 'options.random');
-  checkOptionalNumber(options.timeoutMs, 'options.timeoutMs', { above: 0 });
+  checkOptionalNumber(options.timeoutMs, 'options.timeoutMs', { above: 0, infinite: true });
   checkOptionalArray(options.interceptors, 'options.interceptors', checkFunction);
   for (const flag of ['pathMtuDiscovery', 'coalesce', 'validate', 'validateOutput'] as const) {
     checkOptionalBoolean(options[flag], `options.${flag}`);

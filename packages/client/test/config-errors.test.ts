@@ -26,9 +26,9 @@ describe('createClient options', () => {
     ['peers that are not a list', multi({ peers: peer }), TypeError, /^options\.peers must be an array, got an object$/],
     ['a peer weight of 65536', multi({ peers: [{ ...peer, weight: 65_536 }] }), RangeError, /^options\.peers\[0\]\.weight must be an integer from 0 to 65535, got 65536$/],
     ['a peer priority as a string', multi({ peers: [{ ...peer, priority: '1' }] }), TypeError, /^options\.peers\[0\]\.priority must be a number, got "1"$/],
-    ['timeoutMs -1', single({ timeoutMs: -1 }), RangeError, /^options\.timeoutMs must be a finite number > 0, got -1$/],
-    ['timeoutMs 0', single({ timeoutMs: 0 }), RangeError, /^options\.timeoutMs must be a finite number > 0, got 0$/],
-    ['timeoutMs NaN', single({ timeoutMs: Number.NaN }), RangeError, /^options\.timeoutMs must be a finite number > 0, got NaN$/],
+    ['timeoutMs -1', single({ timeoutMs: -1 }), RangeError, /^options\.timeoutMs must be a finite number > 0 \(or Infinity\), got -1$/],
+    ['timeoutMs 0', single({ timeoutMs: 0 }), RangeError, /^options\.timeoutMs must be a finite number > 0 \(or Infinity\), got 0$/],
+    ['timeoutMs NaN', single({ timeoutMs: Number.NaN }), RangeError, /^options\.timeoutMs must be a finite number > 0 \(or Infinity\), got NaN$/],
     ['timeoutMs as a string', single({ timeoutMs: '5000' }), TypeError, /^options\.timeoutMs must be a number, got "5000"$/],
     ['a random that is not a function', single({ random: 4 }), TypeError, /^options\.random must be a function, got 4$/],
     ['a clock without now', single({ clock: { setTimer() {} } }), TypeError, /^options\.clock\.now must be a function, got undefined$/],
@@ -68,6 +68,7 @@ describe('createClient options', () => {
 
   it('good configurations still construct', () => {
     expect(() => single({})()).not.toThrow();
+    expect(() => single({ timeoutMs: Infinity })()).not.toThrow();
     expect(() => createClient({ transport: net.endpoint(), peer: async () => peer })).not.toThrow();
     expect(() => createClient({ transport: net.endpoint(), peers: Promise.resolve([peer]) })).not.toThrow();
     expect(() =>

@@ -48,7 +48,7 @@ describe('createClient options', () => {
     ['dns.maxTtlMs below minTtlMs', client({ urls: ['udp+srv://_calc._udp.x'], dns: { minTtlMs: 5000, maxTtlMs: 1000 } }), RangeError, /^options\.dns\.maxTtlMs must be >= options\.dns\.minTtlMs \(5000\), got 1000$/],
     ['empty dns.servers', client({ urls: ['udp+srv://_calc._udp.x'], dns: { servers: [] } }), RangeError, /^options\.dns\.servers must not be empty/],
     ['a dns server name', client({ urls: ['udp+srv://_calc._udp.x'], dns: { servers: ['dns.example'] } }), TypeError, /^dns\.servers: "dns\.example" is not an IP address/],
-    ['a client option out of range', client({ url: 'udp://127.0.0.1:4000', timeoutMs: -1 }), RangeError, /^options\.timeoutMs must be a finite number > 0, got -1$/],
+    ['a client option out of range', client({ url: 'udp://127.0.0.1:4000', timeoutMs: -1 }), RangeError, /^options\.timeoutMs must be a finite number > 0 \(or Infinity\), got -1$/],
     ['a socket option out of range', client({ url: 'udp://127.0.0.1:4000', socket: { multicastTtl: 300 } }), RangeError, /^options\.multicastTtl must be an integer from 0 to 255, got 300$/],
   ])('%s', (_, build, kind, message) => expectConfigError(build, kind, message));
 
