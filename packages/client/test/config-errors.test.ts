@@ -37,7 +37,7 @@ describe('createClient options', () => {
     ['coalesce as a string', single({ coalesce: 'no' }), TypeError, /^options\.coalesce must be a boolean, got "no"$/],
     ['validate as a number', single({ validate: 0 }), TypeError, /^options\.validate must be a boolean, got 0$/],
     ['a codec id of 300', single({ codec: { id: 300, name: 'x', encode: () => new Uint8Array(0), decode: () => ({ ok: true, value: 0 }) } }), RangeError, /^options\.codec\.id must be an integer from 1 to 255/],
-    ['retry.maxAttempts -1', single({ retry: { maxAttempts: -1 } }), RangeError, /^options\.retry\.maxAttempts must be an integer >= 1, got -1$/],
+    ['retry.maxAttempts -1', single({ retry: { maxAttempts: -1 } }), RangeError, /^options\.retry\.maxAttempts must be an integer >= 1 \(or Infinity\), got -1$/],
     ['flow.maxQueuedPerPeer 0.5', single({ flow: { maxQueuedPerPeer: 0.5 } }), RangeError, /^options\.flow\.maxQueuedPerPeer must be an integer >= 0, got 0\.5$/],
     ['maxDatagramBytes 10', single({ maxDatagramBytes: 10 }), RangeError, /^options\.maxDatagramBytes must be an integer from 25 to 65527, got 10$/],
     ['an unknown balancer', multi({ balancer: 'random' }), TypeError, /^options\.balancer must be 'p2c' or 'round-robin' or 'weighted', got "random"$/],

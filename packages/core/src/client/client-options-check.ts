@@ -24,9 +24,9 @@ const retryFields: NumberFields<RetryPolicy> = {
   maxBackoffMs: { min: 0 },
   backoffMultiplier: { min: 1 },
   jitterRatio: { min: 0, max: 1 },
-  maxAttempts: { min: 1, integer: true },
+  maxAttempts: { min: 1, integer: true, infinite: true },
   ackedProbeIntervalMs: { above: 0 },
-  maxRefusals: { min: 1, integer: true },
+  maxRefusals: { min: 1, integer: true, infinite: true },
 };
 
 /** Ranges of a retry budget's fields (the client's, and any bucket built like it: hedging). */
