@@ -33,7 +33,7 @@ describe('SimNetwork, MemoryNetwork, VirtualClock, createRandom options', () => 
   it('good configurations still construct', () => {
     expect(() => sim({ defaults: { loss: 1, delayMs: { min: 0, max: 5 }, mtu: 0, reorderDelayMs: 0 }, onEvent: () => {} })()).not.toThrow();
     expect(() => sim({ defaults: { delayMs: () => 1 } })()).not.toThrow();
-    expect(createMemoryNetwork({ maxDatagramBytes: 0 }).maxDatagramBytes).toBe(0);
+    expect(() => createMemoryNetwork({ maxDatagramBytes: 0 })).not.toThrow();
     expect(new VirtualClock({ startMs: -5, microtaskTurns: 0 }).now()).toBe(-5);
   });
 });

@@ -7,7 +7,7 @@ import {
   checkOptionalNumber,
   type NumberFields,
 } from '../options-check.js';
-import type { ReassemblyLimits } from '../recovery/reassembly.js';
+import type { ReassemblyLimits } from '../recovery/reassembly-limits.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import { checkDatagramBytes } from '../transport/datagram-options-check.js';
 import type { MethodTarget, ServerEngineOptions } from './server-engine-types.js';

@@ -1,4 +1,5 @@
-import { FRAGMENT_EXT_BYTES, HEADER_BYTES } from '../wire/frame.js';
+import { FRAGMENT_EXT_BYTES } from '../wire/frame.js';
+import { HEADER_BYTES } from '../wire/frame-header.js';
 import { checkFunction, checkNumber, checkObject, checkOptionalArray, checkOptionalNumber } from '../options-check.js';
 
 /** The smallest datagram an engine can work with: a fragment header and one body byte. */
