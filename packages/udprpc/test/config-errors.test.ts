@@ -84,10 +84,10 @@ describe('createServer options', () => {
 
 describe('URL, DNS server and cluster parsing', () => {
   it.each<[string, () => unknown, ConfigErrorClass, RegExp]>([
-    ['parseEndpoint: not a URL', () => parseEndpoint('udp:// a b'), TypeError, /^url: not a URL: "udp:\/\/ a b"/],
-    ['parseEndpoint: no host', () => parseEndpoint('udp://:4000'), TypeError, /^url: /],
-    ['parseEndpoint: port 0', () => parseEndpoint('udp://a:0'), RangeError, /^url: port 0 in udp:\/\/a:0 is out of range: expected 1 to 65535$/],
-    ['parseSrvUrl: another scheme', () => parseSrvUrl('udp://a:1'), TypeError, /^url: unsupported scheme udp: in udp:\/\/a:1 \(expected udp\+srv:\/\/\)$/],
+    ['parseEndpoint: not a URL', () => parseEndpoint('udp:// a b'), TypeError, /^not a URL: "udp:\/\/ a b"/],
+    ['parseEndpoint: no host', () => parseEndpoint('udp://:4000'), TypeError, /^not a URL: "udp:\/\/:4000" \(expected udp:\/\/host:port\)$/],
+    ['parseEndpoint: port 0', () => parseEndpoint('udp://a:0'), RangeError, /^port 0 in udp:\/\/a:0 is out of range: expected 1 to 65535$/],
+    ['parseSrvUrl: another scheme', () => parseSrvUrl('udp://a:1'), TypeError, /^unsupported scheme udp: in udp:\/\/a:1 \(expected udp\+srv:\/\/\)$/],
     ['parseSrvUrl: not a string', () => parseSrvUrl(1 as unknown as string), TypeError, /^url must be a string, got 1$/],
     ['parseDnsServer: port 0', () => parseDnsServer('127.0.0.1:0'), RangeError, /^dns\.servers: port out of range in 127\.0\.0\.1:0: expected 1 to 65535$/],
     ['clusterUrls: ports past 65535', () => clusterUrls('127.0.0.1', 65_535, 2), RangeError, /^basePort \+ workers - 1 must be <= 65535 \(one port per worker\), got 65536$/],
