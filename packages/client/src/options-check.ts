@@ -1,16 +1,5 @@
 import { RpcError } from '@udprpc/core';
-import {
-  checkCodec,
-  checkFunction,
-  checkObject,
-  checkOptionalArray,
-  checkOptionalBoolean,
-  checkOptionalClock,
-  checkOptionalFunction,
-  checkOptionalNumber,
-  checkPeerAddress,
-  checkTransport,
-} from '@udprpc/core/engine';
+import { checkHostOptions, checkOptionalArray, checkOptionalNumber, checkPeerAddress } from '@udprpc/core/engine';
 import { checkWeighting, type WeightedPeer } from './balancer.js';
 import type { ClientOptions } from './client-options.js';
 
@@ -37,22 +26,14 @@ export function checkPeerList(peers: unknown, name: string): void {
 
 /** Checks {@link ClientOptions}; throws a TypeError or a RangeError naming the first bad option. */
 export function checkClientOptions(options: ClientOptions): void {
-  checkObject(options, 'options');
-  checkTransport(options.transport, 'options.transport');
+  checkHostOptions(options, ['pathMtuDiscovery', 'coalesce', 'validate', 'validateOutput']);
   if ((options.peer === undefined) === (options.peers === undefined)) {
     throw new TypeError(`createClient: pass exactly one of \`peer\` and \`peers\` (options.${options.peer === undefined ? 'peer and options.peers are both missing' : 'peer and options.peers are both given'})`);
   }
   const { peer, peers } = options;
   if (peer !== undefined && typeof peer !== 'function' && !isThenable(peer)) checkPeerAddress(peer, 'options.peer');
   if (peers !== undefined && typeof peers !== 'function' && !isThenable(peers)) checkPeerList(peers, 'options.peers');
-  if (options.codec !== undefined) checkCodec(options.codec);
-  checkOptionalClock(options.clock, 'options.clock');
-  checkOptionalFunction(options.random, 'options.random');
   checkOptionalNumber(options.timeoutMs, 'options.timeoutMs', { above: 0, infinite: true });
-  checkOptionalArray(options.interceptors, 'options.interceptors', checkFunction);
-  for (const flag of ['pathMtuDiscovery', 'coalesce', 'validate', 'validateOutput'] as const) {
-    checkOptionalBoolean(options[flag], `options.${flag}`);
-  }
 }
 
 /**

@@ -1,15 +1,4 @@
-import {
-  checkCodec,
-  checkFunction,
-  checkObject,
-  checkOptionalArray,
-  checkOptionalBoolean,
-  checkOptionalClock,
-  checkOptionalFunction,
-  checkOptionalNumber,
-  checkOptionalObject,
-  checkTransport,
-} from '@udprpc/core/engine';
+import { checkHostOptions, checkOptionalFunction, checkOptionalNumber, checkOptionalObject } from '@udprpc/core/engine';
 import type { ServerOptions } from './server.js';
 
 // The checks of createServer's own options (issue 13): a TypeError for a
@@ -19,15 +8,7 @@ import type { ServerOptions } from './server.js';
 
 /** Checks {@link ServerOptions}; throws a TypeError or a RangeError naming the first bad option. */
 export function checkServerOptions(options: ServerOptions): void {
-  checkObject(options, 'options');
-  checkTransport(options.transport, 'options.transport');
-  if (options.codec !== undefined) checkCodec(options.codec);
-  checkOptionalClock(options.clock, 'options.clock');
-  checkOptionalFunction(options.random, 'options.random');
-  checkOptionalArray(options.interceptors, 'options.interceptors', checkFunction);
-  for (const flag of ['coalesce', 'pathMtuDiscovery', 'antiAmplification', 'introspection', 'requireAuth'] as const) {
-    checkOptionalBoolean(options[flag], `options.${flag}`);
-  }
+  checkHostOptions(options, ['coalesce', 'pathMtuDiscovery', 'antiAmplification', 'introspection', 'requireAuth']);
   if (options.warnings !== false) {
     const warnings = checkOptionalObject(options.warnings, 'options.warnings');
     checkOptionalFunction(warnings['emit'], 'options.warnings.emit');

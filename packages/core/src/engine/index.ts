@@ -71,6 +71,7 @@ export {
   type NumberRange,
 } from '../options-check.js';
 export { retryBudgetFields } from '../client/client-options-check.js';
+export { checkHostOptions, type HostOptionsShape } from '../host-options-check.js';
 export { checkDatagramBytes, checkPathMtuOptions, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES, MIN_PROBE_BYTES } from '../transport/datagram-options-check.js';
 export { codeFromNumber, codeToNumber } from '../errors.js';
 export { asyncDisposeSymbol } from '../async-dispose.js';
