@@ -8,10 +8,12 @@ import { describe, expect, it } from 'vitest';
 import {
   clusterUrls,
   createClient,
+  FamilyTransport,
   createServer,
   parseDnsServer,
   parseEndpoint,
   parseSrvUrl,
+  serveClusterWorker,
   startCluster,
   type ClusterOptions,
   type UdpClientOptions,
@@ -99,6 +101,9 @@ describe('URL, DNS server and cluster parsing', () => {
     ['startCluster: basePort 70000', cluster({ basePort: 70_000 }), RangeError, /^options\.basePort must be an integer from 1 to 65535, got 70000$/],
     ['startCluster: startTimeoutMs 0', cluster({ startTimeoutMs: 0 }), RangeError, /^options\.startTimeoutMs must be a finite number > 0, got 0$/],
     ['startCluster: onWorkerExit not a function', cluster({ onWorkerExit: 'log' }), TypeError, /^options\.onWorkerExit must be a function, got "log"$/],
+    ['serveClusterWorker: no setup', () => serveClusterWorker(undefined as never), TypeError, /^setup must be a function, got undefined$/],
+    ['serveClusterWorker: closeTimeoutMs -1', () => serveClusterWorker(() => createServer(), { closeTimeoutMs: -1 }), RangeError, /^options\.closeTimeoutMs must be a finite number >= 0, got -1$/],
+    ['FamilyTransport: families that are a list', () => new FamilyTransport(['IPv4'] as never), TypeError, /^initialFamilies must be a function, got an array$/],
   ])('%s', (_, build, kind, message) => expectConfigError(build, kind, message));
 
   it('good values still parse', () => {
