@@ -152,7 +152,13 @@ export class KeyRing {
   }
 }
 
-/** Creates a {@link KeyRing} holding `keys` (id → material). */
+/**
+ * Creates a {@link KeyRing} holding `keys` (id → material).
+ *
+ * @throws TypeError when `keys` is not an object, a key id is not a valid
+ * one, or material is neither bytes nor text; RangeError when material is
+ * not 32 bytes.
+ */
 export function createKeyRing(keys: Readonly<Record<string, KeyMaterial>> = {}): KeyRing {
   return new KeyRing(keys);
 }

@@ -78,7 +78,11 @@ export class MemoryNetwork {
   }
 }
 
-/** Creates a {@link MemoryNetwork}. */
+/**
+ * Creates a {@link MemoryNetwork}.
+ *
+ * @throws TypeError when `options.maxDatagramBytes` is not a number, RangeError when it is not an integer >= 0.
+ */
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
   return new MemoryNetwork(options);
 }

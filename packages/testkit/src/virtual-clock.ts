@@ -81,6 +81,7 @@ export class VirtualClock implements Clock {
   private firing = false;
   private running = false;
 
+  /** @throws TypeError for an option that is not a number, RangeError for an infinite `startMs` or a `microtaskTurns` that is not an integer >= 0. */
   constructor(options: VirtualClockOptions = {}) {
     checkObject(options as unknown, 'options');
     const start = checkNumber(options.startMs ?? 0, 'options.startMs');

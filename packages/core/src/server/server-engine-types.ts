@@ -40,7 +40,12 @@ export interface ServerEngineHooks<T extends MethodTarget = MethodTarget> {
   onDrained?(): void;
 }
 
-/** Configuration of a {@link ServerEngine}. */
+/**
+ * Configuration of a {@link ServerEngine}. The constructor checks it: a
+ * TypeError for a value of the wrong type or shape, a RangeError for one
+ * out of range (see server-options-check.ts for each option's range),
+ * naming the option (`options.admission.maxRunning`).
+ */
 export interface ServerEngineOptions<T extends MethodTarget = MethodTarget> {
   /** Sends one datagram. */
   send(bytes: Uint8Array, to: PeerAddress): void;
