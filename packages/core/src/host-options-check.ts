@@ -3,10 +3,15 @@ import { checkFunction, checkObject, checkOptionalArray, checkOptionalBoolean, c
 
 /** The options `createClient` and `createServer` share: where datagrams go, how payloads and time are made. */
 export interface HostOptionsShape {
+  /** The datagram transport (required). */
   readonly transport?: unknown;
+  /** The payload codec. */
   readonly codec?: unknown;
+  /** The time source. */
   readonly clock?: unknown;
+  /** The uniform [0, 1) random source. */
   readonly random?: unknown;
+  /** The interceptors, outermost first. */
   readonly interceptors?: unknown;
 }
 
