@@ -25,7 +25,7 @@ export interface NumberRange {
   readonly max?: number;
   /** Whole numbers only. */
   readonly integer?: boolean;
-  /** Whether `Infinity` is allowed (a limit turned off); never with `integer` unless said so here. */
+  /** Whether `Infinity` is allowed (a limit turned off); it then passes `integer` too. */
   readonly infinite?: boolean;
 }
 
