@@ -1,6 +1,7 @@
 import { Flag, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame-header.js';
 import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
+import { MessageBody } from './message-body.js';
 import { RttEstimator } from './rtt-estimator.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
@@ -44,9 +45,12 @@ export class OutgoingTransfer {
   /** Losses of fragments sent before this send sequence belong to a reduction already made. */
   private recoverySeq = -1;
 
+  /** The message: a head the engine writes and the payload, never joined. */
+  readonly body: MessageBody;
+
   constructor(
     readonly type: FrameType,
-    readonly body: Uint8Array,
+    body: Uint8Array | MessageBody,
     readonly fragmentBytes: number,
     /** The initial window, in fragments. */
     readonly window: number,
@@ -55,7 +59,8 @@ export class OutgoingTransfer {
     /** Largest window the transfer may grow to, in fragments. */
     readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {
-    this.count = Math.ceil(body.length / fragmentBytes);
+    this.body = MessageBody.of(body);
+    this.count = Math.ceil(this.body.length / fragmentBytes);
     this.state = new Uint8Array(this.count);
     this.sentSeq = new Float64Array(this.count);
     this.sentAt = new Float64Array(this.count);
@@ -87,7 +92,7 @@ export class OutgoingTransfer {
   /** Encodes fragment `index` with `header` (type and FRAGMENT flag are set here). */
   frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
     const start = index * this.fragmentBytes;
-    const body = this.body.subarray(start, Math.min(this.body.length, start + this.fragmentBytes));
+    const body = this.body.range(start, Math.min(this.body.length, start + this.fragmentBytes));
     return encodeFrame(
       { ...header, type: this.type, flags: header.flags | (ackRequested ? ACK_REQUESTED : 0) },
       body,
