@@ -46,7 +46,7 @@ describe('createClient options', () => {
     ['failover.attemptFraction 0', multi({ failover: { attemptFraction: 0 } }), RangeError, /^options\.failover\.attemptFraction must be a finite number > 0 and <= 1, got 0$/],
     ['failover as a string', multi({ failover: 'on' }), TypeError, /^options\.failover must be an object, got "on"$/],
     ['hedging.delayMs -1', multi({ hedging: { enabled: true, delayMs: -1 } }), RangeError, /^options\.hedging\.delayMs must be a finite number >= 0, got -1$/],
-    ['hedging.maxExtra 2', multi({ hedging: { enabled: true, maxExtra: 2 } }), RangeError, /^options\.hedging\.maxExtra must be an integer from 1 to 1, got 2$/],
+    ['hedging.maxExtra 2', multi({ hedging: { enabled: true, maxExtra: 2 } }), RangeError, /^options\.hedging\.maxExtra must be an integer equal to 1, got 2$/],
     ['hedging.budget.burst -1', multi({ hedging: { enabled: true, budget: { burst: -1 } } }), RangeError, /^options\.hedging\.budget\.burst must be a finite number >= 0, got -1$/],
   ])('%s', (_, build, kind, message) => expectConfigError(build, kind, message));
 

@@ -33,7 +33,8 @@ function rangeText(range: NumberRange): string {
   const kind = range.integer === true ? 'an integer' : 'a finite number';
   const bounds: string[] = [];
   if (range.above !== undefined) bounds.push(`> ${range.above}`);
-  if (range.min !== undefined && range.max !== undefined) bounds.push(`from ${range.min} to ${range.max}`);
+  if (range.min !== undefined && range.min === range.max) bounds.push(`equal to ${range.min}`);
+  else if (range.min !== undefined && range.max !== undefined) bounds.push(`from ${range.min} to ${range.max}`);
   else if (range.min !== undefined) bounds.push(`>= ${range.min}`);
   else if (range.max !== undefined) bounds.push(`<= ${range.max}`);
   const text = `${kind}${bounds.length === 0 ? '' : ' '}${bounds.join(' and ')}`;
