@@ -1,7 +1,8 @@
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import type { MessageBody } from './message-body.js';
-import { OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import { OutgoingTransfer } from './outgoing-transfer.js';
+import { windowFor } from '../congestion/congestion-window.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
