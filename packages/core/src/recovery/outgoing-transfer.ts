@@ -1,6 +1,6 @@
 import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
-import { RttEstimator } from './rtt-estimator.js';
+import type { RttEstimator } from './rtt-estimator.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
 export const ACK_REQUESTED = Flag.ACK_REQUESTED;
@@ -49,8 +49,12 @@ export class OutgoingTransfer {
     readonly fragmentBytes: number,
     /** The initial window, in fragments. */
     readonly window: number,
-    /** The path's RTT estimate, for the time threshold (its sender samples it: timed-transfer.ts); 0 before a sample. */
-    private readonly rtt: RttEstimator = new RttEstimator({ initialRtoMs: 0, minRtoMs: 0, maxRtoMs: Infinity }),
+    /**
+     * The path's RTT estimator, read for the time threshold (no threshold
+     * before its first sample); its sender samples it (timed-transfer.ts).
+     * Required: the loss rules and the probe timer must see one SRTT.
+     */
+    private readonly rtt: Pick<RttEstimator, 'srttMs'>,
     /** Largest window the transfer may grow to, in fragments. */
     readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {
