@@ -7,10 +7,10 @@ import type { RetryPolicy } from './retry-policy.js';
  * {@link rtoMs}, transfers {@link ptoMs} and the SRTT of their loss time
  * threshold. A client keeps one per server (flowcontrol/peer-state.ts), a
  * server one per client address, for its replies (server/source-table.ts);
- * no transfer has one of its own. Samples must follow Karn's rule: the caller only feeds an RTT
- * measured for a specific transmission (for a call, the header's attempt
- * number makes that unambiguous, protocol.md §3.2; for a fragment, a first
- * transmission sent after the last probe, timed-transfer.ts).
+ * no transfer has one of its own. Samples must follow Karn's rule: the
+ * caller only feeds an RTT measured for a specific transmission (for a call,
+ * the header's attempt number makes that unambiguous, protocol.md §3.2; for a
+ * fragment, a first transmission sent after the last probe, timed-transfer.ts).
  */
 export class RttEstimator {
   /** Smoothed RTT, undefined until the first sample. */

@@ -58,8 +58,8 @@ export const SOURCE_STATE_BYTES = 400;
 export const SESSION_STATE_BYTES = 300;
 /**
  * What one address's RTT estimator costs (made at its first reply in
- * fragments): the object and its boxed numbers. Measured: 127 bytes on
- * Node 20 (x64), once sampled.
+ * fragments): the object and its boxed numbers. Measured: 115–130 bytes on
+ * Node 20 (x64), once sampled (`test/hardening/measure-memory.ts rtt`).
  */
 export const RTT_STATE_BYTES = 150;
 
@@ -137,7 +137,7 @@ export class SourceTable {
     /** Hears of each source forgotten for room, with its sessions (their calls must stay findable). */
     private readonly onForget?: (source: SourceState) => void,
   ) {
-    // One source with all its sessions must fit, or the cap could not be kept.
+    // One source with all its sessions and its estimator must fit, or the cap could not be kept.
     const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES + RTT_STATE_BYTES;
     if (!(limits.maxStateBytes >= least)) throw new RangeError(`sources.maxStateBytes must be at least ${least}`);
   }
