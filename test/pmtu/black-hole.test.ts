@@ -39,16 +39,17 @@ describe('a link whose MTU drops mid-run', { timeout: 120_000 }, () => {
       expect(await run.echo(tag, data), `echo ${tag}`).toEqual(data);
       expect(run.runs.get(tag), `runs of ${tag}`).toBe(1);
     }
-    // The first echo met the black hole: its request's probes went
-    // unanswered (2, BLACK_HOLE_PROBES), the path fell back to 1200 and a new
-    // search began; the call's one retransmission round started the request
-    // over in the size found by then (1472). The 8952 probe is still out.
+    // The first echo met the black hole: its request's probes and its call's
+    // retransmission rounds went unanswered (BLACK_HOLE_PROBES of them, and
+    // BLACK_HOLE_MIN_STALL_MS without progress: 4 probes and 3 rounds), the
+    // path fell back to 1200 and a new search began; the next round started
+    // the request over in the size found by then (1472). 8952 is being probed.
     let cs = run.client.stats();
     expect(cs.pmtuBlackHoles).toBe(1);
-    expect(cs.retransmits).toBe(1);
-    expect(cs.requestProbes).toBe(2);
+    expect(cs.retransmits).toBe(3);
+    expect(cs.requestProbes).toBe(4);
     expect(run.server.stats().pmtuBlackHoles).toBe(0);
-    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([1472, 8952]);
+    expect(probeSizes(run.clientTap).slice(before.probes)).toEqual([1472, 8952, 8952]);
     expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([1472, 65_507]);
     // Replies: the new search's first probe told the server "nothing above the base".
     expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([1200]);
@@ -62,9 +63,10 @@ describe('a link whose MTU drops mid-run', { timeout: 120_000 }, () => {
     expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, later.server)).toEqual([1472]);
     cs = run.client.stats();
     expect(cs.pmtuBlackHoles).toBe(1);
-    // The first window of 65,507-byte request fragments (2) and the
-    // transfer's two probes, then three path probes of 8952.
-    expect(run.net.stats().mtuDropped).toBe(7);
+    // The first window of 65,507-byte request fragments (0 and 1), eight
+    // resends of them (the transfer's four probes, and the call's rounds
+    // before the fallback), then three path probes of 8952.
+    expect(run.net.stats().mtuDropped).toBe(13);
   });
   it('only the server to client direction: the server falls back for its replies, and every call completes', async () => {
     const run = await discovered(2);
@@ -75,12 +77,13 @@ describe('a link whose MTU drops mid-run', { timeout: 120_000 }, () => {
       expect(await run.echo(tag, data), `echo ${tag}`).toEqual(data);
       expect(run.runs.get(tag), `runs of ${tag}`).toBe(1);
     }
-    // The first reply met the black hole: after two resends without progress
-    // (the client's retransmissions) the server fell back to 1200 and started
-    // the reply over at the client's next transmission. The client saw no black hole.
+    // The first reply met the black hole: after resends without progress
+    // (the client's retransmissions), for BLACK_HOLE_MIN_STALL_MS, the server
+    // fell back to 1200 and started the reply over at the client's next
+    // transmission (its fourth). The client saw no black hole.
     expect(run.server.stats().pmtuBlackHoles).toBe(1);
     expect(run.client.stats().pmtuBlackHoles).toBe(0);
-    expect(run.client.stats().retransmits).toBe(2);
+    expect(run.client.stats().retransmits).toBe(4);
     expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([1200, 65_507]);
     expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([65_507]);
     // The client saw reply fragments of 1200 bytes while its path said
@@ -111,5 +114,30 @@ describe('a link whose MTU drops mid-run', { timeout: 120_000 }, () => {
     expect(await run.echo(10, big)).toEqual(big);
     expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, from.server)).toEqual([1472]);
     expect(run.client.stats().pmtuBlackHoles).toBe(1);
+  });
+});
+
+// A receiver that stops reading for a while (a garbage collection, a busy
+// event loop) leaves the sender's PTO probes unanswered just as a black hole
+// does; on a sub-millisecond path a few milliseconds are several PTOs. Modelled
+// here as a link whose delay jumps from 1 ms to 45 ms for one echo (a pause of
+// about 90 ms per round trip): nothing is lost, so no size may fall back.
+describe('a pause is no black hole', { timeout: 120_000 }, () => {
+  it('a 90 ms stall without loss leaves both sides at 65,507 (BLACK_HOLE_MIN_STALL_MS)', async () => {
+    const run = await discovered(3);
+    const before = { client: run.clientTap.sent.length, server: run.serverTap.sent.length };
+    run.net.setLinkBoth(run.clientEp, run.serverEp, { delayMs: 45 });
+    const data = payload(300_000, 1);
+    expect(await run.echo(1, data)).toEqual(data);
+    expect(run.runs.get(1)).toBe(1);
+    // The stall was seen (9 probes went unanswered) but each lasted less than
+    // the minimum. Before it, two probes were enough to fall back to 1200, and
+    // the rest of the message took 137 probes in 1200-byte fragments.
+    expect(run.client.stats().requestProbes).toBe(9);
+    expect(run.client.stats().pmtuBlackHoles).toBe(0);
+    expect(run.server.stats().pmtuBlackHoles).toBe(0);
+    expect(fragmentSizes(run.clientTap, FrameType.REQUEST, before.client)).toEqual([65_507]);
+    expect(fragmentSizes(run.serverTap, FrameType.RESPONSE, before.server)).toEqual([65_507]);
+    expect(run.net.stats().mtuDropped).toBe(0);
   });
 });

@@ -53,7 +53,21 @@ describe('§7.3 window', () => {
     expect(t.nextToSend(11)).toEqual([]);
   });
 
-  it('a timeout, loss timer or probe halves when something was sent since the last reduction', () => {
+  it('a PTO probe (nothing declared lost) leaves the window alone; the loss its ack reveals halves it', () => {
+    const t = transfer(2000);
+    t.nextToSend(0); // fragments 0..63, send numbers 0..63
+    t.onAck({ ackedType: 2, cumulative: 64, ranges: [] }, 10);
+    expect(t.congestionWindow).toBe(65);
+    expect(t.nextToSend(10)).toHaveLength(65); // 64..128, send numbers 64..128
+    // The probe: nothing is lost, the window stays 65; it resends the lowest unacked fragment.
+    expect(t.onTimeout(50, Number.POSITIVE_INFINITY)).toEqual([64]);
+    expect(t.congestionWindow).toBe(65);
+    // Its ack: 64 (resent) and 66..128 arrived, 65 did not: 65 is lost (3 sends behind), one halving.
+    t.onAck({ ackedType: 2, cumulative: 65, ranges: [[66, 129]] }, 60);
+    expect(t.congestionWindow).toBe(Math.floor(65 / 2 + 64 / (65 / 2)));
+  });
+
+  it('a timeout, loss timer or resend halves when something was sent since the last reduction', () => {
     const t = transfer(2000);
     t.nextToSend(0);
     t.onTimeout(500, 1); // every fragment in flight is old enough: all lost, cwnd 32, the first 32 resent

@@ -5,7 +5,8 @@
 // figures below are exact: one byte more crosses the limit.
 import { describe, expect, it } from 'vitest';
 import { AmplificationGate } from '../src/flowcontrol/amplification-gate.js';
-import { encodeRequestFrame, FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame.js';
+import { FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame-header.js';
+import { encodeRequestFrame } from '../src/wire/request-body.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/server/source-table.js';
 import { CLIENT, framesOf, METHOD } from './engine-pair.js';

@@ -5,7 +5,10 @@
 // then its timer driver's update(); handlers answered outside `receive`).
 import { ClientEngine, type ClientEngineOptions, type CallOutcome } from '../src/client/client-engine.js';
 import type { Clock, TimerHandle } from '../src/timer/clock.js';
-import { encodeMethodName, parseFrame, splitBatch, FrameType, type Frame } from '../src/wire/frame.js';
+import { FrameType } from '../src/wire/frame-header.js';
+import { parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeMethodName } from '../src/wire/request-body.js';
+import { splitBatch } from '../src/wire/batch.js';
 import { ServerEngine, type ServerEngineOptions, type IncomingCall } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 

@@ -21,7 +21,8 @@ import {
 } from '@udprpc/core/wire';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ERROR_MESSAGE_BYTES, setAttempt } from '../src/wire/frame.js';
+import { setAttempt } from '../src/wire/frame-header.js';
+import { MAX_ERROR_MESSAGE_BYTES } from '../src/wire/error-body.js';
 
 // Fixed run counts; fast-check prints the seed and counterexample on failure.
 const runs = { numRuns: 500 };
@@ -453,8 +454,9 @@ describe('ERROR body', () => {
 });
 
 // ---------------------------------------------------------------------------
-// Regressions: bugs once in packages/core/src/wire/frame.ts, each fixed; the test
-// states the correct behaviour.
+// Regressions: bugs once in packages/core/src/wire/frame.ts (since split into
+// frame, frame-header, request-body, error-body and batch in wire/), each
+// fixed; the test states the correct behaviour.
 
 describe('regressions (fixed)', () => {
   // encodeRequestFrame (writeHeader(buf, h)): unlike encodeFrame it did not

@@ -3,7 +3,11 @@
 // checks before it heeds one. Raw frames in, frames out; no I/O.
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
-import { decodeErrorBody, encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, parseFrame, bytesIO, type Frame } from '../src/wire/frame.js';
+import { bytesIO } from '../src/wire/byte-io.js';
+import { Flag, FrameType } from '../src/wire/frame-header.js';
+import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.js';
+import { decodeErrorBody } from '../src/wire/error-body.js';
 import { encodeGoAwayFrame, parseGoAwayBody } from '../src/wire/goaway.js';
 import { ServerEngine, type IncomingCall } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';

@@ -5,7 +5,8 @@
 // with hand-made server frames at chosen times.
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
-import { encodeFrame, FrameType, type FrameHeader } from '../src/wire/frame.js';
+import { FrameType, type FrameHeader } from '../src/wire/frame-header.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { defaultRetryPolicy } from '../src/recovery/retry-policy.js';
 import { framesOf, METHOD, seeded, SERVER } from './engine-pair.js';
 

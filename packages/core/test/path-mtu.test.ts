@@ -4,9 +4,12 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import { ServerEngine } from '../src/server/server-engine.js';
-import { ReassemblyTable, defaultReassemblyLimits } from '../src/recovery/reassembly.js';
+import { ReassemblyTable } from '../src/recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../src/recovery/reassembly-limits.js';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, HEADER_BYTES, parseFrame, type Frame } from '../src/wire/frame.js';
+import { Flag, FrameType, HEADER_BYTES } from '../src/wire/frame-header.js';
+import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.js';
 import { encodePmtuProbe, encodePmtuProbeReply } from '../src/wire/pmtu-probe.js';
 import { encodeMetadataBlock } from '../src/wire/metadata.js';
 import type { PeerAddress } from '../src/transport/transport.js';

@@ -4,9 +4,12 @@
 // directions (a fragmented request to the server, a fragmented reply to the
 // client), with the smallest (1200) and largest (65,507) datagrams.
 import { describe, expect, it } from 'vitest';
-import { FRAGMENT_EXT_BYTES, FrameType, HEADER_BYTES, MAX_UDP_PAYLOAD, REQUEST_FIXED_BYTES } from '../src/wire/frame.js';
+import { FrameType, HEADER_BYTES, MAX_UDP_PAYLOAD } from '../src/wire/frame-header.js';
+import { FRAGMENT_EXT_BYTES } from '../src/wire/frame.js';
+import { REQUEST_FIXED_BYTES } from '../src/wire/request-body.js';
 import { fragmentBytesFor } from '../src/recovery/outgoing-transfer.js';
-import { defaultReassemblyLimits, ReassemblyTable } from '../src/recovery/reassembly.js';
+import { ReassemblyTable } from '../src/recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../src/recovery/reassembly-limits.js';
 import { EnginePair, METHOD, patterned } from './engine-pair.js';
 
 const DATAGRAMS = [1200, MAX_UDP_PAYLOAD] as const;

@@ -3,7 +3,8 @@
 // are copied, never kept as views into their datagrams.
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, encodeFrame, parseFrame, splitBatch, FrameType, type FragmentInfo } from '../src/wire/index.js';
-import { defaultReassemblyLimits, ReassemblyTable } from '../src/recovery/reassembly.js';
+import { ReassemblyTable } from '../src/recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../src/recovery/reassembly-limits.js';
 
 const MESSAGE_OVERHEAD = 800;
 

@@ -7,7 +7,8 @@
 // of 28 copies in 5 s.
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
-import { encodeFrame, FrameType } from '../src/wire/frame.js';
+import { FrameType } from '../src/wire/frame-header.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { defaultCallPolicy, defaultRetryPolicy } from '../src/recovery/retry-policy.js';
 import { framesOf, METHOD, seeded, SERVER } from './engine-pair.js';
 

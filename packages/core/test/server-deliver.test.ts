@@ -2,7 +2,10 @@
 // 15, issue 13): the calls it starts and the aborts it decides are queued and
 // handed to its hooks by deliver(), which its host calls after each engine call.
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeFrame, encodeRequestFrame, FrameType } from '../src/wire/frame.js';
+import { FrameType } from '../src/wire/frame-header.js';
+import { encodeFrame } from '../src/wire/frame.js';
+import { encodeRequestFrame } from '../src/wire/request-body.js';
+import { encodeBatch } from '../src/wire/batch.js';
 import type { IncomingCall } from '../src/server/server-engine-types.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { CLIENT, METHOD } from './engine-pair.js';

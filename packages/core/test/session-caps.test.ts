@@ -3,7 +3,8 @@
 // 16 client sessions per source address, checked exactly: the 17th session.
 import { describe, expect, it } from 'vitest';
 import type { CallEntry } from '../src/server/call-entry.js';
-import { encodeRequestFrame, FrameType } from '../src/wire/frame.js';
+import { FrameType } from '../src/wire/frame-header.js';
+import { encodeRequestFrame } from '../src/wire/request-body.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, SessionState } from '../src/server/session-state.js';
 import { defaultSourceLimits, SourceTable } from '../src/server/source-table.js';

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { ClientEngine } from '../src/client/client-engine.js';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
-import { encodeFrame, FrameType, type FrameHeader } from '../src/wire/frame.js';
+import { FrameType, type FrameHeader } from '../src/wire/frame-header.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { framesOf, METHOD, SERVER } from './engine-pair.js';
 
 function setUp() {

@@ -2,25 +2,27 @@ import { withMetadataBlock } from '../wire/metadata.js';
 import { RpcError } from '../errors.js';
 import type { RetryPolicy } from '../recovery/retry-policy.js';
 import { decodeFragmentAck } from '../wire/fragment-ack.js';
-import { encodeRequestFrame, Flag, FrameType, HEADER_BYTES, NO_SPAN, parseFrame, REQUEST_FIXED_BYTES, splitBatch, type Frame } from '../wire/frame.js';
-import { formatPeer, peerKey, type PeerAddress } from '../transport/transport.js';
+import { Flag, FrameType, HEADER_BYTES } from '../wire/frame-header.js';
+import { parseFrame, type Frame } from '../wire/frame.js';
+import { encodeRequestFrame, NO_SPAN, REQUEST_FIXED_BYTES } from '../wire/request-body.js';
+import { splitBatch } from '../wire/batch.js';
+import { peerKey, type PeerAddress } from '../transport/transport.js';
 import { parsePmtuProbeReply } from '../wire/pmtu-probe.js';
-import { cancelCall, drain, finish, giveUp } from './call-lifecycle.js';
+import { cancelCall } from './call-lifecycle.js';
+import { onCallTimers } from './call-timers.js';
 import type { CallOutcome, CallRequest, GroupCollector } from './call-types.js';
 import type { ClientEngineOptions } from './client-engine-options.js';
 import type { ClientEngineStats, PeerRtt } from './client-engine-stats.js';
 import { ClientState } from './client-state.js';
-import { onLossTimer } from './early-loss.js';
 import { newPendingCall } from './pending-call.js';
 import { onReply } from './reply-handling.js';
 import { onGoAway } from './goaway-handling.js';
-import { schedule, transmit } from './transmission.js';
+import { transmit } from './transmission.js';
+import { onUnreachable } from './port-unreachable.js';
 
 export type { CallOutcome, CallRequest, GroupCollector } from './call-types.js';
 export type { ClientEngineHooks, ClientEngineOptions } from './client-engine-options.js';
 export type { ClientEngineStats, PeerRtt } from './client-engine-stats.js';
-
-const EMPTY = new Uint8Array(0);
 
 /**
  * The client half of the protocol, free of I/O: requests and datagrams in,
@@ -30,8 +32,9 @@ const EMPTY = new Uint8Array(0);
  * This class is the engine's entry points; the work is done in this folder's
  * modules over one shared `ClientState` (client-state.ts): transmission.ts (sending and
  * backoff), call-lifecycle.ts (window, queue, pushback, ending),
- * early-loss.ts (§7.2 loss detection), reply-handling.ts and group-reply.ts
- * (what the server's frames mean).
+ * call-timers.ts (what a call's timer firing means), early-loss.ts (§7.2
+ * loss detection), reply-handling.ts and group-reply.ts (what the server's
+ * frames mean), port-unreachable.ts (ICMP refusals).
  */
 export class ClientEngine {
   private readonly s: ClientState;
@@ -162,22 +165,7 @@ export class ClientEngine {
   unreachable(peer: PeerAddress, now: number): void {
     const s = this.s;
     s.lastNow = now;
-    const state = s.peers.get(peer);
-    if (state === undefined) return;
-    if (state.refusals++ === 0) state.refusingSince = now;
-    if (state.refusals < s.policy.maxRefusals) return;
-    const refusals = state.refusals;
-    state.refusals = 0;
-    const message = `nothing is listening at udp://${formatPeer(peer)} (${refusals} refusals in a row: ICMP port unreachable)`;
-    for (const call of [...s.pending.values()]) {
-      if (call.peerState !== state || call.group !== undefined || s.pending.get(call.id) !== call) continue;
-      s.counters.timeouts++;
-      s.hooks.onTimeout?.({ id: call.id, peer: call.peer, attempts: call.attempt });
-      // A call sent before the refusals began, to a server that had answered,
-      // may have reached a process that has since died (a restart, §6.3).
-      const mayHaveRun = state.answered && call.firstSentAt < state.refusingSince;
-      finish(s, call, { ok: false, error: new RpcError('UNAVAILABLE', message, { details: { refusals }, mayHaveRun }) });
-    }
+    onUnreachable(s, peer, now);
   }
 
   /** Cancels every call in flight (client shutdown). */
@@ -233,29 +221,7 @@ export class ClientEngine {
   onTimer(now: number): void {
     const s = this.s;
     s.lastNow = now;
-    for (let call = s.timers.popDue(now); call !== undefined; call = s.timers.popDue(now)) {
-      if (call.queued && now < call.deadlineAt) {
-        // A pause ended: let the queue move. Until it does, the deadline rules.
-        s.timers.set(call, call.deadlineAt);
-        drain(s, call.peerState, now);
-      } else if (now >= call.deadlineAt && call.group !== undefined) {
-        // The collection window closed: a normal end for a group call.
-        finish(s, call, { ok: true, payload: EMPTY });
-      } else if (now >= call.deadlineAt) {
-        giveUp(s, call, new RpcError('DEADLINE_EXCEEDED', `no reply within the deadline after ${call.attempt} attempt(s)`));
-      } else if (call.lossArmed && now < call.nextSendAt) {
-        onLossTimer(s, call, now);
-      } else if (call.group === undefined && call.unacked >= s.policy.maxAttempts) {
-        giveUp(s, call, new RpcError('UNAVAILABLE', `no reply from the server after ${call.attempt} attempts`));
-      } else if (s.budget.tryRetry(now)) {
-        s.counters.retransmits++;
-        s.hooks.onRetry?.({ id: call.id, peer: call.peer, attempt: call.attempt, rtoMs: call.backoffMs });
-        transmit(s, call, now);
-      } else {
-        // No token: skip this turn, as if it had been sent and lost.
-        schedule(s, call, now);
-      }
-    }
+    onCallTimers(s, now);
     s.requests.onTimer(now);
     s.pmtu?.onTimer(now);
   }

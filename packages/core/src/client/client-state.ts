@@ -1,8 +1,9 @@
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason.js';
-import { encodeFrame, FrameType } from '../wire/frame.js';
+import { FrameType } from '../wire/frame-header.js';
+import { encodeFrame } from '../wire/frame.js';
 import { MessageIds, randomSession } from '../wire/message-ids.js';
-import { defaultReassemblyLimits } from '../recovery/reassembly.js';
+import { defaultReassemblyLimits } from '../recovery/reassembly-limits.js';
 import { defaultRetryBudget, defaultRetryPolicy, defaultSizes, type RetryPolicy } from '../recovery/retry-policy.js';
 import { RetryBudget } from '../flowcontrol/retry-budget.js';
 import { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';

@@ -1,4 +1,6 @@
-import { decodeErrorBody, encodeFrame, Flag, FrameType, type Frame } from '../wire/frame.js';
+import { Flag, FrameType } from '../wire/frame-header.js';
+import { encodeFrame, type Frame } from '../wire/frame.js';
+import { decodeErrorBody } from '../wire/error-body.js';
 import type { Metadata } from '../wire/metadata.js';
 import { takeReplyMetadata } from './reply-metadata.js';
 import { codeFromNumber, RpcError } from '../errors.js';

@@ -1,6 +1,9 @@
 import { takeReplyMetadata } from './reply-metadata.js';
 import type { Metadata } from '../wire/metadata.js';
-import { decodeErrorBody, bytesIO, Flag, FrameType, type Frame } from '../wire/frame.js';
+import { bytesIO } from '../wire/byte-io.js';
+import { Flag, FrameType } from '../wire/frame-header.js';
+import type { Frame } from '../wire/frame.js';
+import { decodeErrorBody } from '../wire/error-body.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { ACK_REQUESTED } from '../recovery/outgoing-transfer.js';
 import { codeFromNumber, RpcError } from '../errors.js';

@@ -1,9 +1,11 @@
 import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
-import { encodeFrame, FrameType, HEADER_BYTES, type Frame } from '../wire/frame.js';
+import { FrameType, HEADER_BYTES } from '../wire/frame-header.js';
+import { encodeFrame, type Frame } from '../wire/frame.js';
 import { ACK_REQUESTED, STALLED } from '../recovery/outgoing-transfer.js';
-import { defaultReassemblyLimits, maxReassemblyCostOf, ReassemblyTable, type FragmentResult } from '../recovery/reassembly.js';
+import { ReassemblyTable, type FragmentResult } from '../recovery/reassembly-table.js';
+import { defaultReassemblyLimits, maxReassemblyCostOf } from '../recovery/reassembly-limits.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 /**

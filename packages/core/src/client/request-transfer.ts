@@ -2,7 +2,9 @@ import type { CallRequest } from './call-types.js';
 import type { PendingCall } from './pending-call.js';
 import { RpcError } from '../errors.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
-import { bytesIO, encodeRequestBody, FrameType, type FrameHeader } from '../wire/frame.js';
+import { bytesIO } from '../wire/byte-io.js';
+import { FrameType, type FrameHeader } from '../wire/frame-header.js';
+import { encodeRequestBody } from '../wire/request-body.js';
 import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
@@ -152,7 +154,7 @@ export class RequestSender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). Later transfers use the base size at once; this
       // one starts over at its call's next round.
-      if (stalledTooLong(t)) this.blackHole(t, now);
+      if (stalledTooLong(t, now)) this.blackHole(t, now);
     }
   }
 
@@ -167,7 +169,7 @@ export class RequestSender {
   private noteStall(call: PendingCall, out: TimedTransfer, now: number): true {
     if (out instanceof RequestTransfer) {
       out.stalls++;
-      if (stalledTooLong(out)) this.blackHole(out, now);
+      if (stalledTooLong(out, now)) this.blackHole(out, now);
     }
     return true;
   }

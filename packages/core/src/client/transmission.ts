@@ -1,4 +1,5 @@
-import { encodeRequestFrame, FrameType, type FrameHeader } from '../wire/frame.js';
+import { FrameType, type FrameHeader } from '../wire/frame-header.js';
+import { encodeRequestFrame } from '../wire/request-body.js';
 import type { ClientState } from './client-state.js';
 import type { PendingCall } from './pending-call.js';
 

@@ -40,7 +40,7 @@ export { RetryBudget, type RetryBudgetState } from '../flowcontrol/retry-budget.
 export { defaultAdmissionLimits, type AdmissionLimits } from '../flowcontrol/admission-queue.js';
 export { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';
 export { defaultSourceLimits, type SourceLimits, type AddressValidator } from '../server/source-table.js';
-export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly.js';
+export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly-limits.js';
 export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption } from '../transport/transport.js';
 export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts } from '../pmtu/path-mtu-table.js';
 export { DEFAULT_PROBE_SIZES, MAX_PROBES as PMTU_MAX_PROBES, MIN_PROBE_TIMEOUT_MS, RAISE_INTERVAL_MS, PathMtu, type PathMtuConfig, type PathMtuPhase } from '../pmtu/path-mtu.js';

@@ -1,4 +1,7 @@
-import { BATCH_ENTRY_BYTES, bytesIO, encodeFrame, FrameType, HEADER_BYTES, type Frame, type FrameHeader } from '../wire/frame.js';
+import { bytesIO } from '../wire/byte-io.js';
+import { FrameType, HEADER_BYTES, type FrameHeader } from '../wire/frame-header.js';
+import { encodeFrame, type Frame } from '../wire/frame.js';
+import { BATCH_ENTRY_BYTES } from '../wire/batch.js';
 import type { EntrySource } from '../server/call-entry.js';
 import type { AddressValidator, SourceState, SourceTable } from '../server/source-table.js';
 import type { PeerAddress } from '../transport/transport.js';

@@ -1,7 +1,8 @@
 import { TimerHeap } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
 import { encodePmtuProbe, MIN_PMTU_PROBE_BYTES } from '../wire/pmtu-probe.js';
-import { FRAGMENT_EXT_BYTES, HEADER_BYTES, type FragmentInfo } from '../wire/frame.js';
+import { HEADER_BYTES } from '../wire/frame-header.js';
+import { FRAGMENT_EXT_BYTES, type FragmentInfo } from '../wire/frame.js';
 import { DEFAULT_PROBE_SIZES, MIN_PROBE_TIMEOUT_MS, PathMtu, RAISE_INTERVAL_MS, type PathMtuConfig } from './path-mtu.js';
 
 /**

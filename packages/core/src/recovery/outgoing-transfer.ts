@@ -1,4 +1,5 @@
-import { encodeFrame, Flag, FRAGMENT_EXT_BYTES, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame.js';
+import { Flag, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame-header.js';
+import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import type { RttEstimator } from './rtt-estimator.js';
 
@@ -200,8 +201,13 @@ export class OutgoingTransfer {
    */
   onTimeout(now: number, minAgeMs = 0): number[] {
     // A real timeout (minAgeMs 0) starts over from the initial window; a
-    // probe for missing fragments is treated as one loss event: halve.
-    if (this.seq - 1 > this.recoverySeq) this.reduce(minAgeMs === 0 ? this.window : this.cwnd / 2);
+    // resend for missing fragments is treated as one loss event: halve. A
+    // probe (no minimum age) declares nothing lost and leaves the window as
+    // it is (RFC 9002 §7.5): its ack shows what was lost, and that halves. A
+    // receiver that stops reading for a moment — a garbage collection — only
+    // delays its acks, and must not shrink the window of every transfer.
+    const probe = minAgeMs === Number.POSITIVE_INFINITY;
+    if (!probe && this.seq - 1 > this.recoverySeq) this.reduce(minAgeMs === 0 ? this.window : this.cwnd / 2);
     const sentBefore = now - Math.max(minAgeMs, this.srttMs);
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
       if (this.state[i] === IN_FLIGHT && (minAgeMs === 0 || this.sentAt[i]! <= sentBefore)) {

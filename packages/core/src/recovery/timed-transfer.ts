@@ -1,5 +1,5 @@
 import type { FragmentAck } from '../wire/fragment-ack.js';
-import type { FrameHeader, FrameType } from '../wire/frame.js';
+import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import { OutgoingTransfer, windowFor } from './outgoing-transfer.js';
 import type { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
@@ -50,11 +50,11 @@ export interface TransferTimerCounts {
  *   will be; fragments in flight for an SRTT or more are then lost and resent.
  * - **Probe timer (PTO).** Otherwise, while fragments are unacknowledged, it
  *   fires `PTO × 2^probes` after the last send, `PTO = SRTT + max(4·RTTVAR,
- *   1 ms)`, doubling up to {@link MAX_PTO_MS}. A probe halves the window
- *   (once per flight, as any loss event) and resends one fragment — the
- *   lowest unacknowledged, with ACK_REQUESTED — (or new ones, should the
- *   window have room); nothing is declared lost: the receiver's ack of the
- *   probe shows what is missing, and the ack rules (§7.3) resend it.
+ *   1 ms)`, doubling up to {@link MAX_PTO_MS}. A probe resends one
+ *   fragment — the lowest unacknowledged, with ACK_REQUESTED — (or new
+ *   ones, should the window have room); nothing is declared lost and the
+ *   window stays (RFC 9002 §7.5): the receiver's ack of the probe shows
+ *   what is missing, and the ack rules (§7.3) resend it and halve.
  *
  * The timer stops when the message is fully acknowledged, when
  * {@link liveUntil} says the transfer is no longer wanted, at the time it
@@ -70,6 +70,8 @@ export abstract class TimedTransfer implements Timed {
   private probes = 0;
   /** When the last fragments went out. */
   private lastSendAt = 0;
+  /** When the transfer first sent, or last made progress (black-hole detection, protocol.md §7.5). */
+  progressAt = 0;
   /** When the last probe went out (acks may answer it rather than the fragment they seem to time). */
   private lastProbeAt = -Infinity;
   /** When each fragment was first sent; -1 once it was resent (Karn: its acks are ambiguous). */
@@ -138,7 +140,10 @@ export abstract class TimedTransfer implements Timed {
     // Sampled first: the loss time threshold of this very ack reads the estimate.
     if (!this.out.complete) this.sampleRtt(ack, now);
     const progressed = this.out.onAck(ack, now);
-    if (progressed) this.probes = 0;
+    if (progressed) {
+      this.probes = 0;
+      this.progressAt = now;
+    }
     this.arm(now);
     return progressed;
   }
@@ -175,6 +180,7 @@ export abstract class TimedTransfer implements Timed {
   }
 
   private sent(indexes: number[], now: number): number[] {
+    if (this.highestSent < 0 && indexes.length > 0) this.progressAt = now;
     for (let k = 0; k < indexes.length; k++) {
       const i = indexes[k]!;
       if (i > this.highestSent) {
@@ -199,6 +205,11 @@ export abstract class TimedTransfer implements Timed {
     const sentAt = this.firstSentAt[highest]!;
     if (sentAt < 0 || sentAt < this.lastProbeAt) return;
     this.rtt.sample(now - sentAt);
+  }
+
+  /** The PTO before backing off. */
+  get basePtoMs(): number {
+    return this.rtt.ptoMs;
   }
 
   private get ptoMs(): number {

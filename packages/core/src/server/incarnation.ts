@@ -1,4 +1,4 @@
-import { bytesIO } from '../wire/frame.js';
+import { bytesIO } from '../wire/byte-io.js';
 import { randomSession } from '../wire/message-ids.js';
 
 /**

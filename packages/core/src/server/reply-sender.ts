@@ -3,7 +3,9 @@ import { overheadOf, type CallEntry, type EntrySource } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';
 import { codeToNumber, type ErrorCode } from '../errors.js';
 import { encodeFragmentAck, type FragmentAck } from '../wire/fragment-ack.js';
-import { encodeErrorBody, encodeFrame, Flag, FrameType, HEADER_BYTES, setAttempt, type Frame, type FrameHeader } from '../wire/frame.js';
+import { Flag, FrameType, HEADER_BYTES, setAttempt, type FrameHeader } from '../wire/frame-header.js';
+import { encodeFrame, type Frame } from '../wire/frame.js';
+import { encodeErrorBody } from '../wire/error-body.js';
 import { withMetadataBlock } from '../wire/metadata.js';
 import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { ReplyTimers, ReplyTransfer } from './reply-transfer.js';
@@ -72,7 +74,7 @@ export class ReplySender {
       // Probes in a row without progress, in datagrams above the base size:
       // a black hole (§7.5). The reply starts over in smaller fragments at the
       // client's next transmission.
-      if (stalledTooLong(t)) this.blackHole(t, now);
+      if (stalledTooLong(t, now)) this.blackHole(t, now);
     }
   }
 
@@ -96,7 +98,7 @@ export class ReplySender {
   // A client's transmission asked for the reply again: no progress since the last one.
   private noteStall(entry: CallEntry, transfer: ReplyTransfer, now: number): void {
     transfer.stalls++;
-    if (stalledTooLong(transfer)) this.blackHole(transfer, now);
+    if (stalledTooLong(transfer, now)) this.blackHole(transfer, now);
   }
 
   // A transfer above the base size stalled: a black hole, unless its size is

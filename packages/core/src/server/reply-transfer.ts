@@ -1,5 +1,5 @@
 import { EntryIndex, type CallEntry } from './call-entry.js';
-import type { FrameHeader, FrameType } from '../wire/frame.js';
+import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { RttEstimator } from '../recovery/rtt-estimator.js';
 

@@ -1,9 +1,12 @@
 import type { AdmissionQueue } from '../flowcontrol/admission-queue.js';
-import type { ReassemblyTable } from '../recovery/reassembly.js';
+import type { ReassemblyTable } from '../recovery/reassembly-table.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { PeerAddress, DatagramMeta } from '../transport/transport.js';
 import type { DropReason } from '../wire/drop-reason.js';
-import { bytesIO, Flag, FrameType, NO_DEADLINE, parseRequestBody, type Frame } from '../wire/frame.js';
+import { bytesIO } from '../wire/byte-io.js';
+import { Flag, FrameType } from '../wire/frame-header.js';
+import type { Frame } from '../wire/frame.js';
+import { NO_DEADLINE, parseRequestBody } from '../wire/request-body.js';
 import { CallEntry, callKeyOf, CallState } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';
 import type { Incarnation } from './incarnation.js';

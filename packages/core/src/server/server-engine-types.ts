@@ -1,7 +1,7 @@
 import type { DropCounts, DropReason } from '../wire/drop-reason.js';
 import type { ErrorCode } from '../errors.js';
 import type { IncomingCall, MethodTarget } from './incoming-call.js';
-import type { ReassemblyLimits } from '../recovery/reassembly.js';
+import type { ReassemblyLimits } from '../recovery/reassembly-limits.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { AdmissionLimits } from '../flowcontrol/admission-queue.js';
 import type { AddressValidator, SourceLimits } from './source-table.js';

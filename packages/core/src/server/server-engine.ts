@@ -4,9 +4,11 @@ import { AmplificationGate } from '../flowcontrol/amplification-gate.js';
 import { CallEntry, CallState } from './call-entry.js';
 import { DedupCache } from './dedup-cache.js';
 import { countDrop, type DropCounts, type DropReason } from '../wire/drop-reason.js';
-import { decodeFragmentAck } from '../wire/fragment-ack.js';
-import { Flag, parseFrame, FrameType, splitBatch, type Frame } from '../wire/frame.js';
-import { defaultReassemblyLimits, ReassemblyTable } from '../recovery/reassembly.js';
+import { FrameType } from '../wire/frame-header.js';
+import { parseFrame, type Frame } from '../wire/frame.js';
+import { splitBatch } from '../wire/batch.js';
+import { ReassemblyTable } from '../recovery/reassembly-table.js';
+import { defaultReassemblyLimits } from '../recovery/reassembly-limits.js';
 import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from '../recovery/retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission-queue.js';
@@ -16,6 +18,9 @@ import { RequestIntake } from './request-intake.js';
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { snapshotStats, zeroCallCounters } from './server-stats.js';
 import { DrainState, sendGoAways } from './drain-state.js';
+import { HandlerWork } from './handler-work.js';
+import { CallDeadlines } from './call-deadlines.js';
+import { CallControl } from './call-control.js';
 import { peerKey, type DatagramMeta, type PeerAddress } from '../transport/transport.js';
 import type {
   HandlerOutcome,
@@ -25,20 +30,6 @@ import type {
   ServerEngineOptions,
   ServerEngineStats,
 } from './server-engine-types.js';
-
-/**
- * An entry as the call the hooks get: its `target` is what `hooks.resolve`
- * returned, so it is a `T` (the entry's own type only says MethodTarget).
- */
-function asCall<T extends MethodTarget>(entry: CallEntry): IncomingCall<T> {
-  return entry as IncomingCall as IncomingCall<T>;
-}
-
-/** A running handler to abort, waiting for {@link ServerEngine.deliver}. */
-interface AbortNote {
-  readonly call: CallEntry;
-  readonly reason: 'deadline' | 'cancelled';
-}
 
 export type { HandlerOutcome, IncomingCall, MethodTarget, ServerEngineHooks, ServerEngineOptions, ServerEngineStats } from './server-engine-types.js';
 
@@ -51,8 +42,10 @@ export type { HandlerOutcome, IncomingCall, MethodTarget, ServerEngineHooks, Ser
  * sends an unvalidated address more than 3× what it sent (§8.2–8.3).
  *
  * This class is the dispatcher of received frames; a REQUEST's path is the
- * `RequestIntake`'s, what goes back to the client is the `ReplySender`'s,
- * and every datagram out passes the `AmplificationGate`.
+ * `RequestIntake`'s, the other frames about a known call are the
+ * `CallControl`'s, what goes back to the client is the `ReplySender`'s, and
+ * every datagram out passes the `AmplificationGate`. Entry timers are the
+ * `CallDeadlines`'; what the hooks hear waits in the `HandlerWork`.
  */
 export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private readonly cache: DedupCache;
@@ -70,18 +63,18 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   /** Largest datagram this engine sends. */
   readonly maxDatagramBytes: number;
   private readonly counters = zeroCallCounters();
-  /**
-   * What {@link deliver} hands to the hooks, in the order the engine decided
-   * it: a call to start (its entry) or a handler to abort.
-   */
-  private readonly work: (CallEntry | AbortNote)[] = [];
-  private workHead = 0;
+  /** What {@link deliver} hands to the hooks: calls to start, handlers to abort. */
+  private readonly work: HandlerWork<T>;
+  private readonly deadlines: CallDeadlines<T>;
+  /** CANCEL, FRAGMENT_ACK and VALIDATE_ECHO: frames about a call already known. */
+  private readonly control: CallControl<T>;
   private readonly drops: DropCounts = {};
   /** Set by {@link goAway}: new calls are refused, and the host hears when to close (protocol.md §5.9). */
   private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions<T>) {
     this.hooks = options.hooks;
+    this.work = new HandlerWork(this.hooks);
     this.policy = { ...defaultDedupPolicy, ...options.dedup };
     const lifetimeMs = this.policy.maxDeadlineMs + this.policy.graceMs;
     this.restart = new Incarnation(options.random ?? Math.random, options.startedAt, options.startupGraceMs ?? lifetimeMs);
@@ -92,7 +85,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       if (entry.state !== CallState.Queued) return false;
       entry.state = CallState.Running;
       // Its handler starts in deliver(), after this engine call: never inside it.
-      this.work.push(entry);
+      this.work.start(entry);
       return true;
     });
     const sourceLimits = {
@@ -125,6 +118,10 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       drain: () => this.drain,
       maxMetadataBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
     });
+    this.deadlines = new CallDeadlines(this.cache, this.admission, this.work, this.replies, this.counters, this.policy);
+    this.control = new CallControl(this.cache, this.admission, this.work, this.replies, this.gate, this.counters, (reason, from) =>
+      this.drop(reason, from),
+    );
   }
 
   /**
@@ -160,11 +157,11 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
       case FrameType.REQUEST:
         return this.intake.onRequest(frame, from, source, now, meta);
       case FrameType.CANCEL:
-        return this.onCancel(frame, source, now);
+        return this.control.onCancel(frame, source, now);
       case FrameType.FRAGMENT_ACK:
-        return this.onFragmentAck(frame, from, source, now);
+        return this.control.onFragmentAck(frame, from, source, now);
       case FrameType.VALIDATE_ECHO:
-        return this.onValidateEcho(frame, from, source, now);
+        return this.control.onValidateEcho(frame, from, source, now);
       case FrameType.PING: {
         // A path MTU probe (§7.5) is answered at its own size; a plain PING empty.
         const probe = parsePmtuProbe(frame);
@@ -185,23 +182,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
    * {@link respond}; the calls that frees a slot for join this loop.
    */
   deliver(): void {
-    const work = this.work;
-    while (this.workHead < work.length) {
-      const item = work[this.workHead++]!;
-      if (!(item instanceof CallEntry)) {
-        // Only a handler still holding its slot is running: one skipped below,
-        // or one that has answered already, has nothing to abort.
-        if (item.call.holdsSlot) this.hooks.onAbort?.(asCall<T>(item.call), item.reason);
-      } else if (item.state === CallState.Running) {
-        this.hooks.onCall(asCall<T>(item));
-      } else {
-        // Cancelled before its handler started (a REQUEST and its CANCEL in
-        // one BATCH): it never runs, and its slot goes to the next call.
-        this.admission.release(item);
-      }
-    }
-    work.length = 0;
-    this.workHead = 0;
+    this.work.deliver(this.admission);
   }
 
   /**
@@ -228,29 +209,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   onTimer(now: number): void {
     this.requests.expire(now);
     this.replies.onTimer(now);
-    for (let entry = this.cache.popDue(now); entry !== undefined; entry = this.cache.popDue(now)) {
-      if (entry.state === CallState.Queued) {
-        // It never ran and now never will: its place in the queue goes at once (§6.4).
-        this.counters.deadlineAborts++;
-        this.admission.withdraw(entry);
-        if (entry.clamped) this.replyDeadlineClamped(entry, now);
-        else this.cache.cancel(entry, now);
-      } else if (entry.state === CallState.Running) {
-        // Deadline reached with the handler still running: tell it to stop,
-        // and take its slot back if it has not stopped after a grace period.
-        this.counters.deadlineAborts++;
-        this.work.push({ call: entry, reason: 'deadline' });
-        this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
-        if (entry.clamped) {
-          this.replyDeadlineClamped(entry, now);
-        } else {
-          // Keep the entry so retransmissions still cannot run it again.
-          this.cache.cancel(entry, now);
-        }
-      } else {
-        this.cache.forget(entry);
-      }
-    }
+    this.deadlines.expire(now);
     // After the deadlines above: a slot taken back goes to a call still worth running.
     this.admission.onTimer(now);
     const drain = this.drain;
@@ -306,54 +265,6 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   stats(): ServerEngineStats {
     const { counters, drops, cache, requests, admission, sources, gate, replies, drain, paths } = this;
     return snapshotStats({ counters, drops, cache, requests, admission, sources, gate, replies, drain, paths });
-  }
-
-  private onCancel(frame: Frame, source: SourceState, now: number): void {
-    const entry = this.lookup(frame, source);
-    if (entry === undefined || (entry.state !== CallState.Running && entry.state !== CallState.Queued)) return;
-    const wasRunning = entry.state === CallState.Running;
-    // Kept (without a reply) until it expires, so that a retransmission still
-    // in the network cannot start the handler again.
-    this.admission.withdraw(entry);
-    this.cache.cancel(entry, now);
-    this.counters.cancelled++;
-    if (wasRunning) {
-      this.work.push({ call: entry, reason: 'cancelled' });
-      this.admission.reclaimAt(entry, entry.deadlineAt + this.admission.limits.overrunGraceMs);
-    }
-  }
-
-  // The entry a frame other than a REQUEST is about; unlike a request, it
-  // neither creates nor refreshes the session.
-  private lookup(frame: Frame, source: SourceState): CallEntry | undefined {
-    return this.cache.find(source.sessions.get(frame.session), source.key, frame.session, frame.id);
-  }
-
-  private onFragmentAck(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {
-    // A client acknowledges fragments of our reply (or asks for the missing ones).
-    // The body is checked before the call is looked up, so a bad ack counts
-    // as truncated or malformed whether or not its call is known (§11).
-    const ack = decodeFragmentAck(frame.body);
-    if (!ack.ok) return this.drop(ack.error, from);
-    const entry = this.lookup(frame, source);
-    const transfer = entry?.transfer;
-    if (entry === undefined || transfer === undefined) return this.drop('unknown-call', from);
-    if (frame.attempt > entry.attempt) entry.attempt = frame.attempt;
-    this.replies.onAck(entry, transfer, ack.value, (frame.flags & Flag.ACK_REQUESTED) !== 0, now, frame.attempt);
-  }
-
-  private onValidateEcho(frame: Frame, from: PeerAddress, source: SourceState, now: number): void {
-    if (!this.gate.validate(frame.body, source, frame.session, now)) return this.drop('bad-token', from);
-    // Send what the limit held back for this call.
-    const entry = this.lookup(frame, source);
-    if (entry?.state === CallState.Done) this.replies.resend(entry, now, frame);
-  }
-
-  // The call's deadline was clamped to ours, so the client waits longer than
-  // we allow: answer, so it stops asking.
-  private replyDeadlineClamped(entry: CallEntry, now: number): void {
-    const message = `the server allows at most ${this.policy.maxDeadlineMs} ms per call`;
-    this.replies.replyError(entry, { ok: false, code: 'DEADLINE_EXCEEDED', message }, now);
   }
 
   private drop(reason: DropReason, from: PeerAddress): void {

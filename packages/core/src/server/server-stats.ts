@@ -1,7 +1,7 @@
 import type { ReplyPaths } from './reply-paths.js';
 import type { AdmissionQueue } from '../flowcontrol/admission-queue.js';
 import type { AmplificationGate } from '../flowcontrol/amplification-gate.js';
-import type { ReassemblyTable } from '../recovery/reassembly.js';
+import type { ReassemblyTable } from '../recovery/reassembly-table.js';
 import type { DropCounts } from '../wire/drop-reason.js';
 import type { CallEntry } from './call-entry.js';
 import type { DedupCache } from './dedup-cache.js';

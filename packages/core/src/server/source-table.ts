@@ -1,4 +1,5 @@
-import { BATCH_ENTRY_BYTES, HEADER_BYTES } from '../wire/frame.js';
+import { HEADER_BYTES } from '../wire/frame-header.js';
+import { BATCH_ENTRY_BYTES } from '../wire/batch.js';
 import type { EntrySource } from './call-entry.js';
 import type { PeerAddress } from '../transport/transport.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';

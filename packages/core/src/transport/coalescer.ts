@@ -1,4 +1,5 @@
-import { BATCH_ENTRY_BYTES, encodeBatch, HEADER_BYTES, MAX_BATCH_FRAMES } from '../wire/frame.js';
+import { HEADER_BYTES } from '../wire/frame-header.js';
+import { BATCH_ENTRY_BYTES, encodeBatch, MAX_BATCH_FRAMES } from '../wire/batch.js';
 import type { PeerAddress } from './transport.js';
 
 interface Pending {

@@ -1,4 +1,4 @@
-import { bytesIO } from './frame.js';
+import { bytesIO } from './byte-io.js';
 import { err, ok, type Result } from './result.js';
 import type { FrameError } from './frame.js';
 

@@ -1,4 +1,6 @@
-import { bytesIO, encodeFrame, FrameType, type FrameError } from './frame.js';
+import { bytesIO } from './byte-io.js';
+import { FrameType } from './frame-header.js';
+import { encodeFrame, type FrameError } from './frame.js';
 
 // GOAWAY (frame type 12, protocol.md §5.9): a draining server tells the
 // clients that talked to it recently to send their new calls elsewhere.

@@ -14,32 +14,32 @@ export {
   MAGIC,
   VERSION,
   HEADER_BYTES,
-  FRAGMENT_EXT_BYTES,
   MAX_UDP_PAYLOAD,
-  MAX_METHOD_BYTES,
-  NO_DEADLINE,
   FrameType,
   Flag,
+  type FrameHeader,
+} from './frame-header.js';
+export {
+  FRAGMENT_EXT_BYTES,
   encodeFrame,
   decodeFrame,
   parseFrame,
+  type Frame,
+  type FrameError,
+  type FragmentInfo,
+} from './frame.js';
+export {
+  MAX_METHOD_BYTES,
+  NO_DEADLINE,
   parseRequestBody,
   encodeRequestBody,
   decodeRequestBody,
   encodeRequestFrame,
-  encodeErrorBody,
-  decodeErrorBody,
   encodeMethodName,
-  encodeBatch,
-  splitBatch,
-  MAX_BATCH_FRAMES,
-  type Frame,
-  type FrameHeader,
-  type FrameError,
-  type FragmentInfo,
   type RequestBody,
-  type ErrorBody,
-} from './frame.js';
+} from './request-body.js';
+export { encodeErrorBody, decodeErrorBody, type ErrorBody } from './error-body.js';
+export { encodeBatch, splitBatch, MAX_BATCH_FRAMES } from './batch.js';
 export { encodeGoAwayFrame, parseGoAwayBody, GOAWAY_BODY_BYTES, type GoAwayBody } from './goaway.js';
 export {
   MetadataKind,

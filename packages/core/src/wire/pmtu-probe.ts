@@ -1,4 +1,6 @@
-import { Flag, FrameType, HEADER_BYTES, writeHeader, bytesIO, type Frame } from './frame.js';
+import { bytesIO } from './byte-io.js';
+import { Flag, FrameType, HEADER_BYTES, writeHeader } from './frame-header.js';
+import type { Frame } from './frame.js';
 
 // Path MTU probes (protocol.md §7.5): a PING with PMTU_PROBE, padded to the
 // datagram size it probes, and the PONG that answers it, padded to the same
