@@ -12,8 +12,7 @@
 // after the burst was sent and every sample is exactly that round trip.
 import { describe, expect, it } from 'vitest';
 import { CodecId, type PeerAddress } from '../src/index.js';
-import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
-import { encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFragmentAck, encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, parseFrame, type Frame } from '../src/wire/index.js';
 import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
 import { INITIAL_PTO_MS } from '../src/server/reply-transfer.js';
 import { RTT_STATE_BYTES, SESSION_STATE_BYTES, SOURCE_STATE_BYTES } from '../src/server/source-table.js';
