@@ -56,6 +56,14 @@ module.exports = {
       to: { path: '^packages/core/src/', pathNot: '^packages/core/src/wire/' },
     },
     {
+      name: 'congestion-stands-alone',
+      severity: 'error',
+      comment:
+        'core/src/congestion (the congestion window) is a policy over numbers: it imports nothing from the rest of the core, so the transfers that use it cannot leak into it.',
+      from: { path: '^packages/core/src/congestion/' },
+      to: { path: '^packages/core/src/', pathNot: '^packages/core/src/congestion/' },
+    },
+    {
       name: 'core-client-not-server',
       severity: 'error',
       comment: 'Inside core, the client engine (core/src/client) and the server engine (core/src/server) never import each other.',

@@ -65,6 +65,7 @@ describe('dependency rules (dependency-cruiser)', () => {
       'packages/core/src/engine.js': 'export const engine = 1;\n',
       'packages/core/src/wire/frame.js': "import './codec.js';\nimport '../engine.js';\n",
       'packages/core/src/wire/codec.js': 'export const codec = 1;\n',
+      'packages/core/src/congestion/window.js': "import '../engine.js';\n",
       'packages/core/src/client/engine.js': "import '../server/engine.js';\n",
       'packages/core/src/server/engine.js': "import '../client/types.js';\n",
       'packages/core/src/client/types.js': 'export const t = 1;\n',
@@ -87,6 +88,7 @@ describe('dependency rules (dependency-cruiser)', () => {
       ['client-not-server', 'client-not-server: packages/client/src/c.js -> packages/server/src/s.js'],
       ['server-not-client', 'server-not-client: packages/server/src/s.js -> packages/client/src/d.js'],
       ['wire-is-the-bottom-layer', 'wire-is-the-bottom-layer: packages/core/src/wire/frame.js -> packages/core/src/engine.js'],
+      ['congestion-stands-alone', 'congestion-stands-alone: packages/core/src/congestion/window.js -> packages/core/src/engine.js'],
       ['core-client-not-server', 'core-client-not-server: packages/core/src/client/engine.js -> packages/core/src/server/engine.js'],
       ['core-server-not-client', 'core-server-not-client: packages/core/src/server/engine.js -> packages/core/src/client/types.js'],
     ] as const) {

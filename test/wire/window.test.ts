@@ -2,7 +2,8 @@
 // on OutgoingTransfer (issue 12 item 3: the spec described a fixed window).
 import { describe, expect, it } from 'vitest';
 import { FrameType } from '@udprpc/core/wire';
-import { maxWindowFor, OutgoingTransfer, windowFor } from '../../packages/core/src/recovery/outgoing-transfer.js';
+import { OutgoingTransfer } from '../../packages/core/src/recovery/outgoing-transfer.js';
+import { maxWindowFor, windowFor } from '../../packages/core/src/congestion/congestion-window.js';
 
 const F = 1176;
 /** The path's estimator before any sample: no time threshold, only the reordering one. */

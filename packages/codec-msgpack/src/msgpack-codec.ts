@@ -1,7 +1,7 @@
 import { CodecId, type Codec } from '@udprpc/core';
 import { err, ok, type Result } from '@udprpc/core/wire';
 import { Packr, Unpackr } from 'msgpackr';
-import { NestingTooDeep, profileValue } from './profile-values.js';
+import { binaryBytesOfLastWalk, NestingTooDeep, profileValue } from './profile-values.js';
 import { Scan, scanPayload } from './token-scan.js';
 import { findCircularPath } from './circular.js';
 
@@ -105,7 +105,10 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     encode(value: unknown): Uint8Array {
       if (value === undefined) return new Uint8Array(0);
       try {
-        return packr.pack(profileValue(value));
+        const profiled = profileValue(value);
+        const binary = binaryBytesOfLastWalk();
+        if (binary < LARGE_BINARY_BYTES) return packr.pack(profiled);
+        return packLarge(packr, profiled, binary);
       } catch (e) {
         throw new TypeError(`msgpack codec cannot encode this value: ${encodeFailure(e, value)}`, { cause: e });
       }
@@ -127,6 +130,41 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
     },
   };
 }
+
+/**
+ * Binary values of at least this many bytes in one value are packed into a
+ * buffer of their own ({@link packLarge}).
+ */
+const LARGE_BINARY_BYTES = 256 * 1024;
+/** Room for everything but the binary values, before msgpackr has to grow the buffer. */
+const LARGE_SLACK_BYTES = 64 * 1024;
+
+/**
+ * Packs a value holding `binary` bytes of Uint8Array values into a buffer
+ * sized for it. Left to itself, msgpackr writes into its shared buffer and
+ * grows it by copying into one twice the size: a 16 MiB message allocated
+ * and copied about 32 MiB, and the shared buffer then held the message's
+ * bytes alive (every later small result was a view into it) until the next
+ * large one replaced it. Here the result owns its buffer, and msgpackr goes
+ * back to a small one.
+ */
+function packLarge(packr: Packr, value: unknown, binary: number): Uint8Array {
+  packr.useBuffer(allocate(binary + LARGE_SLACK_BYTES));
+  try {
+    return packr.pack(value);
+  } finally {
+    packr.useBuffer(allocate(SMALL_BUFFER_BYTES));
+  }
+}
+
+/** The size of msgpackr's own first buffer. */
+const SMALL_BUFFER_BYTES = 8192;
+
+// msgpackr writes strings with Buffer's utf8Write where Node's Buffer exists
+// (and allocates Buffers itself there), else into plain Uint8Arrays.
+// Zero-filled: a large one is fresh zero pages, and its slack is never stale memory.
+const allocate: (bytes: number) => Uint8Array =
+  typeof Buffer === 'function' ? (bytes) => Buffer.alloc(bytes) : (bytes) => new Uint8Array(bytes);
 
 /** Why encoding `value` failed with `error`, in a user's terms. */
 function encodeFailure(error: unknown, value: unknown): string {

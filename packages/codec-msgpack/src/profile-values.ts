@@ -33,6 +33,17 @@ function refusedKind(value: object): string | undefined {
   return undefined;
 }
 
+// Bytes of the Uint8Array values the last walk met (see binaryBytesOfLastWalk).
+let binaryBytes = 0;
+
+/**
+ * Bytes of the `Uint8Array` values in the value {@link profileValue} last
+ * walked: a lower bound of its encoded size, known before msgpackr starts.
+ */
+export function binaryBytesOfLastWalk(): number {
+  return binaryBytes;
+}
+
 /**
  * Returns `value`, or a copy of it with lone surrogates replaced, ready for
  * msgpackr. Throws a TypeError for a value outside the profile: a function,
@@ -41,6 +52,7 @@ function refusedKind(value: object): string | undefined {
  * includes every cyclic value).
  */
 export function profileValue(value: unknown, depth = 0): unknown {
+  if (depth === 0) binaryBytes = 0;
   switch (typeof value) {
     case 'object':
       return value === null ? value : profileObjectLike(value, depth);
@@ -64,7 +76,11 @@ function profileObjectLike(object: object, depth: number): unknown {
   if (Array.isArray(object)) return enter(depth) && profileArray(object as unknown[], depth + 1);
   const proto: unknown = Object.getPrototypeOf(object);
   if (proto === Object.prototype || proto === null) return enter(depth) && profileObject(object as Record<string, unknown>, depth + 1);
-  if (object instanceof Uint8Array || object instanceof Date) return object;
+  if (object instanceof Uint8Array) {
+    binaryBytes += object.byteLength;
+    return object;
+  }
+  if (object instanceof Date) return object;
   if (object instanceof Map) return enter(depth) && profileMap(object as Map<unknown, unknown>, depth + 1);
   const refused = refusedKind(object);
   if (refused !== undefined) throw new TypeError(refused);

@@ -1,5 +1,6 @@
 import { withMetadataBlock } from '../wire/metadata.js';
 import { RpcError } from '../errors.js';
+import type { MessageBody } from '../recovery/message-body.js';
 import type { RetryPolicy } from '../recovery/retry-policy.js';
 import { decodeFragmentAck } from '../wire/fragment-ack.js';
 import { Flag, FrameType, HEADER_BYTES } from '../wire/frame-header.js';
@@ -74,10 +75,10 @@ export class ClientEngine {
     if (req.deadlineAt <= now) return new RpcError('DEADLINE_EXCEEDED', 'deadline passed before the call was sent');
     // The metadata block goes between the method name and the payload (protocol.md §5.8).
     if (req.metadata !== undefined) req = { ...req, payload: withMetadataBlock(req.metadata, req.payload) };
-    let body: Uint8Array | undefined;
+    let body: MessageBody | undefined;
     if (HEADER_BYTES + REQUEST_FIXED_BYTES + req.method.length + req.payload.length > s.maxDatagramBytes) {
       const encoded = s.requests.encode(req, now, s.spanFor(s.ids.peek()), s.peers.get(req.peer)?.incarnation ?? 0, group !== undefined);
-      if (!(encoded instanceof Uint8Array)) return encoded;
+      if (encoded instanceof RpcError) return encoded;
       body = encoded;
     }
     const peer = s.peers.of(req.peer);

@@ -4,7 +4,8 @@ import { RpcError } from '../errors.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { bytesIO } from '../wire/byte-io.js';
 import { FrameType, type FrameHeader } from '../wire/frame-header.js';
-import { encodeRequestBody } from '../wire/request-body.js';
+import { encodeRequestHead } from '../wire/request-body.js';
+import { MessageBody } from '../recovery/message-body.js';
 import { fragmentBytesFor } from '../recovery/outgoing-transfer.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { PeerAddress } from '../transport/transport.js';
@@ -24,7 +25,7 @@ export class RequestTransfer extends TimedTransfer {
 
   constructor(
     readonly call: PendingCall,
-    body: Uint8Array,
+    body: MessageBody,
     readonly fragmentBytes: number,
     timers: TransferTimers<RequestTransfer>,
     /**
@@ -89,9 +90,10 @@ export class RequestSender {
    * The body of a request that does not fit in one datagram (§3.3), or why
    * it cannot be sent: a group request is never fragmented (§6.6).
    */
-  encode(req: CallRequest, now: number, span: number, incarnation: number, group: boolean): Uint8Array | RpcError {
+  encode(req: CallRequest, now: number, span: number, incarnation: number, group: boolean): MessageBody | RpcError {
     if (group) return new RpcError('RESOURCE_EXHAUSTED', `a group request must fit in one ${this.maxDatagramBytes}-byte datagram`);
-    const body = encodeRequestBody(Math.ceil(req.deadlineAt - now), req.method, req.payload, span, incarnation, this.codec);
+    const head = encodeRequestHead(Math.ceil(req.deadlineAt - now), req.method, span, incarnation, this.codec);
+    const body = new MessageBody(head, req.payload);
     if (body.length > this.maxMessageBytes) {
       return new RpcError('RESOURCE_EXHAUSTED', `request is ${body.length} bytes, above the ${this.maxMessageBytes}-byte message limit`);
     }
@@ -99,7 +101,7 @@ export class RequestSender {
   }
 
   /** Gives `call` a fresh transfer of `body` (at its start, or again after a pushback); nothing is sent yet. */
-  start(call: PendingCall, body: Uint8Array): void {
+  start(call: PendingCall, body: MessageBody): void {
     call.out?.stop();
     call.out = new RequestTransfer(call, body, this.fragmentBytesOf(call), this.timers, call.attempt);
   }
@@ -113,8 +115,8 @@ export class RequestSender {
       // (§5.1, body offset 0) counts from now, or the server would keep the
       // call past the client's deadline. The known incarnation (offset 8) may
       // have been learnt from the refusal that ended the previous round.
-      bytesIO.writeU32(out.body, 0, Math.max(1, Math.ceil(call.deadlineAt - now)));
-      bytesIO.writeU32(out.body, 8, call.incarnation);
+      bytesIO.writeU32(out.body.head, 0, Math.max(1, Math.ceil(call.deadlineAt - now)));
+      bytesIO.writeU32(out.body.head, 8, call.incarnation);
     }
     if (out.complete) {
       // The server holds the whole request; one fragment, flagged, asks for the reply.

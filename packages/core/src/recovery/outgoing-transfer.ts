@@ -1,6 +1,8 @@
 import { Flag, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame-header.js';
 import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
+import { MessageBody } from './message-body.js';
+import { CongestionWindow, maxWindowFor } from '../congestion/congestion-window.js';
 import type { RttEstimator } from './rtt-estimator.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
@@ -38,15 +40,15 @@ export class OutgoingTransfer {
   private ackedCount = 0;
   /** Lowest index not yet acknowledged. */
   private lowUnacked = 0;
-  /** Congestion window in fragments (fractional during additive increase). */
-  private cwnd: number;
-  private ssthresh: number;
-  /** Losses of fragments sent before this send sequence belong to a reduction already made. */
-  private recoverySeq = -1;
+  /** How many fragments may be in flight (congestion/congestion-window.ts). */
+  private readonly cwnd: CongestionWindow;
+
+  /** The message: a head the engine writes and the payload, never joined. */
+  readonly body: MessageBody;
 
   constructor(
     readonly type: FrameType,
-    readonly body: Uint8Array,
+    body: Uint8Array | MessageBody,
     readonly fragmentBytes: number,
     /** The initial window, in fragments. */
     readonly window: number,
@@ -59,14 +61,12 @@ export class OutgoingTransfer {
     /** Largest window the transfer may grow to, in fragments. */
     readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {
-    this.count = Math.ceil(body.length / fragmentBytes);
+    this.body = MessageBody.of(body);
+    this.count = Math.ceil(this.body.length / fragmentBytes);
     this.state = new Uint8Array(this.count);
     this.sentSeq = new Float64Array(this.count);
     this.sentAt = new Float64Array(this.count);
-    this.cwnd = window;
-    // No slow start: a fresh transfer knows nothing of the receiver's buffer,
-    // and overflowing it costs a retransmission timeout. Grow linearly.
-    this.ssthresh = window;
+    this.cwnd = new CongestionWindow(window, maxWindow);
   }
 
   private get srttMs(): number {
@@ -75,7 +75,7 @@ export class OutgoingTransfer {
 
   /** The current congestion window, in whole fragments. */
   get congestionWindow(): number {
-    return Math.floor(this.cwnd);
+    return this.cwnd.fragments;
   }
 
   /** Every fragment has been acknowledged. */
@@ -91,7 +91,7 @@ export class OutgoingTransfer {
   /** Encodes fragment `index` with `header` (type and FRAGMENT flag are set here). */
   frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
     const start = index * this.fragmentBytes;
-    const body = this.body.subarray(start, Math.min(this.body.length, start + this.fragmentBytes));
+    const body = this.body.range(start, Math.min(this.body.length, start + this.fragmentBytes));
     return encodeFrame(
       { ...header, type: this.type, flags: header.flags | (ackRequested ? ACK_REQUESTED : 0) },
       body,
@@ -102,7 +102,7 @@ export class OutgoingTransfer {
   /** Indexes to send now: lost fragments first, then new ones while the window has room. */
   nextToSend(now: number): number[] {
     const out: number[] = [];
-    const window = Math.floor(this.cwnd);
+    const window = this.cwnd.fragments;
     for (let i = this.lowUnacked; i < this.nextNew && this.inFlight + out.length < window; i++) {
       if (this.state[i] === LOST) out.push(i);
     }
@@ -153,26 +153,12 @@ export class OutgoingTransfer {
         ) {
           this.state[i] = LOST;
           this.inFlight--;
-          if (this.sentSeq[i]! > this.recoverySeq) this.reduce(this.cwnd / 2);
+          this.cwnd.onLost(this.sentSeq[i]!, this.seq);
         }
       }
     }
-    this.grow(newlyAcked);
+    this.cwnd.onAcked(newlyAcked);
     return progressed;
-  }
-
-  // AIMD, as TCP Reno (RFC 5681): slow start to ssthresh, then about one
-  // fragment more per window acknowledged; halve on loss, once per flight.
-  private grow(newlyAcked: number): void {
-    if (newlyAcked === 0) return;
-    this.cwnd += this.cwnd < this.ssthresh ? newlyAcked : newlyAcked / this.cwnd;
-    if (this.cwnd > this.maxWindow) this.cwnd = this.maxWindow;
-  }
-
-  private reduce(to: number): void {
-    this.ssthresh = Math.max(2, this.cwnd / 2);
-    this.cwnd = Math.max(2, to);
-    this.recoverySeq = this.seq;
   }
 
   /**
@@ -207,7 +193,7 @@ export class OutgoingTransfer {
     // receiver that stops reading for a moment — a garbage collection — only
     // delays its acks, and must not shrink the window of every transfer.
     const probe = minAgeMs === Number.POSITIVE_INFINITY;
-    if (!probe && this.seq - 1 > this.recoverySeq) this.reduce(minAgeMs === 0 ? this.window : this.cwnd / 2);
+    if (!probe) this.cwnd.onTimeout(this.seq, minAgeMs === 0);
     const sentBefore = now - Math.max(minAgeMs, this.srttMs);
     for (let i = this.lowUnacked; i < this.nextNew; i++) {
       if (this.state[i] === IN_FLIGHT && (minAgeMs === 0 || this.sentAt[i]! <= sentBefore)) {
@@ -235,28 +221,4 @@ export class OutgoingTransfer {
 /** Body bytes one fragment can carry in a datagram of `maxDatagramBytes`. */
 export function fragmentBytesFor(maxDatagramBytes: number): number {
   return Math.min(0xffff, maxDatagramBytes - HEADER_BYTES - FRAGMENT_EXT_BYTES);
-}
-
-/**
- * The initial window of a transfer: at most 64 fragments and ~128 KiB, since
- * Linux's default socket receive buffer (212,992 bytes of kernel accounting)
- * overflows beyond that. The window then grows while nothing is lost
- * ({@link maxWindowFor}) and halves on loss.
- */
-export function windowFor(fragmentBytes: number, windowBytes = 128 * 1024, maxFragments = 64): number {
-  return Math.max(2, Math.min(maxFragments, Math.floor(windowBytes / fragmentBytes)));
-}
-
-/**
- * How far a transfer's window may grow while nothing is lost. Small fragments:
- * up to 1 MiB or 1024 fragments — the receiver drains as the acks clock new
- * sends, so the window can exceed its socket buffer. Fragments of 8 KiB or
- * more: no growth — Linux's default receive buffer (212,992 bytes of kernel
- * accounting) holds only about three 64 KiB datagrams, and overflowing it
- * costs a retransmission timeout (protocol.md §7.3). Measured on loopback
- * with `npm run bench -- --only=echo-1mib`.
- */
-export function maxWindowFor(fragmentBytes: number, initial: number): number {
-  if (fragmentBytes >= 8 * 1024) return initial;
-  return Math.max(initial, Math.min(1024, Math.floor((1024 * 1024) / fragmentBytes)));
 }

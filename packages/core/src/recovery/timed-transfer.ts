@@ -1,6 +1,8 @@
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import type { FrameHeader, FrameType } from '../wire/frame-header.js';
-import { OutgoingTransfer, windowFor } from './outgoing-transfer.js';
+import type { MessageBody } from './message-body.js';
+import { OutgoingTransfer } from './outgoing-transfer.js';
+import { windowFor } from '../congestion/congestion-window.js';
 import type { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
@@ -81,7 +83,7 @@ export abstract class TimedTransfer implements Timed {
 
   constructor(
     type: FrameType,
-    body: Uint8Array,
+    body: Uint8Array | MessageBody,
     fragmentBytes: number,
     private readonly timers: TransferTimers<TimedTransfer>,
     /**
@@ -103,7 +105,7 @@ export abstract class TimedTransfer implements Timed {
    */
   abstract liveUntil(): number | undefined;
 
-  get body(): Uint8Array {
+  get body(): MessageBody {
     return this.out.body;
   }
 

@@ -2,6 +2,7 @@ import { EntryIndex, type CallEntry } from './call-entry.js';
 import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
 import type { RttEstimator } from '../recovery/rtt-estimator.js';
+import type { MessageBody } from '../recovery/message-body.js';
 
 export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transfer.js';
 
@@ -20,7 +21,7 @@ export class ReplyTransfer extends TimedTransfer {
   constructor(
     readonly entry: CallEntry,
     type: FrameType,
-    body: Uint8Array,
+    body: Uint8Array | MessageBody,
     readonly fragmentBytes: number,
     timers: ReplyTimers,
     /** The client address's estimator (source-table.ts `rttOf`): every reply to it samples and reads the same one. */

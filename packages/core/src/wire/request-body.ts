@@ -85,6 +85,17 @@ export function encodeRequestBody(
   return body;
 }
 
+/**
+ * The head of a REQUEST body (protocol.md §5.1): the fixed fields and the
+ * method name, which the payload follows. For a request sent in fragments,
+ * whose payload is not copied behind it (recovery/message-body.ts).
+ */
+export function encodeRequestHead(deadlineMs: number, method: Uint8Array, inFlightSpan = NO_SPAN, incarnation = 0, codec = 0): Uint8Array {
+  return encodeRequestBody(deadlineMs, method, EMPTY, inFlightSpan, incarnation, codec);
+}
+
+const EMPTY = new Uint8Array(0);
+
 /** Builds an unfragmented REQUEST frame in a single allocation (the hot path). */
 export function encodeRequestFrame(
   h: FrameHeader,
