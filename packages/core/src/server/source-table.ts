@@ -3,6 +3,8 @@ import { BATCH_ENTRY_BYTES } from '../wire/batch.js';
 import type { EntrySource } from './call-entry.js';
 import type { PeerAddress } from '../transport/transport.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
+import { RttEstimator } from '../recovery/rtt-estimator.js';
+import { TRANSFER_RTT_POLICY } from '../recovery/timed-transfer.js';
 
 /**
  * Per-source state a server keeps about the addresses that send to it
@@ -28,8 +30,9 @@ export interface SourceLimits {
   maxSources: number;
   /**
    * Bytes of per-source and per-session state: each address is charged
-   * `SOURCE_STATE_BYTES` and each of its client sessions
-   * `SESSION_STATE_BYTES` (measured heap costs, protocol.md §8.2). Past
+   * `SOURCE_STATE_BYTES`, each of its client sessions
+   * `SESSION_STATE_BYTES`, and its RTT estimator, once a reply in fragments
+   * made one, `RTT_STATE_BYTES` (measured heap costs, protocol.md §8.2). Past
    * it, the least recently seen addresses are forgotten. 64 MiB: 65,536
    * addresses with one session each, or 12,900 with 16.
    */
@@ -54,6 +57,12 @@ export const SOURCE_STATE_BYTES = 400;
  * charged by the reply cache (dedup.maxBytes).
  */
 export const SESSION_STATE_BYTES = 300;
+/**
+ * What one address's RTT estimator costs (made at its first reply in
+ * fragments): the object and its boxed numbers. Measured: 115–130 bytes on
+ * Node 20 (x64), once sampled (`test/hardening/measure-memory.ts rtt`).
+ */
+export const RTT_STATE_BYTES = 150;
 
 /** Defaults; see each field. */
 export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
@@ -96,6 +105,12 @@ export interface SourceState extends SessionSource, EntrySource {
   pathBytes: number;
   /** Client sessions seen from this address, by session number. */
   readonly sessions: Map<number, SessionState>;
+  /**
+   * The RTT estimator of the path to the address, which every reply transfer
+   * to it samples and reads its PTO from (protocol.md §7.3 "Reply timers");
+   * made by {@link SourceTable.rttOf} at the first reply in fragments.
+   */
+  rtt: RttEstimator | undefined;
   /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.9). */
   peer?: PeerAddress;
 }
@@ -107,6 +122,8 @@ export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
   /** Sessions in all sources' maps. */
   private sessionTotal = 0;
+  /** Sources that have an RTT estimator. */
+  private rttTotal = 0;
   /**
    * When a source whose dedup state still mattered was forgotten for room.
    * Every source (re)created after that starts with it as `lostStateAt`: its
@@ -121,8 +138,8 @@ export class SourceTable {
     /** Hears of each source forgotten for room, with its sessions (their calls must stay findable). */
     private readonly onForget?: (source: SourceState) => void,
   ) {
-    // One source with all its sessions must fit, or the cap could not be kept.
-    const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES;
+    // One source with all its sessions and its estimator must fit, or the cap could not be kept.
+    const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES + RTT_STATE_BYTES;
     if (!(limits.maxStateBytes >= least)) throw new RangeError(`sources.maxStateBytes must be at least ${least}`);
   }
 
@@ -140,9 +157,14 @@ export class SourceTable {
     return this.sessionTotal;
   }
 
-  /** Bytes charged for the sources and sessions remembered (at most `maxStateBytes`). */
+  /** Sources remembered with an RTT estimator. */
+  get rttCount(): number {
+    return this.rttTotal;
+  }
+
+  /** Bytes charged for the sources, sessions and RTT estimators remembered (at most `maxStateBytes`). */
   get bytes(): number {
-    return this.sources.size * SOURCE_STATE_BYTES + this.sessionTotal * SESSION_STATE_BYTES;
+    return this.sources.size * SOURCE_STATE_BYTES + this.sessionTotal * SESSION_STATE_BYTES + this.rttTotal * RTT_STATE_BYTES;
   }
 
   /**
@@ -184,6 +206,7 @@ export class SourceTable {
         lostStateAt: this.forgottenAt,
         pathBytes: 0,
         sessions: new Map(),
+        rtt: undefined,
       };
       this.sources.set(key, s);
     } else if (now - s.touchedAt > 1000) {
@@ -208,6 +231,7 @@ export class SourceTable {
     const [key, oldest] = found;
     this.sources.delete(key);
     this.sessionTotal -= oldest.sessions.size;
+    if (oldest.rtt !== undefined) this.rttTotal--;
     oldest.forgotten = true;
     const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
     let mattered = recent(oldest.lostStateAt);
@@ -225,6 +249,25 @@ export class SourceTable {
   current(source: EntrySource, now: number): SourceState {
     // Every EntrySource is a SourceState this table made (call-entry.ts only narrows the type).
     return source.forgotten ? this.get(source.key, now) : (source as SourceState);
+  }
+
+  /**
+   * The RTT estimator of the address a call came from (see
+   * {@link SourceState.rtt}): one per address, so a reply starts from what
+   * the replies before it measured rather than from the initial PTO. Made at
+   * the address's first reply in fragments and charged to the state cap; one
+   * that does not fit makes room as a new session does. It goes with the
+   * source: a forgotten address starts over from the initial PTO (a transfer
+   * still running keeps the estimator it has until it ends).
+   */
+  rttOf(source: EntrySource, now: number): RttEstimator {
+    const s = this.current(source, now);
+    if (s.rtt !== undefined) return s.rtt;
+    const rtt = new RttEstimator(TRANSFER_RTT_POLICY);
+    s.rtt = rtt;
+    this.rttTotal++;
+    while (this.bytes > this.limits.maxStateBytes && this.forgetOldest(now, s));
+    return rtt;
   }
 
   /** Takes one received datagram's rate token; false when the source is over its rate. */
