@@ -12,7 +12,8 @@ import { type PeerAddress, CodecId } from '@udprpc/core';
 import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
 import { ServerEngine, type IncomingCall, type ServerEngineStats } from '@udprpc/core/engine';
 import { delivering } from '../../packages/core/test/delivering.js';
-import { defaultSourceLimits, RTT_STATE_BYTES, SourceTable } from '../../packages/core/src/server/source-table.js';
+import { SourceTable } from '../../packages/core/src/server/source-table.js';
+import { defaultSourceLimits, RTT_STATE_BYTES } from '../../packages/core/src/server/source-limits.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');

@@ -15,7 +15,7 @@ import { CodecId, type PeerAddress } from '../src/index.js';
 import { encodeFragmentAck, encodeFrame, encodeMethodName, encodeRequestFrame, Flag, FrameType, parseFrame, type Frame } from '../src/wire/index.js';
 import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
 import { INITIAL_PTO_MS } from '../src/server/reply-transfer.js';
-import { RTT_STATE_BYTES, SESSION_STATE_BYTES, SOURCE_STATE_BYTES } from '../src/server/source-table.js';
+import { RTT_STATE_BYTES, SESSION_STATE_BYTES, SOURCE_STATE_BYTES } from '../src/server/source-limits.js';
 import { delivering } from './delivering.js';
 
 const METHOD = encodeMethodName('svc.big');

@@ -39,7 +39,8 @@ export { defaultRetryBudget, defaultCallPolicy, defaultDedupPolicy, defaultSizes
 export { RetryBudget, type RetryBudgetState } from '../flowcontrol/retry-budget.js';
 export { defaultAdmissionLimits, type AdmissionLimits } from '../flowcontrol/admission-queue.js';
 export { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';
-export { defaultSourceLimits, type SourceLimits, type AddressValidator } from '../server/source-table.js';
+export { type AddressValidator } from '../server/source-table.js';
+export { defaultSourceLimits, type SourceLimits } from '../server/source-limits.js';
 export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly-limits.js';
 export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption } from '../transport/transport.js';
 export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts } from '../pmtu/path-mtu-table.js';

@@ -4,7 +4,8 @@ import type { IncomingCall, MethodTarget } from './incoming-call.js';
 import type { ReassemblyLimits } from '../recovery/reassembly-limits.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { AdmissionLimits } from '../flowcontrol/admission-queue.js';
-import type { AddressValidator, SourceLimits } from './source-table.js';
+import type { AddressValidator } from './source-table.js';
+import type { SourceLimits } from './source-limits.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 // The shapes the server engine takes and gives: its hooks and options, a

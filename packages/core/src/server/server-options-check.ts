@@ -11,7 +11,7 @@ import type { ReassemblyLimits } from '../recovery/reassembly-limits.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import { checkDatagramBytes } from '../transport/datagram-options-check.js';
 import type { MethodTarget, ServerEngineOptions } from './server-engine-types.js';
-import type { SourceLimits } from './source-table.js';
+import type { SourceLimits } from './source-limits.js';
 
 // Ranges of the server engine's options: what the engine can work with.
 // Byte and count caps may be Infinity (no cap) where the code allows it.
