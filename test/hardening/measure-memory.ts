@@ -3,7 +3,7 @@
 // survival fixes"). The engine is driven directly (sans-io, virtual time), so
 // the figures are the engine's own memory, without sockets.
 //
-//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-memory.ts [pin|sessions|nospan|entry:done|entry:notification|entry:running|entry:orphaned]
+//   node --expose-gc --import tsx --conditions=@udprpc/source test/hardening/measure-memory.ts [pin|sessions|nospan|rtt|entry:done|entry:notification|entry:running|entry:orphaned]
 //
 // Each run is bounded (a fixed number of datagrams) and prints one line per
 // attack: heap + ArrayBuffer bytes retained after a full GC, minus the
@@ -12,6 +12,8 @@ import { type PeerAddress, CodecId } from '@udprpc/core';
 import { encodeBatch, encodeFrame, encodeMethodName, encodeRequestFrame, FrameType } from '@udprpc/core/wire';
 import { ServerEngine, type IncomingCall, type ServerEngineStats } from '@udprpc/core/engine';
 import { delivering } from '../../packages/core/test/delivering.js';
+import { SourceTable } from '../../packages/core/src/server/source-table.js';
+import { defaultSourceLimits, RTT_STATE_BYTES } from '../../packages/core/src/server/source-limits.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error('run with node --expose-gc');
@@ -138,7 +140,27 @@ function entryCost(name: string, e: ServerEngine, flags: number, separately: () 
   );
 }
 
+/**
+ * What one address's RTT estimator retains (RTT_STATE_BYTES in
+ * source-table.ts): 20,000 remembered addresses, then an estimator for each,
+ * sampled twice (its numbers boxed, as after real replies).
+ */
+function rtt(): void {
+  const n = 20_000;
+  const table = new SourceTable(defaultSourceLimits);
+  const sources = Array.from({ length: n }, (_, i) => table.get(`10.0.${i >> 8}.${i & 255}|4000`, 0));
+  const before = retained();
+  for (const s of sources) {
+    const estimator = table.rttOf(s, 0);
+    estimator.sample(3.25);
+    estimator.sample(4.5);
+  }
+  const held = retained() - before;
+  console.log(`rtt: ${table.rttCount} estimators: ${(held / n).toFixed(0)} bytes retained per estimator (charged: ${RTT_STATE_BYTES})`);
+}
+
 const which = process.argv[2];
+if (which === 'rtt') rtt();
 if (which === undefined || which === 'pin') pin();
 if (which === undefined || which === 'sessions') sessions();
 if (which === undefined || which === 'nospan') nospan();

@@ -123,12 +123,19 @@ describe('codec ids', () => {
     expect([CodecId.MSGPACK, CodecId.JSON]).toEqual([1, 2]);
   });
 
-  it('a codec whose id cannot go on the wire is refused with a TypeError by createServer and createClient', async () => {
+  it('a codec whose id cannot go on the wire is refused with a RangeError (a number out of range) by createServer and createClient', async () => {
     const { a, b } = (await import('@udprpc/testkit')).createLoopbackPair();
     for (const id of [0, 256, -1, 1.5, Number.NaN]) {
       const codec: Codec = { ...jsonCodec, id };
-      expect(() => createServer({ transport: a, codec }), `id ${id}`).toThrow(TypeError);
-      expect(() => createClient({ transport: b, peer: a.address, codec }), `id ${id}`).toThrow(TypeError);
+      expect(() => createServer({ transport: a, codec }), `id ${id}`).toThrow(RangeError);
+      expect(() => createClient({ transport: b, peer: a.address, codec }), `id ${id}`).toThrow(/options\.codec\.id must be an integer from 1 to 255/);
     }
+  });
+
+  it('a codec id that is not a number is a TypeError', async () => {
+    const { a, b } = (await import('@udprpc/testkit')).createLoopbackPair();
+    const codec = { ...jsonCodec, id: '2' } as unknown as Codec;
+    expect(() => createServer({ transport: a, codec })).toThrow(TypeError);
+    expect(() => createClient({ transport: b, peer: a.address, codec })).toThrow(/options\.codec\.id must be a number/);
   });
 });

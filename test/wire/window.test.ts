@@ -6,9 +6,11 @@ import { OutgoingTransfer } from '../../packages/core/src/recovery/outgoing-tran
 import { maxWindowFor, windowFor } from '../../packages/core/src/congestion/congestion-window.js';
 
 const F = 1176;
+/** The path's estimator before any sample: no time threshold, only the reordering one. */
+const NO_RTT = { srttMs: undefined };
 const transfer = (fragments: number): OutgoingTransfer => {
   const window = windowFor(F);
-  return new OutgoingTransfer(FrameType.RESPONSE, new Uint8Array(fragments * F), F, window);
+  return new OutgoingTransfer(FrameType.RESPONSE, new Uint8Array(fragments * F), F, window, NO_RTT);
 };
 
 describe('§7.3 window', () => {
@@ -31,7 +33,7 @@ describe('§7.3 window', () => {
     t.onAck({ ackedType: 2, cumulative: 64 + 65, ranges: [] }, 20);
     expect(t.congestionWindow).toBe(66); // 65 + 65/65
     // Never past Wmax: a transfer whose W0 is already its Wmax does not grow.
-    const big = new OutgoingTransfer(FrameType.RESPONSE, new Uint8Array(100 * 16_000), 16_000, windowFor(16_000));
+    const big = new OutgoingTransfer(FrameType.RESPONSE, new Uint8Array(100 * 16_000), 16_000, windowFor(16_000), NO_RTT);
     expect(big.nextToSend(0)).toHaveLength(8);
     big.onAck({ ackedType: 2, cumulative: 8, ranges: [] }, 5);
     expect(big.congestionWindow).toBe(8);

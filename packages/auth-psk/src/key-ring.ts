@@ -1,4 +1,5 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { checkObject, describeValue } from '@udprpc/core/engine';
 import { deriveAeadKey, KEY_BYTES, type PskAlgorithm } from './aead.js';
 
 /** Longest key id, in UTF-8 bytes (it travels in every datagram, security.md §5). */
@@ -28,7 +29,7 @@ export function generateKey(): Uint8Array {
   return new Uint8Array(randomBytes(KEY_BYTES));
 }
 
-/** Parses key material; throws a RangeError naming `id` if it is not 32 bytes. */
+/** Parses key material; throws a RangeError naming `id` if it is not 32 bytes, a TypeError if it is neither bytes nor text. */
 export function parseKeyMaterial(id: string, key: KeyMaterial): Uint8Array {
   if (key instanceof Uint8Array) {
     if (key.length !== KEY_BYTES) throw new RangeError(`key ${JSON.stringify(id)} must be ${KEY_BYTES} bytes, got ${key.length}`);
@@ -37,6 +38,8 @@ export function parseKeyMaterial(id: string, key: KeyMaterial): Uint8Array {
   if (typeof key === 'string') {
     if (HEX.test(key)) return new Uint8Array(Buffer.from(key, 'hex'));
     if (BASE64.test(key)) return new Uint8Array(Buffer.from(key.replace(/-/g, '+').replace(/_/g, '/'), 'base64'));
+  } else {
+    throw new TypeError(`key ${JSON.stringify(id)} must be a Uint8Array or a string (hex or base64), got ${describeValue(key)}`);
   }
   throw new RangeError(
     `key ${JSON.stringify(id)} must be ${KEY_BYTES} bytes: a Uint8Array, 64 hex digits, or 43/44 base64 characters`,
@@ -88,6 +91,7 @@ export class KeyRing {
 
   /** Creates a ring holding `keys` (id → material). */
   constructor(keys: Readonly<Record<string, KeyMaterial>> = {}) {
+    checkObject(keys as unknown, 'keys');
     for (const [id, key] of Object.entries(keys)) this.add(id, key);
   }
 
@@ -148,7 +152,13 @@ export class KeyRing {
   }
 }
 
-/** Creates a {@link KeyRing} holding `keys` (id → material). */
+/**
+ * Creates a {@link KeyRing} holding `keys` (id → material).
+ *
+ * @throws TypeError when `keys` is not an object, a key id is not a valid
+ * one, or material is neither bytes nor text; RangeError when material is
+ * not 32 bytes.
+ */
 export function createKeyRing(keys: Readonly<Record<string, KeyMaterial>> = {}): KeyRing {
   return new KeyRing(keys);
 }

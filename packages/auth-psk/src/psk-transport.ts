@@ -4,6 +4,7 @@ import { formatPeer, RpcError, type DatagramHandler, type PeerAddress, type Tran
 import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
 import type { PskAlgorithm } from './aead.js';
 import { KeyRing, type KeyMaterial } from './key-ring.js';
+import { checkPskOptions } from './options-check.js';
 import { DEFAULT_MAX_SENDERS, DEFAULT_REPLAY_WINDOW, ReplayTable } from './replay-window.js';
 import { carriesClientFrames, PLAINTEXT, ReplyKeys } from './reply-keys.js';
 import {
@@ -125,11 +126,9 @@ class PskTransportImpl implements PskTransport {
     private readonly inner: Transport,
     options: PskTransportOptions,
   ) {
+    checkPskOptions(inner, options);
     this.keys = options.keys instanceof KeyRing ? options.keys : new KeyRing(options.keys);
     this.algorithm = options.algorithm ?? 'chacha20-poly1305';
-    if (this.algorithm !== 'chacha20-poly1305' && this.algorithm !== 'aes-256-gcm') {
-      throw new TypeError(`unsupported algorithm ${JSON.stringify(this.algorithm)}`);
-    }
     this.sendKey = this.checkedSendKey(options.sendKeyId);
     this.allowPlaintext = options.allowPlaintext ?? false;
     const maxSenders = options.maxSenders ?? DEFAULT_MAX_SENDERS;
@@ -137,9 +136,6 @@ class PskTransportImpl implements PskTransport {
     this.replyKeys = new ReplyKeys(maxSenders);
     this.onDrop = options.onDrop;
     this.serverNames = options.serverNames;
-    if (this.serverNames !== undefined && (this.serverNames.length === 0 || this.serverNames.some((n) => typeof n !== 'string' || n.length === 0))) {
-      throw new TypeError('serverNames must be a non-empty list of host:port strings');
-    }
     this.maxDatagramBytes = Math.max(0, (inner.maxDatagramBytes ?? MAX_UDP_PAYLOAD) - MAX_SEAL_OVERHEAD_BYTES);
     const seed = randomBytes(12);
     this.prefix = seed.readUInt32BE(0);
@@ -301,6 +297,12 @@ function namesOf(local: PeerAddress): string[] {
  *   transport: createPskTransport(createUdpTransport({ port: 4000 }), { keys, sendKeyId: 'k1' }),
  *   requireAuth: true,
  * });
+ *
+ * @throws TypeError for an option of the wrong type or shape (`inner` not a
+ * transport, a `sendKeyId` not in the ring, an unknown `algorithm`, key
+ * material that is neither bytes nor text, …), RangeError for one out of
+ * range (key material not 32 bytes, `replayWindow` 0, `maxSenders` 0, …);
+ * the message names the option or key.
  */
 export function createPskTransport(inner: Transport, options: PskTransportOptions): PskTransport {
   return new PskTransportImpl(inner, options);

@@ -29,9 +29,12 @@ describe('key material', () => {
     ['63 hex digits', 'a'.repeat(63)],
     ['hex with a stray character', `${'a'.repeat(63)}g`],
     ['base64 of 31 bytes', Buffer.alloc(31).toString('base64')],
-    ['a number', 42 as unknown as string],
   ])('refuses %s', (_, key) => {
     expect(() => parseKeyMaterial('k', key)).toThrow(RangeError);
+  });
+
+  it('refuses material that is neither bytes nor text with a TypeError', () => {
+    expect(() => parseKeyMaterial('k', 42 as unknown as string)).toThrow(new TypeError('key "k" must be a Uint8Array or a string (hex or base64), got 42'));
   });
 
   it('generates distinct 32-byte keys', () => {

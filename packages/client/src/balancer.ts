@@ -1,4 +1,5 @@
-import { RpcError, type PeerAddress } from '@udprpc/core';
+import type { PeerAddress } from '@udprpc/core';
+import { checkOptionalNumber } from '@udprpc/core/engine';
 import type { BalancerKind } from './routing-policy.js';
 
 /** What a balancer needs to know about an endpoint. */
@@ -27,13 +28,14 @@ export interface WeightedPeer extends PeerAddress {
   readonly weight?: number;
 }
 
-/** Throws INVALID_ARGUMENT unless `peer`'s priority and weight, when given, are integers from 0 to 65535 (RFC 2782's 16-bit fields). */
-export function checkWeighting(peer: WeightedPeer): void {
+/**
+ * Checks `peer`'s priority and weight, when given: a TypeError unless each is
+ * a number, a RangeError unless it is an integer from 0 to 65535 (RFC 2782's
+ * 16-bit fields). Messages name `name` (default `peer host:port`).
+ */
+export function checkWeighting(peer: WeightedPeer, name = `peer ${peer.address}:${peer.port}`): void {
   for (const field of ['priority', 'weight'] as const) {
-    const value = peer[field];
-    if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 65535)) {
-      throw new RpcError('INVALID_ARGUMENT', `peer ${peer.address}:${peer.port}: ${field} must be an integer from 0 to 65535, got ${String(value)}`);
-    }
+    checkOptionalNumber(peer[field], `${name}.${field}`, { min: 0, max: 65535, integer: true });
   }
 }
 

@@ -60,6 +60,7 @@ import type { CallOptions, Stub, StubMethod } from './stub.js';
 import { directKey, replyMetadataKey, routeKey, RoutedSender, statsKey, traceKey, wireKey, type Reservation } from './routed-sender.js';
 import { healthStatusOf, type HealthCheckOptions } from './health-check.js';
 import { checkedGroupCall, schemaChecked } from './validated-call.js';
+import { checkClientOptions, checkPeerList, invalidAsRpcError } from './options-check.js';
 
 /** Counters of a client: the engine's, plus multi-endpoint routing (zeros for a single peer). */
 export type ClientStats = ClientEngineStats & {
@@ -121,9 +122,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
 
   constructor(private readonly options: ClientOptions) {
     super();
-    if ((options.peer === undefined) === (options.peers === undefined)) {
-      throw new RpcError('INVALID_ARGUMENT', 'createClient: pass exactly one of `peer` and `peers`');
-    }
+    checkClientOptions(options);
     const policy = resolveRoutingPolicy(options);
     this.transport = options.transport;
     this.codec = checkCodec(options.codec ?? jsonCodec);
@@ -318,10 +317,13 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
    * Multi-endpoint clients: replaces the endpoint list (e.g. after a DNS
    * lookup). Endpoints that leave it get no new calls; their calls in flight
    * finish. Peers may carry a DNS SRV `priority` and `weight`
-   * ({@link WeightedPeer}). Throws FAILED_PRECONDITION on a single-peer client.
+   * ({@link WeightedPeer}). Throws FAILED_PRECONDITION on a single-peer
+   * client, and a TypeError or RangeError for a bad peer, priority or weight
+   * (nothing changes then).
    */
   setPeers(peers: readonly WeightedPeer[]): void {
     if (this.router === undefined) throw new RpcError('FAILED_PRECONDITION', 'setPeers needs a client created with `peers`');
+    checkPeerList(peers, 'peers');
     this.peersSet = true;
     this.router.endpoints.update(peers);
   }
@@ -493,7 +495,13 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     if (this.router !== undefined) {
       const source = this.options.peers!;
       const [peers] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
-      if (!this.peersSet) this.router.endpoints.update(peers);
+      // A list that came later is checked now: its mistakes fail the call that waited for it, as an RpcError.
+      if (!this.peersSet) {
+        invalidAsRpcError(() => {
+          checkPeerList(peers, 'options.peers');
+          this.router!.endpoints.update(peers);
+        });
+      }
     } else {
       const source = this.options.peer!;
       const [peer] = await Promise.all([typeof source === 'function' ? source() : source, listening]);
@@ -551,7 +559,18 @@ function guardInterceptors(onion: ClientNext, req: ClientRequest): Promise<unkno
   });
 }
 
-/** Creates a client for one server (`peer`) or several (`peers`). */
+/**
+ * Creates a client for one server (`peer`) or several (`peers`).
+ *
+ * @throws TypeError for an option of the wrong type or shape (both or
+ * neither of `peer` and `peers`, a non-function where a function is
+ * expected, an unknown `balancer`, …), and RangeError for an option of the
+ * right type out of its range (a negative `timeoutMs`, `retry.maxAttempts`
+ * 0, NaN, a fraction where an integer is needed, …), at once; the message
+ * names the option. A call's own failures are RpcErrors, never these. A
+ * `peers` list given as a promise or function is checked when it arrives:
+ * then the calls waiting for it fail with RpcError INVALID_ARGUMENT.
+ */
 export function createClient(options: ClientOptions): Client {
   return new Client(options);
 }

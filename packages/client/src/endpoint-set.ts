@@ -115,7 +115,7 @@ export class EndpointSet {
     return endpoint;
   }
 
-  /** Replaces the list (duplicates are ignored; a bad priority or weight throws INVALID_ARGUMENT before anything changes). */
+  /** Replaces the list (duplicates are ignored; a bad priority or weight throws a TypeError or RangeError before anything changes). */
   update(peers: readonly WeightedPeer[]): void {
     for (const peer of peers) checkWeighting(peer);
     this.lastFound = undefined;

@@ -1,4 +1,13 @@
-import { RpcError, type RetryBudgetPolicy } from '@udprpc/core';
+import type { RetryBudgetPolicy } from '@udprpc/core';
+import {
+  checkNumberGroup,
+  checkOptionalBoolean,
+  checkOptionalChoice,
+  checkOptionalNumber,
+  checkOptionalObject,
+  retryBudgetFields,
+  type NumberFields,
+} from '@udprpc/core/engine';
 
 /** How a multi-endpoint client spreads new calls over its endpoints. */
 export type BalancerKind = 'p2c' | 'round-robin' | 'weighted';
@@ -165,37 +174,49 @@ export interface RoutingOptions {
   hedging?: HedgingOptions;
 }
 
-/** Applies defaults and checks values; throws INVALID_ARGUMENT naming the bad one. */
+/**
+ * Applies defaults and checks values: a TypeError for a value of the wrong
+ * type or shape, a RangeError for one out of range, naming the option.
+ */
 export function resolveRoutingPolicy(options: RoutingOptions): RoutingPolicy {
+  checkOptionalChoice(options.balancer, 'options.balancer', ['p2c', 'round-robin', 'weighted']);
   const balancer = options.balancer ?? 'p2c';
-  if (balancer !== 'p2c' && balancer !== 'round-robin' && balancer !== 'weighted') {
-    bad(`balancer must be 'p2c', 'round-robin' or 'weighted', got ${String(balancer)}`);
-  }
+  checkNumberGroup(options.health, 'options.health', healthFields);
   const health = { ...defaultHealthPolicy, ...options.health };
-  if (!(Number.isInteger(health.consecutiveFailures) && health.consecutiveFailures >= 1)) bad('health.consecutiveFailures must be an integer ≥ 1');
-  if (!(health.ejectionMs > 0 && health.maxEjectionMs >= health.ejectionMs)) bad('health.ejectionMs must be > 0 and ≤ maxEjectionMs');
-  if (!(health.trialGraceMs >= 0)) bad('health.trialGraceMs must be ≥ 0');
-  if (!((Number.isInteger(health.silentRetransmissions) && health.silentRetransmissions >= 1) || health.silentRetransmissions === Infinity)) {
-    bad('health.silentRetransmissions must be an integer ≥ 1 or Infinity');
+  if (health.maxEjectionMs < health.ejectionMs) {
+    throw new RangeError(`options.health.maxEjectionMs (${health.maxEjectionMs}) must be >= options.health.ejectionMs (${health.ejectionMs})`);
   }
-  if (!(health.minSilenceMs >= 0)) bad('health.minSilenceMs must be ≥ 0');
   const f = options.failover;
+  if (typeof f !== 'boolean') {
+    checkNumberGroup(f, 'options.failover', failoverFields);
+    checkOptionalBoolean(f?.enabled, 'options.failover.enabled');
+  }
   const failover = { ...defaultFailoverPolicy, ...(typeof f === 'boolean' ? { enabled: f } : f) };
-  if (!(Number.isInteger(failover.maxAttempts) && failover.maxAttempts >= 1)) bad('failover.maxAttempts must be an integer ≥ 1');
-  if (!(failover.attemptFraction > 0 && failover.attemptFraction <= 1)) bad('failover.attemptFraction must be in (0, 1]');
-  if (!(failover.minAttemptMs >= 0)) bad('failover.minAttemptMs must be ≥ 0');
-  const h = options.hedging;
+  const h = checkOptionalObject(options.hedging, 'options.hedging') as Partial<HedgingOptions>;
+  checkOptionalBoolean(h.enabled, 'options.hedging.enabled');
+  if (h.delayMs !== 'p95') checkOptionalNumber(h.delayMs, 'options.hedging.delayMs', { min: 0 });
+  checkOptionalNumber(h.maxExtra, 'options.hedging.maxExtra', { min: 1, max: 1, integer: true });
+  checkNumberGroup(h.budget, 'options.hedging.budget', retryBudgetFields);
   const hedging: HedgingPolicy = {
-    enabled: h?.enabled ?? false,
-    delayMs: h?.delayMs ?? 'p95',
-    maxExtra: h?.maxExtra ?? 1,
-    budget: { ...defaultHedgingPolicy.budget, ...h?.budget },
+    enabled: h.enabled ?? false,
+    delayMs: h.delayMs ?? 'p95',
+    maxExtra: h.maxExtra ?? 1,
+    budget: { ...defaultHedgingPolicy.budget, ...h.budget },
   };
-  if (hedging.delayMs !== 'p95' && !(hedging.delayMs >= 0)) bad(`hedging.delayMs must be ≥ 0 or 'p95'`);
-  if (hedging.maxExtra !== 1) bad('hedging.maxExtra must be 1');
   return { balancer, health, failover, hedging };
 }
 
-function bad(message: string): never {
-  throw new RpcError('INVALID_ARGUMENT', `createClient: ${message}`);
-}
+const healthFields: NumberFields<HealthPolicy> = {
+  consecutiveFailures: { min: 1, integer: true },
+  ejectionMs: { above: 0 },
+  maxEjectionMs: { above: 0 },
+  trialGraceMs: { min: 0 },
+  silentRetransmissions: { min: 1, integer: true, infinite: true },
+  minSilenceMs: { min: 0 },
+};
+
+const failoverFields: NumberFields<FailoverPolicy> = {
+  maxAttempts: { min: 1, integer: true },
+  attemptFraction: { above: 0, max: 1 },
+  minAttemptMs: { min: 0 },
+};

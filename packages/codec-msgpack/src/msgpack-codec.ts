@@ -1,4 +1,5 @@
 import { CodecId, type Codec } from '@udprpc/core';
+import { checkOptionalBoolean, checkOptionalObject } from '@udprpc/core/engine';
 import { err, ok, type Result } from '@udprpc/core/wire';
 import { Packr, Unpackr } from 'msgpackr';
 import { binaryBytesOfLastWalk, NestingTooDeep, profileValue } from './profile-values.js';
@@ -71,8 +72,12 @@ export interface MsgpackCodecOptions {
  * nested more than 512 levels deep (every cyclic value). `decode` never
  * throws: empty input is `undefined`; input outside the profile is an error.
  * Strings are decoded leniently: invalid UTF-8 becomes U+FFFD.
+ *
+ * @throws TypeError when `options` is not an object or `copyBinary` not a boolean.
  */
 export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec {
+  checkOptionalObject(options, 'options');
+  checkOptionalBoolean(options.copyBinary, 'options.copyBinary');
   const common = {
     useRecords: false,
     variableMapSize: true,

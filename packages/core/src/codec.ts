@@ -1,4 +1,5 @@
 import { err, ok, type Result } from './wire/result.js';
+import { checkFunction, checkObject, describeValue } from './options-check.js';
 
 /**
  * Turns call arguments and results into bytes and back. Each payload travels
@@ -41,11 +42,19 @@ export function codecIdName(id: number): string {
   return id >= FIRST_PRIVATE_CODEC_ID ? `private codec ${id}` : `unregistered codec ${id}`;
 }
 
-/** Returns `codec` if its id can go on the wire (an integer 1–255), else throws a TypeError. */
-export function checkCodec<C extends Codec>(codec: C): C {
+/**
+ * Returns `codec` if it is a codec whose id can go on the wire: a TypeError
+ * if it is not an object with `encode` and `decode` functions and a numeric
+ * id, a RangeError if the id is not an integer from 1 to 255 (protocol.md §5.7).
+ */
+export function checkCodec<C extends Codec>(codec: C, name = 'options.codec'): C {
+  checkObject(codec, name);
+  checkFunction(codec.encode, `${name}.encode`);
+  checkFunction(codec.decode, `${name}.decode`);
   const id: unknown = codec.id;
-  if (typeof id !== 'number' || !Number.isInteger(id) || id < 1 || id > 255) {
-    throw new TypeError(`codec ${String(codec.name)} has id ${String(id)}; a codec id is an integer from 1 to 255 (protocol.md §5.7)`);
+  if (typeof id !== 'number') throw new TypeError(`${name}.id must be a number, got ${describeValue(id)} (codec ${String(codec.name)})`);
+  if (!Number.isInteger(id) || id < 1 || id > 255) {
+    throw new RangeError(`${name}.id must be an integer from 1 to 255 (protocol.md §5.7), got ${String(id)} (codec ${String(codec.name)})`);
   }
   return codec;
 }

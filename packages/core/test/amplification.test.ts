@@ -8,7 +8,8 @@ import { AmplificationGate } from '../src/flowcontrol/amplification-gate.js';
 import { FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame-header.js';
 import { encodeRequestFrame } from '../src/wire/request-body.js';
 import { ServerEngine } from '../src/server/server-engine.js';
-import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/server/source-table.js';
+import { SourceTable, type AddressValidator } from '../src/server/source-table.js';
+import { defaultSourceLimits } from '../src/server/source-limits.js';
 import { CLIENT, framesOf, METHOD } from './engine-pair.js';
 
 const ALLOWANCE = 16;

@@ -40,8 +40,9 @@ describe('MessageBody.range', () => {
     for (const total of [2 * F - 1, 2 * F, 2 * F + 1, 3 * F]) {
       const h = bytes(5, 3);
       const t = bytes(total - 5, 4);
-      const split = new OutgoingTransfer(FrameType.REQUEST, new MessageBody(h, t), F, 64);
-      const whole = new OutgoingTransfer(FrameType.REQUEST, new Uint8Array([...h, ...t]), F, 64);
+      const noRtt = { srttMs: undefined }; // framing reads no RTT
+      const split = new OutgoingTransfer(FrameType.REQUEST, new MessageBody(h, t), F, 64, noRtt);
+      const whole = new OutgoingTransfer(FrameType.REQUEST, new Uint8Array([...h, ...t]), F, 64, noRtt);
       expect(split.count).toBe(Math.ceil(total / F));
       const header = { type: FrameType.REQUEST, flags: 0, attempt: 0, session: 1, id: 9 };
       for (let i = 0; i < split.count; i++) expect([...split.frame(header, i, false)], `${total} #${i}`).toEqual([...whole.frame(header, i, false)]);

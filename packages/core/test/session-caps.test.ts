@@ -7,7 +7,8 @@ import { FrameType } from '../src/wire/frame-header.js';
 import { encodeRequestFrame } from '../src/wire/request-body.js';
 import { ServerEngine } from '../src/server/server-engine.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, SessionState } from '../src/server/session-state.js';
-import { defaultSourceLimits, SourceTable } from '../src/server/source-table.js';
+import { SourceTable } from '../src/server/source-table.js';
+import { defaultSourceLimits } from '../src/server/source-limits.js';
 import { CLIENT, METHOD, SERVER } from './engine-pair.js';
 
 const IDLE_MS = 60_000;

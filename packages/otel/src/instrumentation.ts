@@ -48,9 +48,13 @@ export class UdprpcInstrumentation extends InstrumentationBase<UdprpcInstrumenta
   declare private clientDuration: Histogram | undefined;
   declare private serverDuration: Histogram | undefined;
 
-  /** Creates the instrumentation; unless `config.enabled` is false, it observes at once (`registerInstrumentations` enables it too). */
+  /**
+   * Creates the instrumentation; unless `config.enabled` is false, it observes at once (`registerInstrumentations` enables it too).
+   *
+   * @throws TypeError when `config` is not an object or `config.enabled` not a boolean (before anything subscribes).
+   */
   constructor(config: UdprpcInstrumentationConfig = {}) {
-    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+    super(PACKAGE_NAME, PACKAGE_VERSION, checkedConfig(config));
   }
 
   /** Nothing to patch: the instrumentation only subscribes to channels. */
@@ -111,4 +115,15 @@ export class UdprpcInstrumentation extends InstrumentationBase<UdprpcInstrumenta
     };
     return { client: new ClientObserver(telemetry), server: new ServerObserver(telemetry), subscribed: false };
   }
+}
+
+// The package depends on no udprpc package that exports the shared option
+// checks, and these two are all it needs (issue 13: TypeError at construction).
+function checkedConfig(config: unknown): UdprpcInstrumentationConfig {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new TypeError(`config must be an object, got ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}`);
+  }
+  const enabled = (config as { enabled?: unknown }).enabled;
+  if (enabled !== undefined && typeof enabled !== 'boolean') throw new TypeError(`config.enabled must be a boolean, got ${typeof enabled}`);
+  return config;
 }

@@ -37,6 +37,7 @@ import {
 } from '@udprpc/core/engine';
 import { DEFAULT_MAX_METADATA_BYTES } from '@udprpc/core/wire';
 import { createAddressValidator } from './address-validator.js';
+import { checkServerOptions } from './options-check.js';
 import { abortReasons, LazyCallContext } from './call-context.js';
 import type { Handler, Handlers } from './context.js';
 import {
@@ -208,6 +209,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
 
   constructor(options: ServerOptions) {
     super();
+    checkServerOptions(options);
     this.transport = options.transport;
     this.codec = checkCodec(options.codec ?? jsonCodec);
     this.clock = options.clock ?? systemClock;
@@ -612,7 +614,16 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** Creates a server on `options.transport`. */
+/**
+ * Creates a server on `options.transport`.
+ *
+ * @throws TypeError for an option of the wrong type or shape (a transport
+ * without `listen`, a non-function where a function is expected, …), and
+ * RangeError for an option of the right type out of its range (a negative
+ * `dedup.graceMs`, `admission.maxRunning` 0, NaN, a fraction where an
+ * integer is needed, …), at once; the message names the option. A call's
+ * failures reach its client as RpcErrors, never these.
+ */
 export function createServer(options: ServerOptions): Server {
   return new Server(options);
 }

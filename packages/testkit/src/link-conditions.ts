@@ -1,3 +1,4 @@
+import { checkNumber, checkObject, describeValue } from '@udprpc/core/engine';
 import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
 
 /**
@@ -60,14 +61,11 @@ export interface ResolvedLink {
 }
 
 function probability(value: number | undefined, what: string): number {
-  const p = value ?? 0;
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`${what} must be a probability in [0, 1], got ${p}`);
-  return p;
+  return checkNumber(value ?? 0, what, { min: 0, max: 1 });
 }
 
 function milliseconds(value: number, what: string): number {
-  if (!(value >= 0) || !Number.isFinite(value)) throw new RangeError(`${what} must be a finite number of ms >= 0, got ${value}`);
-  return value;
+  return checkNumber(value, what, { min: 0 });
 }
 
 function delaySampler(delay: DelayDistribution | undefined, what: string): (random: () => number) => number {
@@ -82,6 +80,7 @@ function delaySampler(delay: DelayDistribution | undefined, what: string): (rand
       return ms >= 0 && Number.isFinite(ms) ? ms : 0;
     };
   }
+  if (typeof delay !== 'object' || delay === null) throw new TypeError(`${what} must be a number, a function or { min, max }, got ${describeValue(delay)}`);
   const min = milliseconds(delay.min, `${what}.min`);
   const max = milliseconds(delay.max, `${what}.max`);
   if (min > max) throw new RangeError(`${what}: min (${min}) is above max (${max})`);
@@ -90,12 +89,13 @@ function delaySampler(delay: DelayDistribution | undefined, what: string): (rand
 }
 
 /**
- * @internal Validates `conditions` (throwing RangeError on a bad value) and
+ * @internal Validates `conditions` (throwing TypeError on a value of the wrong
+ * type, RangeError on one out of range) and
  * resolves their defaults.
  */
 export function resolveLink(conditions: LinkConditions, what = 'LinkConditions'): ResolvedLink {
-  const mtu = conditions.mtu ?? MAX_UDP_PAYLOAD;
-  if (!Number.isInteger(mtu) || mtu < 0) throw new RangeError(`${what}.mtu must be an integer >= 0, got ${mtu}`);
+  checkObject(conditions as unknown, what);
+  const mtu = checkNumber(conditions.mtu ?? MAX_UDP_PAYLOAD, `${what}.mtu`, { min: 0, integer: true });
   return {
     loss: probability(conditions.loss, `${what}.loss`),
     duplicate: probability(conditions.duplicate, `${what}.duplicate`),

@@ -1,6 +1,6 @@
 import { type PeerAddress } from '@udprpc/core';
 import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
-import { peerKey } from '@udprpc/core/engine';
+import { checkNumber, checkObject, peerKey } from '@udprpc/core/engine';
 import { SimEndpoint, type Fabric, type SimTransport } from './sim-transport.js';
 
 /** Counters of a {@link MemoryNetwork}. */
@@ -41,9 +41,8 @@ export class MemoryNetwork {
   private readonly fabric: Fabric = { transmit: (from, bytes, to) => this.transmit(from, bytes, to) };
 
   constructor(options: MemoryNetworkOptions = {}) {
-    const max = options.maxDatagramBytes ?? MAX_UDP_PAYLOAD;
-    if (!Number.isInteger(max) || max < 0) throw new RangeError(`maxDatagramBytes must be an integer >= 0, got ${max}`);
-    this.maxDatagramBytes = max;
+    checkObject(options as unknown, 'options');
+    this.maxDatagramBytes = checkNumber(options.maxDatagramBytes ?? MAX_UDP_PAYLOAD, 'options.maxDatagramBytes', { min: 0, integer: true });
   }
 
   /** Creates an endpoint at `{ family: 'sim', address: name ?? 'mem-N', port: N }`. */
@@ -79,7 +78,11 @@ export class MemoryNetwork {
   }
 }
 
-/** Creates a {@link MemoryNetwork}. */
+/**
+ * Creates a {@link MemoryNetwork}.
+ *
+ * @throws TypeError when `options.maxDatagramBytes` is not a number, RangeError when it is not an integer >= 0.
+ */
 export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryNetwork {
   return new MemoryNetwork(options);
 }

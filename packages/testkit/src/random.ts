@@ -1,3 +1,4 @@
+import { describeValue } from '@udprpc/core/engine';
 // A small, fast, seeded PRNG: sfc32 (Chris Doty-Humphrey's Small Fast Counter,
 // from PractRand) with its 128-bit state filled by splitmix32. It passes
 // PractRand to terabytes, costs a few integer ops per draw, and — unlike
@@ -14,6 +15,7 @@ function splitmix32(state: number): { state: number; value: number } {
 }
 
 function checkSeed(seed: number, what: string): void {
+  if (typeof seed !== 'number') throw new TypeError(`${what}: seed must be a number, got ${describeValue(seed)}`);
   if (!Number.isSafeInteger(seed)) {
     throw new RangeError(`${what}: seed must be a safe integer, got ${String(seed)}`);
   }
@@ -28,7 +30,7 @@ function checkSeed(seed: number, what: string): void {
  * can be replayed from its seed.
  *
  * @param seed - any safe integer (negative and values above 2^32 are fine).
- * @throws RangeError when `seed` is not a safe integer.
+ * @throws TypeError when `seed` is not a number, RangeError when it is not a safe integer.
  *
  * @example
  * const random = createRandom(42);

@@ -1,6 +1,6 @@
 import { type Clock, type PeerAddress } from '@udprpc/core';
 import { MAX_UDP_PAYLOAD } from '@udprpc/core/wire';
-import { peerKey } from '@udprpc/core/engine';
+import { checkClock, checkObject, checkOptionalFunction, checkOptionalObject, peerKey } from '@udprpc/core/engine';
 import { resolveLink, type LinkConditions, type ResolvedLink } from './link-conditions.js';
 import { createRandom } from './random.js';
 import { SimEndpoint, type Fabric, type SimTransport } from './sim-transport.js';
@@ -135,12 +135,21 @@ export class SimNetwork {
   };
   private readonly fabric: Fabric = { transmit: (from, bytes, to) => this.transmit(from, bytes, to) };
 
+  /**
+   * @throws TypeError for an option of the wrong type or shape (no `clock`,
+   * a seed that is not a number, a non-function `onEvent`, a condition that
+   * is not a number), RangeError for one out of range (a fractional seed, a
+   * loss above 1, a negative delay, …); the message names the option.
+   */
   constructor(options: SimNetworkOptions) {
+    checkObject(options as unknown, 'options');
+    checkClock(options.clock, 'options.clock');
+    checkOptionalFunction(options.onEvent, 'options.onEvent');
     this.clock = options.clock;
     this.random = createRandom(options.seed);
     this.onEvent = options.onEvent;
-    this.defaultConditions = { ...options.defaults };
-    this.defaultLink = resolveLink(this.defaultConditions, 'defaults');
+    this.defaultConditions = { ...checkOptionalObject(options.defaults, 'options.defaults') };
+    this.defaultLink = resolveLink(this.defaultConditions, 'options.defaults');
   }
 
   /**

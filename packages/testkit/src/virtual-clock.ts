@@ -1,5 +1,5 @@
 import { type Clock, type TimerHandle } from '@udprpc/core';
-import { MAX_TIMER_DELAY_MS } from '@udprpc/core/engine';
+import { checkNumber, checkObject, MAX_TIMER_DELAY_MS } from '@udprpc/core/engine';
 import { TimerHeap, type Timed } from '@udprpc/core/engine';
 
 /** One scheduled timer; ties fire in scheduling order (`seq`). */
@@ -54,8 +54,7 @@ export async function flushMicrotasks(turns: number = DEFAULT_MICROTASK_TURNS): 
 }
 
 function checkCount(value: number, what: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer, got ${value}`);
-  return value;
+  return checkNumber(value, what, { min: 0, integer: true });
 }
 
 /**
@@ -82,11 +81,12 @@ export class VirtualClock implements Clock {
   private firing = false;
   private running = false;
 
+  /** @throws TypeError for an option that is not a number, RangeError for an infinite `startMs` or a `microtaskTurns` that is not an integer >= 0. */
   constructor(options: VirtualClockOptions = {}) {
-    const start = options.startMs ?? 0;
-    if (!Number.isFinite(start)) throw new RangeError(`startMs must be finite, got ${start}`);
+    checkObject(options as unknown, 'options');
+    const start = checkNumber(options.startMs ?? 0, 'options.startMs');
     this.nowMs = start;
-    this.turns = checkCount(options.microtaskTurns ?? DEFAULT_MICROTASK_TURNS, 'microtaskTurns');
+    this.turns = checkCount(options.microtaskTurns ?? DEFAULT_MICROTASK_TURNS, 'options.microtaskTurns');
   }
 
   /** The current virtual time in milliseconds. */

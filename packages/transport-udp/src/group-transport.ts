@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
-import { err, ok, type Result } from '@udprpc/core/wire';
+import { checkNumber, checkObject, checkOptionalBoolean, checkOptionalNumber } from '@udprpc/core/engine';
 import { errnoOf } from './errno.js';
-import { payloadLimit, type UdpTransportOptions } from './udp-options.js';
+import { checkIpLiteral, payloadLimit, type UdpTransportOptions } from './udp-options.js';
 import { zeroCounters, type UdpTransportStats } from './udp-stats.js';
 import type { UdpTransport } from './udp-transport-api.js';
 import { createUdpTransport } from './udp-transport.js';
@@ -95,13 +95,18 @@ type State = 'idle' | 'binding' | 'listening' | 'closing' | 'closed';
  * answers a group call from a distinct address: the client reports that
  * address as the reply's `peer` and can call that member directly afterwards.
  * `listen` resolves with the unicast address; `groupAddress` tells the group
- * port. Invalid options make `listen` reject with `INVALID_ARGUMENT`; socket
- * errors are mapped to {@link RpcError} codes as in `createUdpTransport`.
+ * port. Socket errors are mapped to {@link RpcError} codes as in
+ * `createUdpTransport`.
  *
  * @example
  * const transport = createGroupTransport({ group: '239.255.0.1', port: 4000, interface: '127.0.0.1' });
  * const server = createServer({ transport }).implement(contract, handlers);
  * const unicast = await server.listen(); // e.g. 127.0.0.1:53117
+ *
+ * @throws TypeError for an option of the wrong type or shape (a group that
+ * is not a multicast address, or not IPv4 with `broadcast`; a host or
+ * interface of the other family), RangeError for a number out of range
+ * (`port` 70000, `ttl` 256, …); the message names the option.
  */
 export function createGroupTransport(options: GroupTransportOptions): GroupTransport {
   return new GroupTransportImpl(options);
@@ -109,7 +114,7 @@ export function createGroupTransport(options: GroupTransportOptions): GroupTrans
 
 class GroupTransportImpl implements GroupTransport {
   readonly maxDatagramBytes: number;
-  private readonly options: Result<ResolvedGroupOptions, RpcError>;
+  private readonly options: ResolvedGroupOptions;
   private unicast: UdpTransport;
   private shared: UdpTransport | undefined;
   private state: State = 'idle';
@@ -117,10 +122,9 @@ class GroupTransportImpl implements GroupTransport {
   private closing: Promise<void> | undefined;
 
   constructor(options: GroupTransportOptions) {
-    this.options = resolveGroupOptions(options);
-    const o = this.options.ok ? this.options.value : undefined;
-    this.maxDatagramBytes = options.maxDatagramBytes ?? payloadLimit(o?.type ?? 'udp4');
-    this.unicast = createUdpTransport(o?.unicast ?? {});
+    const o = (this.options = resolveGroupOptions(options));
+    this.maxDatagramBytes = options.maxDatagramBytes ?? payloadLimit(o.type);
+    this.unicast = createUdpTransport(o.unicast);
   }
 
   get localAddress(): PeerAddress | undefined {
@@ -136,9 +140,8 @@ class GroupTransportImpl implements GroupTransport {
   }
 
   async listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress> {
-    if (!this.options.ok) throw this.options.error;
     if (this.state !== 'idle') throw new RpcError('FAILED_PRECONDITION', `group transport: listen called while ${this.state}`);
-    const o = this.options.value;
+    const o = this.options;
     this.state = 'binding';
     try {
       const shared = await this.bindShared(o, onDatagram, onError);
@@ -228,28 +231,33 @@ export function isMulticastAddress(address: string): boolean {
   return version === 6 && /^ff[0-9a-f]{0,2}:/i.test(address);
 }
 
-/** Applies defaults and checks the options; never throws. */
-function resolveGroupOptions(options: GroupTransportOptions): Result<ResolvedGroupOptions, RpcError> {
-  const bad = (message: string): Result<ResolvedGroupOptions, RpcError> =>
-    err(new RpcError('INVALID_ARGUMENT', `group transport: ${message}`));
+/**
+ * Applies defaults and checks the options: a TypeError for a value of the
+ * wrong type or shape (a group that is not a multicast or, with
+ * `broadcast`, an IPv4 address; a host or interface of the other family),
+ * a RangeError for a number out of range. The options both sockets share
+ * (`maxDatagramBytes`, `recvBufferBytes`) are checked by the unicast
+ * socket's `createUdpTransport`, with the same names.
+ */
+function resolveGroupOptions(options: GroupTransportOptions): ResolvedGroupOptions {
+  checkObject(options as unknown, 'options');
   const { group, port, interface: iface, host, ttl, loopback, unicastPort = 0 } = options;
+  checkOptionalBoolean(options.broadcast, 'options.broadcast');
+  checkOptionalBoolean(loopback, 'options.loopback');
   const broadcast = options.broadcast ?? false;
-  const version = typeof group === 'string' ? isIP(group) : 0;
-  if (version === 0) return bad(`group must be an IP literal such as '239.255.0.1' or 'ff15::1', got ${JSON.stringify(group)}`);
+  const version = checkIpLiteral(group, 'options.group', "an IP literal such as '239.255.0.1' or 'ff15::1'");
   const type = version === 6 ? 'udp6' : 'udp4';
-  if (broadcast && type === 'udp6') return bad(`IPv6 has no broadcast: use a multicast group instead of ${group}`);
-  if (broadcast && isMulticastAddress(group)) return bad(`${group} is a multicast address: omit broadcast: true`);
+  if (broadcast && type === 'udp6') throw new TypeError(`options.broadcast: IPv6 has no broadcast: use a multicast group instead of ${group}`);
+  if (broadcast && isMulticastAddress(group)) throw new TypeError(`options.group ${group} is a multicast address: omit broadcast: true`);
   if (!broadcast && !isMulticastAddress(group)) {
-    return bad(`${group} is not a multicast address (224.0.0.0/4, ff00::/8); pass broadcast: true for a broadcast address`);
+    throw new TypeError(`options.group ${group} is not a multicast address (224.0.0.0/4, ff00::/8); pass broadcast: true for a broadcast address`);
   }
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) return bad(`port must be an integer in 0..65535, got ${port}`);
-  if (!Number.isInteger(unicastPort) || unicastPort < 0 || unicastPort > 65_535) {
-    return bad(`unicastPort must be an integer in 0..65535, got ${unicastPort}`);
-  }
-  if (ttl !== undefined && !(Number.isInteger(ttl) && ttl >= 0 && ttl <= 255)) return bad(`ttl must be an integer in 0..255, got ${ttl}`);
-  if (host !== undefined && isIP(host) !== version) return bad(`host must be an IPv${version} literal like the group, got ${JSON.stringify(host)}`);
-  if (iface !== undefined && (typeof iface !== 'string' || isIP(iface) !== version)) {
-    return bad(`interface must be an IPv${version} ${version === 6 ? "scope such as '::%eth0'" : "address such as '127.0.0.1'"}, got ${JSON.stringify(iface)}`);
+  checkNumber(port, 'options.port', { min: 0, max: 65_535, integer: true });
+  checkNumber(unicastPort, 'options.unicastPort', { min: 0, max: 65_535, integer: true });
+  checkOptionalNumber(ttl, 'options.ttl', { min: 0, max: 255, integer: true });
+  if (host !== undefined) checkIpLiteral(host, 'options.host', `an IPv${version} literal like the group`, version);
+  if (iface !== undefined) {
+    checkIpLiteral(iface, 'options.interface', `an IPv${version} ${version === 6 ? "scope such as '::%eth0'" : "address such as '127.0.0.1'"}`, version);
   }
   // An interface address is the natural unicast address; a scope ('::%eth0') is not bindable as such.
   const plainIface = iface !== undefined && !iface.includes('%') && iface !== '0.0.0.0' && iface !== '::' ? iface : undefined;
@@ -267,5 +275,5 @@ function resolveGroupOptions(options: GroupTransportOptions): Result<ResolvedGro
     ...(iface === undefined || broadcast ? {} : { multicastInterface: iface }),
     ...(broadcast ? { broadcast: true } : {}),
   };
-  return ok({ group, port, type, broadcast, iface, common, unicast });
+  return { group, port, type, broadcast, iface, common, unicast };
 }

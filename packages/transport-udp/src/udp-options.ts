@@ -1,6 +1,13 @@
 import { isIP } from 'node:net';
-import { RpcError } from '@udprpc/core';
-import { err, ok, type Result } from '@udprpc/core/wire';
+import {
+  checkNumber,
+  checkObject,
+  checkOptionalBoolean,
+  checkOptionalChoice,
+  checkOptionalNumber,
+  checkOptionalString,
+  describeValue,
+} from '@udprpc/core/engine';
 import { DEFAULT_PEER_CACHE_SIZE } from './peer-cache.js';
 
 /** Largest UDP payload over IPv4: 65535 − 20 (IP header) − 8 (UDP header). */
@@ -13,7 +20,7 @@ export interface UdpTransportOptions {
   /**
    * Local IP literal to bind: `'127.0.0.1'` (default), `'0.0.0.0'`, `'::1'`,
    * `'::'`, a multicast group to receive only that group's traffic, … Host
-   * names are rejected (`INVALID_ARGUMENT`): resolve them yourself, so that
+   * names are rejected (a TypeError from the factory): resolve them yourself, so that
    * no DNS lookup hides inside `listen`.
    */
   host?: string;
@@ -53,6 +60,7 @@ export interface UdpTransportOptions {
    * per-datagram address handling, and datagrams from anyone else are
    * filtered out by the kernel. Sends to other peers are then refused
    * (INVALID_ARGUMENT through `onError`). Only for single-server clients.
+   * An address of the other family than `host` is a TypeError from the factory.
    */
   connect?: {
     /** The peer's IP literal. */
@@ -85,51 +93,46 @@ export function payloadLimit(type: 'udp4' | 'udp6'): number {
   return type === 'udp6' ? MAX_UDP6_PAYLOAD_BYTES : MAX_UDP4_PAYLOAD_BYTES;
 }
 
-const isInt = (n: number, min: number, max: number): boolean => Number.isInteger(n) && n >= min && n <= max;
+/** A TypeError unless `value` is an IP literal (of IP version `version`, when given); returns its version (4 or 6). */
+export function checkIpLiteral(value: unknown, name: string, expected: string, version?: 4 | 6): 4 | 6 {
+  const found = typeof value === 'string' ? isIP(value) : 0;
+  if (found === 0 || (version !== undefined && found !== version)) {
+    throw new TypeError(`${name} must be ${expected}, got ${describeValue(value)}`);
+  }
+  return found as 4 | 6;
+}
 
 /**
- * Applies defaults and checks every option. Never throws: a bad option is an
- * `INVALID_ARGUMENT` RpcError that `listen` rejects with.
+ * Applies defaults and checks every option: a TypeError for a value of the
+ * wrong type or shape (a host name where an IP literal is needed, a family
+ * that does not match the host), a RangeError for a number out of range.
  */
-export function resolveUdpOptions(options: UdpTransportOptions): Result<ResolvedUdpOptions, RpcError> {
+export function resolveUdpOptions(options: UdpTransportOptions): ResolvedUdpOptions {
+  checkObject(options as unknown, 'options');
   const host = options.host ?? '127.0.0.1';
-  const bad = (message: string): Result<ResolvedUdpOptions, RpcError> =>
-    err(new RpcError('INVALID_ARGUMENT', `udp transport: ${message}`));
-
-  if (typeof host !== 'string' || isIP(host) === 0) {
-    return bad(`host must be an IP literal such as '127.0.0.1' or '::1', got ${JSON.stringify(host)}`);
-  }
-  const hostFamily = isIP(host) === 6 ? 'udp6' : 'udp4';
+  const version = checkIpLiteral(host, 'options.host', "an IP literal such as '127.0.0.1' or '::1' (resolve host names first)");
+  const hostFamily = version === 6 ? 'udp6' : 'udp4';
+  checkOptionalChoice(options.type, 'options.type', ['udp4', 'udp6']);
   const type = options.type ?? hostFamily;
-  if (type !== 'udp4' && type !== 'udp6') return bad(`type must be 'udp4' or 'udp6', got ${String(type)}`);
-  if (type !== hostFamily) return bad(`host ${host} is an ${hostFamily === 'udp6' ? 'IPv6' : 'IPv4'} address but type is ${type}`);
-
-  const port = options.port ?? 0;
-  if (!isInt(port, 0, 65_535)) return bad(`port must be an integer in 0..65535, got ${port}`);
-
+  if (type !== hostFamily) throw new TypeError(`options.host ${host} is an ${hostFamily === 'udp6' ? 'IPv6' : 'IPv4'} address but options.type is ${type}`);
+  const port = checkNumber(options.port ?? 0, 'options.port', { min: 0, max: 65_535, integer: true });
   const limit = payloadLimit(type);
-  const maxDatagramBytes = options.maxDatagramBytes ?? limit;
-  if (!isInt(maxDatagramBytes, 1, limit)) {
-    return bad(`maxDatagramBytes must be an integer in 1..${limit} for ${type}, got ${maxDatagramBytes}`);
-  }
+  const maxDatagramBytes = checkNumber(options.maxDatagramBytes ?? limit, 'options.maxDatagramBytes', { min: 1, max: limit, integer: true });
   for (const name of ['recvBufferBytes', 'sendBufferBytes'] as const) {
-    const value = options[name];
-    if (value !== undefined && !isInt(value, 1, 2 ** 31 - 1)) {
-      return bad(`${name} must be a positive integer, got ${value}`);
-    }
+    checkOptionalNumber(options[name], `options.${name}`, { min: 1, max: 2 ** 31 - 1, integer: true });
   }
-  if (options.multicastTtl !== undefined && !isInt(options.multicastTtl, 0, 255)) {
-    return bad(`multicastTtl must be an integer in 0..255, got ${options.multicastTtl}`);
+  checkOptionalNumber(options.multicastTtl, 'options.multicastTtl', { min: 0, max: 255, integer: true });
+  checkOptionalString(options.multicastInterface, 'options.multicastInterface', true);
+  for (const flag of ['ipv6Only', 'reuseAddr', 'multicastLoopback', 'broadcast'] as const) checkOptionalBoolean(options[flag], `options.${flag}`);
+  if (options.ipv6Only !== undefined && type !== 'udp6') throw new TypeError('options.ipv6Only applies only to udp6 sockets');
+  const peerCacheSize = checkNumber(options.peerCacheSize ?? DEFAULT_PEER_CACHE_SIZE, 'options.peerCacheSize', { min: 0, max: 2 ** 24, integer: true });
+  if (options.connect !== undefined) {
+    checkObject(options.connect as unknown, 'options.connect');
+    checkIpLiteral(options.connect.address, 'options.connect.address', `an IPv${version} literal like options.host`, version);
+    checkNumber(options.connect.port, 'options.connect.port', { min: 1, max: 65_535, integer: true });
   }
-  const iface = options.multicastInterface;
-  if (iface !== undefined && (typeof iface !== 'string' || iface === '')) {
-    return bad(`multicastInterface must be a non-empty string`);
-  }
-  if (options.ipv6Only !== undefined && type !== 'udp6') return bad(`ipv6Only applies only to udp6 sockets`);
-  const peerCacheSize = options.peerCacheSize ?? DEFAULT_PEER_CACHE_SIZE;
-  if (!isInt(peerCacheSize, 0, 2 ** 24)) return bad(`peerCacheSize must be an integer in 0..16777216, got ${peerCacheSize}`);
 
-  return ok({
+  return {
     host,
     port,
     type,
@@ -140,9 +143,9 @@ export function resolveUdpOptions(options: UdpTransportOptions): Result<Resolved
     maxDatagramBytes,
     multicastTtl: options.multicastTtl,
     multicastLoopback: options.multicastLoopback,
-    multicastInterface: iface,
+    multicastInterface: options.multicastInterface,
     broadcast: options.broadcast,
     peerCacheSize,
     connect: options.connect,
-  });
+  };
 }

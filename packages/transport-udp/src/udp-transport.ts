@@ -1,11 +1,10 @@
 import { maxPathDatagramBytes } from './path-limit.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type UnreachableHandler } from '@udprpc/core';
-import { type Result } from '@udprpc/core/wire';
 import { errnoOf, icmpErrnos, rpcErrorFromErrno } from './errno.js';
 import { PeerCache } from './peer-cache.js';
 import { describeTarget, formatBindAddress, literalLookup, sendAddressFor } from './socket-address.js';
-import { payloadLimit, resolveUdpOptions, type ResolvedUdpOptions, type UdpTransportOptions } from './udp-options.js';
+import { resolveUdpOptions, type ResolvedUdpOptions, type UdpTransportOptions } from './udp-options.js';
 import type { UdpTransport } from './udp-transport-api.js';
 import { zeroCounters, type UdpTransportStats } from './udp-stats.js';
 
@@ -13,8 +12,7 @@ type State = 'idle' | 'binding' | 'listening' | 'closing' | 'closed';
 
 /**
  * Creates a UDP transport. Nothing happens until `listen`, which creates and
- * binds the socket; invalid options make `listen` reject with
- * `INVALID_ARGUMENT` rather than this factory throw.
+ * binds the socket.
  *
  * `send` never throws: every failure is counted in `stats()` and, once
  * `listen` was called, reported to its `onError` as an {@link RpcError}.
@@ -26,6 +24,13 @@ type State = 'idle' | 'binding' | 'listening' | 'closing' | 'closed';
  * const local = await transport.listen((bytes, from) => transport.send(bytes, from), console.error);
  * // ... later
  * await transport.close();
+ *
+ * @throws TypeError for an option of the wrong type or shape (a host name
+ * instead of an IP literal, a `type` that does not match `host`, `ipv6Only`
+ * on udp4, …), RangeError for a number out of range (`port` 70000,
+ * `maxDatagramBytes` above the family's payload limit, …); the message
+ * names the option. Socket failures come later, from `listen` and `onError`,
+ * as RpcErrors.
  */
 export function createUdpTransport(options: UdpTransportOptions = {}): UdpTransport {
   return new UdpTransportImpl(options);
@@ -40,7 +45,7 @@ class UdpTransportImpl implements UdpTransport {
   readonly maxDatagramBytes: number;
   private readonly type: 'udp4' | 'udp6';
   private readonly ipv6Only: boolean | undefined;
-  private readonly options: Result<ResolvedUdpOptions, RpcError>;
+  private readonly options: ResolvedUdpOptions;
   private readonly peers: PeerCache;
   private readonly counters = zeroCounters();
   private state: State = 'idle';
@@ -56,12 +61,11 @@ class UdpTransportImpl implements UdpTransport {
   private refed = true;
 
   constructor(options: UdpTransportOptions) {
-    this.options = resolveUdpOptions(options);
-    const resolved = this.options.ok ? this.options.value : undefined;
-    this.type = resolved?.type ?? (options.type === 'udp6' || options.host?.includes(':') === true ? 'udp6' : 'udp4');
-    this.ipv6Only = resolved?.ipv6Only;
-    this.maxDatagramBytes = resolved?.maxDatagramBytes ?? payloadLimit(this.type);
-    this.peers = new PeerCache(resolved?.peerCacheSize);
+    const resolved = (this.options = resolveUdpOptions(options));
+    this.type = resolved.type;
+    this.ipv6Only = resolved.ipv6Only;
+    this.maxDatagramBytes = resolved.maxDatagramBytes;
+    this.peers = new PeerCache(resolved.peerCacheSize);
   }
 
   maxPathDatagramBytes(to: PeerAddress): number {
@@ -77,11 +81,10 @@ class UdpTransportImpl implements UdpTransport {
   }
 
   listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress> {
-    if (!this.options.ok) return Promise.reject(this.options.error);
     if (this.state !== 'idle') {
       return Promise.reject(new RpcError('FAILED_PRECONDITION', `udp transport: listen called while ${this.state}`));
     }
-    const o = this.options.value;
+    const o = this.options;
     const where = formatBindAddress(o.host, o.type, o.port);
     this.state = 'binding';
     this.onDatagram = onDatagram;
@@ -345,8 +348,8 @@ class UdpTransportImpl implements UdpTransport {
 
   private readonly handleSocketError = (error: Error): void => {
     if (this.state === 'binding') {
-      const o = this.options.ok ? this.options.value : undefined;
-      this.failListen(rpcErrorFromErrno(error, o === undefined ? 'bind' : `bind ${formatBindAddress(o.host, o.type, o.port)}`));
+      const o = this.options;
+      this.failListen(rpcErrorFromErrno(error, `bind ${formatBindAddress(o.host, o.type, o.port)}`));
       return;
     }
     const errno = errnoOf(error);

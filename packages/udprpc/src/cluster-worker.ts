@@ -1,4 +1,5 @@
 import { RpcError } from '@udprpc/core';
+import { checkFunction, checkObject, checkOptionalNumber } from '@udprpc/core/engine';
 import type { Server } from '@udprpc/server';
 import { CLUSTER_ENV, type ClusterMessage } from './cluster-protocol.js';
 
@@ -37,8 +38,20 @@ export interface ClusterWorkerOptions {
  * // worker.ts
  * import { createServer, serveClusterWorker } from 'udprpc';
  * await serveClusterWorker(({ host, port }) => createServer({ host, port }).implement(calc, handlers));
+ *
+ * @throws TypeError when `setup` is not a function or `options` not an
+ * object, RangeError for a negative `closeTimeoutMs`, synchronously. The
+ * promise rejects with FAILED_PRECONDITION in a process `startCluster` did
+ * not start.
  */
-export async function serveClusterWorker(setup: (info: ClusterWorkerInfo) => Server | Promise<Server>, options: ClusterWorkerOptions = {}): Promise<Server> {
+export function serveClusterWorker(setup: (info: ClusterWorkerInfo) => Server | Promise<Server>, options: ClusterWorkerOptions = {}): Promise<Server> {
+  checkFunction(setup, 'setup');
+  checkObject(options as unknown, 'options');
+  checkOptionalNumber(options.closeTimeoutMs, 'options.closeTimeoutMs', { min: 0 });
+  return serveWorker(setup, options);
+}
+
+async function serveWorker(setup: (info: ClusterWorkerInfo) => Server | Promise<Server>, options: ClusterWorkerOptions): Promise<Server> {
   const info = clusterWorkerInfo();
   const send = process.send?.bind(process);
   if (info === undefined || send === undefined) {

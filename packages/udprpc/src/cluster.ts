@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RpcError } from '@udprpc/core';
 import { CLUSTER_ENV, type ClusterMessage } from './cluster-protocol.js';
+import { checkClusterOptions, checkClusterPorts } from './options-check.js';
 
 /** Options of {@link startCluster}. */
 export interface ClusterOptions {
@@ -49,11 +50,13 @@ export interface Cluster {
 /**
  * The `udp://` URLs of a cluster's workers: `basePort`, `basePort + 1`, …
  * (IPv6 literals in brackets). Give them to a client's `urls`.
+ *
+ * @throws TypeError for a `host` that is not a string or a non-numeric
+ * port or count, RangeError for ports that do not all exist (`basePort` 0,
+ * `workers` 0, `basePort + workers - 1` above 65535, fractions).
  */
 export function clusterUrls(host: string, basePort: number, workers: number): string[] {
-  if (!(Number.isInteger(basePort) && basePort >= 1 && Number.isInteger(workers) && workers >= 1 && basePort + workers - 1 <= 65_535)) {
-    throw new RpcError('INVALID_ARGUMENT', `clusterUrls: ports ${basePort}…${basePort + workers - 1} are not all valid`);
-  }
+  checkClusterPorts(host, basePort, workers);
   const shown = host.includes(':') ? `[${host}]` : host;
   return Array.from({ length: workers }, (_, i) => `udp://${shown}:${basePort + i}`);
 }
@@ -68,11 +71,21 @@ export function clusterUrls(host: string, basePort: number, workers: number): st
  *
  * Resolves once every worker is listening. Workers exit on their own when
  * this process exits or dies (their IPC channel closes).
+ *
+ * @throws TypeError for an option of the wrong type or shape (no
+ * `workerModule`, a non-function `onWorkerExit`, …), RangeError for one out
+ * of range (`basePort` 0, `workers` 0, ports past 65535, …), synchronously:
+ * the promise rejects only for what happens when the workers start.
  */
-export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+export function startCluster(options: ClusterOptions): Promise<Cluster> {
+  checkClusterOptions(options as unknown as Record<string, unknown>);
   const count = options.workers ?? availableParallelism();
   const host = options.host ?? '127.0.0.1';
-  const urls = clusterUrls(host, options.basePort, count);
+  checkClusterPorts(host, options.basePort, count, 'options.');
+  return runCluster(options, count, host, clusterUrls(host, options.basePort, count));
+}
+
+async function runCluster(options: ClusterOptions, count: number, host: string, urls: string[]): Promise<Cluster> {
   const modulePath = options.workerModule instanceof URL || options.workerModule.startsWith('file:') ? fileURLToPath(options.workerModule) : options.workerModule;
   const children: ChildProcess[] = [];
   let closing = false;

@@ -16,6 +16,8 @@ import { createUdpTransport, isMulticastAddress, type UdpTransportOptions } from
 import type { DnsOptions } from './srv-discovery.js';
 import { isSrvUrl } from './srv-url.js';
 import { parseEndpoint } from './url.js';
+import { checkEndpointOptions } from './options-check.js';
+import { checkObject, checkOptionalObject } from '@udprpc/core/engine';
 
 /** Options of {@link createServer}: where to listen, plus everything {@link ServerOptions} takes. */
 export interface UdpServerOptions extends Omit<ServerOptions, 'transport'> {
@@ -42,8 +44,15 @@ export type SocketOptions = Pick<
 /**
  * Creates a server over UDP with the msgpack codec. Call `implement()` for
  * each contract, then `listen()`.
+ *
+ * @throws TypeError or RangeError, naming the option, for a bad option: of
+ * the UDP socket (`host` not an IP literal, `port` 70000, …, from
+ * `createUdpTransport`) or of the server (from `@udprpc/server`'s
+ * `createServer`). Nothing is bound until `listen()`.
  */
 export function createServer(options: UdpServerOptions = {}): Server {
+  checkObject(options as unknown, 'options');
+  checkOptionalObject(options.socket, 'options.socket');
   const { host = '127.0.0.1', port = 0, transport, socket, ...rest } = options;
   return createCoreServer({
     codec: msgpackCodec,
@@ -96,25 +105,35 @@ export interface UdpClientOptions extends Omit<ClientOptions, 'transport' | 'pee
 /**
  * Creates a client over UDP with the msgpack codec, for the server at
  * `options.url`, or for several servers (`urls`, or `transport` + `peers`).
+ *
+ * @throws TypeError for an option of the wrong type or shape (none or
+ * several of `url`, `urls`, `peer` and `peers`; `peer` without `transport`;
+ * a URL that is not `udp://host:port` or `udp+srv://name`; a non-function
+ * `lookup`, …), and RangeError for one of the right type out of range (a
+ * URL's port 70000, empty `urls`, a negative `resolveIntervalMs`,
+ * `dns.attempts` 0, …), at once; the message names the option. Everything
+ * `@udprpc/client`'s `createClient` throws, too. A host name is looked up
+ * at the first call: a failed lookup fails that call with RpcError UNAVAILABLE.
  */
 export function createClient(options: UdpClientOptions): Client {
+  checkEndpointOptions(options);
   const { url, urls, resolveIntervalMs, lookup, transport, peer, peers, socket, dns, ...rest } = options;
   const given = [url, urls, peer, peers].filter((x) => x !== undefined).length;
-  if (given > 1) throw new RpcError('INVALID_ARGUMENT', 'createClient: pass only one of `url`, `urls`, `peer` and `peers`');
+  if (given > 1) throw new TypeError('createClient: pass only one of options.url, options.urls, options.peer and options.peers');
   const many = urls ?? (url !== undefined && isSrvUrl(url) ? [url] : undefined);
   if (many !== undefined) return createMultiClient(many, resolveIntervalMs ?? DEFAULT_RESOLVE_INTERVAL_MS, lookup ?? systemLookup, transport, dns ?? {}, rest);
   if (peers !== undefined) {
-    if (transport === undefined) throw new RpcError('INVALID_ARGUMENT', 'createClient: `peers` needs a `transport` (or use `urls`)');
+    if (transport === undefined) throw new TypeError('createClient: options.peers needs options.transport (or use options.urls)');
     return createCoreClient({ codec: msgpackCodec, ...rest, transport, peers });
   }
   if (transport !== undefined || peer !== undefined) {
     if (transport === undefined || peer === undefined) {
-      throw new RpcError('INVALID_ARGUMENT', 'createClient: pass both `transport` and `peer`, or a `url`');
+      throw new TypeError(`createClient: options.${transport === undefined ? 'peer needs options.transport' : 'transport needs options.peer'} (or pass options.url)`);
     }
     return createCoreClient({ codec: msgpackCodec, ...rest, transport, peer });
   }
-  if (url === undefined) throw new RpcError('INVALID_ARGUMENT', 'createClient: `url` is required (udp://host:port)');
-  const endpoint = parseEndpoint(url);
+  if (url === undefined) throw new TypeError('createClient: options.url is required (udp://host:port), or options.urls, or options.transport with options.peer or options.peers');
+  const endpoint = parseEndpoint(url, 'options.url');
   if (endpoint.ipVersion !== 0) {
     const family = endpoint.ipVersion === 6 ? 'IPv6' : 'IPv4';
     return createCoreClient({

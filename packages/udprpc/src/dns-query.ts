@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import { decode, encode, RECURSION_DESIRED, type DecodedPacket } from 'dns-packet';
 import { RpcError, type Clock, type PeerAddress, type Transport } from '@udprpc/core';
+import { checkNumber } from '@udprpc/core/engine';
 import { createUdpTransport } from '@udprpc/transport-udp';
+import { checkString } from './options-check.js';
 
 /**
  * Why a DNS lookup failed, in `error.details.dns` of the UNAVAILABLE
@@ -112,8 +114,12 @@ export function dnsError(reason: DnsFailure, message: string, cause?: unknown): 
  * Parses a DNS server as the `dns.servers` option gives it: `'10.0.0.2'`,
  * `'10.0.0.2:5353'`, `'::1'`, `'[::1]:5353'` (port 53 by default). Host
  * names are refused: resolving the resolver would need a resolver.
+ *
+ * @throws TypeError for text that is not an IP address with an optional
+ * port, RangeError for a port out of 1 to 65535.
  */
 export function parseDnsServer(text: string): PeerAddress {
+  checkString(text, 'dns.servers[]');
   let host = text;
   let port = 53;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
@@ -126,8 +132,8 @@ export function parseDnsServer(text: string): PeerAddress {
     port = Number(withPort[2]);
   }
   const version = isIP(host);
-  if (version === 0) throw new RpcError('INVALID_ARGUMENT', `dns.servers: ${JSON.stringify(text)} is not an IP address (with an optional :port)`);
-  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new RpcError('INVALID_ARGUMENT', `dns.servers: port out of range in ${text}`);
+  if (version === 0) throw new TypeError(`dns.servers: ${JSON.stringify(text)} is not an IP address (with an optional :port)`);
+  if (!(Number.isInteger(port) && port >= 1 && port <= 65535)) throw new RangeError(`dns.servers: port out of range in ${text}: expected 1 to 65535`);
   return { address: host, family: version === 6 ? 'IPv6' : 'IPv4', port };
 }
 
@@ -150,9 +156,9 @@ const defaultSocket: DnsSocketFactory = (family) =>
  */
 export class DnsQuerier {
   constructor(private readonly options: DnsQuerierOptions) {
-    if (options.servers.length === 0) throw new RpcError('INVALID_ARGUMENT', 'dns.servers is empty');
-    if (!(options.timeoutMs > 0)) throw new RpcError('INVALID_ARGUMENT', `dns.timeoutMs must be > 0, got ${options.timeoutMs}`);
-    if (!(Number.isInteger(options.attempts) && options.attempts >= 1)) throw new RpcError('INVALID_ARGUMENT', `dns.attempts must be an integer ≥ 1, got ${options.attempts}`);
+    if (options.servers.length === 0) throw new RangeError('dns.servers is empty');
+    checkNumber(options.timeoutMs, 'dns.timeoutMs', { above: 0 });
+    checkNumber(options.attempts, 'dns.attempts', { min: 1, integer: true });
   }
 
   /**

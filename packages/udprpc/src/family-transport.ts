@@ -1,4 +1,5 @@
 import { RpcError, type DatagramHandler, type PeerAddress, type Transport } from '@udprpc/core';
+import { checkFunction } from '@udprpc/core/engine';
 import { createUdpTransport, maxPathDatagramBytes } from '@udprpc/transport-udp';
 
 /** An IP family a client may need a socket for. */
@@ -46,7 +47,10 @@ export class FamilyTransport implements Transport {
     /** The families needed at first (from the first resolution). */
     private readonly initialFamilies: () => Promise<readonly IpFamily[]>,
     private readonly factory: FamilySocketFactory = udpSocketFor,
-  ) {}
+  ) {
+    checkFunction(initialFamilies, 'initialFamilies');
+    checkFunction(factory, 'factory');
+  }
 
   async listen(onDatagram: DatagramHandler, onError: (error: Error) => void): Promise<PeerAddress> {
     this.onDatagram = onDatagram;

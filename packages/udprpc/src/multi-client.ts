@@ -25,10 +25,10 @@ export function createMultiClient(
   dns: DnsOptions,
   rest: Omit<ClientOptions, 'transport' | 'peer' | 'peers'>,
 ): Client {
-  if (urls.length === 0) throw new RpcError('INVALID_ARGUMENT', 'createClient: `urls` is empty');
-  if (!(resolveIntervalMs >= 0)) throw new RpcError('INVALID_ARGUMENT', `createClient: resolveIntervalMs must be ≥ 0, got ${resolveIntervalMs}`);
-  const srvNames = urls.filter(isSrvUrl).map((u) => parseSrvUrl(u).name);
-  const endpoints = urls.filter((u) => !isSrvUrl(u)).map(parseEndpoint);
+  // `urls`, `resolveIntervalMs` and `dns` were checked by createClient (options-check.ts).
+  const name = (i: number): string => (urls.length === 1 ? 'options.url' : `options.urls[${i}]`);
+  const srvNames = urls.flatMap((u, i) => (isSrvUrl(u) ? [parseSrvUrl(u, name(i)).name] : []));
+  const endpoints = urls.flatMap((u, i) => (isSrvUrl(u) ? [] : [parseEndpoint(u, name(i))]));
   const clock = rest.clock ?? systemClock;
   let client: Client | undefined;
   // Re-resolution of host names runs on the client's one timer (its engine

@@ -66,7 +66,7 @@ export function createSrvWatchers(
 ): { watchers: SrvWatcher[]; stats: DnsStats } {
   const stats = zeroDnsStats();
   const serverTexts = dns.servers ?? getServers();
-  if (serverTexts.length === 0) throw new RpcError('INVALID_ARGUMENT', 'createClient: no DNS server for udp+srv:// (set dns.servers)');
+  if (serverTexts.length === 0) throw new RangeError('options.dns.servers: no DNS server for udp+srv:// (the system lists none; set options.dns.servers)');
   const querier = new DnsQuerier({
     servers: serverTexts.map(parseDnsServer),
     clock,

@@ -57,7 +57,7 @@ export class SrvWatcher {
   constructor(private readonly options: SrvWatcherOptions) {
     const { minTtlMs, maxTtlMs, maxBackoffMs } = options.timing;
     if (!(minTtlMs > 0 && maxTtlMs >= minTtlMs && maxBackoffMs >= minTtlMs)) {
-      throw new RpcError('INVALID_ARGUMENT', 'dns: need 0 < minTtlMs ≤ maxTtlMs and minTtlMs ≤ maxBackoffMs');
+      throw new RangeError(`dns: need 0 < minTtlMs ≤ maxTtlMs and minTtlMs ≤ maxBackoffMs, got ${minTtlMs}, ${maxTtlMs}, ${maxBackoffMs}`);
     }
     this.nextDelayMs = minTtlMs;
   }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { RpcError } from '@udprpc/core';
+import { checkString } from './options-check.js';
 
 /** A parsed `udp://host:port` endpoint. */
 export interface Endpoint {
@@ -13,25 +13,32 @@ export interface Endpoint {
 
 /**
  * Parses `udp://127.0.0.1:4000`, `udp://[::1]:4000` or `udp://name:4000`.
- * Throws an RpcError (INVALID_ARGUMENT) naming what is wrong.
+ * `name`, when given, is the option the URL came from (`options.url`):
+ * error messages start with it.
+ *
+ * @throws TypeError naming what is wrong for a URL of the wrong shape (not
+ * a string, not a URL, another scheme, no host, no port or a port that is
+ * not a number), RangeError for a port out of 1 to 65535.
  */
-export function parseEndpoint(url: string): Endpoint {
-  checkPortText(url);
+export function parseEndpoint(url: string, name?: string): Endpoint {
+  checkString(url, name ?? 'url');
+  const at = name === undefined ? '' : `${name}: `;
+  checkPortText(url, at);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new RpcError('INVALID_ARGUMENT', `not a URL: ${JSON.stringify(url)} (expected udp://host:port)`);
+    throw new TypeError(`${at}not a URL: ${JSON.stringify(url)} (expected udp://host:port)`);
   }
   if (parsed.protocol !== 'udp:') {
-    throw new RpcError('INVALID_ARGUMENT', `unsupported scheme ${parsed.protocol} in ${url} (expected udp://host:port)`);
+    throw new TypeError(`${at}unsupported scheme ${parsed.protocol} in ${url} (expected udp://host:port)`);
   }
   const port = Number(parsed.port);
   if (parsed.port === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new RpcError('INVALID_ARGUMENT', `missing or invalid port in ${url}`);
+    throw new TypeError(`${at}missing or invalid port in ${url} (expected udp://host:port)`);
   }
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  if (host === '') throw new RpcError('INVALID_ARGUMENT', `missing host in ${url}`);
+  if (host === '') throw new TypeError(`${at}missing host in ${url} (expected udp://host:port)`);
   const version = isIP(host);
   return { host, port, ipVersion: version === 4 ? 4 : version === 6 ? 6 : 0 };
 }
@@ -40,10 +47,10 @@ export function parseEndpoint(url: string): Endpoint {
  * WHATWG URL parsing rejects a port above 65535 or a negative one as "not a
  * URL"; say what is actually wrong instead.
  */
-function checkPortText(url: string): void {
+function checkPortText(url: string, at: string): void {
   const port = /^udp:\/\/(?:\[[^\]]*\]|[^/?#@:[\]]*)(?::([^/?#]*))?(?:[/?#]|$)/i.exec(url)?.[1];
   if (port === undefined || port === '') return;
-  if (!/^-?\d+$/.test(port)) throw new RpcError('INVALID_ARGUMENT', `port ${JSON.stringify(port)} in ${url} is not a number (expected udp://host:port)`);
+  if (!/^-?\d+$/.test(port)) throw new TypeError(`${at}port ${JSON.stringify(port)} in ${url} is not a number (expected udp://host:port)`);
   const n = Number(port);
-  if (n < 1 || n > 65535) throw new RpcError('INVALID_ARGUMENT', `port ${port} in ${url} is out of range: expected 1 to 65535`);
+  if (n < 1 || n > 65535) throw new RangeError(`${at}port ${port} in ${url} is out of range: expected 1 to 65535`);
 }

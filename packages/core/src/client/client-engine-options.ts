@@ -24,7 +24,12 @@ export interface ClientEngineHooks {
   onGoAway?(info: { peer: PeerAddress; drainMs: number; incarnation: number }): void;
 }
 
-/** Configuration of a {@link ClientEngine}. */
+/**
+ * Configuration of a {@link ClientEngine}. The constructor checks it: a
+ * TypeError for a value of the wrong type or shape, a RangeError for one
+ * out of range (see client-options-check.ts for each option's range),
+ * naming the option (`options.retry.maxAttempts`).
+ */
 export interface ClientEngineOptions {
   /** Sends one datagram; must not throw. */
   send(bytes: Uint8Array, to: PeerAddress): void;

@@ -10,6 +10,7 @@ import { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js
 import { TimerHeap } from '../timer/timer-heap.js';
 import type { PeerAddress } from '../transport/transport.js';
 import type { ClientEngineHooks, ClientEngineOptions } from './client-engine-options.js';
+import { checkClientEngineOptions } from './client-options-check.js';
 import { newClientCounters, type ClientCounters } from './client-engine-stats.js';
 import type { PendingCall } from './pending-call.js';
 import { PeerTable } from './peer-table.js';
@@ -61,6 +62,7 @@ export class ClientState {
   readonly suspects: PendingCall[] = [];
 
   constructor(options: ClientEngineOptions) {
+    checkClientEngineOptions(options);
     this.random = options.random ?? Math.random;
     this.session = randomSession(this.random);
     this.ids = new MessageIds(this.random);

@@ -39,7 +39,8 @@ export { defaultRetryBudget, defaultCallPolicy, defaultDedupPolicy, defaultSizes
 export { RetryBudget, type RetryBudgetState } from '../flowcontrol/retry-budget.js';
 export { defaultAdmissionLimits, type AdmissionLimits } from '../flowcontrol/admission-queue.js';
 export { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js';
-export { defaultSourceLimits, type SourceLimits, type AddressValidator } from '../server/source-table.js';
+export { type AddressValidator } from '../server/source-table.js';
+export { defaultSourceLimits, type SourceLimits } from '../server/source-limits.js';
 export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly-limits.js';
 export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption } from '../transport/transport.js';
 export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts } from '../pmtu/path-mtu-table.js';
@@ -49,6 +50,30 @@ export { Coalescer, sendVia, type FlushableSend } from '../transport/coalescer.j
 export { countedSender, zeroTransportCounters } from '../transport/transport-counters.js';
 export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';
 export { checkCodec, codecIdName } from '../codec.js';
+export {
+  checkClock,
+  checkFunction,
+  checkNumber,
+  checkNumberGroup,
+  checkObject,
+  checkOptionalArray,
+  checkOptionalBoolean,
+  checkOptionalChoice,
+  checkOptionalClock,
+  checkOptionalFunction,
+  checkOptionalNumber,
+  checkOptionalObject,
+  checkOptionalString,
+  checkPeerAddress,
+  checkString,
+  checkTransport,
+  describeValue,
+  type NumberFields,
+  type NumberRange,
+} from '../options-check.js';
+export { retryBudgetFields } from '../client/client-options-check.js';
+export { checkHostOptions, type HostOptionsShape } from '../host-options-check.js';
+export { checkDatagramBytes, checkPathMtuOptions, MAX_DATAGRAM_BYTES, MIN_DATAGRAM_BYTES, MIN_PROBE_BYTES } from '../transport/datagram-options-check.js';
 export { codeFromNumber, codeToNumber } from '../errors.js';
 export { asyncDisposeSymbol } from '../async-dispose.js';
 export { encodeMetadataForSend } from '../metadata-block.js';

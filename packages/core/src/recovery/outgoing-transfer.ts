@@ -3,7 +3,7 @@ import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { MessageBody } from './message-body.js';
 import { CongestionWindow, maxWindowFor } from '../congestion/congestion-window.js';
-import { RttEstimator } from './rtt-estimator.js';
+import type { RttEstimator } from './rtt-estimator.js';
 
 /** Flag bit 0x04 on a fragment: acknowledge at once (protocol.md §3.2). */
 export const ACK_REQUESTED = Flag.ACK_REQUESTED;
@@ -52,8 +52,12 @@ export class OutgoingTransfer {
     readonly fragmentBytes: number,
     /** The initial window, in fragments. */
     readonly window: number,
-    /** The path's RTT estimate, for the time threshold (its sender samples it: timed-transfer.ts); 0 before a sample. */
-    private readonly rtt: RttEstimator = new RttEstimator({ initialRtoMs: 0, minRtoMs: 0, maxRtoMs: Infinity }),
+    /**
+     * The path's RTT estimator, read for the time threshold (no threshold
+     * before its first sample); its sender samples it (timed-transfer.ts).
+     * Required: the loss rules and the probe timer must see one SRTT.
+     */
+    private readonly rtt: Pick<RttEstimator, 'srttMs'>,
     /** Largest window the transfer may grow to, in fragments. */
     readonly maxWindow = maxWindowFor(fragmentBytes, window),
   ) {

@@ -5,10 +5,12 @@ import type { RetryPolicy } from './retry-policy.js';
  * K = 4, G = 1 ms): the one estimator of a path, fed by the calls to the peer
  * and by the fragmented messages sent to it, and read by both — calls take
  * {@link rtoMs}, transfers {@link ptoMs} and the SRTT of their loss time
- * threshold. Samples must follow Karn's rule: the caller only feeds an RTT
- * measured for a specific transmission (for a call, the header's attempt
- * number makes that unambiguous, protocol.md §3.2; for a fragment, a first
- * transmission sent after the last probe, timed-transfer.ts).
+ * threshold. A client keeps one per server (flowcontrol/peer-state.ts), a
+ * server one per client address, for its replies (server/source-table.ts);
+ * no transfer has one of its own. Samples must follow Karn's rule: the
+ * caller only feeds an RTT measured for a specific transmission (for a call,
+ * the header's attempt number makes that unambiguous, protocol.md §3.2; for a
+ * fragment, a first transmission sent after the last probe, timed-transfer.ts).
  */
 export class RttEstimator {
   /** Smoothed RTT, undefined until the first sample. */

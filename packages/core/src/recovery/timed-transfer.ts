@@ -3,7 +3,7 @@ import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import type { MessageBody } from './message-body.js';
 import { OutgoingTransfer } from './outgoing-transfer.js';
 import { windowFor } from '../congestion/congestion-window.js';
-import { RttEstimator } from './rtt-estimator.js';
+import type { RttEstimator } from './rtt-estimator.js';
 import { TimerHeap, type Timed } from '../timer/timer-heap.js';
 
 /**
@@ -23,10 +23,12 @@ export const MAX_PTO_MS = 1000;
 export const MAX_PROBES = 5;
 
 /**
- * The estimator of a transfer given none of its path (a server's reply): its
- * PTO is {@link INITIAL_PTO_MS} before any sample (RttEstimator.ptoMs).
+ * The policy of an estimator that times only transfers (a server's, per
+ * client address: server/source-table.ts): its PTO is {@link INITIAL_PTO_MS}
+ * before any sample (RttEstimator.ptoMs). Transfers read no RTO, so it has no
+ * floor or ceiling.
  */
-const PTO_POLICY = Object.freeze({ initialRtoMs: INITIAL_PTO_MS, minRtoMs: 0, maxRtoMs: Infinity });
+export const TRANSFER_RTT_POLICY = Object.freeze({ initialRtoMs: INITIAL_PTO_MS, minRtoMs: 0, maxRtoMs: Infinity });
 
 /** What the timers of one sender's transfers sent, for its stats. */
 export interface TransferTimerCounts {
@@ -86,10 +88,12 @@ export abstract class TimedTransfer implements Timed {
     private readonly timers: TransferTimers<TimedTransfer>,
     /**
      * The path's RTT estimator, which the transfer's samples feed and its PTO
-     * and loss threshold read: a client's peer estimator (§7.1), so calls and
-     * transfers to one server share one estimate; by default the transfer's own.
+     * and loss threshold read. Never the transfer's own: a client passes its
+     * peer estimator (§7.1), so calls and transfers to one server share one
+     * estimate; a server its client address's (§7.3 "Reply timers"), so each
+     * reply starts from what the earlier ones to that client measured.
      */
-    private readonly rtt: RttEstimator = new RttEstimator(PTO_POLICY),
+    readonly rtt: RttEstimator,
   ) {
     this.out = new OutgoingTransfer(type, body, fragmentBytes, windowFor(fragmentBytes), rtt);
     this.firstSentAt = new Float64Array(this.out.count);

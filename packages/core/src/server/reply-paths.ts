@@ -1,10 +1,13 @@
 import type { SourceTable } from './source-table.js';
+import type { EntrySource } from './call-entry.js';
+import type { RttEstimator } from '../recovery/rtt-estimator.js';
 import type { PmtuProbe } from '../wire/pmtu-probe.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 /**
- * The datagram size a server uses for the reply fragments it sends each
- * client (protocol.md §7.5). Clients discover their path's size (§7.5) and
+ * What a server knows of the path to each client, for the reply fragments it
+ * sends there: its RTT estimator (protocol.md §7.3 "Reply timers") and the
+ * datagram size (§7.5). Clients discover their path's size (§7.5) and
  * say what they confirmed in every probe PING; the server takes it, capped
  * at what its own transport may send without IP fragmentation, and keeps it
  * in the client's source state (counted, bounded and forgotten with it,
@@ -22,6 +25,15 @@ export class ReplyPaths {
     /** The largest datagram the transport may send to `peer` unfragmented; undefined: never above the base. */
     private readonly maxFor: ((peer: PeerAddress) => number) | undefined,
   ) {}
+
+  /**
+   * The RTT estimator of the path to the address a call came from, which its
+   * reply transfer samples and reads its PTO from: one per address, kept in
+   * the source state (source-table.ts `rttOf`).
+   */
+  rttTo(source: EntrySource, now: number): RttEstimator {
+    return this.sources.rttOf(source, now);
+  }
 
   /** Records what a probe PING from `from` says of its path. */
   onProbe(probe: PmtuProbe, from: PeerAddress, pk: string, now: number): void {

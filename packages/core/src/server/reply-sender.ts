@@ -50,8 +50,8 @@ export class ReplySender {
     gate: AmplificationGate,
     maxDatagramBytes: number,
     maxMessageBytes: number,
-    /** Each client's path size, for its reply fragments (protocol.md §7.5). */
-    private readonly paths?: ReplyPaths,
+    /** Each client's path: its RTT estimator (§7.3) and size (§7.5), for its reply fragments. */
+    private readonly paths: ReplyPaths,
   ) {
     this.cache = cache;
     this.gate = gate;
@@ -80,7 +80,7 @@ export class ReplySender {
 
   /** Body bytes per reply fragment to `pk`. */
   private fragmentBytesTo(pk: string, now: number): number {
-    return this.paths === undefined ? this.fragmentBytes : fragmentBytesFor(this.paths.bytesFor(pk, now));
+    return fragmentBytesFor(this.paths.bytesFor(pk, now));
   }
 
   // Whether the entry's reply transfer was cut into fragments larger than the
@@ -105,13 +105,15 @@ export class ReplySender {
   // already above the path's (a black hole reported before; it will restart).
   private blackHole(t: ReplyTransfer, now: number): void {
     const pk = t.entry.source.key;
-    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesTo(pk, now)) this.paths?.blackHole(pk, now);
+    if (t.fragmentBytes > this.fragmentBytes && t.fragmentBytes <= this.fragmentBytesTo(pk, now)) this.paths.blackHole(pk, now);
   }
 
-  // Starts the entry's reply over in fragments of the path's current size.
+  // Starts the entry's reply over in fragments of the path's current size, on
+  // the same estimator (the path's size changed, not its RTT).
   private restart(entry: CallEntry, old: ReplyTransfer, attempt: number, now: number): void {
     old.stop();
-    entry.transfer = new ReplyTransfer(entry, old.out.type, old.body, this.fragmentBytesTo(entry.source.key, now), this.timers, attempt, old.flags);
+    const fragmentBytes = this.fragmentBytesTo(entry.source.key, now);
+    entry.transfer = new ReplyTransfer(entry, old.out.type, old.body, fragmentBytes, this.timers, old.rtt, attempt, old.flags);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
   }
 
@@ -143,7 +145,8 @@ export class ReplySender {
       const sent = this.gate.transmit(reply, entry.peer, entry.source, now, header);
       return this.complete(entry, reply, now, sent);
     }
-    entry.transfer = new ReplyTransfer(entry, type, body, this.fragmentBytesTo(entry.source.key, now), this.timers, entry.attempt, flags);
+    const fragmentBytes = this.fragmentBytesTo(entry.source.key, now);
+    entry.transfer = new ReplyTransfer(entry, type, body, fragmentBytes, this.timers, this.paths.rttTo(entry.source, now), entry.attempt, flags);
     this.sendFragments(entry, entry.transfer.nextToSend(now), now);
     this.complete(entry, undefined, now);
   }

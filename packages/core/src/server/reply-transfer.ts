@@ -1,6 +1,7 @@
 import { EntryIndex, type CallEntry } from './call-entry.js';
 import type { FrameHeader, FrameType } from '../wire/frame-header.js';
 import { TimedTransfer, TransferTimers } from '../recovery/timed-transfer.js';
+import type { RttEstimator } from '../recovery/rtt-estimator.js';
 import type { MessageBody } from '../recovery/message-body.js';
 
 export { INITIAL_PTO_MS, MAX_PROBES, MAX_PTO_MS } from '../recovery/timed-transfer.js';
@@ -23,6 +24,8 @@ export class ReplyTransfer extends TimedTransfer {
     body: Uint8Array | MessageBody,
     readonly fragmentBytes: number,
     timers: ReplyTimers,
+    /** The client address's estimator (source-table.ts `rttOf`): every reply to it samples and reads the same one. */
+    rtt: RttEstimator,
     /**
      * The highest attempt received when this transfer started: a client's
      * FRAGMENT_ACK echoing an older one answers an earlier transfer of the
@@ -32,7 +35,7 @@ export class ReplyTransfer extends TimedTransfer {
     /** Flags every fragment carries besides FRAGMENT and ACK_REQUESTED: HAS_METADATA or 0. */
     readonly flags = 0,
   ) {
-    super(type, body, fragmentBytes, timers);
+    super(type, body, fragmentBytes, timers, rtt);
   }
 
   // Every fragment of a reply with metadata carries HAS_METADATA (protocol.md §5.8).

@@ -4,7 +4,8 @@ import type { IncomingCall, MethodTarget } from './incoming-call.js';
 import type { ReassemblyLimits } from '../recovery/reassembly-limits.js';
 import type { DedupPolicy } from '../recovery/retry-policy.js';
 import type { AdmissionLimits } from '../flowcontrol/admission-queue.js';
-import type { AddressValidator, SourceLimits } from './source-table.js';
+import type { AddressValidator } from './source-table.js';
+import type { SourceLimits } from './source-limits.js';
 import type { PeerAddress } from '../transport/transport.js';
 
 // The shapes the server engine takes and gives: its hooks and options, a
@@ -40,7 +41,12 @@ export interface ServerEngineHooks<T extends MethodTarget = MethodTarget> {
   onDrained?(): void;
 }
 
-/** Configuration of a {@link ServerEngine}. */
+/**
+ * Configuration of a {@link ServerEngine}. The constructor checks it: a
+ * TypeError for a value of the wrong type or shape, a RangeError for one
+ * out of range (see server-options-check.ts for each option's range),
+ * naming the option (`options.admission.maxRunning`).
+ */
 export interface ServerEngineOptions<T extends MethodTarget = MethodTarget> {
   /** Sends one datagram. */
   send(bytes: Uint8Array, to: PeerAddress): void;

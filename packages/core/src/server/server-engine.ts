@@ -12,12 +12,14 @@ import { defaultReassemblyLimits } from '../recovery/reassembly-limits.js';
 import { ReplySender } from './reply-sender.js';
 import { defaultDedupPolicy, defaultSizes, type DedupPolicy } from '../recovery/retry-policy.js';
 import { AdmissionQueue, defaultAdmissionLimits } from '../flowcontrol/admission-queue.js';
-import { defaultSourceLimits, SourceTable, type SourceState } from './source-table.js';
+import { SourceTable, type SourceState } from './source-table.js';
+import { defaultSourceLimits } from './source-limits.js';
 import { Incarnation } from './incarnation.js';
 import { RequestIntake } from './request-intake.js';
 import { DEFAULT_MAX_METADATA_BYTES } from '../wire/metadata.js';
 import { snapshotStats, zeroCallCounters } from './server-stats.js';
 import { DrainState, sendGoAways } from './drain-state.js';
+import { checkServerEngineOptions } from './server-options-check.js';
 import { HandlerWork } from './handler-work.js';
 import { CallDeadlines } from './call-deadlines.js';
 import { CallControl } from './call-control.js';
@@ -73,6 +75,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
   private drain: DrainState | undefined;
 
   constructor(options: ServerEngineOptions<T>) {
+    checkServerEngineOptions(options);
     this.hooks = options.hooks;
     this.work = new HandlerWork(this.hooks);
     this.policy = { ...defaultDedupPolicy, ...options.dedup };

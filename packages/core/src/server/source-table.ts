@@ -3,6 +3,9 @@ import { BATCH_ENTRY_BYTES } from '../wire/batch.js';
 import type { EntrySource } from './call-entry.js';
 import type { PeerAddress } from '../transport/transport.js';
 import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionState } from './session-state.js';
+import { RttEstimator } from '../recovery/rtt-estimator.js';
+import { TRANSFER_RTT_POLICY } from '../recovery/timed-transfer.js';
+import { RTT_STATE_BYTES, SESSION_STATE_BYTES, SOURCE_STATE_BYTES, type SourceLimits } from './source-limits.js';
 
 /**
  * Per-source state a server keeps about the addresses that send to it
@@ -11,59 +14,6 @@ import { MAX_SESSIONS_PER_SOURCE, sessionOf, type SessionSource, type SessionSta
  * seen source is forgotten first, and a forgotten source simply starts over
  * (unvalidated, with a full bucket).
  */
-
-/** Limits on what one source address may make the server do. */
-export interface SourceLimits {
-  /** Datagrams per second accepted from one address. 100,000. */
-  ratePerSecond: number;
-  /** Bucket size: datagrams accepted in a burst. 100,000. */
-  rateBurst: number;
-  /**
-   * Until an address is validated, bytes sent to it stay below this multiple
-   * of the bytes received from it (QUIC's factor, RFC 9000 §8.1). 3. Set to
-   * Infinity to disable anti-amplification.
-   */
-  amplificationFactor: number;
-  /** Addresses remembered. 65,536. */
-  maxSources: number;
-  /**
-   * Bytes of per-source and per-session state: each address is charged
-   * `SOURCE_STATE_BYTES` and each of its client sessions
-   * `SESSION_STATE_BYTES` (measured heap costs, protocol.md §8.2). Past
-   * it, the least recently seen addresses are forgotten. 64 MiB: 65,536
-   * addresses with one session each, or 12,900 with 16.
-   */
-  maxStateBytes: number;
-  /**
-   * How long a token echo validates its session at that address: 30 s, the
-   * token's own lifetime. After that the 3× limit applies again and the next
-   * large reply costs the client one more round trip, so a former client's
-   * address cannot be used for reflection (protocol.md §8.2).
-   */
-  validationLifetimeMs: number;
-}
-
-/**
- * What one remembered address costs: its state, its session map, its key
- * and its slot in the table. Measured: 377 bytes on Node 20 (x64).
- */
-export const SOURCE_STATE_BYTES = 400;
-/**
- * What one client session costs: its state, its (empty) map of calls and
- * its slot in its source's map. Measured: 284 bytes. Its calls' entries are
- * charged by the reply cache (dedup.maxBytes).
- */
-export const SESSION_STATE_BYTES = 300;
-
-/** Defaults; see each field. */
-export const defaultSourceLimits: Readonly<SourceLimits> = Object.freeze({
-  ratePerSecond: 100_000,
-  rateBurst: 100_000,
-  amplificationFactor: 3,
-  maxSources: 65_536,
-  maxStateBytes: 64 * 1024 * 1024,
-  validationLifetimeMs: 30_000,
-});
 
 /** What is known about one source address. */
 export interface SourceState extends SessionSource, EntrySource {
@@ -96,6 +46,12 @@ export interface SourceState extends SessionSource, EntrySource {
   pathBytes: number;
   /** Client sessions seen from this address, by session number. */
   readonly sessions: Map<number, SessionState>;
+  /**
+   * The RTT estimator of the path to the address, which every reply transfer
+   * to it samples and reads its PTO from (protocol.md §7.3 "Reply timers");
+   * made by {@link SourceTable.rttOf} at the first reply in fragments.
+   */
+  rtt: RttEstimator | undefined;
   /** The address itself, once it sent a REQUEST: where a drain's GOAWAY goes (protocol.md §5.9). */
   peer?: PeerAddress;
 }
@@ -107,6 +63,8 @@ export class SourceTable {
   private readonly sources = new Map<string, SourceState>();
   /** Sessions in all sources' maps. */
   private sessionTotal = 0;
+  /** Sources that have an RTT estimator. */
+  private rttTotal = 0;
   /**
    * When a source whose dedup state still mattered was forgotten for room.
    * Every source (re)created after that starts with it as `lostStateAt`: its
@@ -121,8 +79,8 @@ export class SourceTable {
     /** Hears of each source forgotten for room, with its sessions (their calls must stay findable). */
     private readonly onForget?: (source: SourceState) => void,
   ) {
-    // One source with all its sessions must fit, or the cap could not be kept.
-    const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES;
+    // One source with all its sessions and its estimator must fit, or the cap could not be kept.
+    const least = SOURCE_STATE_BYTES + MAX_SESSIONS_PER_SOURCE * SESSION_STATE_BYTES + RTT_STATE_BYTES;
     if (!(limits.maxStateBytes >= least)) throw new RangeError(`sources.maxStateBytes must be at least ${least}`);
   }
 
@@ -140,9 +98,14 @@ export class SourceTable {
     return this.sessionTotal;
   }
 
-  /** Bytes charged for the sources and sessions remembered (at most `maxStateBytes`). */
+  /** Sources remembered with an RTT estimator. */
+  get rttCount(): number {
+    return this.rttTotal;
+  }
+
+  /** Bytes charged for the sources, sessions and RTT estimators remembered (at most `maxStateBytes`). */
   get bytes(): number {
-    return this.sources.size * SOURCE_STATE_BYTES + this.sessionTotal * SESSION_STATE_BYTES;
+    return this.sources.size * SOURCE_STATE_BYTES + this.sessionTotal * SESSION_STATE_BYTES + this.rttTotal * RTT_STATE_BYTES;
   }
 
   /**
@@ -184,6 +147,7 @@ export class SourceTable {
         lostStateAt: this.forgottenAt,
         pathBytes: 0,
         sessions: new Map(),
+        rtt: undefined,
       };
       this.sources.set(key, s);
     } else if (now - s.touchedAt > 1000) {
@@ -208,6 +172,7 @@ export class SourceTable {
     const [key, oldest] = found;
     this.sources.delete(key);
     this.sessionTotal -= oldest.sessions.size;
+    if (oldest.rtt !== undefined) this.rttTotal--;
     oldest.forgotten = true;
     const recent = (t: number): boolean => now - t < this.stateLifetimeMs;
     let mattered = recent(oldest.lostStateAt);
@@ -225,6 +190,25 @@ export class SourceTable {
   current(source: EntrySource, now: number): SourceState {
     // Every EntrySource is a SourceState this table made (call-entry.ts only narrows the type).
     return source.forgotten ? this.get(source.key, now) : (source as SourceState);
+  }
+
+  /**
+   * The RTT estimator of the address a call came from (see
+   * {@link SourceState.rtt}): one per address, so a reply starts from what
+   * the replies before it measured rather than from the initial PTO. Made at
+   * the address's first reply in fragments and charged to the state cap; one
+   * that does not fit makes room as a new session does. It goes with the
+   * source: a forgotten address starts over from the initial PTO (a transfer
+   * still running keeps the estimator it has until it ends).
+   */
+  rttOf(source: EntrySource, now: number): RttEstimator {
+    const s = this.current(source, now);
+    if (s.rtt !== undefined) return s.rtt;
+    const rtt = new RttEstimator(TRANSFER_RTT_POLICY);
+    s.rtt = rtt;
+    this.rttTotal++;
+    while (this.bytes > this.limits.maxStateBytes && this.forgetOldest(now, s));
+    return rtt;
   }
 
   /** Takes one received datagram's rate token; false when the source is over its rate. */

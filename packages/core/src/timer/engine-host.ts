@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import { TimerDriver, type TimedEngine } from './engine-driver.js';
+import { checkClock, checkFunction, checkObject, checkOptionalFunction } from '../options-check.js';
 
 /** Options of an {@link EngineHost}. */
 export interface EngineHostOptions {
@@ -31,7 +32,15 @@ export class EngineHost {
   private readonly driver: TimerDriver;
   private readonly deliver: (() => void) | undefined;
 
+  /** @throws TypeError when the engine, the clock or an option is not of the expected shape. */
   constructor(engine: TimedEngine, clock: Clock, options: EngineHostOptions = {}) {
+    checkObject(engine as unknown, 'engine');
+    checkFunction(engine.onTimer, 'engine.onTimer');
+    checkFunction(engine.nextTimerAt, 'engine.nextTimerAt');
+    checkClock(clock, 'clock');
+    checkObject(options as unknown, 'options');
+    checkOptionalFunction(options.deliver, 'options.deliver');
+    checkOptionalFunction(options.onError, 'options.onError');
     this.deliver = options.deliver;
     const timed: TimedEngine = {
       onTimer: (now) => {
