@@ -8,7 +8,8 @@ import { AmplificationGate } from '../src/flowcontrol/amplification-gate.js';
 import { bytesIO } from '../src/wire/byte-io.js';
 import { FrameType, HEADER_BYTES, type FrameHeader } from '../src/wire/frame-header.js';
 import { type Frame } from '../src/wire/frame.js';
-import { defaultSourceLimits, SourceTable, type AddressValidator } from '../src/server/source-table.js';
+import { defaultSourceLimits } from '../src/server/source-limits.js';
+import { SourceTable, type AddressValidator } from '../src/server/source-table.js';
 import { CLIENT } from './engine-pair.js';
 
 const SESSION = 5;

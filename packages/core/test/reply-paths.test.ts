@@ -4,7 +4,8 @@
 // takes it back to the base size, counted once.
 import { describe, expect, it } from 'vitest';
 import { ReplyPaths } from '../src/server/reply-paths.js';
-import { defaultSourceLimits, SourceTable } from '../src/server/source-table.js';
+import { defaultSourceLimits } from '../src/server/source-limits.js';
+import { SourceTable } from '../src/server/source-table.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 
 const P: PeerAddress = { address: '10.0.0.1', family: 'sim', port: 1 };

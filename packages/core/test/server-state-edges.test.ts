@@ -12,7 +12,8 @@ import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.j
 import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
 import { ReplyPaths } from '../src/server/reply-paths.js';
 import { SessionState } from '../src/server/session-state.js';
-import { defaultSourceLimits, SourceTable } from '../src/server/source-table.js';
+import { defaultSourceLimits } from '../src/server/source-limits.js';
+import { SourceTable } from '../src/server/source-table.js';
 import type { PeerAddress } from '../src/transport/transport.js';
 import { delivering } from './delivering.js';
 
@@ -121,12 +122,12 @@ describe('session state', () => {
 
 describe('source table choices', () => {
   it('a new source over the byte cap makes room by forgetting the oldest', () => {
-    const t = new SourceTable({ ...defaultSourceLimits, maxStateBytes: 400 + 16 * 300 });
+    const t = new SourceTable({ ...defaultSourceLimits, maxStateBytes: 400 + 16 * 300 + 150 });
     const a = t.get('a', 0);
-    for (let id = 1; id <= 15; id++) t.session(a, id, 0, Infinity); // 400 + 15 × 300 = 4900
-    t.get('b', 0); // 5300 > 5200: a goes
+    for (let id = 1; id <= 16; id++) t.session(a, id, 0, Infinity); // 400 + 16 × 300 = 5200
+    t.get('b', 0); // 5600 > 5350: a goes
     expect([[...t.entries()].map(([k]) => k), a.forgotten, t.bytes]).toEqual([['b'], true, 400]);
-    const u = new SourceTable({ ...defaultSourceLimits, maxStateBytes: 400 + 16 * 300 });
+    const u = new SourceTable({ ...defaultSourceLimits, maxStateBytes: 400 + 16 * 300 + 150 });
     const x = u.get('x', 0);
     for (let id = 1; id <= 14; id++) u.session(x, id, 0, Infinity); // 4600
     u.get('y', 0); // 5000: fits, nothing forgotten

@@ -4,7 +4,8 @@
 // forgetting loses dedup state that still matters), validation lifetime,
 // and a session's low-water mark and id tracking. Exact counts and times.
 import { describe, expect, it } from 'vitest';
-import { defaultSourceLimits, SESSION_STATE_BYTES, SOURCE_STATE_BYTES, SourceTable, type SourceLimits } from '../src/server/source-table.js';
+import { defaultSourceLimits, RTT_STATE_BYTES, SESSION_STATE_BYTES, SOURCE_STATE_BYTES, type SourceLimits } from '../src/server/source-limits.js';
+import { SourceTable } from '../src/server/source-table.js';
 import { MAX_ID_STEP, MAX_SESSIONS_PER_SOURCE, serialBefore, SessionState } from '../src/server/session-state.js';
 import type { CallEntry } from '../src/server/call-entry.js';
 
@@ -42,8 +43,9 @@ describe('rate limit', () => {
 });
 
 describe('caps', () => {
-  it('maxStateBytes must hold one source with all its sessions', () => {
-    const least = 400 + 16 * 300;
+  it('maxStateBytes must hold one source with all its sessions and its RTT state', () => {
+    expect(RTT_STATE_BYTES).toBe(150);
+    const least = 400 + 16 * 300 + 150;
     expect(() => table({ maxStateBytes: least - 1 })).toThrow(new RangeError(`sources.maxStateBytes must be at least ${least}`));
     expect(() => table({ maxStateBytes: Number.NaN })).toThrow(RangeError);
     expect(table({ maxStateBytes: least }).bytes).toBe(0);

@@ -20,7 +20,7 @@ const ack = (cumulative: number, ranges: Array<[number, number]> = []) => ({ ack
 
 function setup(count: number, rtt?: RttEstimator) {
   const timers = new TransferTimers<Transfer>();
-  const t = new Transfer(FrameType.RESPONSE, new Uint8Array(count), 1, timers as unknown as TransferTimers<TimedTransfer>, rtt);
+  const t = new Transfer(FrameType.RESPONSE, new Uint8Array(count), 1, timers as unknown as TransferTimers<TimedTransfer>, rtt ?? new RttEstimator({ initialRtoMs: INITIAL_PTO_MS, minRtoMs: 0, maxRtoMs: Infinity }));
   return { timers, t };
 }
 
@@ -211,7 +211,7 @@ describe('TimedTransfer stops', () => {
 
   it('TransferTimers.popDue skips a transfer completed or no longer wanted since it was armed', () => {
     const timers = new TransferTimers<Transfer>();
-    const mk = () => new Transfer(FrameType.RESPONSE, new Uint8Array(2), 1, timers as unknown as TransferTimers<TimedTransfer>);
+    const mk = () => new Transfer(FrameType.RESPONSE, new Uint8Array(2), 1, timers as unknown as TransferTimers<TimedTransfer>, new RttEstimator({ initialRtoMs: INITIAL_PTO_MS, minRtoMs: 0, maxRtoMs: Infinity }));
     const [a, b, c] = [mk(), mk(), mk()];
     a.nextToSend(0);
     b.nextToSend(1);
