@@ -33,7 +33,7 @@ describe('sizes', () => {
   });
 
   it('count is ceil(body / fragmentBytes); each fragment carries its slice, the last one short', () => {
-    const t = new OutgoingTransfer(FrameType.REQUEST, Uint8Array.from({ length: 10 }, (_, i) => i), 4, 8);
+    const t = new OutgoingTransfer(FrameType.REQUEST, Uint8Array.from({ length: 10 }, (_, i) => i), 4, 8, new RttEstimator({ initialRtoMs: 0, minRtoMs: 0, maxRtoMs: Infinity }));
     expect(t.count).toBe(3);
     const header = { type: FrameType.PING, flags: Flag.HAS_METADATA, attempt: 2, session: 9, id: 7 };
     const last = parseFrame(t.frame(header, 2, false)) as Frame;
