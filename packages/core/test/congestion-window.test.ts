@@ -17,21 +17,32 @@ describe('CongestionWindow', () => {
     expect(w.fragments).toBe(6);
   });
 
-  it('a loss halves once per flight: only sends numbered at or above the sends made at the last reduction halve again', () => {
+  it('a loss halves once per flight: sends numbered at or above the sends made at the last reduction halve again', () => {
     const w = new CongestionWindow(64, 1024);
-    w.onLost(10, 64); // sends 0..63 made: halve, the flight ends at send 64
+    w.onLost(0, 1); // the very first send: halve
     expect(w.fragments).toBe(32);
-    w.onLost(63, 70); // made before the reduction: the same flight
-    expect(w.fragments).toBe(32);
-    w.onLost(64, 70); // the first send after it: a new flight
-    expect(w.fragments).toBe(32); // 64 is not above 64
-    w.onLost(65, 80);
-    expect(w.fragments).toBe(16);
+    const v = new CongestionWindow(64, 1024);
+    v.onLost(10, 64); // sends 0..63 made: halve, the flight ends at send 64
+    expect(v.fragments).toBe(32);
+    v.onLost(63, 70); // made before the reduction: the same flight
+    expect(v.fragments).toBe(32);
+    v.onLost(64, 70); // the first send after it: a new flight (it counted as the old one's before)
+    expect(v.fragments).toBe(16);
+    v.onLost(65, 80); // made before that reduction (at 70): the same flight
+    expect(v.fragments).toBe(16);
+  });
+
+  it('a timeout after exactly one send since the last reduction halves (a flight of one fragment)', () => {
+    const w = new CongestionWindow(8, 1024);
+    w.onTimeout(5, false); // sends 0..4: halve to 4, the flight ends at 5
+    expect(w.fragments).toBe(4);
+    w.onTimeout(6, false); // send 5 alone since: a new flight, halve to 2
+    expect(w.fragments).toBe(2);
   });
 
   it('never below 2', () => {
     const w = new CongestionWindow(4, 4);
-    for (let i = 0; i < 10; i++) w.onLost(10 * (i + 1), 10 * (i + 1));
+    for (let i = 0; i < 10; i++) w.onLost(10 * i, 10 * i + 1);
     expect(w.fragments).toBe(2);
   });
 

@@ -11,8 +11,12 @@ export class CongestionWindow {
   /** The window, fractional during additive increase. */
   private cwnd: number;
   private ssthresh: number;
-  /** Sends numbered below this were made before the last reduction (-1: none yet). */
-  private recoverySeq = -1;
+  /**
+   * Sends made when the window was last reduced (0 before any): sends
+   * numbered below it belong to the flight that reduction answered; the
+   * first send numbered at or above it starts a new flight.
+   */
+  private recoverySeq = 0;
 
   constructor(
     /** The first window, and the one a retransmission timeout starts over from. */
@@ -40,7 +44,7 @@ export class CongestionWindow {
 
   /** The fragment sent as send number `sentSeq` is lost; `sends` sends have been made. Halves once per flight. */
   onLost(sentSeq: number, sends: number): void {
-    if (sentSeq > this.recoverySeq) this.reduce(this.cwnd / 2, sends);
+    if (sentSeq >= this.recoverySeq) this.reduce(this.cwnd / 2, sends);
   }
 
   /**
@@ -50,7 +54,7 @@ export class CongestionWindow {
    * reduction. (A PTO probe is no loss and does not come here, RFC 9002 §7.5.)
    */
   onTimeout(sends: number, restart: boolean): void {
-    if (sends - 1 > this.recoverySeq) this.reduce(restart ? this.initial : this.cwnd / 2, sends);
+    if (sends > this.recoverySeq) this.reduce(restart ? this.initial : this.cwnd / 2, sends);
   }
 
   private reduce(to: number, sends: number): void {
