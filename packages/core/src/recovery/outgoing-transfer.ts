@@ -188,7 +188,7 @@ export class OutgoingTransfer {
   onTimeout(now: number, minAgeMs = 0): number[] {
     // A real timeout (minAgeMs 0) starts over from the initial window; a
     // resend for missing fragments is treated as one loss event: halve. A
-    // probe (no minimum age) declares nothing lost and leaves the window as
+    // probe (a minimum age no fragment has) declares nothing lost and leaves the window as
     // it is (RFC 9002 §7.5): its ack shows what was lost, and that halves. A
     // receiver that stops reading for a moment — a garbage collection — only
     // delays its acks, and must not shrink the window of every transfer.
