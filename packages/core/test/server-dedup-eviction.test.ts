@@ -7,32 +7,18 @@
 import { describe, expect, it } from 'vitest';
 import { decodeErrorBody } from '../src/wire/error-body.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.js';
-import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
+import type { ServerEngineOptions } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { delivering } from './delivering.js';
+import { scriptedServer } from './scripted-server.js';
 
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 const request = (id: number, attempt = 0, deadlineMs = 5000) =>
   encodeRequestFrame({ type: FrameType.REQUEST, flags: 0, attempt, session: 7, id }, deadlineMs, encodeMethodName('svc.m'), new Uint8Array(0), 0xffffffff, 0, 2);
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}, idempotent = false) {
-  const out: Frame[] = [];
-  const calls: IncomingCall[] = [];
-  const engine = delivering(
-    new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') out.push(f);
-      },
-      hooks: { onCall: (c) => calls.push(c), resolve: () => ({ idempotent }) },
-      startedAt: 0,
-      startupGraceMs: 0,
-      random: () => 0.5,
-      ...options,
-    }),
-  );
+  const { engine, out, calls } = scriptedServer(options, idempotent);
   /** Calls id and answers it with `replyBytes` bytes at `now`. */
   const answered = (id: number, replyBytes: number, now: number) => {
     engine.receive(request(id), A, now);

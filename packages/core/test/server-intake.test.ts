@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { bytesIO } from '../src/wire/byte-io.js';
 import { decodeErrorBody } from '../src/wire/error-body.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { encodeMetadataBlock, withMetadataBlock } from '../src/wire/metadata.js';
 import { encodeMethodName, encodeRequestFrame, NO_DEADLINE } from '../src/wire/request-body.js';
-import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
+import type { ServerEngineOptions } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { delivering } from './delivering.js';
+import { scriptedServer } from './scripted-server.js';
 
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 
@@ -36,22 +36,7 @@ function request(r: Req): Uint8Array {
 const NO_SPAN_NONE = 0xffffffff;
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}, idempotent = false) {
-  const out: Frame[] = [];
-  const calls: IncomingCall[] = [];
-  const drops: string[] = [];
-  const engine = delivering(
-    new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') out.push(f);
-      },
-      hooks: { onCall: (c) => calls.push(c), onDrop: (r) => drops.push(r), resolve: () => ({ idempotent }) },
-      startedAt: 0,
-      startupGraceMs: 0,
-      random: () => 0.5,
-      ...options,
-    }),
-  );
+  const { engine, out, calls, drops } = scriptedServer(options, idempotent);
   const errors = () =>
     out
       .filter((f) => f.type === FrameType.ERROR)

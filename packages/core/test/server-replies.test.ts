@@ -7,12 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeErrorBody } from '../src/wire/error-body.js';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { encodeMetadataBlock } from '../src/wire/metadata.js';
 import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.js';
-import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
+import type { ServerEngineOptions } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { delivering } from './delivering.js';
+import { scriptedServer } from './scripted-server.js';
 
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 const SESSION = 7;
@@ -22,23 +22,7 @@ const request = (id: number, attempt = 0, flags = 0) =>
 const control = (type: FrameType, id: number, body: Uint8Array = new Uint8Array(0), flags = 0, attempt = 0) => encodeFrame({ type, flags, attempt, session: SESSION, id }, body);
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}, idempotent = false) {
-  const out: Frame[] = [];
-  const calls: IncomingCall[] = [];
-  const aborts: string[] = [];
-  const drops: string[] = [];
-  const engine = delivering(
-    new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') out.push(f);
-      },
-      hooks: { onCall: (c) => calls.push(c), onAbort: (c, why) => aborts.push(`${c.id} ${why}`), onDrop: (r) => drops.push(r), resolve: () => ({ idempotent }) },
-      startedAt: 0,
-      startupGraceMs: 0,
-      random: () => 0.5,
-      ...options,
-    }),
-  );
+  const { engine, out, calls, aborts, drops } = scriptedServer(options, idempotent);
   return { engine, out, calls, aborts, drops };
 }
 

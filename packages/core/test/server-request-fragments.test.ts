@@ -8,11 +8,11 @@ import { bytesIO } from '../src/wire/byte-io.js';
 import { decodeErrorBody } from '../src/wire/error-body.js';
 import { decodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { encodeMethodName, encodeRequestBody, encodeRequestFrame } from '../src/wire/request-body.js';
-import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
+import type { ServerEngineOptions } from '../src/server/server-engine.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { delivering } from './delivering.js';
+import { scriptedServer } from './scripted-server.js';
 
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 const BODY = encodeRequestBody(5000, encodeMethodName('svc.m'), new Uint8Array(25).fill(7), 0xffffffff, 0, 2); // 14 + 5 + 25 = 44 bytes
@@ -22,22 +22,7 @@ const fragment = (id: number, index: number, flags = 0, attempt = 0, body = BODY
   encodeFrame({ type: FrameType.REQUEST, flags, attempt, session, id }, body.subarray(index * 10, index * 10 + 10), { totalBytes: body.length, index, fragmentBytes: 10 });
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}, idempotent = false) {
-  const out: Frame[] = [];
-  const calls: IncomingCall[] = [];
-  const drops: string[] = [];
-  const engine = delivering(
-    new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') out.push(f);
-      },
-      hooks: { onCall: (c) => calls.push(c), onDrop: (r) => drops.push(r), resolve: () => ({ idempotent }) },
-      startedAt: 0,
-      startupGraceMs: 0,
-      random: () => 0.5,
-      ...options,
-    }),
-  );
+  const { engine, out, calls, drops } = scriptedServer(options, idempotent);
   const errors = () =>
     out
       .filter((f) => f.type === FrameType.ERROR)

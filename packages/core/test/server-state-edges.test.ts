@@ -7,15 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, parseFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { encodeMethodName, encodeRequestFrame } from '../src/wire/request-body.js';
-import { ServerEngine, type IncomingCall, type ServerEngineOptions } from '../src/server/server-engine.js';
+import type { ServerEngineOptions } from '../src/server/server-engine.js';
 import { ReplyPaths } from '../src/server/reply-paths.js';
 import { SessionState } from '../src/server/session-state.js';
 import { defaultSourceLimits } from '../src/server/source-limits.js';
 import { SourceTable } from '../src/server/source-table.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { delivering } from './delivering.js';
+import { scriptedServer } from './scripted-server.js';
 
 const A: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 const request = (id: number, attempt = 0, span = 0xffffffff, deadlineMs = 5000) =>
@@ -23,23 +23,7 @@ const request = (id: number, attempt = 0, span = 0xffffffff, deadlineMs = 5000) 
 const control = (type: FrameType, id: number, body: Uint8Array = new Uint8Array(0), attempt = 0) => encodeFrame({ type, flags: 0, attempt, session: 7, id }, body);
 
 function server(options: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>> = {}) {
-  const out: Frame[] = [];
-  const calls: IncomingCall[] = [];
-  const aborts: string[] = [];
-  const drops: string[] = [];
-  const engine = delivering(
-    new ServerEngine({
-      send: (bytes) => {
-        const f = parseFrame(bytes);
-        if (typeof f !== 'string') out.push(f);
-      },
-      hooks: { onCall: (c) => calls.push(c), onAbort: (c, why) => aborts.push(`${c.id} ${why}`), onDrop: (r) => drops.push(r) },
-      startedAt: 0,
-      startupGraceMs: 0,
-      random: () => 0.5,
-      ...options,
-    }),
-  );
+  const { engine, out, calls, aborts, drops } = scriptedServer(options);
   return { engine, out, calls, aborts, drops };
 }
 
