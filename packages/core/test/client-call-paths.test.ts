@@ -3,28 +3,18 @@
 // group calls, early loss detection (packet and time thresholds), ICMP
 // refusals ending calls to a dead port, and the per-peer window's limits.
 import { describe, expect, it } from 'vitest';
-import { ClientEngine, type ClientEngineOptions } from '../src/client/client-engine.js';
+import type { ClientEngineOptions } from '../src/client/client-engine.js';
 import type { CallOutcome, GroupCollector } from '../src/client/call-types.js';
 import { encodeErrorBody } from '../src/wire/error-body.js';
-import { encodeFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
 import { encodeMetadataBlock, withMetadataBlock } from '../src/wire/metadata.js';
 import type { PeerAddress } from '../src/transport/transport.js';
-import { framesOf, METHOD, SERVER } from './engine-pair.js';
+import { METHOD, SERVER } from './engine-pair.js';
+import { scriptedClient } from './scripted-client.js';
 
 function client(options: Partial<ClientEngineOptions> = {}) {
-  const sent: Array<{ frame: Frame; to: PeerAddress }> = [];
-  const events: string[] = [];
-  const engine = new ClientEngine({
-    send: (bytes, to) => sent.push(...framesOf(bytes).map((frame) => ({ frame, to }))),
-    random: () => 0.5,
-    hooks: {
-      onDrop: (reason) => events.push(`drop ${reason}`),
-      onRetry: (i) => events.push(`retry ${i.id} attempt ${i.attempt} rto ${i.rtoMs}`),
-      onTimeout: (i) => events.push(`timeout ${i.id} after ${i.attempts}`),
-    },
-    ...options,
-  });
+  const { engine, sent, events } = scriptedClient(options);
   const outcomes: CallOutcome[] = [];
   const call = (now = 0, deadlineAt = 5000, group?: GroupCollector, peer = SERVER) => {
     const id = engine.call({ peer, method: METHOD, payload: new Uint8Array([1]), deadlineAt }, now, (o) => outcomes.push(o), group);

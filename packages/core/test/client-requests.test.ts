@@ -4,29 +4,18 @@
 // budget that runs dry, cancellation, group calls' collection window, and a
 // request in fragments (its remaining deadline, its acks, the complete case).
 import { describe, expect, it } from 'vitest';
-import { ClientEngine, type ClientEngineOptions } from '../src/client/client-engine.js';
+import type { ClientEngineOptions } from '../src/client/client-engine.js';
 import type { CallOutcome } from '../src/client/call-types.js';
 import { RpcError } from '../src/errors.js';
 import { encodeFragmentAck } from '../src/wire/fragment-ack.js';
 import { Flag, FrameType } from '../src/wire/frame-header.js';
-import { encodeFrame, type Frame } from '../src/wire/frame.js';
+import { encodeFrame } from '../src/wire/frame.js';
 import { bytesIO } from '../src/wire/byte-io.js';
-import type { PeerAddress } from '../src/transport/transport.js';
-import { framesOf, METHOD, SERVER } from './engine-pair.js';
+import { METHOD, SERVER } from './engine-pair.js';
+import { scriptedClient } from './scripted-client.js';
 
 function client(options: Partial<ClientEngineOptions> = {}) {
-  const sent: Array<{ frame: Frame; to: PeerAddress }> = [];
-  const events: string[] = [];
-  const engine = new ClientEngine({
-    send: (bytes, to) => sent.push(...framesOf(bytes).map((frame) => ({ frame, to }))),
-    random: () => 0.5,
-    hooks: {
-      onDrop: (reason) => events.push(`drop ${reason}`),
-      onRetry: (i) => events.push(`retry ${i.id} attempt ${i.attempt} rto ${i.rtoMs}`),
-      onTimeout: (i) => events.push(`timeout ${i.id} after ${i.attempts}`),
-    },
-    ...options,
-  });
+  const { engine, sent, events } = scriptedClient(options);
   const outcomes: CallOutcome[] = [];
   const call = (now = 0, deadlineAt = 5000, payload = new Uint8Array([1])) => {
     const id = engine.call({ peer: SERVER, method: METHOD, payload, deadlineAt }, now, (o) => outcomes.push(o));
