@@ -133,6 +133,7 @@ export class Client extends (EventEmitter as unknown as ClientEmitter) {
     const counted = countedSender(options.transport, io);
     this.engine = new ClientEngine({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
+      sendv: this.send.sendv,
       random,
       ...(options.retry === undefined ? {} : { retry: options.retry }),
       ...(options.retryBudget === undefined ? {} : { retryBudget: options.retryBudget }),

@@ -10,7 +10,7 @@ import { parseFrame, type Frame } from '../src/wire/frame.js';
 import { encodeMethodName } from '../src/wire/request-body.js';
 import { splitBatch } from '../src/wire/batch.js';
 import { ServerEngine, type ServerEngineOptions, type IncomingCall } from '../src/server/server-engine.js';
-import type { PeerAddress } from '../src/transport/transport.js';
+import { joinChunks, type PeerAddress } from '../src/transport/transport.js';
 
 export const CLIENT: PeerAddress = Object.freeze({ address: '10.0.0.1', family: 'sim', port: 1111 });
 export const SERVER: PeerAddress = Object.freeze({ address: '10.0.0.2', family: 'sim', port: 2222 });
@@ -117,6 +117,11 @@ export interface EnginePairOptions {
   server?: Partial<Omit<ServerEngineOptions, 'send' | 'hooks'>>;
   /** The handler: its reply payload for a call (default: empty). */
   handler?: (call: IncomingCall) => Uint8Array;
+  /**
+   * Give both engines a `sendv`: chunked datagrams are recorded in
+   * `clientChunks` / `serverChunks` as handed over, and joined on the link.
+   */
+  chunked?: boolean;
 }
 
 /**
@@ -130,6 +135,9 @@ export class EnginePair {
   /** Datagrams each side sent, in order. */
   readonly clientSent: Sent[] = [];
   readonly serverSent: Sent[] = [];
+  /** With `chunked`: the chunks of each datagram sent through `sendv`, as handed over. */
+  readonly clientChunks: Array<readonly Uint8Array[]> = [];
+  readonly serverChunks: Array<readonly Uint8Array[]> = [];
   /** Every call the server started, in order. */
   readonly started: IncomingCall[] = [];
   private readonly toServer: Uint8Array[] = [];
@@ -149,6 +157,16 @@ export class EnginePair {
         this.clientSent.push({ bytes, to, at: this.now });
         this.toServer.push(bytes);
       },
+      ...(options.chunked === true
+        ? {
+            sendv: (chunks: readonly Uint8Array[], to: PeerAddress) => {
+              this.clientChunks.push(chunks);
+              const bytes = joinChunks(chunks);
+              this.clientSent.push({ bytes, to, at: this.now });
+              this.toServer.push(bytes);
+            },
+          }
+        : {}),
     });
     this.server = new ServerEngine({
       maxDatagramBytes,
@@ -157,6 +175,16 @@ export class EnginePair {
         this.serverSent.push({ bytes, to, at: this.now });
         this.toClient.push(bytes);
       },
+      ...(options.chunked === true
+        ? {
+            sendv: (chunks: readonly Uint8Array[], to: PeerAddress) => {
+              this.serverChunks.push(chunks);
+              const bytes = joinChunks(chunks);
+              this.serverSent.push({ bytes, to, at: this.now });
+              this.toClient.push(bytes);
+            },
+          }
+        : {}),
       hooks: {
         onCall: (call) => {
           this.started.push(call);

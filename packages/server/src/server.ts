@@ -221,6 +221,7 @@ export class Server extends (EventEmitter as unknown as ServerEmitter) {
     const counted = countedSender(options.transport, io);
     this.engine = new ServerEngine<Registered>({
       send: this.send = sendVia(counted, options.coalesce ?? true, options.maxDatagramBytes ?? defaultDatagramBytes(options.transport)),
+      sendv: this.send.sendv,
       maxDatagramBytes: options.maxDatagramBytes ?? defaultDatagramBytes(options.transport),
       ...withPathMtu(options.transport, options),
       ...(options.dedup === undefined ? {} : { dedup: options.dedup }),

@@ -9,6 +9,8 @@ export interface UdpTransport extends Transport {
   readonly maxDatagramBytes: number;
   /** The largest datagram that leaves for `to` unfragmented: `maxDatagramBytes` toward loopback, an Ethernet frame's payload otherwise (protocol.md §7.5). */
   maxPathDatagramBytes(to: PeerAddress): number;
+  /** One datagram gathered from `chunks` by the kernel (`sendmsg` with one iovec per chunk), never joined in memory first. */
+  sendv(chunks: readonly Uint8Array[], to: PeerAddress): void;
   /** A snapshot of the counters. */
   stats(): UdpTransportStats;
   /** Whether the socket keeps the process alive (`socket.ref()` / `unref()`, applied at bind if not bound yet). */

@@ -1,6 +1,7 @@
 import { maxPathDatagramBytes } from './path-limit.js';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { RpcError, formatPeer, type DatagramHandler, type PeerAddress, type UnreachableHandler } from '@udprpc/core';
+import { datagramLength } from '@udprpc/core/engine';
 import { errnoOf, icmpErrnos, rpcErrorFromErrno } from './errno.js';
 import { PeerCache } from './peer-cache.js';
 import { describeTarget, formatBindAddress, literalLookup, sendAddressFor } from './socket-address.js';
@@ -113,6 +114,19 @@ class UdpTransportImpl implements UdpTransport {
   }
 
   send(bytes: Uint8Array, to: PeerAddress): void {
+    this.sendDatagram(bytes, to);
+  }
+
+  /**
+   * Sends `chunks` as one datagram, gathered by the kernel (`sendmsg` with
+   * one iovec per chunk): a fragment's header and the view of its message
+   * body leave without being copied into one buffer first.
+   */
+  sendv(chunks: readonly Uint8Array[], to: PeerAddress): void {
+    this.sendDatagram(chunks, to);
+  }
+
+  private sendDatagram(bytes: Uint8Array | readonly Uint8Array[], to: PeerAddress): void {
     try {
       this.trySend(bytes, to);
     } catch (e) {
@@ -170,7 +184,7 @@ class UdpTransportImpl implements UdpTransport {
 
   // --- internals -----------------------------------------------------------
 
-  private trySend(bytes: Uint8Array, to: PeerAddress): void {
+  private trySend(bytes: Uint8Array | readonly Uint8Array[], to: PeerAddress): void {
     const socket = this.socket;
     if (this.state !== 'listening' || socket === undefined) {
       this.counters.sendDropsNotListening++;
@@ -178,11 +192,12 @@ class UdpTransportImpl implements UdpTransport {
       this.report(new RpcError('FAILED_PRECONDITION', `udp transport: send to ${formatPeer(to)} dropped: transport is ${why}`));
       return;
     }
-    if (bytes.length > this.maxDatagramBytes) {
+    const length = datagramLength(bytes);
+    if (length > this.maxDatagramBytes) {
       this.counters.sendDropsOversize++;
       this.report(
-        new RpcError('RESOURCE_EXHAUSTED', `udp transport: datagram of ${bytes.length} bytes to ${formatPeer(to)} exceeds maxDatagramBytes ${this.maxDatagramBytes}`, {
-          details: { bytes: bytes.length, maxDatagramBytes: this.maxDatagramBytes },
+        new RpcError('RESOURCE_EXHAUSTED', `udp transport: datagram of ${length} bytes to ${formatPeer(to)} exceeds maxDatagramBytes ${this.maxDatagramBytes}`, {
+          details: { bytes: length, maxDatagramBytes: this.maxDatagramBytes },
         }),
       );
       return;
@@ -193,8 +208,8 @@ class UdpTransportImpl implements UdpTransport {
       this.report(new RpcError('INVALID_ARGUMENT', `udp transport: send to ${formatPeer(to)} dropped: ${address.error}`));
       return;
     }
-    // dgram takes any Uint8Array as is (no Buffer view to allocate); the
-    // caller must not reuse `bytes` until the datagram is sent.
+    // dgram takes any Uint8Array, or a list of them, as is (no Buffer view to
+    // allocate); the caller must not reuse `bytes` until the datagram is sent.
     const connected = this.connected;
     if (connected === undefined) return socket.send(bytes, to.port, address.value, this.afterSend);
     if (to.port !== connected.port || address.value !== connected.address) {

@@ -33,6 +33,12 @@ export interface ClientEngineHooks {
 export interface ClientEngineOptions {
   /** Sends one datagram; must not throw. */
   send(bytes: Uint8Array, to: PeerAddress): void;
+  /**
+   * Sends one datagram made of `chunks` in order, without joining them
+   * (`Transport.sendv`); must not throw. Optional: without it, a fragment of
+   * a large message is copied into one buffer for `send`.
+   */
+  sendv?(chunks: readonly Uint8Array[], to: PeerAddress): void;
   /** Uniform [0, 1) source for ids, session and jitter; inject a seeded one in tests. */
   random?: () => number;
   /** Overrides of `defaultRetryPolicy`. */

@@ -49,6 +49,7 @@ const flowFields: NumberFields<FlowLimits> = {
 export function checkClientEngineOptions(options: ClientEngineOptions): void {
   checkObject(options, 'options');
   checkFunction(options.send, 'options.send');
+  checkOptionalFunction(options.sendv, 'options.sendv');
   checkOptionalFunction(options.random, 'options.random');
   const retry = checkNumberGroup(options.retry, 'options.retry', retryFields);
   if (typeof retry['minRtoMs'] === 'number' && typeof retry['maxRtoMs'] === 'number' && retry['minRtoMs'] > retry['maxRtoMs']) {

@@ -82,7 +82,7 @@ export class ClientState {
       options.pmtu === undefined
         ? undefined
         : new PathMtuTable(this.send, this.maxDatagramBytes, options.pmtu, () => this.session, (to) => this.peers.get(to)?.rtt.rtoMs ?? this.policy.initialRtoMs);
-    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec, this.pmtu);
+    this.requests = new RequestSender(this.send, this.maxDatagramBytes, this.maxMessageBytes, this.codec, this.pmtu, options.sendv);
   }
 
   readonly isPending = (id: number): boolean => this.pending.has(id);

@@ -72,6 +72,8 @@ export class RequestSender {
     private readonly codec: number,
     /** Path MTU discovery (protocol.md §7.5): the fragment size toward each server; none = always `maxDatagramBytes`. */
     private readonly paths?: PathMtuTable,
+    /** Sends a fragment as its head and a view of its body, unjoined; without it fragments are joined for `send`. */
+    private readonly sendv?: (chunks: readonly Uint8Array[], to: PeerAddress) => void,
   ) {
     this.fragmentBytes = fragmentBytesFor(maxDatagramBytes);
   }
@@ -190,8 +192,11 @@ export class RequestSender {
 
   private sendFragments(call: PendingCall, header: FrameHeader, indexes: number[]): void {
     const out = call.out!;
+    const sendv = this.sendv;
     for (let i = 0; i < indexes.length; i++) {
-      this.send(out.frame(header, indexes[i]!, i === indexes.length - 1), call.peer);
+      const last = i === indexes.length - 1;
+      if (sendv === undefined) this.send(out.frame(header, indexes[i]!, last), call.peer);
+      else sendv(out.frameChunks(header, indexes[i]!, last), call.peer);
     }
   }
 }

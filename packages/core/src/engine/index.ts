@@ -42,7 +42,7 @@ export { defaultFlowLimits, type FlowLimits } from '../flowcontrol/peer-state.js
 export { type AddressValidator } from '../server/source-table.js';
 export { defaultSourceLimits, type SourceLimits } from '../server/source-limits.js';
 export { defaultReassemblyLimits, type ReassemblyLimits } from '../recovery/reassembly-limits.js';
-export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption } from '../transport/transport.js';
+export { peerKey, defaultDatagramBytes, pathDatagramLimit, pathMtuOption, datagramLength, joinChunks, sendChunks } from '../transport/transport.js';
 export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts } from '../pmtu/path-mtu-table.js';
 export { DEFAULT_PROBE_SIZES, MAX_PROBES as PMTU_MAX_PROBES, MIN_PROBE_TIMEOUT_MS, RAISE_INTERVAL_MS, PathMtu, type PathMtuConfig, type PathMtuPhase } from '../pmtu/path-mtu.js';
 export { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';

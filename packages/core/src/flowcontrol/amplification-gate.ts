@@ -4,7 +4,7 @@ import { encodeFrame, type Frame } from '../wire/frame.js';
 import { BATCH_ENTRY_BYTES } from '../wire/batch.js';
 import type { EntrySource } from '../server/call-entry.js';
 import type { AddressValidator, SourceState, SourceTable } from '../server/source-table.js';
-import type { PeerAddress } from '../transport/transport.js';
+import { datagramLength, joinChunks, type PeerAddress } from '../transport/transport.js';
 
 /**
  * The server's one way out to the network: every datagram it sends passes
@@ -22,6 +22,9 @@ export class AmplificationGate {
   /** Token round trips that validated a session at its address. */
   validations = 0;
   private readonly send: (bytes: Uint8Array, to: PeerAddress) => void;
+  private readonly sendv: ((chunks: readonly Uint8Array[], to: PeerAddress) => void) | undefined;
+  /** Whether chunks given to {@link transmit} leave unjoined (the host gave a `sendv`). */
+  readonly sendsChunks: boolean;
   private readonly sources: SourceTable;
   private readonly validator: AddressValidator | undefined;
   private readonly amplificationFactor: number;
@@ -35,8 +38,12 @@ export class AmplificationGate {
     validator: AddressValidator | undefined,
     amplificationFactor: number,
     maxDatagramBytes: number,
+    /** Sends a datagram given as chunks, unjoined; without it, {@link transmitChunks} joins them for `send`. */
+    sendv?: (chunks: readonly Uint8Array[], to: PeerAddress) => void,
   ) {
     this.send = send;
+    this.sendv = sendv;
+    this.sendsChunks = sendv !== undefined;
     this.sources = sources;
     this.validator = validator;
     this.amplificationFactor = amplificationFactor;
@@ -49,11 +56,14 @@ export class AmplificationGate {
    * challenge instead. `about` names the call the datagram is about; the
    * challenge echoes its session and id. Returns whether `bytes` went out: a
    * reply held back must be kept until the address validates (§8.2).
+   * `bytes` may be chunks of one datagram (a fragment's head and body).
    */
-  transmit(bytes: Uint8Array, to: PeerAddress, from: EntrySource, now: number, about: FrameHeader): boolean {
+  transmit(bytes: Uint8Array | readonly Uint8Array[], to: PeerAddress, from: EntrySource, now: number, about: FrameHeader): boolean {
     const source = this.sources.current(from, now);
-    if (this.sources.allowSend(source, about.session, bytes.length, now)) {
-      this.send(bytes, to);
+    if (this.sources.allowSend(source, about.session, datagramLength(bytes), now)) {
+      if (bytes instanceof Uint8Array) this.send(bytes, to);
+      else if (this.sendv !== undefined) this.sendv(bytes, to);
+      else this.send(joinChunks(bytes), to);
       return true;
     }
     this.blocked++;
@@ -116,3 +126,4 @@ export class AmplificationGate {
     return true;
   }
 }
+

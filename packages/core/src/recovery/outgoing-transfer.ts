@@ -1,5 +1,5 @@
 import { Flag, HEADER_BYTES, type FrameHeader, type FrameType } from '../wire/frame-header.js';
-import { encodeFrame, FRAGMENT_EXT_BYTES } from '../wire/frame.js';
+import { encodeFragmentHead, encodeFrame, FRAGMENT_EXT_BYTES, type FragmentInfo } from '../wire/frame.js';
 import type { FragmentAck } from '../wire/fragment-ack.js';
 import { MessageBody } from './message-body.js';
 import { CongestionWindow, maxWindowFor } from '../congestion/congestion-window.js';
@@ -90,13 +90,30 @@ export class OutgoingTransfer {
 
   /** Encodes fragment `index` with `header` (type and FRAGMENT flag are set here). */
   frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
+    return encodeFrame(this.headerOf(header, ackRequested), this.bodyOf(index), this.fragmentOf(index));
+  }
+
+  /**
+   * Fragment `index` as two chunks to send as one datagram: its head and a
+   * view of its body in the message. The same bytes as {@link frame}, without
+   * copying the body (a fragment straddling the message's head and tail is
+   * the one copied).
+   */
+  frameChunks(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array[] {
+    return [encodeFragmentHead(this.headerOf(header, ackRequested), this.fragmentOf(index)), this.bodyOf(index)];
+  }
+
+  private headerOf(header: FrameHeader, ackRequested: boolean): FrameHeader {
+    return { ...header, type: this.type, flags: header.flags | (ackRequested ? ACK_REQUESTED : 0) };
+  }
+
+  private bodyOf(index: number): Uint8Array {
     const start = index * this.fragmentBytes;
-    const body = this.body.range(start, Math.min(this.body.length, start + this.fragmentBytes));
-    return encodeFrame(
-      { ...header, type: this.type, flags: header.flags | (ackRequested ? ACK_REQUESTED : 0) },
-      body,
-      { totalBytes: this.body.length, index, fragmentBytes: this.fragmentBytes },
-    );
+    return this.body.range(start, Math.min(this.body.length, start + this.fragmentBytes));
+  }
+
+  private fragmentOf(index: number): FragmentInfo {
+    return { totalBytes: this.body.length, index, fragmentBytes: this.fragmentBytes };
   }
 
   /** Indexes to send now: lost fragments first, then new ones while the window has room. */

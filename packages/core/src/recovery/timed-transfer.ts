@@ -123,6 +123,11 @@ export abstract class TimedTransfer implements Timed {
     return this.out.frame(header, index, ackRequested);
   }
 
+  /** Fragment `index` as head and body chunks (see {@link OutgoingTransfer.frameChunks}). */
+  frameChunks(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array[] {
+    return this.out.frameChunks(header, index, ackRequested);
+  }
+
   /** The first window, or fragments an ack made room for. */
   nextToSend(now: number): number[] {
     return this.sent(this.out.nextToSend(now), now);

@@ -240,7 +240,8 @@ export class ReplySender {
   private sendFragments(entry: CallEntry, indexes: number[], now: number): void {
     const header: FrameHeader = { type: FrameType.RESPONSE, flags: 0, attempt: entry.attempt, session: entry.session, id: entry.id };
     for (let i = 0; i < indexes.length; i++) {
-      this.gate.transmit(entry.transfer!.frame(header, indexes[i]!, i === indexes.length - 1), entry.peer, entry.source, now, header);
+      const last = i === indexes.length - 1;
+      this.gate.transmit(this.gate.sendsChunks ? entry.transfer!.frameChunks(header, indexes[i]!, last) : entry.transfer!.frame(header, indexes[i]!, last), entry.peer, entry.source, now, header);
     }
   }
 }

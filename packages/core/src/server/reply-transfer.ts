@@ -40,7 +40,15 @@ export class ReplyTransfer extends TimedTransfer {
 
   // Every fragment of a reply with metadata carries HAS_METADATA (protocol.md §5.8).
   override frame(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array {
-    return super.frame(this.flags === 0 ? header : { ...header, flags: header.flags | this.flags }, index, ackRequested);
+    return super.frame(this.withFlags(header), index, ackRequested);
+  }
+
+  override frameChunks(header: FrameHeader, index: number, ackRequested: boolean): Uint8Array[] {
+    return super.frameChunks(this.withFlags(header), index, ackRequested);
+  }
+
+  private withFlags(header: FrameHeader): FrameHeader {
+    return this.flags === 0 ? header : { ...header, flags: header.flags | this.flags };
   }
 
   liveUntil(): number | undefined {

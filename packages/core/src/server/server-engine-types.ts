@@ -50,6 +50,12 @@ export interface ServerEngineHooks<T extends MethodTarget = MethodTarget> {
 export interface ServerEngineOptions<T extends MethodTarget = MethodTarget> {
   /** Sends one datagram. */
   send(bytes: Uint8Array, to: PeerAddress): void;
+  /**
+   * Sends one datagram made of `chunks` in order, without joining them
+   * (`Transport.sendv`); must not throw. Optional: without it, a fragment of
+   * a large message is copied into one buffer for `send`.
+   */
+  sendv?(chunks: readonly Uint8Array[], to: PeerAddress): void;
   /** Where calls and events go. */
   hooks: ServerEngineHooks<T>;
   /** Overrides of `defaultDedupPolicy`. */

@@ -104,7 +104,7 @@ export class ServerEngine<T extends MethodTarget = MethodTarget> {
         for (const session of source.sessions.values()) this.cache.orphan(session);
       },
     );
-    this.gate = new AmplificationGate(options.send, this.sources, options.validator, sourceLimits.amplificationFactor, this.maxDatagramBytes);
+    this.gate = new AmplificationGate(options.send, this.sources, options.validator, sourceLimits.amplificationFactor, this.maxDatagramBytes, options.sendv);
     this.paths = new ReplyPaths(this.sources, this.maxDatagramBytes, options.pmtu?.maxDatagramBytesFor);
     this.replies = new ReplySender(this.cache, this.gate, this.maxDatagramBytes, this.requests.limits.maxMessageBytes, this.paths);
     this.intake = new RequestIntake({

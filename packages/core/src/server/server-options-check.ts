@@ -54,6 +54,7 @@ const sourceFields: NumberFields<SourceLimits> = {
 export function checkServerEngineOptions<T extends MethodTarget>(options: ServerEngineOptions<T>): void {
   checkObject(options, 'options');
   checkFunction(options.send, 'options.send');
+  checkOptionalFunction(options.sendv, 'options.sendv');
   checkObject(options.hooks, 'options.hooks');
   checkFunction(options.hooks.onCall, 'options.hooks.onCall');
   for (const hook of ['onAbort', 'resolve', 'onDrop', 'onDrained'] as const) checkOptionalFunction(options.hooks[hook], `options.hooks.${hook}`);

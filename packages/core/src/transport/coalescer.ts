@@ -1,10 +1,13 @@
 import { HEADER_BYTES } from '../wire/frame-header.js';
 import { BATCH_ENTRY_BYTES, encodeBatch, MAX_BATCH_FRAMES } from '../wire/batch.js';
-import type { PeerAddress } from './transport.js';
+import { datagramLength, joinChunks, sendChunks, type PeerAddress, type Transport } from './transport.js';
+
+/** A frame queued whole, or as chunks to send without joining (see `pushv`). */
+type Queued = Uint8Array | readonly Uint8Array[];
 
 interface Pending {
   readonly peer: PeerAddress;
-  readonly frames: Uint8Array[];
+  readonly frames: Queued[];
 }
 
 /**
@@ -31,10 +34,25 @@ export class Coalescer {
     private readonly maxDatagramBytes: number,
     /** Runs a callback once the current job is done; tests may hold it. */
     private readonly defer: (callback: () => void) => void = queueMicrotask,
+    /** Sends one datagram made of chunks; without it, chunks are joined for `send`. */
+    private readonly sendv: (chunks: readonly Uint8Array[], to: PeerAddress) => void = (chunks, to) => send(joinChunks(chunks), to),
   ) {}
 
   /** Queues one frame for `to`. */
   push(frame: Uint8Array, to: PeerAddress): void {
+    this.queue(frame, to);
+  }
+
+  /**
+   * Queues one frame for `to` given as chunks, in order. The caller must not
+   * change them until the flush: a frame too big to share a datagram leaves
+   * unjoined; a smaller one is joined and may be batched.
+   */
+  pushv(chunks: readonly Uint8Array[], to: PeerAddress): void {
+    this.queue(chunks, to);
+  }
+
+  private queue(frame: Queued, to: PeerAddress): void {
     if (!this.scheduled) {
       this.scheduled = true;
       this.defer(this.flush);
@@ -63,13 +81,18 @@ export class Coalescer {
     this.spare = peers;
     this.byPeer.clear();
     for (const p of peers) {
-      if (p.frames.length === 1) this.send(p.frames[0]!, p.peer);
+      if (p.frames.length === 1) this.sendOne(p.frames[0]!, p.peer);
       else this.sendAll(p.peer, p.frames);
     }
     peers.length = 0;
   };
 
-  private sendAll(peer: PeerAddress, frames: Uint8Array[]): void {
+  private sendOne(frame: Queued, peer: PeerAddress): void {
+    if (frame instanceof Uint8Array) this.send(frame, peer);
+    else this.sendv(frame, peer);
+  }
+
+  private sendAll(peer: PeerAddress, frames: Queued[]): void {
     const limit = this.maxDatagramBytes - HEADER_BYTES;
     let batch: Uint8Array[] = [];
     let size = 0;
@@ -79,14 +102,15 @@ export class Coalescer {
       batch = [];
       size = 0;
     };
-    for (const frame of frames) {
-      const cost = BATCH_ENTRY_BYTES + frame.length;
+    for (const queued of frames) {
+      const cost = BATCH_ENTRY_BYTES + datagramLength(queued);
       if (cost > limit) {
         // Too big to share a datagram (a full fragment): it goes alone.
         emit();
-        this.send(frame, peer);
+        this.sendOne(queued, peer);
         continue;
       }
+      const frame = queued instanceof Uint8Array ? queued : joinChunks(queued);
       if (size + cost > limit || batch.length === MAX_BATCH_FRAMES) emit();
       batch.push(frame);
       size += cost;
@@ -99,6 +123,8 @@ export class Coalescer {
 export type FlushableSend = ((bytes: Uint8Array, to: PeerAddress) => void) & {
   /** Sends what is held for coalescing now. */
   flush(): void;
+  /** Sends one frame given as chunks, in order, without joining them when it can. */
+  sendv(chunks: readonly Uint8Array[], to: PeerAddress): void;
 };
 
 /**
@@ -106,13 +132,13 @@ export type FlushableSend = ((bytes: Uint8Array, to: PeerAddress) => void) & {
  * {@link Coalescer} when `coalesce` is on, straight to the transport
  * otherwise. Call `flush()` before closing the transport.
  */
-export function sendVia(
-  transport: { send(bytes: Uint8Array, to: PeerAddress): void },
-  coalesce: boolean,
-  maxDatagramBytes: number,
-): FlushableSend {
+export function sendVia(transport: Pick<Transport, 'send' | 'sendv'>, coalesce: boolean, maxDatagramBytes: number): FlushableSend {
   const direct = (bytes: Uint8Array, to: PeerAddress): void => transport.send(bytes, to);
-  if (!coalesce) return Object.assign(direct, { flush: () => {} });
-  const coalescer = new Coalescer(direct, maxDatagramBytes);
-  return Object.assign((bytes: Uint8Array, to: PeerAddress) => coalescer.push(bytes, to), { flush: coalescer.flush });
+  const directv = (chunks: readonly Uint8Array[], to: PeerAddress): void => sendChunks(transport, chunks, to);
+  if (!coalesce) return Object.assign(direct, { flush: () => {}, sendv: directv });
+  const coalescer = new Coalescer(direct, maxDatagramBytes, queueMicrotask, directv);
+  return Object.assign((bytes: Uint8Array, to: PeerAddress) => coalescer.push(bytes, to), {
+    flush: coalescer.flush,
+    sendv: (chunks: readonly Uint8Array[], to: PeerAddress) => coalescer.pushv(chunks, to),
+  });
 }

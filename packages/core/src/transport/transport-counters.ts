@@ -1,4 +1,4 @@
-import type { PeerAddress } from './transport.js';
+import { datagramLength, sendChunks, type PeerAddress, type Transport } from './transport.js';
 
 /**
  * Datagrams and bytes that crossed between an engine and its transport, as
@@ -28,17 +28,24 @@ export function zeroTransportCounters(): TransportCounters {
  * `transport`. Put it below the coalescer, so a count is a datagram.
  */
 export function countedSender(
-  transport: { send(bytes: Uint8Array, to: PeerAddress): void },
+  transport: Pick<Transport, 'send' | 'sendv'>,
   counters: TransportCounters,
 ): {
   /** Sends one datagram through `transport`, counting it. */
   send(bytes: Uint8Array, to: PeerAddress): void;
+  /** Sends one datagram made of `chunks` through `transport` ({@link sendChunks}), counting it. */
+  sendv(chunks: readonly Uint8Array[], to: PeerAddress): void;
 } {
   return {
     send(bytes: Uint8Array, to: PeerAddress): void {
       counters.datagramsOut++;
       counters.bytesOut += bytes.length;
       transport.send(bytes, to);
+    },
+    sendv(chunks: readonly Uint8Array[], to: PeerAddress): void {
+      counters.datagramsOut++;
+      counters.bytesOut += datagramLength(chunks);
+      sendChunks(transport, chunks, to);
     },
   };
 }

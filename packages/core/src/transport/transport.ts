@@ -57,6 +57,14 @@ export interface Transport {
   listen(onDatagram: DatagramHandler, onError: (error: Error) => void, onUnreachable?: UnreachableHandler): Promise<PeerAddress>;
   /** Queues one datagram for `to`. Must not throw. */
   send(bytes: Uint8Array, to: PeerAddress): void;
+  /**
+   * Queues one datagram for `to` made of `chunks` in order, without joining
+   * them first (scatter/gather: a fragment's header and a view of the message
+   * it is cut from). Optional; senders join the chunks and call `send` when a
+   * transport lacks it ({@link sendChunks}). Must not throw; the caller must
+   * not change the chunks until the datagram is sent.
+   */
+  sendv?(chunks: readonly Uint8Array[], to: PeerAddress): void;
   /** Stops receiving and releases the socket. Idempotent. */
   close(): Promise<void>;
   /**
@@ -81,6 +89,31 @@ export interface Transport {
    * (protocol.md §7.5); a transport without it gets no path MTU discovery.
    */
   maxPathDatagramBytes?(to: PeerAddress): number;
+}
+
+/** Bytes in a datagram given whole or as chunks. */
+export function datagramLength(bytes: Uint8Array | readonly Uint8Array[]): number {
+  if (bytes instanceof Uint8Array) return bytes.length;
+  let length = 0;
+  for (const c of bytes) length += c.length;
+  return length;
+}
+
+/** The bytes of `chunks` in one buffer. */
+export function joinChunks(chunks: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(datagramLength(chunks));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Sends `chunks` as one datagram: through `transport.sendv`, or joined through `send`. */
+export function sendChunks(transport: Pick<Transport, 'send' | 'sendv'>, chunks: readonly Uint8Array[], to: PeerAddress): void {
+  if (transport.sendv !== undefined) transport.sendv(chunks, to);
+  else transport.send(joinChunks(chunks), to);
 }
 
 /**

@@ -37,16 +37,37 @@ const MAX_FRAME_TYPE = FrameType.GOAWAY;
 export function encodeFrame(h: FrameHeader, body: Uint8Array, fragment?: FragmentInfo): Uint8Array {
   const ext = fragment === undefined ? 0 : FRAGMENT_EXT_BYTES;
   const buf = new Uint8Array(HEADER_BYTES + ext + body.length);
-  writeHeader(buf, fragment === undefined ? h : { ...h, flags: h.flags | Flag.FRAGMENT });
   if (fragment !== undefined) {
-    writeU32(buf, HEADER_BYTES, fragment.totalBytes);
-    writeU32(buf, HEADER_BYTES + 4, fragment.index);
-    writeU16(buf, HEADER_BYTES + 8, fragment.fragmentBytes);
+    writeFragmentHead(buf, h, fragment);
   } else {
+    writeHeader(buf, h);
     buf[4] = buf[4]! & ~Flag.FRAGMENT;
   }
   buf.set(body, HEADER_BYTES + ext);
   return buf;
+}
+
+/**
+ * The first {@link FRAGMENT_HEAD_BYTES} bytes of a fragment's frame: its
+ * header and fragment extension. The fragment's body follows them in the
+ * datagram; sent as a second chunk, it need not be copied next to them
+ * (`encodeFrame(h, body, fragment)` is the two joined).
+ */
+export function encodeFragmentHead(h: FrameHeader, fragment: FragmentInfo): Uint8Array {
+  const buf = new Uint8Array(FRAGMENT_HEAD_BYTES);
+  writeFragmentHead(buf, h, fragment);
+  return buf;
+}
+
+/** Bytes before a fragment's body: the header and the fragment extension. */
+export const FRAGMENT_HEAD_BYTES = HEADER_BYTES + FRAGMENT_EXT_BYTES;
+
+function writeFragmentHead(buf: Uint8Array, h: FrameHeader, fragment: FragmentInfo): void {
+  writeHeader(buf, h);
+  buf[4] = buf[4]! | Flag.FRAGMENT;
+  writeU32(buf, HEADER_BYTES, fragment.totalBytes);
+  writeU32(buf, HEADER_BYTES + 4, fragment.index);
+  writeU16(buf, HEADER_BYTES + 8, fragment.fragmentBytes);
 }
 
 /**
