@@ -2,7 +2,7 @@
 // does not pull rxjs, typed-emitter's optional dependency). The vendored copy
 // must stay the same type as the original, a root devDependency.
 import type * as TE from 'typed-emitter';
-import type { TypedEventEmitter } from '@udprpc/core';
+import type { TypedEventEmitter } from '@udprpc/core/engine';
 import type { Client, ClientEvents } from '@udprpc/client';
 import type { Server, ServerEvents } from '@udprpc/server';
 import { describe, expectTypeOf, it } from 'vitest';

@@ -3,7 +3,8 @@
  * codec for it, works with: {@link RpcError} and its codes, contracts
  * ({@link defineContract}, {@link method}), the {@link Transport},
  * {@link Codec} and {@link Clock} interfaces, the retry policy and the
- * shapes of the counters the client and server report.
+ * drop reasons and latency histograms the client and server report. (The
+ * shapes of their whole stats come with them: `udprpc` re-exports them.)
  *
  * The protocol itself lives in subpath exports, for the packages built on
  * core and for tools: `@udprpc/core/wire` (frames and their bodies),
@@ -31,10 +32,7 @@ export {
 } from './contract/contract.js';
 export type { StandardSchemaV1 } from './contract/standard-schema.js';
 export type { HealthStatus } from './contract/health.js';
-export type { CarriedTypes } from './contract/carriable.js';
 export type { ValidationIssue, ValidationDetails } from './contract/schema-validation.js';
 export { defaultRetryPolicy, type RetryPolicy, type RetryBudgetPolicy, type DedupPolicy } from './recovery/retry-policy.js';
 export type { DropReason } from './wire/drop-reason.js';
-export type { MethodStats, LatencyHistogram } from './stats/method-stats.js';
-export type { TransportCounters } from './transport/transport-counters.js';
-export type { TypedEventEmitter } from './typed-emitter.js';
+export type { LatencyHistogram } from './stats/method-stats.js';

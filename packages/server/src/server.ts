@@ -8,11 +8,8 @@ import {
   type Codec,
   type Contract,
   type DedupPolicy,
-  type MethodStats,
   type PeerAddress,
-  type TransportCounters,
   type Transport,
-  type TypedEventEmitter,
 } from '@udprpc/core';
 import {
   asyncDisposeSymbol,
@@ -34,6 +31,9 @@ import {
   type ServerEngineStats,
   countedSender,
   zeroTransportCounters,
+  type MethodStats,
+  type TransportCounters,
+  type TypedEventEmitter,
 } from '@udprpc/core/engine';
 import { DEFAULT_MAX_METADATA_BYTES } from '@udprpc/core/wire';
 import { createAddressValidator } from './address-validator.js';

@@ -51,7 +51,6 @@ export {
   type HandlerInputOf,
   type HandlerOutputOf,
   type StandardSchemaV1,
-  type CarriedTypes,
   type ValidationIssue,
   type ValidationDetails,
   type PeerAddress,
@@ -62,9 +61,9 @@ export {
   type RetryPolicy,
   type RetryBudgetPolicy,
   type DedupPolicy,
-  type MethodStats,
-  type TransportCounters,
 } from '@udprpc/core';
+export type { CarriedTypes } from '@udprpc/core/contract';
+export type { MethodStats, TransportCounters } from '@udprpc/core/engine';
 export { defaultRetryBudget, defaultDedupPolicy, defaultCallPolicy, defaultSizes } from '@udprpc/core/engine';
 export {
   Client,

@@ -47,8 +47,9 @@ export { PathMtuTable, RECONFIRM_MIN_MS, type PathMtuOptions, type PathMtuCounts
 export { DEFAULT_PROBE_SIZES, MAX_PROBES as PMTU_MAX_PROBES, MIN_PROBE_TIMEOUT_MS, RAISE_INTERVAL_MS, PathMtu, type PathMtuConfig, type PathMtuPhase } from '../pmtu/path-mtu.js';
 export { BLACK_HOLE_PROBES } from '../pmtu/black-hole.js';
 export { Coalescer, sendVia, type FlushableSend } from '../transport/coalescer.js';
-export { countedSender, zeroTransportCounters } from '../transport/transport-counters.js';
-export { MethodRecord, MethodStatsTable } from '../stats/method-stats.js';
+export { countedSender, zeroTransportCounters, type TransportCounters } from '../transport/transport-counters.js';
+export { MethodRecord, MethodStatsTable, type MethodStats } from '../stats/method-stats.js';
+export type { TypedEventEmitter } from '../typed-emitter.js';
 export { checkCodec, codecIdName } from '../codec.js';
 export {
   checkClock,
