@@ -1,5 +1,6 @@
 // udprpc on both sides, through the public API of the `udprpc` package.
-import { createClient, createServer, createUdpTransport, type Transport } from 'udprpc';
+import { createClient, createServer, createUdpTransport, type PeerAddress, type Transport } from 'udprpc';
+import { sendChunks } from '@udprpc/core/engine';
 import { benchContract, benchZodContract, type Driver, type ServerHandle } from '../lib/contract.js';
 
 export async function startUdprpcServer(maxDatagramBytes: number | undefined, coalesce = true, schema?: 'zod'): Promise<ServerHandle> {
@@ -54,17 +55,32 @@ export async function createUdprpcDriver(o: UdprpcClientOptions): Promise<Driver
   };
 }
 
-/** Wraps a transport so that `drop()` decides, per datagram and direction, to lose it. */
+/**
+ * Wraps a transport so that `drop()` decides, per datagram and direction, to
+ * lose it. Everything else is the inner transport's: its scatter/gather send
+ * and its path limit (without which the client would not discover the path
+ * MTU, and a lossy run would compare 1200-byte datagrams with a lossless run's
+ * 65,507-byte ones).
+ */
 export function lossyTransport(inner: Transport, drop: () => boolean): Transport {
   return {
-    listen: (onDatagram, onError) =>
-      inner.listen((bytes, from) => {
-        if (!drop()) onDatagram(bytes, from);
-      }, onError),
+    listen: (onDatagram, onError, onUnreachable) =>
+      inner.listen(
+        (bytes, from, meta) => {
+          if (!drop()) onDatagram(bytes, from, meta);
+        },
+        onError,
+        onUnreachable,
+      ),
     send(bytes, to) {
       if (!drop()) inner.send(bytes, to);
     },
+    sendv(chunks, to) {
+      if (!drop()) sendChunks(inner, chunks, to);
+    },
     close: () => inner.close(),
+    setRef: (ref) => inner.setRef?.(ref),
     ...(inner.maxDatagramBytes === undefined ? {} : { maxDatagramBytes: inner.maxDatagramBytes }),
+    ...(inner.maxPathDatagramBytes === undefined ? {} : { maxPathDatagramBytes: (to: PeerAddress) => inner.maxPathDatagramBytes!(to) }),
   };
 }
