@@ -189,6 +189,21 @@ export const transportConformanceCases: readonly TransportConformanceCase[] = Ob
     },
   },
   {
+    name: 'sendv, if it has one, sends its chunks as one datagram, in order (views and empty chunks too)',
+    async run(pair) {
+      const l = await listenBoth(pair);
+      const sendv = pair.a.sendv;
+      if (sendv === undefined) return; // optional: senders join chunks for `send` instead
+      const backing = pattern(500, 15);
+      const chunks = [pattern(24, 16), new Uint8Array(0), backing.subarray(100, 400), pattern(3, 17)];
+      sendv.call(pair.a, chunks, l.addrB);
+      await pair.waitFor(() => l.atB.length > 0, 'a datagram sent with sendv');
+      sameBytes(l.atB[0]!.bytes, Uint8Array.from(chunks.flatMap((c) => [...c])), 'datagram from chunks');
+      sameAddress(l.atB[0]!.from, l.addrA, 'sender address');
+      noErrors(l);
+    },
+  },
+  {
     name: 'delivers a burst of 64 datagrams',
     async run(pair) {
       const l = await listenBoth(pair);

@@ -77,4 +77,18 @@ describe('transport conformance: the suite itself', () => {
     const copyCase = transportConformanceCases.find((c) => c.name.startsWith('copies the buffer'))!;
     await expect(runConformanceCase(copyCase, makeBroken)).rejects.toThrow(/byte 0 is 238/);
   });
+
+  it('catches a sendv that does not send its chunks whole and in order', async () => {
+    const makeBroken = async (): Promise<ConformancePair> => {
+      const pair = await simPair()();
+      const realSend = pair.a.send.bind(pair.a);
+      // Sends the chunks in reverse order.
+      const a = Object.assign(Object.create(pair.a) as typeof pair.a, {
+        sendv: (chunks: readonly Uint8Array[], to: Parameters<typeof realSend>[1]) => realSend(Uint8Array.from([...chunks].reverse().flatMap((c) => [...c])), to),
+      });
+      return { ...pair, a };
+    };
+    const sendvCase = transportConformanceCases.find((c) => c.name.startsWith('sendv'))!;
+    await expect(runConformanceCase(sendvCase, makeBroken)).rejects.toThrow(/datagram from chunks: byte 0/);
+  });
 });
